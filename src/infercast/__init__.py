@@ -1,0 +1,1 @@
+"""infercast: analytical LLM inference performance model."""

@@ -1,0 +1,192 @@
+"""The model-spec JSON format of the founding seed, as pydantic v2 models.
+
+A spec is the unit infercast reasons about: a list of ``layer_types`` (``name``, ``class``,
+``count``, ``specs``) drawn from :mod:`infercast.specs.layer_classes`. Unknown keys anywhere are
+an error that names them. ``total_params`` counts every parameter once (see the README).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from infercast.dtypes import dtype
+from infercast.specs.layer_classes import (
+    ATTENTION_CLASSES,
+    FFN_CLASSES,
+    LAYER_CLASSES,
+    PARALLELISM_KINDS,
+    LayerSpecs,
+    MoELayerSpecs,
+)
+
+__all__ = ["LayerType", "ModelSpec"]
+
+ParallelismName = Literal[tuple(PARALLELISM_KINDS)]  # type: ignore[valid-type]
+
+
+class _LayerTypeBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    name: str = Field(
+        min_length=1, max_length=128, description="Unique name of this entry in the spec."
+    )
+    count: Annotated[int, Field(gt=0, le=100_000, strict=True)] = Field(
+        description="How many instances of this layer the model has (e.g. 2 norms per block)."
+    )
+    parallelism: list[ParallelismName] | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description="Optional: the parallelism this entry may use (a subset of its class's).",
+    )
+
+    @property
+    def layer_class(self) -> str:
+        return self.class_  # type: ignore[attr-defined]
+
+    @property
+    def layer_specs(self) -> LayerSpecs:
+        return self.specs  # type: ignore[attr-defined]
+
+    @property
+    def parameter_count(self) -> int:
+        """Parameters of all ``count`` instances."""
+        return self.count * self.layer_specs.parameter_count_per_instance()
+
+
+def _variant(class_name: str, specs_model: type[LayerSpecs]) -> type[_LayerTypeBase]:
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        class_name,
+        __base__=_LayerTypeBase,
+        __doc__=specs_model.description,
+        class_=(Literal[class_name], Field(alias="class", description="Layer class name.")),
+        specs=(specs_model, Field(description=f"Specs of a {class_name}.")),
+    )
+
+
+_VARIANTS = tuple(_variant(name, model) for name, model in LAYER_CLASSES.items())
+
+LayerType = Annotated[
+    _VARIANTS[0]
+    | _VARIANTS[1]
+    | _VARIANTS[2]
+    | _VARIANTS[3]
+    | _VARIANTS[4]
+    | _VARIANTS[5]  # type: ignore[valid-type]
+    | _VARIANTS[6]
+    | _VARIANTS[7]
+    | _VARIANTS[8]
+    | _VARIANTS[9]
+    | _VARIANTS[10],  # type: ignore[valid-type]
+    Field(discriminator="class_"),
+]
+assert len(_VARIANTS) == 11, "update the LayerType union when adding a layer class"
+
+_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
+_HF_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$"
+
+
+class ModelSpec(BaseModel):
+    """One model, in the seed's JSON format."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model_id: str = Field(
+        pattern=_ID_PATTERN, description="File stem: the HF id with '/' replaced by '_'."
+    )
+    hf_model_id: str = Field(pattern=_HF_ID_PATTERN, description="Hugging Face id (org/name).")
+    name: str = Field(min_length=1, max_length=200, description="Human-readable name.")
+    hidden_size: Annotated[int, Field(gt=0, le=1 << 20, strict=True)]
+    num_layers: Annotated[int, Field(gt=0, le=100_000, strict=True)] = Field(
+        description="Transformer blocks (decoder or encoder layers)."
+    )
+    vocab_size: Annotated[int, Field(gt=0, le=1 << 24, strict=True)]
+    total_params: Annotated[int, Field(gt=0, strict=True)] = Field(
+        description="Every parameter counted once: the sum over layer_types of count × "
+        "per-instance parameters (a tied LM head counts 0)."
+    )
+    total_params_formatted: str = Field(
+        pattern=r"^\d+(\.\d+)?[KMBT]$", description="total_params rounded, e.g. '70.6B'."
+    )
+    layer_types: list[LayerType] = Field(min_length=1, max_length=1000)  # type: ignore[valid-type]
+    validated: bool = Field(description="Parameter counts checked against an independent count.")
+    validation_notes: str | None = None
+    validation_sources: list[str] | None = None
+
+    # ---- derived figures (never stored) ----
+
+    def layers_of(self, *classes: str) -> list[Any]:
+        return [lt for lt in self.layer_types if lt.layer_class in classes]
+
+    @cached_property
+    def computed_total_params(self) -> int:
+        return sum(lt.parameter_count for lt in self.layer_types)
+
+    @cached_property
+    def routed_expert_params(self) -> int:
+        return sum(lt.count * lt.layer_specs.routed_expert_parameters() for lt in self.layer_types)
+
+    @cached_property
+    def active_params(self) -> int:
+        """Every parameter except routed experts, plus top_k/num_experts of those."""
+        return sum(lt.count * lt.layer_specs.active_parameters() for lt in self.layer_types)
+
+    @cached_property
+    def matmul_params_per_token(self) -> int:
+        return sum(lt.count * lt.layer_specs.matmul_params_per_token() for lt in self.layer_types)
+
+    @cached_property
+    def kv_cache_elements_per_token(self) -> int:
+        """K and V elements one token adds across all layers at full context."""
+        return sum(
+            lt.count * lt.layer_specs.kv_cache_elements_per_token() for lt in self.layer_types
+        )
+
+    def kv_cache_bytes_per_token(self, kv_dtype: str = "bf16") -> float:
+        """KV-cache bytes one token adds at full context (sliding windows not applied)."""
+        return dtype(kv_dtype).nbytes(self.kv_cache_elements_per_token)
+
+    @property
+    def moe_layers(self) -> list[MoELayerSpecs]:
+        return [lt.layer_specs for lt in self.layers_of("MoELayer")]
+
+    @property
+    def is_moe(self) -> bool:
+        return bool(self.moe_layers)
+
+    @property
+    def is_truly_sparse(self) -> bool:
+        return any(m.is_truly_sparse for m in self.moe_layers)
+
+    @property
+    def is_encoder_only(self) -> bool:
+        """No causal attention: no decode phase and no KV cache (BERT)."""
+        attention = self.layers_of(*ATTENTION_CLASSES)
+        return bool(attention) and not any(lt.layer_specs.causal for lt in attention)
+
+    @property
+    def attention_layer_count(self) -> int:
+        return sum(lt.count for lt in self.layers_of(*ATTENTION_CLASSES))
+
+    @property
+    def ffn_layer_count(self) -> int:
+        return sum(lt.count for lt in self.layers_of(*FFN_CLASSES))
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The spec as the seed's JSON (aliases, optional specs at their defaults omitted)."""
+        data = self.model_dump(by_alias=True, exclude_none=True)
+        data["layer_types"] = [_layer_json(layer) for layer in self.layer_types]
+        return data
+
+
+def _layer_json(layer: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "name": layer.name,
+        "class": layer.layer_class,
+        "count": layer.count,
+        "specs": layer.layer_specs.model_dump(exclude_defaults=True),
+    }
+    if layer.parallelism is not None:
+        entry["parallelism"] = list(layer.parallelism)
+    return entry

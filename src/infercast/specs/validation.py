@@ -1,0 +1,250 @@
+"""Checks a model spec and reports every problem, not just the first.
+
+Schema problems come from pydantic (types, required specs, bounds, unknown keys); semantic
+problems (unique names, exact parameter totals, consistent head counts, …) from
+:func:`semantic_problems`. Both become :class:`Problem` records naming file, place and rule.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from infercast.errors import InvalidInputError
+from infercast.specs.layer_classes import ATTENTION_CLASSES, FFN_CLASSES, LAYER_CLASSES
+from infercast.specs.schema import ModelSpec
+
+__all__ = [
+    "MAX_SPEC_FILE_BYTES",
+    "Problem",
+    "SpecError",
+    "format_params",
+    "load_spec_file",
+    "parse_spec",
+    "semantic_problems",
+]
+
+MAX_SPEC_FILE_BYTES = 4 * 2**20
+
+_SUFFIXES = (("T", 10**12), ("B", 10**9), ("M", 10**6), ("K", 10**3))
+
+
+@dataclass(frozen=True)
+class Problem:
+    source: str
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}: {self.location}" if self.location else self.source
+        return f"{where}: {self.message}"
+
+
+class SpecError(InvalidInputError):
+    """A spec with one or more problems; ``problems`` lists them all."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        lines = "\n  ".join(str(p) for p in problems)
+        super().__init__(f"{len(problems)} problem(s) in model spec:\n  {lines}")
+
+
+def format_params(count: int) -> str:
+    """Round a parameter count the way model cards do: 70553706496 → '70.6B'."""
+    for suffix, unit in _SUFFIXES:
+        if count >= unit:
+            return f"{count / unit:.1f}{suffix}"
+    return f"{count}"
+
+
+def _formatted_agrees(formatted: str, total: int) -> bool:
+    match = re.fullmatch(r"(\d+)(?:\.(\d+))?([KMBT])", formatted)
+    if not match:
+        return False
+    whole, frac, suffix = match.groups()
+    unit = dict(_SUFFIXES)[suffix]
+    shown = float(f"{whole}.{frac or 0}") * unit
+    half_step = 0.5 * unit / 10 ** len(frac or "")
+    return abs(shown - total) <= half_step + 1e-9 * unit
+
+
+def _location(loc: tuple[Any, ...], data: Any) -> str:
+    """Turn pydantic's loc into 'layer_types[1] (attention).specs.num_kv_heads'."""
+    parts: list[str] = []
+    node = data
+    for i, item in enumerate(loc):
+        if isinstance(item, int):
+            label = f"[{item}]"
+            if isinstance(node, list) and 0 <= item < len(node):
+                node = node[item]
+                if isinstance(node, dict) and isinstance(node.get("name"), str):
+                    label += f" ({node['name']})"
+            else:
+                node = None
+            parts.append(label)
+            continue
+        if item in LAYER_CLASSES and i > 0 and isinstance(loc[i - 1], int):
+            continue  # the union's tag: the entry's class is already known from its name
+        node = node.get(item) if isinstance(node, dict) else None
+        parts.append(f".{item}" if parts else str(item))
+    return "".join(parts)
+
+
+def _schema_problems(exc: ValidationError, data: Any, source: str) -> list[Problem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = _location(error["loc"], data)
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            message = "unknown key (not part of the spec format)"
+        elif kind == "missing":
+            message = "required field is missing"
+        elif kind == "union_tag_invalid":
+            tag = error.get("ctx", {}).get("tag")
+            message = f"unknown layer class {tag!r}; known: {', '.join(LAYER_CLASSES)}"
+        elif kind == "union_tag_not_found":
+            message = "missing 'class'"
+        else:
+            message = f"{error['msg']} (got {error.get('input')!r})"[:300]
+        problems.append(Problem(source, loc, message))
+    return problems
+
+
+def semantic_problems(
+    spec: ModelSpec, source: str = "<spec>", file_stem: str | None = None
+) -> list[Problem]:
+    """Rules a schema cannot express; every violated rule is reported."""
+    problems: list[Problem] = []
+
+    def add(location: str, message: str) -> None:
+        problems.append(Problem(source, location, message))
+
+    if file_stem is not None and file_stem != spec.model_id:
+        add("model_id", f"{spec.model_id!r} must equal the file name stem {file_stem!r}")
+
+    expected_id = spec.hf_model_id.replace("/", "_")
+    if spec.model_id != expected_id:
+        add("model_id", f"must be the HF id with '/' → '_': expected {expected_id!r}")
+
+    seen: dict[str, int] = {}
+    for i, lt in enumerate(spec.layer_types):
+        where = f"layer_types[{i}] ({lt.name})"
+        if lt.name in seen:
+            add(f"{where}.name", f"duplicate layer name, also used by layer_types[{seen[lt.name]}]")
+        seen.setdefault(lt.name, i)
+        specs = lt.layer_specs
+        if lt.parallelism is not None:
+            unsupported = sorted(set(lt.parallelism) - set(specs.supported_parallelism))
+            if unsupported:
+                add(
+                    f"{where}.parallelism",
+                    f"{lt.layer_class} does not support {', '.join(unsupported)}; it supports "
+                    f"{', '.join(specs.supported_parallelism) or 'none (replicated)'}",
+                )
+        hidden = getattr(specs, "hidden_size", None)
+        if hidden is not None and hidden != spec.hidden_size:
+            add(
+                f"{where}.specs.hidden_size",
+                f"{hidden} differs from the model's {spec.hidden_size}",
+            )
+        vocab = getattr(specs, "vocab_size", None)
+        if vocab is not None and vocab != spec.vocab_size:
+            add(f"{where}.specs.vocab_size", f"{vocab} differs from the model's {spec.vocab_size}")
+        kv_heads = getattr(specs, "num_kv_heads", None)
+        if kv_heads is not None:
+            if kv_heads > specs.num_heads:
+                add(
+                    f"{where}.specs.num_kv_heads", f"{kv_heads} exceeds num_heads {specs.num_heads}"
+                )
+            elif specs.num_heads % kv_heads:
+                add(
+                    f"{where}.specs.num_kv_heads",
+                    f"num_heads {specs.num_heads} is not a multiple of num_kv_heads {kv_heads}",
+                )
+        if lt.layer_class == "MoELayer" and specs.num_experts_per_tok > specs.num_experts:
+            add(
+                f"{where}.specs.num_experts_per_tok",
+                f"top-k {specs.num_experts_per_tok} exceeds num_experts {specs.num_experts}",
+            )
+        if specs.parameter_count is not None:
+            actual = specs.parameter_count_per_instance()
+            if specs.parameter_count != actual:
+                add(
+                    f"{where}.specs.parameter_count",
+                    f"{specs.parameter_count} but the specs give {actual} per instance",
+                )
+
+    attention = spec.attention_layer_count
+    if attention and attention != spec.num_layers:
+        add("layer_types", f"attention counts sum to {attention}, num_layers is {spec.num_layers}")
+    ffn = spec.ffn_layer_count
+    if ffn and ffn != spec.num_layers:
+        add("layer_types", f"MLP/MoE counts sum to {ffn}, num_layers is {spec.num_layers}")
+    if not spec.layers_of(*ATTENTION_CLASSES):
+        add("layer_types", "no attention layer")
+    if not spec.layers_of(*FFN_CLASSES):
+        add("layer_types", "no MLP / gated MLP / MoE layer")
+    embeddings = spec.layers_of("EmbeddingLayer")
+    if len(embeddings) != 1 or embeddings[0].count != 1:
+        add("layer_types", "exactly one EmbeddingLayer with count 1 is required")
+    tied = [lt for lt in spec.layers_of("OutputLayer") if lt.layer_specs.tied]
+    if tied and not embeddings:
+        add("layer_types", "a tied OutputLayer needs an EmbeddingLayer to share weights with")
+
+    computed = spec.computed_total_params
+    if spec.total_params != computed:
+        add(
+            "total_params",
+            f"{spec.total_params} but the layer types sum to {computed} "
+            f"(off by {spec.total_params - computed:+d})",
+        )
+    if not _formatted_agrees(spec.total_params_formatted, spec.total_params):
+        add(
+            "total_params_formatted",
+            f"{spec.total_params_formatted!r} does not agree with total_params "
+            f"{spec.total_params} (expected {format_params(spec.total_params)!r})",
+        )
+    return problems
+
+
+def parse_spec(data: Any, source: str = "<spec>", file_stem: str | None = None) -> ModelSpec:
+    """Validate a decoded JSON object; raise :class:`SpecError` listing every problem."""
+    if not isinstance(data, dict):
+        raise SpecError([Problem(source, "", f"expected a JSON object, got {type(data).__name__}")])
+    try:
+        spec = ModelSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(_schema_problems(exc, data, source)) from None
+    problems = semantic_problems(spec, source, file_stem)
+    if problems:
+        raise SpecError(problems)
+    return spec
+
+
+def load_spec_file(path: str | Path) -> ModelSpec:
+    """Read, size-check, decode and validate one spec file; the stem must equal model_id."""
+    path = Path(path)
+    source = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_SPEC_FILE_BYTES:
+            raise SpecError(
+                [Problem(source, "", f"file is {size} bytes; the limit is {MAX_SPEC_FILE_BYTES}")]
+            )
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError([Problem(source, "", f"cannot read: {exc.strerror or exc}")]) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError([Problem(source, "", f"not UTF-8 text: {exc.reason}")]) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(
+            [Problem(source, f"line {exc.lineno} column {exc.colno}", f"malformed JSON: {exc.msg}")]
+        ) from None
+    return parse_spec(data, source, file_stem=path.stem if path.suffix == ".json" else None)
