@@ -346,7 +346,7 @@ class MoELayerSpecs(LayerSpecs):
 class NormLayerSpecs(LayerSpecs):
     class_name: ClassVar[str] = "NormLayer"
     description: ClassVar[str] = "LayerNorm (has_bias) or RMSNorm; replicated on every GPU."
-    supported_parallelism: ClassVar[tuple[str, ...]] = ("sequence_parallel",)
+    supported_parallelism: ClassVar[tuple[str, ...]] = ()
 
     hidden_size: Size
     has_bias: bool

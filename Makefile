@@ -1,0 +1,65 @@
+# The two set-up commands of the README: `make run` and `make test`. Both build the virtual
+# environment on first use, so they work on a fresh clone.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test lint format catalog calibrate reconcile bench chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.installed-run
+
+## run: start the web app + API on http://$(HOST):$(PORT) with the built-in catalog
+run: $(VENV)/.installed-run
+	$(BIN)/infercast serve --host $(HOST) --port $(PORT)
+
+## test: lint, then every test (unit, property, API, schemathesis, browser)
+test: $(VENV)/.installed-dev chromium
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/ruff format --check src tests scripts benchmarks
+	$(BIN)/pytest
+
+## chromium: the Debian package the browser tests drive (never a downloaded browser)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/ruff format --check src tests scripts benchmarks
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix src tests scripts benchmarks
+	$(BIN)/ruff format src tests scripts benchmarks
+
+## catalog: regenerate the built-in model catalog from ../shared/hf-configs
+catalog: $(VENV)/.installed-run
+	$(BIN)/python scripts/build_catalog.py
+
+## calibrate: refit the shipped efficiency parameters on the shared serving benchmarks
+calibrate: $(VENV)/.installed-run
+	$(BIN)/infercast calibrate ../shared/benchmarks/serving-calibration.csv
+
+## reconcile: prediction error against the shared serving benchmarks
+reconcile: $(VENV)/.installed-run
+	$(BIN)/infercast reconcile ../shared/benchmarks/serving-calibration.csv
+
+## bench: speed and load benchmarks (on demand, not tests)
+bench: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/bench_estimate.py
+	$(BIN)/python benchmarks/load_estimate.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts

@@ -1,0 +1,247 @@
+"""The accelerator catalog format: one ``Hardware`` per part, every figure sourced.
+
+Units are SI and decimal throughout (1 GB = 1e9 bytes, 1 TB/s = 1e12 bytes/s, 1 TFLOPS =
+1e12 FLOP/s), as vendors' datasheets use them. FLOP/s peaks are *dense* (no 2:4 sparsity)
+tensor-core peaks at the boost clock; link bandwidths are per GPU and per direction.
+
+``Efficiency`` holds what calibration fits: fractions of those peaks that real kernels reach
+and fixed per-step/per-layer overheads. Its defaults are physically reasonable starting points
+so an uncalibrated estimate is already in the right range.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from infercast.dtypes import DType, dtype
+
+__all__ = [
+    "COMPUTE_CLASSES",
+    "EFFICIENCY_BOUNDS",
+    "ComputeClass",
+    "Efficiency",
+    "Hardware",
+    "ScaleOut",
+    "ScaleUp",
+    "Source",
+]
+
+ComputeClass = Literal["tf32", "bf16", "fp16", "fp8", "int8", "fp4"]
+COMPUTE_CLASSES: tuple[str, ...] = get_args(ComputeClass)
+
+_BASE_CLASS = "bf16"
+"""Every part has a bf16 peak: it is the last resort of ``peak_flops_for``."""
+
+EFFICIENCY_BOUNDS: dict[str, tuple[float, float]] = {
+    "compute": (0.0, 1.0),
+    "memory_bandwidth": (0.0, 1.0),
+    "collective": (0.0, 1.0),
+    "step_overhead_s": (0.0, 1.0),
+    "layer_overhead_s": (0.0, 0.1),
+}
+"""(lower, upper) bounds of each efficiency parameter, for validation and for calibration.
+
+Fractions are in (0, 1]; overheads in [0, upper]. The upper bounds on overheads (1 s per step,
+100 ms per layer) are far above anything real and exist to catch unit mistakes (ms for s).
+"""
+
+_DEFAULT_EFFICIENCY_NOTES = (
+    "Uncalibrated defaults. compute 0.70: large bf16/fp8 GEMMs in cuBLAS/hipBLASLt typically "
+    "reach 65-80 % of the dense datasheet peak (power/clock limits, tile quantisation). "
+    "memory_bandwidth 0.80: streaming reads (STREAM-like, decode weight reads) reach 80-90 % "
+    "of HBM peak. collective 0.70: NCCL all-reduce bus bandwidth on NVLink reaches ~80 % of "
+    "the link peak for large messages and less for the mid-sized messages of inference. "
+    "step_overhead_s 2 ms: per forward step, scheduler + input preparation + sampling + "
+    "Python/launch work not overlapped with the GPU in vLLM/SGLang-class servers (1-5 ms "
+    "measured). layer_overhead_s 10 us: per transformer layer per step, the inter-kernel "
+    "gaps of ~8-12 kernels (~1 us each) that CUDA graphs do not remove."
+)
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors (pydantic names them); parts are immutable once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Efficiency(_Strict):
+    """Achievable fractions of peak and fixed overheads: the parameters calibration fits."""
+
+    compute: float = Field(
+        0.70,
+        gt=0.0,
+        le=1.0,
+        description="Achievable fraction of the dense peak FLOP/s on large GEMMs.",
+    )
+    memory_bandwidth: float = Field(
+        0.80,
+        gt=0.0,
+        le=1.0,
+        description="Achievable fraction of peak memory (HBM) bandwidth on streaming reads.",
+    )
+    collective: float = Field(
+        0.70,
+        gt=0.0,
+        le=1.0,
+        description="Achievable fraction of link bandwidth for NCCL/RCCL-style collectives.",
+    )
+    step_overhead_s: float = Field(
+        2.0e-3,
+        ge=0.0,
+        le=EFFICIENCY_BOUNDS["step_overhead_s"][1],
+        description="Fixed overhead per forward step (CPU, scheduler, launches, sampling), s.",
+    )
+    layer_overhead_s: float = Field(
+        1.0e-5,
+        ge=0.0,
+        le=EFFICIENCY_BOUNDS["layer_overhead_s"][1],
+        description="Fixed overhead per transformer layer per step (kernel launches and gaps "
+        "not hidden by CUDA graphs), s.",
+    )
+    notes: str = Field(
+        _DEFAULT_EFFICIENCY_NOTES,
+        description="Why these values: defaults' justification or the calibration they came from.",
+    )
+
+    @staticmethod
+    def parameter_names() -> tuple[str, ...]:
+        """The fitted (numeric) parameters, in declaration order."""
+        return tuple(EFFICIENCY_BOUNDS)
+
+
+class ScaleUp(_Strict):
+    """The GPU-to-GPU fabric inside one scale-up domain (NVLink, Infinity Fabric, PCIe)."""
+
+    name: str = Field(min_length=1, description='Fabric name, e.g. "NVLink 4".')
+    bandwidth_bytes_per_s: float = Field(
+        gt=0.0, description="Per GPU, per direction (unidirectional), bytes/s."
+    )
+    domain_size: int = Field(
+        ge=1, description="GPUs reachable over this fabric (8 for HGX, 72 for NVL72)."
+    )
+    latency_s: float = Field(
+        ge=0.0, description="Per-hop start-up latency of one collective step (alpha), s."
+    )
+
+
+class ScaleOut(_Strict):
+    """The network between scale-up domains (InfiniBand, RoCE Ethernet)."""
+
+    name: str = Field(min_length=1, description='Network name, e.g. "InfiniBand NDR 400G".')
+    bandwidth_bytes_per_s: float = Field(
+        gt=0.0, description="Per GPU (one NIC per GPU), per direction, bytes/s."
+    )
+    latency_s: float = Field(
+        ge=0.0, description="Per-hop start-up latency of one collective step (alpha), s."
+    )
+
+
+class Source(_Strict):
+    """Where one figure comes from. ``figure`` is a dotted path such as ``peak_flops.bf16``;
+    a parent path (``peak_flops``, ``scale_up``) covers every figure under it."""
+
+    figure: str = Field(min_length=1)
+    source: str = Field(min_length=1, description="Citation: datasheet/whitepaper name or URL.")
+
+
+class Hardware(_Strict):
+    """One accelerator part, as deployed in its usual server (HGX board, NVL72 rack, ...)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description='Catalog id, e.g. "h100".')
+    name: str = Field(min_length=1)
+    vendor: str = Field(min_length=1)
+    aliases: list[str] = Field(
+        default_factory=list, description="Other names accepted by get_hardware."
+    )
+    memory_type: str | None = Field(None, description='e.g. "HBM3e", "GDDR6".')
+    memory_bytes: int = Field(gt=0, description="Device memory capacity, bytes (decimal).")
+    memory_bandwidth_bytes_per_s: float = Field(gt=0.0, description="Peak memory bandwidth.")
+    peak_flops: dict[ComputeClass, float] = Field(
+        description="Dense (not sparse) tensor-core peak FLOP/s by compute class; a format "
+        "the part lacks has no key."
+    )
+    scale_up: ScaleUp
+    scale_out: ScaleOut
+    tdp_w: float | None = Field(None, gt=0.0, description="Board power, W.")
+    efficiency: Efficiency = Field(default_factory=Efficiency)
+    sources: list[Source] = Field(min_length=1)
+    notes: str = ""
+
+    @field_validator("peak_flops")
+    @classmethod
+    def _positive_peaks(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, v in value.items() if not v > 0]
+        if bad:
+            raise ValueError(f"peak FLOP/s must be > 0 (bad: {', '.join(bad)})")
+        if _BASE_CLASS not in value:
+            raise ValueError(f"a {_BASE_CLASS!r} peak is required (the fallback of every format)")
+        return value
+
+    @model_validator(mode="after")
+    def _every_figure_sourced(self) -> Hardware:
+        figures = self.figures()
+        known = set(figures) | {"efficiency", *(f"efficiency.{p}" for p in EFFICIENCY_BOUNDS)}
+        unknown = [
+            s.figure
+            for s in self.sources
+            if s.figure not in known and not any(f.startswith(s.figure + ".") for f in known)
+        ]
+        if unknown:
+            raise ValueError(f"sources name unknown figures: {', '.join(unknown)}")
+        missing = [f for f in figures if self.source_for(f) is None]
+        if missing:
+            raise ValueError(f"figures without a source: {', '.join(missing)}")
+        return self
+
+    def figures(self) -> dict[str, float]:
+        """Every sourced numeric figure by dotted path (efficiency parameters excluded)."""
+        out: dict[str, float] = {
+            "memory_bytes": float(self.memory_bytes),
+            "memory_bandwidth_bytes_per_s": self.memory_bandwidth_bytes_per_s,
+        }
+        out.update({f"peak_flops.{k}": v for k, v in self.peak_flops.items()})
+        out["scale_up.bandwidth_bytes_per_s"] = self.scale_up.bandwidth_bytes_per_s
+        out["scale_up.domain_size"] = float(self.scale_up.domain_size)
+        out["scale_up.latency_s"] = self.scale_up.latency_s
+        out["scale_out.bandwidth_bytes_per_s"] = self.scale_out.bandwidth_bytes_per_s
+        out["scale_out.latency_s"] = self.scale_out.latency_s
+        if self.tdp_w is not None:
+            out["tdp_w"] = self.tdp_w
+        return out
+
+    def source_for(self, figure: str) -> str | None:
+        """The citation of ``figure`` (most specific entry wins); None if unsourced."""
+        best: Source | None = None
+        for s in self.sources:
+            if (s.figure == figure or figure.startswith(s.figure + ".")) and (
+                best is None or len(s.figure) > len(best.figure)
+            ):
+                best = s
+        return best.source if best else None
+
+    def supports(self, compute_class: str) -> bool:
+        """Whether the part has a tensor-core peak for ``compute_class``."""
+        return compute_class in self.peak_flops
+
+    def peak_flops_for(self, compute_class: str, fallback: str = _BASE_CLASS) -> tuple[float, str]:
+        """Dense peak FLOP/s for a matmul of ``compute_class`` and the class actually used.
+
+        Falls back to ``fallback`` (the dtype's ``fallback_compute_class``, e.g. fp4 weights on
+        Hopper run as bf16) and finally to bf16, which every part has.
+        """
+        for cls_ in (compute_class, fallback, _BASE_CLASS):
+            if cls_ in self.peak_flops:
+                return self.peak_flops[cls_], cls_  # type: ignore[index]
+        raise AssertionError("unreachable: bf16 peak is validated")  # pragma: no cover
+
+    def peak_flops_for_dtype(self, fmt: DType | str) -> tuple[float, str]:
+        """``peak_flops_for`` with the classes of an ``infercast.dtypes`` format."""
+        d = dtype(fmt) if isinstance(fmt, str) else fmt
+        return self.peak_flops_for(d.compute_class, d.fallback_compute_class)
+
+    def with_efficiency(self, **changes: Any) -> Hardware:
+        """A copy with some efficiency parameters replaced (validated, e.g. after calibration)."""
+        eff = Efficiency.model_validate({**self.efficiency.model_dump(), **changes})
+        return self.model_copy(update={"efficiency": eff})
