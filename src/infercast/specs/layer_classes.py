@@ -289,7 +289,9 @@ class MoELayerSpecs(LayerSpecs):
     )
     router_bias: bool = Field(default=False, description="The router Linear has a bias.")
     router_score_correction_bias: bool = Field(
-        default=False, description="Per-expert selection bias (DeepSeek-V3 noaux_tc)."
+        default=False,
+        description="Per-expert selection bias (DeepSeek-V3 noaux_tc). transformers registers "
+        "it as a buffer, not a parameter, so it is not counted (E values per layer).",
     )
     expert_bias: bool = Field(default=False, description="Expert projections carry biases.")
 
@@ -315,8 +317,6 @@ class MoELayerSpecs(LayerSpecs):
     def router_parameters(self) -> int:
         params = self.hidden_size * self.num_experts
         if self.router_bias:
-            params += self.num_experts
-        if self.router_score_correction_bias:
             params += self.num_experts
         if self.shared_expert_gate and self.num_shared_experts:
             params += self.hidden_size

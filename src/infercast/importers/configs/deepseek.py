@@ -1,0 +1,181 @@
+"""DeepSeek-V2/V3 and Kimi K2 (``deepseek_v2``, ``deepseek_v3``, ``kimi_k2``): MLA + DeepSeekMoE.
+
+Why this is not a Llama-family block:
+- attention is multi-head latent attention: queries through a ``q_lora_rank`` bottleneck (null →
+  a plain ``q_proj``, as in V2-Lite), keys/values through a ``kv_lora_rank`` latent plus a shared
+  ``qk_rope_head_dim`` rope key; the KV cache holds only latent + rope key;
+- FFNs: the first ``first_k_dense_replace`` layers (and those off the ``moe_layer_freq`` grid)
+  are dense gated MLPs of ``intermediate_size``; the rest are MoE with ``n_routed_experts`` of
+  ``moe_intermediate_size``, ``num_experts_per_tok`` per token and ``n_shared_experts``
+  always-on experts (one MLP of ``n_shared_experts × moe_intermediate_size``, same count);
+- ``topk_method: noaux_tc`` (V3, K2) adds a per-expert score-correction bias to the router;
+- the multi-token-prediction layer (``num_nextn_predict_layers``) is not part of the model
+  transformers builds and is not counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from infercast.importers.configs.base import (
+    MAX_EXPERTS,
+    MAX_HEADS,
+    MAX_INTERMEDIATE,
+    MAX_LAYERS,
+    MAX_VOCAB,
+    ConfigReader,
+    LayerPart,
+)
+from infercast.importers.configs.moe import moe_part
+
+__all__ = ["DeepseekV3Config"]
+
+_DEFAULT_TOPK_METHOD = {"deepseek_v2": "greedy", "deepseek_v3": "noaux_tc", "kimi_k2": "noaux_tc"}
+
+
+@dataclass(frozen=True)
+class DeepseekV3Config:
+    """MLA attention, dense-then-MoE FFNs, shared experts (DeepSeek-V2/V3/R1, Kimi K2)."""
+
+    model_type: str
+    vocab_size: int
+    hidden_size: int
+    num_layers: int
+    num_heads: int
+    q_lora_rank: int
+    """0 = no query LoRA (a plain q_proj)."""
+    kv_lora_rank: int
+    qk_nope_head_dim: int
+    qk_rope_head_dim: int
+    v_head_dim: int
+    intermediate_size: int
+    moe_intermediate_size: int
+    n_routed_experts: int
+    num_experts_per_tok: int
+    n_shared_experts: int
+    first_k_dense_replace: int
+    moe_layer_freq: int
+    norm_topk_prob: bool
+    topk_method: str
+    tie_word_embeddings: bool = False
+    num_nextn_predict_layers: int = 0
+
+    @classmethod
+    def from_hf(cls, reader: ConfigReader) -> DeepseekV3Config:
+        if reader.flag("attention_bias", False):
+            raise reader.error(
+                "attention_bias", "biased MLA projections are not supported by infercast"
+            )
+        if reader.flag("mlp_bias", False):
+            raise reader.error("mlp_bias", "biased DeepSeek MLPs are not supported by infercast")
+        experts = reader.integer("n_routed_experts", maximum=MAX_EXPERTS)
+        top_k = reader.integer("num_experts_per_tok", maximum=MAX_EXPERTS)
+        if top_k > experts:
+            raise reader.error(
+                "num_experts_per_tok", f"top-k {top_k} exceeds n_routed_experts {experts}"
+            )
+        topk_method = reader.text("topk_method", _DEFAULT_TOPK_METHOD[reader.model_type])
+        return cls(
+            model_type=reader.model_type,
+            vocab_size=reader.integer("vocab_size", maximum=MAX_VOCAB),
+            hidden_size=reader.integer("hidden_size"),
+            num_layers=reader.integer("num_hidden_layers", maximum=MAX_LAYERS),
+            num_heads=reader.integer("num_attention_heads", maximum=MAX_HEADS),
+            q_lora_rank=reader.opt_integer("q_lora_rank", maximum=MAX_INTERMEDIATE) or 0,
+            kv_lora_rank=reader.integer("kv_lora_rank", maximum=MAX_INTERMEDIATE),
+            qk_nope_head_dim=reader.integer("qk_nope_head_dim"),
+            qk_rope_head_dim=reader.integer("qk_rope_head_dim"),
+            v_head_dim=reader.integer("v_head_dim"),
+            intermediate_size=reader.integer("intermediate_size", maximum=MAX_INTERMEDIATE),
+            moe_intermediate_size=reader.integer("moe_intermediate_size", maximum=MAX_INTERMEDIATE),
+            n_routed_experts=experts,
+            num_experts_per_tok=top_k,
+            n_shared_experts=reader.integer("n_shared_experts", 0, minimum=0, maximum=1 << 10),
+            first_k_dense_replace=reader.integer(
+                "first_k_dense_replace", 0, minimum=0, maximum=MAX_LAYERS
+            ),
+            moe_layer_freq=reader.integer("moe_layer_freq", 1, maximum=MAX_LAYERS),
+            norm_topk_prob=reader.flag("norm_topk_prob", reader.model_type != "deepseek_v2"),
+            topk_method=topk_method,
+            tie_word_embeddings=reader.flag("tie_word_embeddings", False),
+            num_nextn_predict_layers=reader.integer(
+                "num_nextn_predict_layers", 0, minimum=0, maximum=MAX_LAYERS
+            ),
+        )
+
+    @property
+    def is_truly_sparse(self) -> bool:
+        return 0 < self.num_experts_per_tok < self.n_routed_experts
+
+    def is_moe_layer(self, i: int) -> bool:
+        return i >= self.first_k_dense_replace and i % self.moe_layer_freq == 0
+
+    def attention_part(self, i: int) -> LayerPart:
+        specs = {
+            "hidden_size": self.hidden_size,
+            "num_heads": self.num_heads,
+            "q_lora_rank": self.q_lora_rank,
+            "kv_lora_rank": self.kv_lora_rank,
+            "qk_nope_head_dim": self.qk_nope_head_dim,
+            "qk_rope_head_dim": self.qk_rope_head_dim,
+            "v_head_dim": self.v_head_dim,
+        }
+        prefix = f"model.layers.{i}.self_attn"
+        q = ("q_a_proj", "q_b_proj") if self.q_lora_rank else ("q_proj",)
+        names = ("kv_b_proj", *q, "kv_a_proj_with_mqa", "o_proj")
+        return LayerPart(
+            "attention",
+            "MultiHeadLatentAttentionLayer",
+            specs,
+            i,
+            tuple(f"{prefix}.{n}" for n in names),
+        )
+
+    def ffn_part(self, i: int) -> LayerPart:
+        mlp = f"model.layers.{i}.mlp"
+        if not self.is_moe_layer(i):
+            specs: dict[str, Any] = {
+                "hidden_size": self.hidden_size,
+                "intermediate_size": self.intermediate_size,
+            }
+            modules = tuple(f"{mlp}.{p}" for p in ("gate_proj", "up_proj", "down_proj"))
+            return LayerPart("feedforward", "GatedMLPLayer", specs, i, modules)
+        return moe_part(
+            i,
+            self.hidden_size,
+            self.n_routed_experts,
+            self.num_experts_per_tok,
+            self.moe_intermediate_size,
+            tuple(f"{mlp}.experts.0.{p}" for p in ("gate_proj", "up_proj", "down_proj")),
+            num_shared_experts=self.n_shared_experts,
+            norm_topk_prob=self.norm_topk_prob,
+            router_score_correction_bias=self.topk_method == "noaux_tc",
+        )
+
+    def layer_parts(self) -> list[LayerPart]:
+        norm = LayerPart("norm", "NormLayer", {"hidden_size": self.hidden_size, "has_bias": False})
+        parts: list[LayerPart] = []
+        for i in range(self.num_layers):
+            parts += [self.attention_part(i), self.ffn_part(i), norm, norm]
+        embedding = {"vocab_size": self.vocab_size, "hidden_size": self.hidden_size}
+        return [
+            *parts,
+            norm,
+            LayerPart("embedding", "EmbeddingLayer", embedding, None, ("model.embed_tokens",)),
+            LayerPart(
+                "lm_head",
+                "OutputLayer",
+                {**embedding, "tied": self.tie_word_embeddings},
+                None,
+                ("lm_head",),
+            ),
+        ]
+
+    def notes(self) -> list[str]:
+        if self.num_nextn_predict_layers:
+            return [
+                f"The {self.num_nextn_predict_layers} multi-token-prediction layer(s) "
+                "(num_nextn_predict_layers) are not counted: transformers does not build them."
+            ]
+        return []

@@ -1,0 +1,319 @@
+"""Mixture-of-Experts decoders built on the Llama-family block: Qwen3-MoE, Qwen2-MoE, Mixtral.
+
+Design (from the seed, ``000``): **composition, not inheritance**. Each MoE config *wraps* a
+:class:`LlamaFamilyConfig` (``base``) holding every dense field (attention, norms, vocab, RoPE)
+and adds only the MoE hyperparameters, so dense call sites never see MoE fields and MoE code
+never duplicates dense ones. ``base.intermediate_size`` is set to the expert width for
+compatibility; the real number lives in ``expert_intermediate_size``.
+
+Which layers are sparse follows transformers: Qwen MoE layers are those not in
+``mlp_only_layers`` whose ``(layer_idx + 1) % decoder_sparse_step == 0``; the others are dense
+gated MLPs of the config's ``intermediate_size``. Mixtral is sparse in every layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from infercast.importers.configs.base import (
+    MAX_EXPERTS,
+    MAX_INTERMEDIATE,
+    MAX_LAYERS,
+    MAX_WINDOW,
+    ConfigReader,
+    LayerPart,
+    layer_windows,
+)
+from infercast.importers.configs.llama import LlamaFamilyConfig
+
+__all__ = ["MixtralConfig", "Qwen2MoeConfig", "Qwen3MoeConfig", "moe_part"]
+
+
+def moe_part(
+    i: int,
+    hidden_size: int,
+    num_experts: int,
+    top_k: int,
+    expert_size: int,
+    modules: tuple[str, ...],
+    **options: Any,
+) -> LayerPart:
+    """One MoE FFN instance; ``options`` are MoELayer's optional specs (shared experts, biases)."""
+    specs = {
+        "hidden_size": hidden_size,
+        "num_experts": num_experts,
+        "num_experts_per_tok": top_k,
+        "expert_intermediate_size": expert_size,
+        **options,
+    }
+    return LayerPart("moe", "MoELayer", specs, i, modules)
+
+
+def _read_experts(
+    reader: ConfigReader, experts_field: str, top_k_default: int | None
+) -> tuple[int, int]:
+    """Experts and top-k; a top-k above the expert count cannot be built."""
+    num_experts = reader.integer(experts_field, maximum=MAX_EXPERTS)
+    top_k = reader.integer(
+        "num_experts_per_tok",
+        *(() if top_k_default is None else (top_k_default,)),
+        maximum=MAX_EXPERTS,
+    )
+    if top_k > num_experts:
+        raise reader.error(
+            "num_experts_per_tok", f"top-k {top_k} exceeds {experts_field} {num_experts}"
+        )
+    return num_experts, top_k
+
+
+def _sparse_layers(reader: ConfigReader, num_layers: int) -> tuple[int, tuple[int, ...]]:
+    step = reader.integer("decoder_sparse_step", 1, maximum=MAX_LAYERS)
+    mlp_only = tuple(reader.integers("mlp_only_layers", maximum=MAX_LAYERS))
+    out_of_range = [i for i in mlp_only if i >= num_layers]
+    if out_of_range:
+        raise reader.error(
+            "mlp_only_layers",
+            f"layer {out_of_range[0]} does not exist (num_hidden_layers is {num_layers})",
+        )
+    return step, mlp_only
+
+
+@dataclass(frozen=True)
+class Qwen3MoeConfig:
+    """Configuration for Qwen3-MoE family models (Qwen3-30B-A3B and friends).
+
+    All MoE hyperparameters live here; dense fields are inherited via ``base``, whose
+    ``intermediate_size`` is set to ``expert_intermediate_size`` (as the seed specifies).
+    """
+
+    base: LlamaFamilyConfig
+    """Shared transformer hyperparameters (attention with QK-norm, RoPE, vocab, …)."""
+    num_experts: int
+    """Total experts per MoE layer. Qwen3-30B-A3B = 128."""
+    num_experts_per_tok: int
+    """Top-K experts activated per token. Qwen3-30B-A3B = 8."""
+    expert_intermediate_size: int
+    """Per-expert FFN inner size. Qwen3-30B-A3B = 768."""
+    norm_topk_prob: bool
+    """Router weights renormalised over the chosen top-K before the weighted combine."""
+    # Beyond the seed: which layers are sparse, and the width of the dense ones.
+    decoder_sparse_step: int = 1
+    mlp_only_layers: tuple[int, ...] = ()
+    dense_intermediate_size: int | None = None
+    """``intermediate_size`` of config.json, used by dense (non-MoE) layers only."""
+
+    model_type = "qwen3_moe"
+
+    @classmethod
+    def from_base(
+        cls,
+        base: LlamaFamilyConfig,
+        num_experts: int,
+        num_experts_per_tok: int,
+        expert_intermediate_size: int,
+        norm_topk_prob: bool,
+    ) -> Qwen3MoeConfig:
+        """From an already-built base plus the MoE hyperparameters (tests, synthetic models)."""
+        return cls(
+            base=replace(base, intermediate_size=expert_intermediate_size),
+            num_experts=num_experts,
+            num_experts_per_tok=num_experts_per_tok,
+            expert_intermediate_size=expert_intermediate_size,
+            norm_topk_prob=norm_topk_prob,
+            dense_intermediate_size=base.intermediate_size,
+        )
+
+    @classmethod
+    def from_hf(cls, reader: ConfigReader) -> Qwen3MoeConfig:
+        """From config.json: ``num_experts`` and ``moe_intermediate_size`` are required,
+        ``num_experts_per_tok`` defaults to 8 and ``norm_topk_prob`` to true (the seed's rules).
+        """
+        num_experts, top_k = _read_experts(reader, "num_experts", 8)
+        expert_size = reader.integer("moe_intermediate_size", maximum=MAX_INTERMEDIATE)
+        norm_topk_prob = reader.flag("norm_topk_prob", True)
+        layers = reader.integer("num_hidden_layers", maximum=MAX_LAYERS)
+        step, mlp_only = _sparse_layers(reader, layers)
+        has_dense = bool(mlp_only) or step > 1
+        dense = reader.integer("intermediate_size", maximum=MAX_INTERMEDIATE) if has_dense else None
+        # transformers' Qwen3-MoE attention takes head_dim from the config or hidden/heads.
+        base = LlamaFamilyConfig.qwen3_from_hf(
+            reader, head_dim_default=None, intermediate_size=expert_size
+        )
+        return cls(
+            base=base,
+            num_experts=num_experts,
+            num_experts_per_tok=top_k,
+            expert_intermediate_size=expert_size,
+            norm_topk_prob=norm_topk_prob,
+            decoder_sparse_step=step,
+            mlp_only_layers=mlp_only,
+            dense_intermediate_size=dense,
+        )
+
+    @property
+    def is_truly_sparse(self) -> bool:
+        """True iff fewer than all experts run per token (top_k == num_experts is dense)."""
+        return 0 < self.num_experts_per_tok < self.num_experts
+
+    def is_moe_layer(self, i: int) -> bool:
+        return i not in self.mlp_only_layers and (i + 1) % self.decoder_sparse_step == 0
+
+    @property
+    def hidden_size(self) -> int:
+        return self.base.hidden_size
+
+    @property
+    def num_layers(self) -> int:
+        return self.base.num_layers
+
+    @property
+    def vocab_size(self) -> int:
+        return self.base.vocab_size
+
+    def ffn_part(self, i: int) -> LayerPart:
+        if not self.is_moe_layer(i):
+            return self.base.dense_ffn_part(i, self.dense_intermediate_size)
+        prefix = f"model.layers.{i}.mlp.experts.0"
+        return moe_part(
+            i,
+            self.hidden_size,
+            self.num_experts,
+            self.num_experts_per_tok,
+            self.expert_intermediate_size,
+            tuple(f"{prefix}.{p}" for p in ("gate_proj", "up_proj", "down_proj")),
+            norm_topk_prob=self.norm_topk_prob,
+        )
+
+    def layer_parts(self) -> list[LayerPart]:
+        parts: list[LayerPart] = []
+        for i in range(self.num_layers):
+            parts += self.base.block_parts(i, self.ffn_part(i))
+        return parts + self.base.head_parts()
+
+    def notes(self) -> list[str]:
+        return []
+
+
+@dataclass(frozen=True)
+class Qwen2MoeConfig(Qwen3MoeConfig):
+    """Qwen2-MoE (Qwen1.5-MoE, Qwen2-57B-A14B): Qwen2 attention (q/k/v biases, no QK-norm)
+    plus one always-on shared expert behind a sigmoid gate ``Linear(hidden, 1)``.
+    """
+
+    shared_expert_intermediate_size: int = 0
+
+    model_type = "qwen2_moe"
+
+    @classmethod
+    def from_hf(cls, reader: ConfigReader) -> Qwen2MoeConfig:
+        num_experts, top_k = _read_experts(reader, "num_experts", 4)
+        expert_size = reader.integer("moe_intermediate_size", maximum=MAX_INTERMEDIATE)
+        shared = reader.integer("shared_expert_intermediate_size", maximum=MAX_INTERMEDIATE)
+        layers = reader.integer("num_hidden_layers", maximum=MAX_LAYERS)
+        step, mlp_only = _sparse_layers(reader, layers)
+        has_dense = bool(mlp_only) or step > 1
+        dense = reader.integer("intermediate_size", maximum=MAX_INTERMEDIATE) if has_dense else None
+        base = LlamaFamilyConfig.read_common(
+            reader,
+            intermediate_size=expert_size,
+            qkv_bias=reader.flag("qkv_bias", True),
+            sliding_windows=_qwen2_moe_windows(reader, layers),
+        )
+        return cls(
+            base=base,
+            num_experts=num_experts,
+            num_experts_per_tok=top_k,
+            expert_intermediate_size=expert_size,
+            norm_topk_prob=reader.flag("norm_topk_prob", False),
+            decoder_sparse_step=step,
+            mlp_only_layers=mlp_only,
+            dense_intermediate_size=dense,
+            shared_expert_intermediate_size=shared,
+        )
+
+    def ffn_part(self, i: int) -> LayerPart:
+        part = super().ffn_part(i)
+        if part.layer_class != "MoELayer":
+            return part
+        specs = {
+            **part.specs,
+            "num_shared_experts": 1,
+            "shared_expert_intermediate_size": self.shared_expert_intermediate_size,
+            "shared_expert_gate": True,
+        }
+        return replace(part, specs=specs)
+
+
+def _qwen2_moe_windows(reader: ConfigReader, num_layers: int) -> tuple[int | None, ...]:
+    """transformers' Qwen2-MoE rule: with ``use_sliding_window``, even-indexed layers below
+    ``max_window_layers`` slide; an explicit ``layer_types`` wins.
+    """
+    use = reader.flag("use_sliding_window", False)
+    window = reader.opt_integer("sliding_window", maximum=MAX_WINDOW)
+    first = reader.integer("max_window_layers", 28, minimum=0, maximum=MAX_LAYERS)
+    if not use or window is None:
+        layer_windows(reader, num_layers, window or 1, None)
+        return (None,) * num_layers
+    default = [bool((i + 1) % 2) and i < first for i in range(num_layers)]
+    return layer_windows(reader, num_layers, window, default)
+
+
+@dataclass(frozen=True)
+class MixtralConfig:
+    """Mixtral: Mistral attention (a non-null ``sliding_window`` applies to every layer) and a
+    sparse MoE FFN in every layer: ``num_local_experts`` experts of ``intermediate_size``,
+    ``num_experts_per_tok`` (default 2) per token, router weights renormalised over the top-k.
+    """
+
+    base: LlamaFamilyConfig
+    num_experts: int
+    num_experts_per_tok: int
+    expert_intermediate_size: int
+    norm_topk_prob: bool = True
+
+    model_type = "mixtral"
+
+    @classmethod
+    def from_hf(cls, reader: ConfigReader) -> MixtralConfig:
+        num_experts, top_k = _read_experts(reader, "num_local_experts", 2)
+        layers = reader.integer("num_hidden_layers", maximum=MAX_LAYERS)
+        base = LlamaFamilyConfig.read_common(
+            reader, sliding_windows=LlamaFamilyConfig.all_layers_window(reader, layers)
+        )
+        return cls(base, num_experts, top_k, base.intermediate_size)
+
+    @property
+    def is_truly_sparse(self) -> bool:
+        return 0 < self.num_experts_per_tok < self.num_experts
+
+    @property
+    def hidden_size(self) -> int:
+        return self.base.hidden_size
+
+    @property
+    def num_layers(self) -> int:
+        return self.base.num_layers
+
+    @property
+    def vocab_size(self) -> int:
+        return self.base.vocab_size
+
+    def layer_parts(self) -> list[LayerPart]:
+        parts: list[LayerPart] = []
+        for i in range(self.num_layers):
+            prefix = f"model.layers.{i}.block_sparse_moe.experts.0"
+            ffn = moe_part(
+                i,
+                self.hidden_size,
+                self.num_experts,
+                self.num_experts_per_tok,
+                self.expert_intermediate_size,
+                tuple(f"{prefix}.{w}" for w in ("w1", "w3", "w2")),
+                norm_topk_prob=self.norm_topk_prob,
+            )
+            parts += self.base.block_parts(i, ffn)
+        return parts + self.base.head_parts()
+
+    def notes(self) -> list[str]:
+        return []

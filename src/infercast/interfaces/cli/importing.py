@@ -1,0 +1,104 @@
+"""``infercast import SOURCE``: a config.json, folder, .gguf or Hub id → a model spec.
+
+stdout carries only the spec JSON (so it can be piped or redirected); everything a person should
+notice — what was imported, MoE sparsity, stored weight formats, where a file was saved — goes
+to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from infercast.errors import InfercastError
+from infercast.importers import ImportResult, import_source
+from infercast.interfaces.cli.common import ModelsDirOption, err_console, fail
+from infercast.specs import format_params
+from infercast.specs.registry import MODELS_PATH_ENV, user_models_dirs
+
+__all__ = ["register"]
+
+
+def _report(result: ImportResult) -> None:
+    spec = result.spec
+    err_console.print(
+        f"imported {spec.hf_model_id} from {result.origin} ({result.kind}): "
+        f"{spec.total_params_formatted} params, {format_params(spec.active_params)} active "
+        f"per token, {spec.num_layers} layers",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for layer in spec.layers_of("MoELayer"):
+        moe = layer.layer_specs
+        err_console.print(
+            f"MoE ({layer.name} ×{layer.count}): {moe.num_experts_per_tok} of "
+            f"{moe.num_experts} experts per token, {moe.num_shared_experts} shared; "
+            f"is_truly_sparse={moe.is_truly_sparse}",
+            highlight=False,
+        )
+    if result.gguf_types is not None:
+        err_console.print(f"GGUF weight types: {result.quantization}", highlight=False)
+    elif result.quantization:
+        err_console.print(result.quantization, highlight=False, soft_wrap=True)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write {path}: {exc.strerror or exc}") from None
+    err_console.print(f"wrote {path}", highlight=False)
+
+
+def import_command(
+    source: Annotated[
+        str,
+        typer.Argument(help="config.json, a folder holding one, a .gguf file, or an HF id."),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write the spec JSON here instead of stdout.", dir_okay=False
+        ),
+    ] = None,
+    save: Annotated[
+        bool,
+        typer.Option("--save", help="Save <model_id>.json into the first user models dir."),
+    ] = False,
+    hf_id: Annotated[
+        str | None,
+        typer.Option("--hf-id", help="Hugging Face id (org/name) to file the spec under."),
+    ] = None,
+    models_dir: ModelsDirOption = None,
+) -> None:
+    """Import a model's architecture as a spec (counts derived by infercast's layer classes)."""
+    save_dir: Path | None = None
+    if save:
+        dirs = user_models_dirs(models_dir)
+        if not dirs:
+            raise fail(
+                f"--save needs a user models directory: pass --models-dir DIR or set "
+                f"{MODELS_PATH_ENV}"
+            )
+        save_dir = dirs[0]
+    try:
+        result = import_source(source, hf_id=hf_id)
+    except InfercastError as exc:
+        raise fail(str(exc)) from None
+    text = json.dumps(result.spec.to_json_dict(), indent=2) + "\n"
+    _report(result)
+    if save_dir is not None:
+        _write(save_dir / f"{result.spec.model_id}.json", text)
+    if output is not None:
+        _write(output, text)
+    else:
+        typer.echo(text, nl=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``import`` command to the main app."""
+    app.command("import")(import_command)
