@@ -1,1 +1,18 @@
-"""infercast: analytical LLM inference performance model."""
+"""infercast: analytical LLM inference performance model.
+
+``infercast.estimate(model=..., hardware=..., tp=..., isl=..., osl=..., concurrency=...)``
+returns an :class:`~infercast.estimation.result.EstimateResult`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["estimate"]
+
+
+def estimate(*args: Any, **kwargs: Any) -> Any:
+    """See :func:`infercast.estimation.estimate.estimate` (imported lazily: the CLI starts fast)."""
+    from infercast.estimation.estimate import estimate as _estimate
+
+    return _estimate(*args, **kwargs)

@@ -1,0 +1,149 @@
+"""Steady-state model of a closed-loop serving benchmark with continuous batching.
+
+``C`` requests are always in flight; each needs a prefill of ``isl`` tokens and ``osl`` output
+tokens. The engine runs steps; each step decodes one token for every decoding sequence and may
+carry prompt chunks (chunked prefill: a step's budget ``B`` tokens covers the decode tokens and
+the chunks). At throughput ``X`` requests/s and mean step time ``τ``:
+
+- Little's law on the decode phase: ``D = X·(osl−1)·τ`` sequences are decoding;
+- prompt tokens arrive at ``X·isl`` per second, so a fraction ``f = X·isl·τ / P`` of the steps
+  carry a prefill chunk of ``P = min(B − D, max(isl, X·isl·τ))`` tokens — those steps take
+  ``T(D, P)``, the others ``T(D, 0)``: ``τ = f·T(D, P) + (1 − f)·T(D, 0)``. Decode steps are
+  slowed by the prefills that share them; that is why TPOT grows with ``isl·C/osl``;
+- TTFT = half a step (a new request waits for the running step) + its own
+  ``⌈isl / (B − D)⌉`` prefill-carrying steps + queueing behind other prefills, M/D/1 with
+  utilisation ``f``: ``f/(2(1−f))`` of a prefill service;
+- the closed loop closes the system: ``C = X·(TTFT + (osl−1)·τ)``, solved for ``X`` by
+  bisection (the left side is fixed, the right side grows with ``X``).
+
+Sequences beyond what the engine admits (the KV cache's capacity, or its batch cap) wait
+outside it; their wait is added to TTFT. ``T(·)`` comes from :mod:`infercast.estimation.timing`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from infercast.estimation.timing import StepTimer
+from infercast.layers import StepShape
+
+__all__ = ["ServingPoint", "solve_closed_loop"]
+
+
+@dataclass(frozen=True)
+class ServingPoint:
+    requests_per_s: float
+    tpot_s: float
+    ttft_s: float
+    decode_seqs: float
+    prefill_chunk_tokens: float
+    prefill_step_s: float
+    decode_step_s: float
+    prefill_fraction: float
+    queued_outside_s: float
+
+
+class _Engine:
+    def __init__(self, timer: StepTimer, isl: int, osl: int, budget: int):
+        self.timer = timer
+        self.isl = isl
+        self.osl = osl
+        self.budget = budget
+        self.decode_context = isl + osl / 2.0
+        self.prefill_context = (isl + 1) / 2.0
+        self._cache: dict[tuple[int, int], float] = {}
+
+    def step_s(self, decode_seqs: float, prefill_tokens: float) -> float:
+        # Memoised on a rounded key: the solver revisits nearly identical shapes many times.
+        key = (round(decode_seqs * 8), round(prefill_tokens / 8))
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        chunk = min(float(self.isl), prefill_tokens) if prefill_tokens else 0.0
+        shape = StepShape(
+            prefill_tokens=prefill_tokens,
+            prefill_seqs=prefill_tokens / self.isl if prefill_tokens else 0.0,
+            prefill_context=self.prefill_context,
+            prefill_chunk=chunk,
+            decode_seqs=decode_seqs,
+            decode_context=self.decode_context,
+        )
+        value = self.timer.step_time(shape).time_s
+        self._cache[key] = value
+        return value
+
+    def chunk_room(self, decode_seqs: float) -> float:
+        return max(float(self.budget) - decode_seqs, min(float(self.budget), 256.0))
+
+    def state_at(self, x: float, concurrency: float) -> tuple[float, ...]:
+        """(τ, D, P, f, T(D,P), T(D,0), TTFT) at request throughput ``x``."""
+        isl, osl = self.isl, self.osl
+        tau = self.step_s(0.0, float(isl))
+        decode = 0.0
+        for _ in range(60):
+            decode = min(concurrency, x * max(osl - 1, 0) * tau)
+            room = self.chunk_room(decode)
+            arriving = x * isl * tau
+            chunk = min(room, max(float(min(isl, room)), arriving))
+            t_mixed = self.step_s(decode, chunk)
+            t_plain = self.step_s(decode, 0.0) if osl > 1 else t_mixed
+            frac = min(1.0, arriving / chunk)
+            new_tau = frac * t_mixed + (1.0 - frac) * t_plain
+            if abs(new_tau - tau) <= 1e-9 + 1e-6 * tau:
+                tau = new_tau
+                break
+            tau = 0.5 * (tau + new_tau)
+        service = math.ceil(isl / room) * t_mixed
+        if frac >= 1.0:
+            wait = math.inf
+        else:
+            wait = frac / (2.0 * (1.0 - frac)) * service
+        ttft = 0.5 * tau + service + wait
+        return tau, decode, chunk, frac, t_mixed, t_plain, ttft
+
+
+def solve_closed_loop(
+    timer: StepTimer, isl: int, osl: int, concurrency: int, budget: int, engine_cap: int
+) -> ServingPoint:
+    """Steady state of ``concurrency`` clients; ``engine_cap`` = sequences the engine admits."""
+    engine = _Engine(timer, isl, osl, budget)
+    admitted = float(max(1, min(concurrency, engine_cap)))
+
+    def population(x: float) -> tuple[float, tuple[float, ...]]:
+        state = engine.state_at(x, admitted)
+        tau, ttft = state[0], state[6]
+        return x * (ttft + max(osl - 1, 0) * tau), state
+
+    # Upper bracket: prefill saturation (every step full of prompt chunks).
+    t_full = engine.step_s(0.0, float(min(isl, budget)))
+    hi = max(1e-9, min(isl, budget) / (isl * t_full)) * 4.0 + admitted / max(t_full, 1e-9)
+    lo = 0.0
+    while population(hi)[0] < admitted:
+        hi *= 2.0
+        if hi > 1e12:
+            break
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if population(mid)[0] < admitted:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-6 * hi:
+            break
+    x = lo if lo > 0 else hi
+    tau, decode, chunk, frac, t_mixed, t_plain, ttft = engine.state_at(x, admitted)
+    if not math.isfinite(ttft):
+        ttft = admitted / x - max(osl - 1, 0) * tau
+    queued = max(0.0, concurrency - admitted) / x
+    return ServingPoint(
+        requests_per_s=x,
+        tpot_s=tau,
+        ttft_s=ttft + queued,
+        decode_seqs=decode,
+        prefill_chunk_tokens=chunk,
+        prefill_step_s=t_mixed,
+        decode_step_s=t_plain,
+        prefill_fraction=frac,
+        queued_outside_s=queued,
+    )

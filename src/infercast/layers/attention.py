@@ -1,0 +1,176 @@
+"""Cost models of attention: MHA, GQA, sliding-window GQA and multi-head latent attention.
+
+Tensor parallelism splits query heads ``tp`` ways and KV heads too — or replicates one KV head
+per GPU when ``tp`` exceeds them, as vLLM/SGLang/TensorRT-LLM do; DP attention splits the
+sequences ``dp`` ways. The output projection's partial sums are all-reduced over ``tp``.
+MLA (DeepSeek) keeps the down-projections replicated and splits the per-head up-projections;
+its cache is the ``kv_lora_rank`` latent plus the rope key, identical on every TP rank, and
+decode runs in the weight-absorbed form (multi-query attention over the latent).
+"""
+
+from __future__ import annotations
+
+from infercast.dtypes import DType
+from infercast.layers.base import CostContext, LayerCost, StepShape
+from infercast.parallel import Collective
+from infercast.specs.layer_classes import (
+    MultiHeadLatentAttentionLayerSpecs,
+    SlidingWindowAttentionLayerSpecs,
+    _AttentionSpecs,
+)
+
+__all__ = ["AttentionCost", "LatentAttentionCost"]
+
+
+def _weight_dtype(specs: object, ctx: CostContext) -> DType:
+    from infercast.dtypes import dtype
+
+    if ctx.weight_dtype is not None:
+        return ctx.weight_dtype
+    name = getattr(specs, "weight_dtype", None)
+    return dtype(name) if name else ctx.default_dtype
+
+
+def _capped(context: float, window: int | None) -> float:
+    return min(context, window) if window else context
+
+
+class AttentionCost:
+    """MHA, GQA and sliding-window GQA."""
+
+    def __init__(self, specs: _AttentionSpecs, ctx: CostContext):
+        plan = ctx.plan
+        self.specs = specs
+        self.ctx = ctx
+        self.wdtype = _weight_dtype(specs, ctx)
+        self.heads = specs.num_heads / plan.tp
+        self.kv_heads = plan.kv_heads_per_gpu(specs.kv_heads)
+        self.window = (
+            specs.sliding_window if isinstance(specs, SlidingWindowAttentionLayerSpecs) else None
+        )
+        h, d = specs.hidden_size, specs.head_dim
+        self.matmul_params = h * self.heads * d * 2 + 2 * h * self.kv_heads * d
+        bias = (self.heads + 2 * self.kv_heads) * d if specs.qkv_bias else 0
+        bias += h if specs.o_bias else 0
+        self.stored_params = self.matmul_params + bias + (2 * d if specs.qk_norm else 0)
+        self.kv_elements_per_token = 2 * self.kv_heads * d if specs.causal else 0
+
+    def stored_weight_bytes(self) -> float:
+        return self.wdtype.nbytes(self.stored_params)
+
+    def kv_bytes_per_token(self) -> float:
+        """Per GPU, per cached token of a sequence held by this GPU's DP rank."""
+        return self.ctx.kv_dtype.nbytes(self.kv_elements_per_token)
+
+    def kv_window(self) -> int | None:
+        return self.window
+
+    def activation_peak_bytes(self, tokens: float) -> float:
+        d = self.specs.head_dim
+        width = self.specs.hidden_size + (2 * self.heads + 2 * self.kv_heads) * d
+        return self.ctx.activation_dtype.nbytes(tokens * width)
+
+    def step_cost(self, shape: StepShape) -> LayerCost:
+        plan, specs, ctx = self.ctx.plan, self.specs, self.ctx
+        dp = plan.dp
+        tokens = shape.tokens / dp
+        d = specs.head_dim
+        if specs.causal:
+            pre_ctx = _capped(shape.prefill_context, self.window)
+        else:
+            pre_ctx = shape.prefill_chunk
+        dec_ctx = _capped(shape.decode_context, self.window)
+        score_flops = (
+            4
+            * d
+            * self.heads
+            * (shape.prefill_tokens / dp * pre_ctx + shape.decode_seqs / dp * dec_ctx)
+        )
+        kv_token = self.kv_bytes_per_token()
+        kv_read = shape.decode_seqs / dp * dec_ctx * kv_token
+        # A prefill chunk reads what is cached before it once (flash-attention tiles) and
+        # writes its own keys/values.
+        cached = max(0.0, pre_ctx - (shape.prefill_chunk + 1) / 2) if specs.causal else 0.0
+        kv_read += shape.prefill_seqs / dp * cached * kv_token
+        kv_write = tokens * kv_token
+        act = ctx.activation_dtype
+        cost = LayerCost(
+            matmul_flops=2 * tokens * self.matmul_params,
+            matmul_dtype=self.wdtype,
+            attention_flops=score_flops,
+            weight_bytes=self.stored_weight_bytes(),
+            kv_bytes=kv_read + kv_write,
+            activation_bytes=act.nbytes(
+                tokens * (2 * specs.hidden_size + 2 * (2 * self.heads + 2 * self.kv_heads) * d)
+            ),
+        )
+        if plan.tp > 1:
+            cost.collectives.append(
+                Collective("all_reduce", plan.tp, act.nbytes(tokens * specs.hidden_size))
+            )
+        return cost
+
+
+class LatentAttentionCost:
+    """Multi-head latent attention (DeepSeek-V2/V3, Kimi K2)."""
+
+    def __init__(self, specs: MultiHeadLatentAttentionLayerSpecs, ctx: CostContext):
+        plan = ctx.plan
+        self.specs = specs
+        self.ctx = ctx
+        self.wdtype = _weight_dtype(specs, ctx)
+        h, n = specs.hidden_size, specs.num_heads
+        self.heads = n / plan.tp
+        replicated = h * (specs.kv_lora_rank + specs.qk_rope_head_dim)
+        if specs.q_lora_rank:
+            replicated += h * specs.q_lora_rank
+            split = specs.q_lora_rank * n * specs.qk_head_dim
+        else:
+            split = h * n * specs.qk_head_dim
+        split += specs.kv_lora_rank * n * (specs.qk_nope_head_dim + specs.v_head_dim)
+        split += n * specs.v_head_dim * h
+        self.matmul_params = replicated + split / plan.tp
+        self.stored_params = self.matmul_params + specs.kv_lora_rank + specs.q_lora_rank
+        self.kv_elements_per_token = specs.kv_lora_rank + specs.qk_rope_head_dim
+
+    def stored_weight_bytes(self) -> float:
+        return self.wdtype.nbytes(self.stored_params)
+
+    def kv_bytes_per_token(self) -> float:
+        return self.ctx.kv_dtype.nbytes(self.kv_elements_per_token)
+
+    def kv_window(self) -> int | None:
+        return None
+
+    def activation_peak_bytes(self, tokens: float) -> float:
+        s = self.specs
+        width = s.hidden_size + self.heads * (s.qk_head_dim + s.v_head_dim) * 2
+        return self.ctx.activation_dtype.nbytes(tokens * width)
+
+    def step_cost(self, shape: StepShape) -> LayerCost:
+        plan, s, ctx = self.ctx.plan, self.specs, self.ctx
+        dp = plan.dp
+        tokens = shape.tokens / dp
+        # Prefill: naive form, per head QK over (nope+rope) and PV over v dims.
+        prefill = shape.prefill_tokens / dp * shape.prefill_context
+        prefill_flops = 2 * self.heads * prefill * (s.qk_head_dim + s.v_head_dim)
+        # Decode: absorbed form, per head QK over (latent+rope) and PV over the latent.
+        decode = shape.decode_seqs / dp * shape.decode_context
+        decode_flops = 2 * self.heads * decode * (2 * s.kv_lora_rank + s.qk_rope_head_dim)
+        kv_token = self.kv_bytes_per_token()
+        cached = max(0.0, shape.prefill_context - (shape.prefill_chunk + 1) / 2)
+        kv = (decode + shape.prefill_seqs / dp * cached + tokens) * kv_token
+        act = ctx.activation_dtype
+        cost = LayerCost(
+            matmul_flops=2 * tokens * self.matmul_params,
+            matmul_dtype=self.wdtype,
+            attention_flops=prefill_flops + decode_flops,
+            weight_bytes=self.stored_weight_bytes(),
+            kv_bytes=kv,
+            activation_bytes=act.nbytes(tokens * 4 * s.hidden_size),
+        )
+        if plan.tp > 1:
+            cost.collectives.append(
+                Collective("all_reduce", plan.tp, act.nbytes(tokens * s.hidden_size))
+            )
+        return cost

@@ -1,0 +1,88 @@
+"""Shared records of the per-layer cost models.
+
+A cost model answers, for ONE instance of a layer type on ONE GPU under a plan, what one engine
+step costs: FLOPs, bytes read/written from HBM (weights, KV cache, activations) and the
+collectives it issues. A step is described by :class:`StepShape` (prefill tokens and decode
+sequences of the whole replica); a ``layer_types`` entry's ``count`` multiplies one instance's
+cost, so a 126-layer model is costed as fast as a 2-layer one.
+
+Conventions: matmul FLOPs are 2·M·N·K; attention-score FLOPs (QKᵀ and PV, 2·2·d per head per
+attended position) are counted over the positions a causal mask really lets a token see
+(a prefill chunk of S tokens after P cached ones attends to P + (S+1)/2 positions on average:
+"causal-halved"); sliding windows cap the positions at the window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from infercast.dtypes import DType
+from infercast.parallel import Collective, ParallelPlan
+
+__all__ = ["CostContext", "LayerCost", "StepShape"]
+
+
+@dataclass(frozen=True)
+class StepShape:
+    """What one engine step processes, for the whole replica (all DP ranks together)."""
+
+    prefill_tokens: float = 0.0
+    prefill_seqs: float = 0.0
+    """Sequences the prefill tokens belong to (each yields one logit row)."""
+    prefill_context: float = 0.0
+    """Mean positions a prefill token attends to (causal: cached + (chunk+1)/2)."""
+    prefill_chunk: float = 0.0
+    """Tokens of one sequence in this step (for non-causal attention and KV reads)."""
+    decode_seqs: float = 0.0
+    decode_context: float = 0.0
+    """Mean KV length a decoding sequence attends to."""
+
+    @property
+    def tokens(self) -> float:
+        return self.prefill_tokens + self.decode_seqs
+
+    @property
+    def logit_rows(self) -> float:
+        return self.prefill_seqs + self.decode_seqs
+
+
+@dataclass(frozen=True)
+class CostContext:
+    """The plan and the formats each role uses, resolved for one estimate."""
+
+    plan: ParallelPlan
+    weight_dtype: DType | None
+    """Dense weights override (None: each layer's checkpoint format)."""
+    moe_dtype: DType | None
+    """Expert weights override (None: the checkpoint's)."""
+    kv_dtype: DType
+    activation_dtype: DType
+    default_dtype: DType
+    """Format of a layer whose spec names none (the checkpoint's torch dtype, bf16)."""
+
+
+@dataclass
+class LayerCost:
+    """One instance of a layer type, one GPU, one step."""
+
+    matmul_flops: float = 0.0
+    matmul_dtype: DType | None = None
+    """Weight format of the matmuls (decides which peak they run at)."""
+    attention_flops: float = 0.0
+    """Score/value products; run at the activation format's peak."""
+    weight_bytes: float = 0.0
+    kv_bytes: float = 0.0
+    activation_bytes: float = 0.0
+    collectives: list[Collective] = field(default_factory=list)
+
+    @property
+    def flops(self) -> float:
+        return self.matmul_flops + self.attention_flops
+
+    @property
+    def memory_bytes(self) -> float:
+        return self.weight_bytes + self.kv_bytes + self.activation_bytes
+
+    @property
+    def communication_bytes(self) -> float:
+        return sum(c.wire_bytes() for c in self.collectives)

@@ -1,0 +1,134 @@
+"""Cost models of the layers around the blocks: norms, embeddings, the LM head, the pooler.
+
+Norms are replicated and purely memory-bound. The embedding is a row gather (vocab-parallel
+over ``tp``, hence one all-reduce). The LM head runs only on the rows that need logits — the
+last token of each prefill and every decode token — split over the vocabulary ``tp`` ways, with
+the logits gathered in fp32 for sampling. A tied head reads the embedding matrix.
+"""
+
+from __future__ import annotations
+
+from infercast.dtypes import DType, dtype
+from infercast.layers.base import CostContext, LayerCost, StepShape
+from infercast.parallel import Collective
+from infercast.specs.layer_classes import (
+    EmbeddingLayerSpecs,
+    NormLayerSpecs,
+    OutputLayerSpecs,
+    PoolerLayerSpecs,
+)
+
+__all__ = ["EmbeddingCost", "NormCost", "OutputCost", "PoolerCost"]
+
+_FP32 = dtype("fp32")
+
+
+def _own_dtype(name: str | None, ctx: CostContext) -> DType:
+    """Embeddings, heads and norms keep the checkpoint's format (quantizers skip them)."""
+    return dtype(name) if name else ctx.default_dtype
+
+
+class _NoCache:
+    def kv_bytes_per_token(self) -> float:
+        return 0.0
+
+    def kv_window(self) -> int | None:
+        return None
+
+
+class NormCost(_NoCache):
+    def __init__(self, specs: NormLayerSpecs, ctx: CostContext):
+        self.specs, self.ctx = specs, ctx
+
+    def stored_weight_bytes(self) -> float:
+        return _own_dtype(self.specs.weight_dtype, self.ctx).nbytes(
+            self.specs.parameter_count_per_instance()
+        )
+
+    def activation_peak_bytes(self, tokens: float) -> float:
+        return self.ctx.activation_dtype.nbytes(2 * tokens * self.specs.hidden_size)
+
+    def step_cost(self, shape: StepShape) -> LayerCost:
+        tokens = shape.tokens / self.ctx.plan.dp
+        return LayerCost(
+            weight_bytes=self.stored_weight_bytes(),
+            activation_bytes=self.activation_peak_bytes(tokens),
+        )
+
+
+class EmbeddingCost(_NoCache):
+    def __init__(self, specs: EmbeddingLayerSpecs, ctx: CostContext):
+        self.specs, self.ctx = specs, ctx
+        self.wdtype = _own_dtype(specs.weight_dtype, ctx)
+
+    def stored_weight_bytes(self) -> float:
+        return self.wdtype.nbytes(self.specs.parameter_count_per_instance() / self.ctx.plan.tp)
+
+    def activation_peak_bytes(self, tokens: float) -> float:
+        return self.ctx.activation_dtype.nbytes(tokens * self.specs.hidden_size)
+
+    def step_cost(self, shape: StepShape) -> LayerCost:
+        plan, act = self.ctx.plan, self.ctx.activation_dtype
+        tokens = shape.tokens / plan.dp
+        h = self.specs.hidden_size
+        cost = LayerCost(
+            weight_bytes=self.wdtype.nbytes(tokens * h),  # only the gathered rows
+            activation_bytes=act.nbytes(tokens * h),
+        )
+        if plan.tp > 1:
+            cost.collectives.append(Collective("all_reduce", plan.tp, act.nbytes(tokens * h)))
+        return cost
+
+
+class OutputCost(_NoCache):
+    def __init__(self, specs: OutputLayerSpecs, ctx: CostContext, embedding_dtype: str | None):
+        self.specs, self.ctx = specs, ctx
+        self.wdtype = _own_dtype(embedding_dtype if specs.tied else specs.weight_dtype, ctx)
+        self.vocab_slice = specs.vocab_size / ctx.plan.tp
+
+    def stored_weight_bytes(self) -> float:
+        if self.specs.tied:
+            return 0.0
+        return self.wdtype.nbytes(self.vocab_slice * self.specs.hidden_size)
+
+    def activation_peak_bytes(self, tokens: float) -> float:
+        return _FP32.nbytes(tokens * self.vocab_slice)
+
+    def step_cost(self, shape: StepShape) -> LayerCost:
+        plan = self.ctx.plan
+        rows = shape.logit_rows / plan.dp
+        h = self.specs.hidden_size
+        cost = LayerCost(
+            matmul_flops=2 * rows * self.vocab_slice * h,
+            matmul_dtype=self.wdtype,
+            weight_bytes=self.wdtype.nbytes(self.vocab_slice * h),
+            activation_bytes=_FP32.nbytes(rows * self.vocab_slice)
+            + self.ctx.activation_dtype.nbytes(rows * h),
+        )
+        if plan.tp > 1:
+            cost.collectives.append(
+                Collective("all_gather", plan.tp, _FP32.nbytes(rows * self.specs.vocab_size))
+            )
+        return cost
+
+
+class PoolerCost(_NoCache):
+    def __init__(self, specs: PoolerLayerSpecs, ctx: CostContext):
+        self.specs, self.ctx = specs, ctx
+        self.wdtype = _own_dtype(specs.weight_dtype, ctx)
+
+    def stored_weight_bytes(self) -> float:
+        return self.wdtype.nbytes(self.specs.parameter_count_per_instance())
+
+    def activation_peak_bytes(self, tokens: float) -> float:
+        return 0.0
+
+    def step_cost(self, shape: StepShape) -> LayerCost:
+        rows = shape.prefill_seqs / self.ctx.plan.dp  # the first token of each sequence
+        h = self.specs.hidden_size
+        return LayerCost(
+            matmul_flops=2 * rows * h * h,
+            matmul_dtype=self.wdtype,
+            weight_bytes=self.stored_weight_bytes(),
+            activation_bytes=self.ctx.activation_dtype.nbytes(2 * rows * h),
+        )

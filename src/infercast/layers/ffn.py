@@ -1,0 +1,149 @@
+"""Cost models of feed-forward layers: MLP, gated MLP and Mixture-of-Experts.
+
+Dense MLPs are split ``tp`` ways (column-parallel up/gate, row-parallel down, one all-reduce).
+MoE experts are split ``moe_tp × ep`` over the same GPUs as attention: ``ep`` places whole
+experts, ``moe_tp`` slices each one. A step's weight traffic counts only the experts its tokens
+touch: with ``T`` tokens each choosing ``k`` of ``E`` experts uniformly, an expert is touched
+with probability ``1 − (1 − k/E)^T`` — so decode at small batch reads a fraction of the experts
+and a large batch reads them all. Routing is assumed balanced.
+"""
+
+from __future__ import annotations
+
+from infercast.dtypes import DType, dtype
+from infercast.layers.base import CostContext, LayerCost, StepShape
+from infercast.parallel import Collective
+from infercast.specs.layer_classes import MLPLayerSpecs, MoELayerSpecs
+
+__all__ = ["MLPCost", "MoECost", "expected_experts_touched"]
+
+
+def expected_experts_touched(num_experts: int, top_k: int, tokens: float) -> float:
+    """Expected distinct experts ``tokens`` tokens route to (uniform, independent routing)."""
+    if tokens <= 0:
+        return 0.0
+    return num_experts * (1.0 - (1.0 - top_k / num_experts) ** tokens)
+
+
+def _dtype_for(name: str | None, override: DType | None, default: DType) -> DType:
+    if override is not None:
+        return override
+    return dtype(name) if name else default
+
+
+class MLPCost:
+    """2-projection and gated (3-projection) MLPs."""
+
+    def __init__(self, specs: MLPLayerSpecs, ctx: CostContext):
+        self.specs = specs
+        self.ctx = ctx
+        self.wdtype = _dtype_for(specs.weight_dtype, ctx.weight_dtype, ctx.default_dtype)
+        self.projections = 3 if specs.class_name == "GatedMLPLayer" else 2
+        tp = ctx.plan.tp
+        self.inner = specs.intermediate_size / tp
+        self.matmul_params = self.projections * specs.hidden_size * self.inner
+        bias = (self.projections - 1) * self.inner + specs.hidden_size if specs.has_bias else 0
+        self.stored_params = self.matmul_params + bias
+
+    def stored_weight_bytes(self) -> float:
+        return self.wdtype.nbytes(self.stored_params)
+
+    def kv_bytes_per_token(self) -> float:
+        return 0.0
+
+    def kv_window(self) -> int | None:
+        return None
+
+    def activation_peak_bytes(self, tokens: float) -> float:
+        width = self.specs.hidden_size + (self.projections - 1) * self.inner
+        return self.ctx.activation_dtype.nbytes(tokens * width)
+
+    def step_cost(self, shape: StepShape) -> LayerCost:
+        plan, act = self.ctx.plan, self.ctx.activation_dtype
+        tokens = shape.tokens / plan.dp
+        h = self.specs.hidden_size
+        cost = LayerCost(
+            matmul_flops=2 * tokens * self.matmul_params,
+            matmul_dtype=self.wdtype,
+            weight_bytes=self.stored_weight_bytes(),
+            activation_bytes=act.nbytes(tokens * (2 * h + 2 * self.projections * self.inner)),
+        )
+        if plan.tp > 1:
+            cost.collectives.append(Collective("all_reduce", plan.tp, act.nbytes(tokens * h)))
+        return cost
+
+
+class MoECost:
+    """Routed experts (moe_tp × ep), shared experts (tp) and the router (replicated)."""
+
+    def __init__(self, specs: MoELayerSpecs, ctx: CostContext):
+        plan = ctx.plan
+        self.specs = specs
+        self.ctx = ctx
+        self.edtype = _dtype_for(specs.weight_dtype, ctx.moe_dtype, ctx.default_dtype)
+        # Shared experts and the router stay in the dense format (checkpoints keep them so).
+        self.sdtype = ctx.weight_dtype or ctx.default_dtype
+        h = specs.hidden_size
+        self.local_experts = specs.num_experts / plan.ep
+        self.expert_params = specs.params_per_expert() / plan.moe_tp
+        self.expert_matmul = 3 * h * specs.expert_intermediate_size / plan.moe_tp
+        shared = specs.shared_expert_parameters() / plan.tp
+        gate = h if (specs.shared_expert_gate and specs.num_shared_experts) else 0
+        router = specs.router_parameters() - gate
+        self.dense_matmul = shared + h * specs.num_experts + gate
+        self.dense_params = shared + router + gate
+
+    def stored_weight_bytes(self) -> float:
+        return self.edtype.nbytes(self.local_experts * self.expert_params) + self.sdtype.nbytes(
+            self.dense_params
+        )
+
+    def kv_bytes_per_token(self) -> float:
+        return 0.0
+
+    def kv_window(self) -> int | None:
+        return None
+
+    def activation_peak_bytes(self, tokens: float) -> float:
+        s = self.specs
+        routed = tokens * s.num_experts_per_tok * (s.hidden_size + 2 * s.expert_intermediate_size)
+        return self.ctx.activation_dtype.nbytes(routed / self.ctx.plan.group)
+
+    def experts_touched_per_gpu(self, group_tokens: float) -> float:
+        s = self.specs
+        touched = expected_experts_touched(s.num_experts, s.num_experts_per_tok, group_tokens)
+        return touched / self.ctx.plan.ep
+
+    def step_cost(self, shape: StepShape) -> LayerCost:
+        plan, s, act = self.ctx.plan, self.specs, self.ctx.activation_dtype
+        h, k = s.hidden_size, s.num_experts_per_tok
+        group_tokens = shape.tokens  # every token of the replica's stage passes this layer
+        local_tokens = group_tokens / plan.dp  # tokens of this GPU's DP rank
+        routed_pairs = group_tokens * k / plan.ep  # token-expert pairs landing on this GPU
+        cost = LayerCost(
+            matmul_flops=2 * (routed_pairs * self.expert_matmul + local_tokens * self.dense_matmul),
+            matmul_dtype=self.edtype,
+            weight_bytes=self.edtype.nbytes(
+                self.experts_touched_per_gpu(group_tokens) * self.expert_params
+            )
+            + self.sdtype.nbytes(self.dense_params),
+            activation_bytes=act.nbytes(
+                2 * local_tokens * h
+                + routed_pairs * (2 * h + 3 * s.expert_intermediate_size / plan.moe_tp)
+            ),
+        )
+        share = group_tokens / plan.group  # tokens each GPU dispatches (no duplicates)
+        if plan.ep > 1:
+            dispatch = act.nbytes(share * k * h)
+            cost.collectives.append(Collective("all_to_all", plan.group, dispatch))
+            cost.collectives.append(Collective("all_to_all", plan.group, dispatch))
+        elif plan.group > 1:
+            if plan.dp == 1:
+                cost.collectives.append(
+                    Collective("all_reduce", plan.tp, act.nbytes(local_tokens * h))
+                )
+            else:
+                gathered = act.nbytes(group_tokens * h)
+                cost.collectives.append(Collective("all_gather", plan.group, gathered))
+                cost.collectives.append(Collective("reduce_scatter", plan.group, gathered))
+        return cost

@@ -1,0 +1,66 @@
+"""Time of the collectives tensor, expert and pipeline parallelism issue.
+
+Model: ``time = latency_terms + bytes_on_the_wire / (link_bandwidth × collective_efficiency)``
+with the textbook algorithm factors (``n`` GPUs, ``B`` bytes of the buffer per GPU):
+
+- ring all-reduce: ``2(n−1)/n · B`` bytes, ``2(n−1)`` latency hops;
+- tree all-reduce: ``2 · B`` bytes (pipelined halves), ``2·⌈log2 n⌉`` hops;
+  the faster of the two is used, as NCCL picks per message size;
+- all-gather / reduce-scatter (ring): ``(n−1)/n · B`` bytes, ``n−1`` hops;
+- all-to-all: ``(n−1)/n · B`` bytes sent per GPU, ``n−1`` hops;
+- point-to-point (pipeline): ``B`` bytes, one hop.
+
+A group that fits in the scale-up domain (NVLink / Infinity Fabric) uses its bandwidth and
+latency; a larger group is limited by the scale-out network.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from infercast.hardware import Hardware
+
+__all__ = ["Collective", "CollectiveKind", "collective_time_s"]
+
+CollectiveKind = Literal["all_reduce", "all_gather", "reduce_scatter", "all_to_all", "p2p"]
+
+
+@dataclass(frozen=True)
+class Collective:
+    kind: CollectiveKind
+    group_size: int
+    bytes: float
+    """Size of the buffer each GPU contributes (all-reduce: the full tensor)."""
+
+    def wire_bytes(self) -> float:
+        """Bytes each GPU sends (ring algorithms); what the API reports as communication."""
+        n = self.group_size
+        if n <= 1:
+            return 0.0
+        if self.kind == "all_reduce":
+            return 2 * (n - 1) / n * self.bytes
+        if self.kind == "p2p":
+            return self.bytes
+        return (n - 1) / n * self.bytes
+
+
+def collective_time_s(op: Collective, hardware: Hardware, efficiency: float) -> float:
+    n = op.group_size
+    if n <= 1 or op.bytes <= 0:
+        return 0.0
+    if n <= hardware.scale_up.domain_size:
+        bandwidth = hardware.scale_up.bandwidth_bytes_per_s
+        latency = hardware.scale_up.latency_s
+    else:
+        bandwidth = hardware.scale_out.bandwidth_bytes_per_s
+        latency = hardware.scale_out.latency_s
+    rate = bandwidth * efficiency
+    if op.kind == "all_reduce":
+        ring = 2 * (n - 1) * latency + 2 * (n - 1) / n * op.bytes / rate
+        tree = 2 * math.ceil(math.log2(n)) * latency + 2 * op.bytes / rate
+        return min(ring, tree)
+    if op.kind == "p2p":
+        return latency + op.bytes / rate
+    return (n - 1) * latency + (n - 1) / n * op.bytes / rate
