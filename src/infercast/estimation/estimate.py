@@ -188,7 +188,7 @@ def _phase_summary(step: StepTiming, tokens: float) -> PhaseSummary:
         memory_bytes_per_gpu=memory,
         communication_bytes_per_gpu=comm,
         bottleneck=step.bottleneck,  # type: ignore[arg-type]
-        batch_tokens=int(round(tokens)),
+        batch_tokens=round(tokens),
     )
 
 
@@ -203,7 +203,8 @@ def _fit_reason(mem: MemoryPlan, kv_bytes: float, fits: bool, seqs: float) -> st
     if fits:
         return f"fits: {parts} ≤ {cap} per GPU"
     if mem.weights_bytes > mem.capacity_bytes:
-        return f"does not fit: the weights alone ({mem.weights_bytes / _GB:.1f} GB) exceed {cap} per GPU"
+        weights_gb = mem.weights_bytes / _GB
+        return f"does not fit: the weights alone ({weights_gb:.1f} GB) exceed {cap} per GPU"
     if mem.free_for_kv() <= 0:
         return (
             f"does not fit: weights, activations and reserve leave no room for a KV cache in {cap}"

@@ -9,8 +9,9 @@
 - Activations: peak live bytes of the largest layer for one full step budget of tokens (not a
   sum over layers: they are freed layer by layer); the LM head's fp32 logits count for the rows
   that need them (one per sequence in the step).
-- Reserve: CUDA context, CUDA graphs, communication buffers and allocator slack:
-  ``1.5 GB + 3 %`` of capacity.
+- Reserve: what the engine leaves outside its memory pool (CUDA context, CUDA graphs,
+  communication buffers, allocator slack): ``(1 − memory_utilization)`` of capacity, the
+  framework's setting (vLLM 0.90, SGLang 0.88), at least 1.5 GB.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ from infercast.estimation.timing import StepTimer
 
 __all__ = ["MemoryPlan", "plan_memory"]
 
-RESERVE_FIXED_BYTES = 1.5e9
-RESERVE_FRACTION = 0.03
+RESERVE_MIN_BYTES = 1.5e9
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class MemoryPlan:
             return 0
         if self.kv_bytes_per_sequence <= 0:
             return 10**9
-        return int(math.floor(free / self.kv_bytes_per_sequence))
+        return math.floor(free / self.kv_bytes_per_sequence)
 
 
 def plan_memory(
@@ -78,6 +78,8 @@ def plan_memory(
         weights_bytes=weights,
         kv_bytes_per_sequence=kv,
         activations_bytes=activations,
-        reserve_bytes=RESERVE_FIXED_BYTES + RESERVE_FRACTION * capacity,
+        reserve_bytes=max(
+            RESERVE_MIN_BYTES, (1.0 - timer.params.framework.memory_utilization) * capacity
+        ),
         capacity_bytes=capacity,
     )

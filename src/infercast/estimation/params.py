@@ -23,6 +23,7 @@ from infercast.hardware import Efficiency, Hardware
 
 __all__ = [
     "CALIBRATION_FILE",
+    "DEFAULT_BURSTINESS",
     "FRAMEWORKS",
     "FrameworkSettings",
     "ModelParams",
@@ -41,6 +42,9 @@ class FrameworkSettings:
     """Token budget of one step (chunked prefill): prompt chunks + decode tokens."""
     max_num_seqs: int
     """Most sequences decoding at once."""
+    memory_utilization: float
+    """Fraction of HBM the engine may use for weights, activations and KV cache (vLLM's
+    gpu_memory_utilization, SGLang's mem_fraction_static); the rest is the runtime reserve."""
     description: str
 
 
@@ -48,13 +52,24 @@ FRAMEWORKS: dict[str, FrameworkSettings] = {
     f.name: f
     for f in (
         FrameworkSettings(
-            "vllm", 8192, 1024, "vLLM V1: chunked prefill, 8192-token step budget on H100-class"
+            "vllm",
+            8192,
+            1024,
+            0.90,
+            "vLLM V1: chunked prefill, 8192-token step budget, gpu_memory_utilization 0.9",
         ),
-        FrameworkSettings("sglang", 8192, 1024, "SGLang: chunked prefill size 8192"),
         FrameworkSettings(
-            "trtllm", 8192, 1024, "TensorRT-LLM: in-flight batching, 8192 max num tokens"
+            "sglang", 8192, 1024, 0.88, "SGLang: chunked prefill 8192, mem_fraction_static 0.88"
         ),
-        FrameworkSettings("generic", 8192, 1024, "generic continuous-batching engine"),
+        FrameworkSettings(
+            "trtllm",
+            8192,
+            1024,
+            0.92,
+            "TensorRT-LLM: in-flight batching, 8192 max num tokens, KV cache fills 90 % of "
+            "the memory left after weights",
+        ),
+        FrameworkSettings("generic", 8192, 1024, 0.90, "generic continuous-batching engine"),
     )
 }
 _ALIASES = {
@@ -72,12 +87,19 @@ def canonical_framework(name: str | None) -> str | None:
     return _ALIASES.get(key, key)
 
 
+DEFAULT_BURSTINESS = 0.1
+"""Share of the other in-flight requests whose prefill a new request waits behind: 0 for
+perfectly staggered arrivals, 0.5 for fully synchronised waves (every client started at once
+with equal output lengths). Closed-loop benchmarks sit in between; calibration fits it."""
+
+
 @dataclass(frozen=True)
 class ModelParams:
     efficiency: Efficiency
     framework: FrameworkSettings
     source: str
     """Where the efficiency figures came from (for the notes)."""
+    burstiness: float = DEFAULT_BURSTINESS
 
 
 def _builtin_calibration_path() -> Path:
@@ -118,7 +140,8 @@ def resolve_params(
             efficiency = hardware.efficiency.model_copy(update=figures)
             if key.endswith("/*") and fw not in (None, "generic"):
                 notes.append(
-                    f"no calibration for {fw} on {hardware.id}: used {hardware.id}'s fit over all frameworks"
+                    f"no calibration for {fw} on {hardware.id}: "
+                    f"used {hardware.id}'s fit over all frameworks"
                 )
             return ModelParams(efficiency, settings, f"calibrated ({key})"), notes
     notes.append(f"{hardware.id} has no calibration data: catalog default efficiencies used")

@@ -11,8 +11,10 @@ the chunks). At throughput ``X`` requests/s and mean step time ``τ``:
   ``T(D, P)``, the others ``T(D, 0)``: ``τ = f·T(D, P) + (1 − f)·T(D, 0)``. Decode steps are
   slowed by the prefills that share them; that is why TPOT grows with ``isl·C/osl``;
 - TTFT = half a step (a new request waits for the running step) + its own
-  ``⌈isl / (B − D)⌉`` prefill-carrying steps + queueing behind other prefills, M/D/1 with
-  utilisation ``f``: ``f/(2(1−f))`` of a prefill service;
+  ``⌈isl / (B − D)⌉`` prefill-carrying steps + queueing behind other prefills: M/D/1 with
+  utilisation ``f`` (``f/(2(1−f))`` of a prefill service) for random arrivals, plus
+  ``burstiness·(C−1)`` other prompts' prefill work for the clustering of closed-loop arrivals
+  (clients that started together and produce equal output lengths come back together);
 - the closed loop closes the system: ``C = X·(TTFT + (osl−1)·τ)``, solved for ``X`` by
   bisection (the left side is fixed, the right side grows with ``X``).
 
@@ -47,6 +49,7 @@ class ServingPoint:
 class _Engine:
     def __init__(self, timer: StepTimer, isl: int, osl: int, budget: int):
         self.timer = timer
+        self.burstiness = timer.params.burstiness
         self.isl = isl
         self.osl = osl
         self.budget = budget
@@ -95,11 +98,10 @@ class _Engine:
                 break
             tau = 0.5 * (tau + new_tau)
         service = math.ceil(isl / room) * t_mixed
-        if frac >= 1.0:
-            wait = math.inf
-        else:
-            wait = frac / (2.0 * (1.0 - frac)) * service
-        ttft = 0.5 * tau + service + wait
+        wait = math.inf if frac >= 1.0 else frac / (2.0 * (1.0 - frac)) * service
+        full = self.step_s(decode, room)
+        clustered = self.burstiness * max(concurrency - 1.0, 0.0) * isl / room * full
+        ttft = 0.5 * tau + service + wait + clustered
         return tau, decode, chunk, frac, t_mixed, t_plain, ttft
 
 

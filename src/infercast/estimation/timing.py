@@ -126,7 +126,7 @@ class StepTimer:
         return LayerTiming(
             name=name,
             layer_class=layer_class,
-            count=int(round(count)),
+            count=round(count),
             cost=cost,
             compute_s=compute * count,
             memory_s=memory * count,

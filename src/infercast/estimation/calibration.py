@@ -1,0 +1,210 @@
+"""Fit the few physical efficiency parameters on measured serving benchmarks.
+
+Per hardware and serving framework with enough rows (and per hardware over all its frameworks,
+the fallback for engines without data) we fit six numbers, each with a physical meaning and
+bounds: achievable fraction of peak compute, of HBM bandwidth and of link bandwidth, the fixed
+per-step and per-layer overheads, and the arrival burstiness of the closed loop. Never anything
+per row: the model must predict models and hardware it never saw.
+
+Objective: robust least squares (soft-L1) on log ratios predicted/measured of TPOT, TTFT
+(half weight: benchmark clients add queueing the engine does not see) and output throughput,
+so every row counts by its relative error. Repeated measurements of one configuration are
+averaged first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from infercast.errors import InfercastError, InvalidInputError
+from infercast.estimation.estimate import Deployment, serving_point
+from infercast.estimation.params import DEFAULT_BURSTINESS, canonical_framework
+from infercast.estimation.reconcile import BenchmarkRow, _deployment_key, _prepare_row
+from infercast.estimation.timing import StepTimer
+from infercast.specs.registry import Registry, default_registry
+
+__all__ = ["PARAMETERS", "CalibrationCase", "fit_calibration"]
+
+# name, lower, upper, initial
+PARAMETERS: tuple[tuple[str, float, float, float], ...] = (
+    ("compute", 0.2, 1.0, 0.7),
+    ("memory_bandwidth", 0.3, 1.0, 0.8),
+    ("collective", 0.05, 1.0, 0.6),
+    ("step_overhead_s", 0.0, 0.02, 0.002),
+    ("layer_overhead_s", 0.0, 2e-4, 1e-5),
+    ("burstiness", 0.0, 0.5, DEFAULT_BURSTINESS),
+)
+MIN_ROWS_PER_SET = 15
+TTFT_WEIGHT = 0.5
+
+
+@dataclass
+class CalibrationCase:
+    """One distinct configuration with its (averaged) measurements."""
+
+    deployment: Deployment
+    isl: int
+    osl: int
+    concurrency: int
+    measured: dict[str, float]
+    hardware: str
+    framework: str
+
+
+def _cases(rows: list[BenchmarkRow], registry: Registry) -> tuple[list[CalibrationCase], list[str]]:
+    grouped: dict[tuple[Any, ...], list[BenchmarkRow]] = defaultdict(list)
+    for row in rows:
+        key = (*_deployment_key(row), row.text("isl"), row.text("osl"), row.text("concurrency"))
+        grouped[key].append(row)
+    deployments: dict[tuple[Any, ...], Deployment | str] = {}
+    cases, skipped = [], []
+    for members in grouped.values():
+        first = members[0]
+        key = _deployment_key(first)
+        if key not in deployments:
+            try:
+                deployments[key] = _prepare_row(first, registry, {"sets": {}})
+            except InfercastError as exc:
+                deployments[key] = str(exc)
+        dep = deployments[key]
+        if isinstance(dep, str):
+            skipped.append(f"line {first.line}: {dep}")
+            continue
+        measured = {}
+        for metric in ("tpot_ms", "ttft_ms", "output_tokens_per_s_per_gpu"):
+            values = [v for r in members if (v := r.measured(metric)) is not None]
+            if values:
+                measured[metric] = float(np.mean(values))
+        try:
+            isl, osl, conc = (
+                first.integer("isl"),
+                first.integer("osl"),
+                first.integer("concurrency"),
+            )
+        except InfercastError as exc:
+            skipped.append(f"line {first.line}: {exc}")
+            continue
+        if not measured or isl < 1 or osl < 2 or conc < 1:
+            skipped.append(f"line {first.line}: nothing to fit")
+            continue
+        cases.append(
+            CalibrationCase(
+                dep,
+                isl,
+                osl,
+                conc,
+                measured,
+                dep.hardware.id,
+                canonical_framework(first.text("framework")) or "generic",
+            )
+        )
+    return cases, skipped
+
+
+def _with_parameters(dep: Deployment, values: dict[str, float]) -> Deployment:
+    figures = {k: v for k, v in values.items() if k != "burstiness"}
+    efficiency = dep.params.efficiency.model_copy(update=figures)
+    params = replace(dep.params, efficiency=efficiency, burstiness=values["burstiness"])
+    timer = StepTimer(dep.spec, dep.hardware, dep.ctx, params)
+    return replace(dep, params=params, timer=timer)
+
+
+def _residuals(cases: list[CalibrationCase], values: dict[str, float]) -> np.ndarray:
+    out: list[float] = []
+    cache: dict[int, Deployment] = {}
+    for case in cases:
+        ident = id(case.deployment)
+        if ident not in cache:
+            cache[ident] = _with_parameters(case.deployment, values)
+        point = serving_point(cache[ident], case.isl, case.osl, case.concurrency)
+        predicted = {
+            "tpot_ms": point.tpot_s * 1e3,
+            "ttft_ms": point.ttft_s * 1e3,
+            "output_tokens_per_s_per_gpu": point.requests_per_s
+            * case.osl
+            / case.deployment.plan.gpus,
+        }
+        for metric, measured in case.measured.items():
+            weight = TTFT_WEIGHT if metric == "ttft_ms" else 1.0
+            value = max(predicted[metric], 1e-9)
+            out.append(weight * math.log(value / measured))
+    return np.asarray(out)
+
+
+def _fit_set(
+    cases: list[CalibrationCase], max_evaluations: int, tick: Callable[[], None] | None
+) -> tuple[dict[str, float], float]:
+    names = [p[0] for p in PARAMETERS]
+    lower = np.array([p[1] for p in PARAMETERS])
+    upper = np.array([p[2] for p in PARAMETERS])
+    x0 = np.array([p[3] for p in PARAMETERS])
+    scale = upper - lower
+
+    def fun(x: np.ndarray) -> np.ndarray:
+        if tick:
+            tick()
+        return _residuals(cases, dict(zip(names, (float(v) for v in x), strict=True)))
+
+    result = least_squares(
+        fun,
+        x0,
+        bounds=(lower, upper),
+        x_scale=scale,
+        loss="soft_l1",
+        f_scale=0.15,
+        diff_step=1e-3,
+        max_nfev=max_evaluations,
+    )
+    values = dict(zip(names, (float(v) for v in result.x), strict=True))
+    median_error = float(np.median(np.abs(np.expm1(fun(result.x)))))
+    return values, median_error
+
+
+def fit_calibration(
+    rows: list[BenchmarkRow],
+    *,
+    registry: Registry | None = None,
+    max_evaluations: int = 40,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Fit every (hardware, framework) set with enough data, and one per hardware over all."""
+    cases, skipped = _cases(rows, registry or default_registry())
+    if not cases:
+        raise InvalidInputError("no row of the CSV can be used for calibration")
+    groups: dict[str, list[CalibrationCase]] = defaultdict(list)
+    for case in cases:
+        groups[f"{case.hardware}/{case.framework}"].append(case)
+        groups[f"{case.hardware}/*"].append(case)
+    sets: dict[str, Any] = {}
+    todo = [(k, v) for k, v in sorted(groups.items()) if len(v) >= MIN_ROWS_PER_SET]
+    for done, (key, members) in enumerate(todo):
+        counter = [0]
+
+        def tick(key: str = key, counter: list[int] = counter, done: int = done) -> None:
+            counter[0] += 1
+            if progress:
+                progress(key, done, len(todo))
+
+        values, median_error = _fit_set(members, max_evaluations, tick)
+        sets[key] = {
+            **{
+                k: round(v, 6) if k != "layer_overhead_s" else round(v, 9)
+                for k, v in values.items()
+            },
+            "rows": len(members),
+            "median_abs_error_pct": round(100 * median_error, 2),
+        }
+    return {
+        "about": "Efficiency parameters fitted by `infercast calibrate` (robust least squares on "
+        "log(predicted/measured) of TPOT, TTFT (half weight) and output tokens/s/GPU). Keys are "
+        "'hardware/framework'; 'hardware/*' is the fit over all frameworks of that hardware.",
+        "sets": sets,
+        "skipped": skipped[:50],
+    }

@@ -1,0 +1,75 @@
+"""The FastAPI application: routers, error handlers, limits, CORS and the web app.
+
+``create_app`` is the only constructor (the CLI's ``serve``, tests and benchmarks use it), so
+every process gets the same middleware stack: security headers → CORS (only if configured) →
+body-size limit → routes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from infercast.interfaces.web import mount_web
+
+from .errors import install_error_handlers
+from .headers import SecurityHeadersMiddleware
+from .limits import BodySizeLimitMiddleware
+from .routes import ROUTERS
+from .routes.health import package_version
+from .state import ApiState
+
+__all__ = ["CORS_ENV", "cors_origins_from_env", "create_app"]
+
+CORS_ENV = "INFERCAST_CORS_ORIGINS"
+"""Comma-separated origins allowed cross-origin access when none are passed explicitly."""
+
+_DESCRIPTION = (
+    "How will this LLM perform if we serve it on these accelerators with this parallelism "
+    "plan — and which plan is best? Units: bytes are decimal (1 GB = 1e9 B), times in ms, "
+    "throughputs in tokens/s. Errors share one body: `error`, `detail`, `problems` (field + "
+    "rule), `suggestions`."
+)
+
+
+def cors_origins_from_env() -> list[str]:
+    return [o.strip() for o in os.environ.get(CORS_ENV, "").split(",") if o.strip()]
+
+
+def create_app(
+    models_dirs: Iterable[str | Path] | None = None,
+    cors_origins: Iterable[str] | None = None,
+) -> FastAPI:
+    """Build the API (and web app) over the built-in catalog plus ``models_dirs``.
+
+    CORS is off unless ``cors_origins`` (or ``INFERCAST_CORS_ORIGINS``) names origins.
+    """
+    app = FastAPI(
+        title="infercast",
+        version=package_version(),
+        description=_DESCRIPTION,
+        docs_url=None,  # Swagger/ReDoc pages load assets from a CDN; the schema stays at
+        redoc_url=None,  # /openapi.json.
+    )
+    app.state.infercast = ApiState.load(models_dirs)
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    mount_web(app)
+
+    app.add_middleware(BodySizeLimitMiddleware)
+    origins = list(cors_origins) if cors_origins is not None else cors_origins_from_env()
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app

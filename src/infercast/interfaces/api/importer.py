@@ -1,0 +1,112 @@
+"""Turns an uploaded file's bytes into a ``ModelSpec``, without executing anything in it.
+
+Three kinds of upload are recognised by content, not by name: a GGUF header (magic ``GGUF``),
+a spec already in the seed format (``layer_types`` but no ``model_type``), or a Hugging Face
+``config.json`` (``model_type``). JSON is decoded with the standard library only; nothing from
+the upload is evaluated, imported or used as a path (no ``trust_remote_code``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from infercast.errors import InvalidInputError
+from infercast.specs import ModelSpec, parse_spec
+
+from .errors import ApiError
+from .limits import GGUF_UPLOAD_LIMIT, JSON_UPLOAD_LIMIT
+
+__all__ = ["GGUF_MAGIC", "ImportedSpec", "import_upload", "upload_limit"]
+
+GGUF_MAGIC = b"GGUF"
+SourceFormat = Literal["config.json", "gguf", "spec"]
+
+
+@dataclass
+class ImportedSpec:
+    spec: ModelSpec
+    source_format: SourceFormat
+    warnings: list[str] = field(default_factory=list)
+
+
+def upload_limit(head: bytes) -> int:
+    """Size limit for an upload starting with ``head``: GGUF headers may be larger."""
+    return GGUF_UPLOAD_LIMIT if head.startswith(GGUF_MAGIC) else JSON_UPLOAD_LIMIT
+
+
+_HF_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
+
+
+def _fallback_id(kind: str, data: bytes) -> str:
+    """A stable id for an upload that names no model: same bytes, same id."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", kind).strip("-._")[:40] or "model"
+    return f"imported/{slug}-{hashlib.sha256(data).hexdigest()[:8]}"
+
+
+def _choose_id(given: str | None, found: object, kind: str, data: bytes) -> tuple[str, list[str]]:
+    if given:
+        return given, []
+    if isinstance(found, str) and _HF_ID.fullmatch(found):
+        return found, [f"named {found} after the id the file gives"]
+    chosen = _fallback_id(kind, data)
+    return chosen, [f"the file names no Hugging Face id and none was given; named it {chosen}"]
+
+
+def _from_config(
+    config: dict[str, Any], hf_model_id: str | None, name: str, data: bytes
+) -> ImportedSpec:
+    from infercast.importers.hf_config import spec_from_hf_config
+
+    model_type = config.get("model_type")
+    chosen, warnings = _choose_id(
+        hf_model_id,
+        config.get("_name_or_path"),
+        model_type if isinstance(model_type, str) else "config",
+        data,
+    )
+    spec = spec_from_hf_config(config, chosen, source=name)
+    return ImportedSpec(spec, "config.json", warnings)
+
+
+def _from_gguf(data: bytes, hf_model_id: str | None, name: str) -> ImportedSpec:
+    from infercast.importers.gguf_import import gguf_hf_id, spec_from_gguf
+    from infercast.importers.gguf_metadata import read_gguf_metadata_bytes
+
+    metadata = read_gguf_metadata_bytes(data, name=name, max_header_bytes=GGUF_UPLOAD_LIMIT)
+    arch = metadata.metadata.get("general.architecture")
+    chosen, warnings = _choose_id(
+        hf_model_id, gguf_hf_id(metadata), arch if isinstance(arch, str) else "gguf", data
+    )
+    return ImportedSpec(spec_from_gguf(metadata, chosen), "gguf", warnings)
+
+
+def import_upload(data: bytes, filename: str, hf_model_id: str | None) -> ImportedSpec:
+    """Build a spec from an upload; bad content raises ``InvalidInputError`` (422)."""
+    name = filename or "upload"
+    if data.startswith(GGUF_MAGIC):
+        return _from_gguf(data, hf_model_id, name)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"{name}: neither a GGUF header nor UTF-8 JSON (byte {exc.start})"
+        ) from None
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(
+            f"{name}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    except RecursionError:
+        raise InvalidInputError(f"{name}: JSON nested too deeply") from None
+    if not isinstance(config, dict):
+        raise InvalidInputError(f"{name}: expected a JSON object, got {type(config).__name__}")
+    if "layer_types" in config and "model_type" not in config:
+        return ImportedSpec(parse_spec(config, source=name), "spec")
+    if not config:
+        raise ApiError(422, "invalid_input", f"{name}: empty JSON object")
+    return _from_config(config, hf_model_id, name, data)

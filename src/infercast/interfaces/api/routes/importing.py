@@ -1,0 +1,176 @@
+"""``POST /import``: upload a config.json or GGUF header, get the spec back, optionally save it.
+
+The spec joins this process's models at once (in memory, bounded) so it can be estimated;
+``save=true`` also writes ``<model_id>.json`` into the first user models directory — the
+registry's naming rule is the only way a file name is made, and nothing is overwritten unless
+asked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+
+from infercast.errors import InfercastError
+from infercast.specs import SpecError, parse_spec
+
+from ..errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorProblem
+from ..importer import GGUF_MAGIC, import_upload, upload_limit
+from ..schemas import ImportResponse
+from ..state import ApiState, get_state, validate_model_id
+
+router = APIRouter(tags=["import"], responses=ERROR_RESPONSES)
+
+_CHUNK = 1 << 20
+
+
+def _display_name(filename: str | None) -> str:
+    """The upload's base name, reduced to safe characters: only ever shown in messages."""
+    base = re.split(r"[\\/]", filename or "")[-1]
+    cleaned = re.sub(r"[^A-Za-z0-9._ -]+", "_", base).strip()[:80]
+    return cleaned or "upload"
+
+
+async def _read_bounded(upload: UploadFile) -> bytes:
+    head = await upload.read(len(GGUF_MAGIC))
+    limit = upload_limit(head)
+    chunks = [head]
+    size = len(head)
+    while chunk := await upload.read(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            kind = "GGUF header" if head.startswith(GGUF_MAGIC) else "JSON file"
+            raise ApiError(
+                413,
+                "too_large",
+                f"file: a {kind} upload is limited to {limit:,} bytes",
+                [
+                    ErrorProblem(
+                        field="file", location="body", rule="max_size", message=f"≤ {limit:,} bytes"
+                    )
+                ],
+            )
+        chunks.append(chunk)
+    if size == 0:
+        raise ApiError(
+            422,
+            "invalid_input",
+            "file: the upload is empty",
+            [ErrorProblem(field="file", location="body", rule="non_empty", message="empty file")],
+        )
+    return b"".join(chunks)
+
+
+def _save(state: ApiState, spec_json: dict[str, object], model_id: str, overwrite: bool) -> Path:
+    directory = state.save_dir
+    if directory is None:
+        raise ApiError(
+            422,
+            "invalid_input",
+            "save: no user models directory is configured (start the server with --models-dir "
+            "or set INFERCAST_MODELS_PATH)",
+            [
+                ErrorProblem(
+                    field="save",
+                    location="body",
+                    rule="models_dir_required",
+                    message="no user models directory",
+                )
+            ],
+        )
+    if not directory.is_dir():
+        raise ApiError(422, "invalid_input", "save: the user models directory does not exist")
+    # The registry's naming rule: <model_id>.json, model_id already validated by its pattern.
+    parse_spec(spec_json, source=f"{model_id}.json", file_stem=model_id)
+    target = directory / f"{model_id}.json"
+    if target.resolve().parent != directory.resolve():
+        raise ApiError(422, "invalid_input", "save: model_id does not name a file in the directory")
+    if target.exists() and not overwrite:
+        raise ApiError(
+            409,
+            "conflict",
+            f"save: {target.name} already exists in the user models directory; pass "
+            "overwrite=true to replace it",
+        )
+    fd, tmp = tempfile.mkstemp(prefix=".import-", suffix=".json", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(spec_json, handle, indent=2)
+            handle.write("\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+@router.post(
+    "/import",
+    response_model=ImportResponse,
+    summary="Import a config.json or GGUF header",
+    responses={409: {"model": ErrorBody, "description": "File exists and overwrite is false."}},
+)
+async def import_model(
+    file: Annotated[
+        UploadFile,
+        File(
+            description="A Hugging Face config.json (≤ 4 MiB), a spec in the seed format, or "
+            "the header of a GGUF file (≤ 64 MiB; tensor data not needed)."
+        ),
+    ],
+    hf_model_id: Annotated[
+        str | None,
+        Form(
+            description="Hugging Face id (org/name) to give the model when the file does not "
+            "say it; the model_id is derived from it ('/' → '_').",
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$",
+        ),
+    ] = None,
+    save: Annotated[
+        bool,
+        Form(description="Also write <model_id>.json into the first user models directory."),
+    ] = False,
+    overwrite: Annotated[
+        bool, Form(description="With save: replace an existing file of the same name.")
+    ] = False,
+    state: ApiState = Depends(get_state),
+) -> ImportResponse:
+    """Build the spec (nothing in the upload is executed), add it to this session's models,
+    and return it in the seed's format."""
+    data = await _read_bounded(file)
+    try:
+        imported = import_upload(data, _display_name(file.filename), hf_model_id)
+    except SpecError:
+        raise
+    except InfercastError as exc:
+        raise ApiError(
+            422,
+            "invalid_input",
+            str(exc),
+            [ErrorProblem(field="file", location="body", rule="importable", message=str(exc))],
+        ) from None
+    spec = imported.spec
+    validate_model_id(spec.model_id, field_name="model_id", location="file")
+    spec_json = spec.to_json_dict()
+    saved_as = None
+    if save:
+        path = _save(state, spec_json, spec.model_id, overwrite)
+        state.add_saved(spec, path)
+        saved_as = path.name
+    else:
+        state.add_imported(spec)
+    return ImportResponse(
+        model_id=spec.model_id,
+        hf_model_id=spec.hf_model_id,
+        source_format=imported.source_format,
+        saved=save,
+        saved_as=saved_as,
+        warnings=imported.warnings,
+        spec=spec_json,
+    )

@@ -1,0 +1,252 @@
+"""Request and response bodies of the API that are not the estimation contract itself.
+
+``POST /estimate`` takes ``EstimateRequest`` and returns ``EstimateResult`` unchanged (see
+``infercast.estimation.result``); everything else the API says is defined here, each field with
+its description and unit.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from infercast.estimation.result import (
+    Bottleneck,
+    LayerBreakdown,
+    PhaseSummary,
+    PlanSummary,
+)
+
+__all__ = [
+    "HealthResponse",
+    "ImportResponse",
+    "LayerClassInfo",
+    "LayerMetricsResponse",
+    "LayerTypeInfo",
+    "LayersResponse",
+    "MetricStats",
+    "ModelSummary",
+    "OptionsResponse",
+    "PlanConstraints",
+    "ReconcileResponse",
+    "ReconcileRow",
+    "ReconcileSummary",
+]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelSummary(_Out):
+    """One entry of ``GET /models``."""
+
+    model_id: str = Field(description="Registry id: the HF id with '/' replaced by '_'.")
+    hf_model_id: str = Field(description="Hugging Face id (org/name).")
+    name: str = Field(description="Human-readable name.")
+    total_params: int = Field(description="Every parameter counted once (count).")
+    total_params_formatted: str = Field(description="total_params rounded, e.g. '70.6B'.")
+    active_params: int = Field(
+        description="Parameters one token uses: routed experts count top_k/num_experts (count)."
+    )
+    is_moe: bool = Field(description="Has at least one Mixture-of-Experts layer.")
+    num_layers: int = Field(description="Transformer blocks (count).")
+    source: Literal["built-in", "user", "imported"] = Field(
+        description="built-in catalog, a user models directory, or imported this session "
+        "(in memory only)."
+    )
+
+
+class HardwareSummary(_Out):
+    """One entry of ``GET /hardware`` (``GET /hardware/{id}`` returns every figure)."""
+
+    id: str = Field(description="Catalog id, e.g. 'h100'.")
+    name: str = Field(description="Marketing name of the part.")
+    vendor: str = Field(description="Vendor.")
+    aliases: list[str] = Field(description="Other names accepted as the id.")
+    memory_bytes: int = Field(description="Device memory capacity (bytes, decimal).")
+    memory_bandwidth_bytes_per_s: float = Field(description="Peak memory bandwidth (bytes/s).")
+    peak_flops: dict[str, float] = Field(
+        description="Dense tensor-core peak by compute class (FLOP/s)."
+    )
+    scale_up_name: str = Field(description="Scale-up fabric, e.g. 'NVLink 4'.")
+    scale_up_bandwidth_bytes_per_s: float = Field(
+        description="Scale-up bandwidth per GPU per direction (bytes/s)."
+    )
+    scale_up_domain_size: int = Field(description="GPUs in one scale-up domain (count).")
+
+
+class LayerClassInfo(_Out):
+    """A layer class of the spec format and the parallelism it supports."""
+
+    layer_class: str = Field(description="Class name as used in layer_types[].class.")
+    description: str = Field(description="What the class models.")
+    required_specs: list[str] = Field(description="Specs every entry of this class must give.")
+    optional_specs: list[str] = Field(description="Specs with documented defaults.")
+    supported_parallelism: list[str] = Field(
+        description="Parallelism kinds this class supports (empty: replicated on every GPU)."
+    )
+
+
+class LayerTypeInfo(_Out):
+    """One ``layer_types`` entry of a model with its available parallelism."""
+
+    name: str = Field(description="layer_types[].name")
+    layer_class: str = Field(description="layer_types[].class")
+    count: int = Field(description="Instances in the model (count).")
+    parameters: int = Field(description="Parameters of all instances (count).")
+    supported_parallelism: list[str] = Field(
+        description="Parallelism the class supports (empty: replicated)."
+    )
+    available_parallelism: list[str] = Field(
+        description="Parallelism this entry may use: the entry's own list if the spec "
+        "restricts it, else the class's."
+    )
+    description: str = Field(description="What the class models.")
+
+
+class PlanConstraints(_Out):
+    """The model's figures that decide which parallelism plans are valid."""
+
+    num_layers: int = Field(description="Transformer blocks: pipeline stages ≤ this (count).")
+    attention_heads: list[int] = Field(description="Query heads of each attention entry.")
+    kv_heads: list[int] = Field(
+        description="KV heads of each attention entry (MLA: 1, its shared latent)."
+    )
+    num_experts: int | None = Field(description="Routed experts per MoE layer (None: dense).")
+    experts_per_token: int | None = Field(description="Top-k experts per token (None: dense).")
+    valid_tp: list[int] = Field(
+        description="Tensor-parallel degrees (≤ 1024) that divide every attention entry's "
+        "heads and every MLP width, and are compatible with the KV heads (a multiple or "
+        "divisor)."
+    )
+    valid_ep: list[int] = Field(
+        description="Expert-parallel degrees that divide num_experts ([1] for dense models); "
+        "ep must also divide tp × dp."
+    )
+    expert_intermediate_sizes: list[int] = Field(
+        description="Inner width of one routed expert per MoE entry: moe_tp = tp × dp / ep "
+        "must divide each (empty for dense models)."
+    )
+
+
+class LayersResponse(_Out):
+    """``GET /api/layers``: layer types of a model (or every class) and their parallelism."""
+
+    model_id: str | None = Field(description="The model asked about (None: the class library).")
+    is_moe: bool | None = Field(description="Whether the model has MoE layers (None: library).")
+    layer_types: list[LayerTypeInfo] = Field(description="The model's entries (empty: library).")
+    layer_classes: list[LayerClassInfo] = Field(
+        description="Every layer class used (by the model, or in the library)."
+    )
+    parallelism_kinds: dict[str, str] = Field(description="Each parallelism kind, in words.")
+    constraints: PlanConstraints | None = Field(
+        description="What makes a plan valid for this model (None: library)."
+    )
+
+
+class OptionsResponse(_Out):
+    """``GET /api/options``: the choices the estimator accepts."""
+
+    dtypes: list[str] = Field(description="Weight / MoE / KV-cache formats.")
+    frameworks: list[str] = Field(description="Serving engines with their own efficiencies.")
+    concurrency_sweep: list[int] = Field(
+        description="Concurrencies the web app sweeps for its throughput curve (requests)."
+    )
+
+
+class LayerMetricsResponse(_Out):
+    """``POST /layers/metrics``: cost of every layer type for one prefill and one decode step."""
+
+    model_id: str = Field(description="Model estimated.")
+    hardware_id: str = Field(description="Hardware estimated.")
+    plan: PlanSummary = Field(description="The parallelism plan used.")
+    isl: int = Field(description="Input tokens per request.")
+    osl: int = Field(description="Output tokens per request.")
+    concurrency: int = Field(description="Requests in flight.")
+    prefill: PhaseSummary = Field(description="Whole prefill step (all layers).")
+    decode: PhaseSummary | None = Field(description="Whole decode step (None for encoders).")
+    bottleneck: dict[str, Bottleneck] = Field(description="Dominant cost per phase.")
+    layers: list[LayerBreakdown] = Field(description="Per layer type: prefill and decode costs.")
+
+
+class ImportResponse(_Out):
+    """``POST /import``: the spec built from an uploaded config.json or GGUF header."""
+
+    model_id: str = Field(description="Id of the imported spec.")
+    hf_model_id: str = Field(description="Hugging Face id of the imported spec.")
+    source_format: Literal["config.json", "gguf", "spec"] = Field(
+        description="What the upload was: a Hugging Face config.json, a GGUF header, or a "
+        "spec already in the seed format."
+    )
+    saved: bool = Field(description="Whether the spec was written to the user models directory.")
+    saved_as: str | None = Field(
+        description="File name written (in the first user models directory), if saved."
+    )
+    warnings: list[str] = Field(description="Importer notes: assumptions and ignored fields.")
+    spec: dict[str, Any] = Field(description="The spec in the seed's JSON format.")
+
+
+class ReconcileRow(_Out):
+    """One benchmark row with the model's prediction and its error."""
+
+    line: int = Field(description="Line of the row in the uploaded CSV (the header is line 1).")
+    model: str = Field(description="Model id of the row.")
+    hardware: str = Field(description="Hardware id of the row.")
+    framework: str | None = Field(description="Serving engine of the row.")
+    isl: int | None = Field(description="Input tokens per request.")
+    osl: int | None = Field(description="Output tokens per request.")
+    concurrency: int | None = Field(description="Requests in flight.")
+    measured: dict[str, float | None] = Field(
+        description="Measured figures by metric: ttft_ms and tpot_ms in ms, "
+        "output/total_tokens_per_s_per_gpu in tokens/s per GPU (None: blank in the CSV)."
+    )
+    predicted: dict[str, float | None] = Field(
+        description="Predicted figures, same metrics and units (None: not predicted)."
+    )
+    ape_pct: dict[str, float | None] = Field(
+        description="Absolute percentage error |predicted − measured| / measured × 100 (%) "
+        "per metric; None when either side is missing."
+    )
+    error: str = Field(description="Why the row could not be predicted; empty when it was.")
+
+
+class MetricStats(_Out):
+    """Absolute percentage errors of one metric over some rows."""
+
+    n: int = Field(description="Rows with both a measurement and a prediction (count).")
+    median_ape_pct: float | None = Field(default=None, description="Median APE (%).")
+    mean_ape_pct: float | None = Field(default=None, description="Mean APE (%).")
+
+
+class ReconcileSummary(_Out):
+    """Error statistics, as ``infercast reconcile`` reports them."""
+
+    rows: int = Field(description="Data rows read (count).")
+    predicted: int = Field(description="Rows predicted (count).")
+    failed: int = Field(description="Rows that could not be predicted (count).")
+    overall: dict[str, MetricStats] = Field(description="Per metric, over every row.")
+    by: dict[str, dict[str, dict[str, MetricStats]]] = Field(
+        description="Per grouping (model, hardware, framework, model_hardware), per group "
+        "value, per metric."
+    )
+
+
+class ReconcileResponse(_Out):
+    """``POST /reconcile``: per-row predictions with error, and a summary."""
+
+    summary: ReconcileSummary = Field(description="Error statistics.")
+    rows: list[ReconcileRow] = Field(description="Every data row, in file order.")
+
+
+class HealthResponse(_Out):
+    """``GET /health``."""
+
+    status: Literal["ok"] = Field(description="Always 'ok' when the process answers.")
+    version: str = Field(description="infercast package version.")
+    models: int = Field(description="Models known (count).")
+    hardware: int = Field(description="Hardware parts known (count).")
+    problems: list[str] = Field(
+        description="Skipped user model files, each as 'file name: problem' (no directories)."
+    )

@@ -1,0 +1,169 @@
+// SVG charts drawn from API results: memory per GPU, per-layer time, and the
+// throughput-vs-interactivity curve. Each chart has a text alternative (aria-label / title).
+
+import { s } from "./dom.js";
+import { gb, ms, num, ticks } from "./format.js";
+
+export const MEMORY_PARTS = [
+  ["weights_bytes", "Weights", "seg-weights"],
+  ["kv_cache_bytes", "KV cache", "seg-kv"],
+  ["activations_bytes", "Activations", "seg-act"],
+  ["reserve_bytes", "Reserve", "seg-reserve"],
+];
+
+export function memoryBar(memory, width) {
+  const height = 34;
+  const scale = Math.max(memory.capacity_bytes, memory.total_bytes) || 1;
+  const usable = width - 2;
+  const label =
+    `Memory per GPU: ${gb(memory.total_bytes)} of ${gb(memory.capacity_bytes)} — ` +
+    MEMORY_PARTS.map(([key, name]) => `${name} ${gb(memory[key])}`).join(", ");
+  const svg = s("svg", {
+    viewBox: `0 0 ${width} ${height + 16}`,
+    width,
+    height: height + 16,
+    role: "img",
+    "aria-label": label,
+    class: "chart memory-chart",
+  });
+  svg.append(s("rect", { x: 1, y: 1, width: usable, height, class: "track", rx: 4 }));
+  let x = 1;
+  for (const [key, name, cls] of MEMORY_PARTS) {
+    const w = (memory[key] / scale) * usable;
+    if (w <= 0) continue;
+    svg.append(
+      s("rect", { x, y: 1, width: Math.max(w, 0.5), height, class: cls },
+        s("title", { text: `${name}: ${gb(memory[key])}` })),
+    );
+    x += w;
+  }
+  const cap = 1 + (memory.capacity_bytes / scale) * usable;
+  svg.append(s("line", { x1: cap, x2: cap, y1: 0, y2: height + 4, class: "capacity" }));
+  svg.append(
+    s("text", {
+      x: Math.min(cap, width - 2),
+      y: height + 14,
+      "text-anchor": "end",
+      class: "axis-label",
+      text: `capacity ${gb(memory.capacity_bytes)}`,
+    }),
+  );
+  return svg;
+}
+
+const LAYER_PARTS = [
+  ["compute_ms", "compute", "bar-compute"],
+  ["memory_ms", "memory", "bar-memory"],
+  ["communication_ms", "communication", "bar-comm"],
+];
+
+// One chart per phase: a row per layer type with its compute, memory and communication time.
+export function layerBars(layers, phase, width) {
+  const rows = layers.filter((l) => l[phase]);
+  const labelW = Math.min(150, Math.round(width * 0.3));
+  const valueW = 74;
+  const rowH = 30;
+  const barW = Math.max(40, width - labelW - valueW - 8);
+  const max = Math.max(
+    1e-9,
+    ...rows.flatMap((l) => LAYER_PARTS.map(([key]) => l[phase][key])),
+  );
+  const height = rows.length * rowH + 4;
+  const total = rows.reduce((acc, l) => acc + l[phase].time_ms, 0);
+  const svg = s("svg", {
+    viewBox: `0 0 ${width} ${height}`,
+    width,
+    height,
+    role: "img",
+    "aria-label": `${phase} time per layer type, total ${ms(total)}: ` +
+      rows.map((l) => `${l.name} ${ms(l[phase].time_ms)} (${l[phase].bound}-bound)`).join("; "),
+    class: "chart layer-chart",
+  });
+  rows.forEach((layer, i) => {
+    const y = i * rowH + 2;
+    const cost = layer[phase];
+    svg.append(
+      s("text", { x: 0, y: y + 12, class: "row-label", text: layer.name },
+        s("title", { text: `${layer.name} (${layer.layer_class}) × ${layer.count}` })),
+      s("text", { x: 0, y: y + 24, class: "row-sub", text: `${cost.bound}-bound` }),
+    );
+    LAYER_PARTS.forEach(([key, name, cls], j) => {
+      const w = (cost[key] / max) * barW;
+      svg.append(
+        s("rect", { x: labelW, y: y + j * 8 + 2, width: barW, height: 6, class: "track", rx: 2 }),
+        s("rect", { x: labelW, y: y + j * 8 + 2, width: Math.max(w, cost[key] > 0 ? 1 : 0), height: 6, class: cls, rx: 2 },
+          s("title", { text: `${layer.name} ${name}: ${ms(cost[key])}` })),
+      );
+    });
+    svg.append(
+      s("text", { x: width - 2, y: y + 16, "text-anchor": "end", class: "row-value", text: ms(cost.time_ms) }),
+    );
+  });
+  return svg;
+}
+
+// Output tokens/s per GPU (y) against tokens/s per user (x), one point per concurrency.
+export function throughputCurve(series, width, height = 300) {
+  const pad = { left: 62, right: 16, top: 14, bottom: 44 };
+  const all = series.flatMap((sr) => sr.points);
+  const maxX = Math.max(1, ...all.map((p) => p.x));
+  const maxY = Math.max(1, ...all.map((p) => p.y));
+  const xt = ticks(maxX);
+  const yt = ticks(maxY);
+  const xMax = xt[xt.length - 1];
+  const yMax = yt[yt.length - 1];
+  const plotW = width - pad.left - pad.right;
+  const plotH = height - pad.top - pad.bottom;
+  const X = (v) => pad.left + (v / xMax) * plotW;
+  const Y = (v) => pad.top + plotH - (v / yMax) * plotH;
+  const svg = s("svg", {
+    viewBox: `0 0 ${width} ${height}`,
+    width,
+    height,
+    role: "img",
+    "aria-label":
+      "Throughput per GPU against tokens per second per user: " +
+      series
+        .map((sr) => `${sr.label}: ` + sr.points.map((p) => `c=${p.c} ${num(p.x)} tok/s/user, ${num(p.y)} tok/s/GPU`).join("; "))
+        .join(". "),
+    class: "chart curve-chart",
+  });
+  for (const v of yt) {
+    svg.append(
+      s("line", { x1: pad.left, x2: width - pad.right, y1: Y(v), y2: Y(v), class: "grid" }),
+      s("text", { x: pad.left - 6, y: Y(v) + 4, "text-anchor": "end", class: "axis-label", text: num(v) }),
+    );
+  }
+  for (const v of xt) {
+    svg.append(
+      s("line", { x1: X(v), x2: X(v), y1: pad.top, y2: pad.top + plotH, class: "grid" }),
+      s("text", { x: X(v), y: pad.top + plotH + 16, "text-anchor": "middle", class: "axis-label", text: num(v) }),
+    );
+  }
+  svg.append(
+    s("text", { x: pad.left + plotW / 2, y: height - 6, "text-anchor": "middle", class: "axis-title", text: "tokens/s per user (interactivity)" }),
+    s("text", { x: 14, y: pad.top + plotH / 2, "text-anchor": "middle", class: "axis-title", transform: `rotate(-90 14 ${pad.top + plotH / 2})`, text: "output tokens/s per GPU" }),
+  );
+  for (const sr of series) {
+    const pts = [...sr.points].sort((p, q) => p.c - q.c);
+    if (pts.length > 1) {
+      svg.append(s("polyline", { points: pts.map((p) => `${X(p.x)},${Y(p.y)}`).join(" "), class: `line ${sr.cls}` }));
+    }
+    let lastLabel = null;
+    for (const p of pts) {
+      const current = p.c === sr.current;
+      const lx = X(p.x) + 7;
+      const ly = Y(p.y) - 6;
+      const crowded = lastLabel && Math.hypot(lx - lastLabel[0], ly - lastLabel[1]) < 16;
+      if (!crowded || current) lastLabel = [lx, ly];
+      svg.append(
+        s("circle", {
+          cx: X(p.x), cy: Y(p.y), r: current ? 6 : 4,
+          class: `dot ${sr.cls}${p.fits ? "" : " no-fit"}${current ? " current" : ""}`,
+        }, s("title", { text: `${sr.label} — concurrency ${p.c}: ${num(p.x)} tok/s/user, ${num(p.y)} tok/s/GPU${p.fits ? "" : " (does not fit in memory)"}` })),
+        crowded && !current ? null : s("text", { x: lx, y: ly, class: "dot-label", text: String(p.c) }),
+      );
+    }
+  }
+  return svg;
+}

@@ -1,0 +1,258 @@
+// Renders estimate results: KPI cards, memory, per-layer time, the concurrency curve, and the
+// side-by-side comparison. Charts are sized to their container when drawn.
+
+import { layerBars, MEMORY_PARTS, memoryBar, throughputCurve } from "./charts.js";
+import { clear, h } from "./dom.js";
+import { compact, gb, ms, num, ratio } from "./format.js";
+
+const KPIS = [
+  ["ttft", "TTFT", (r) => ms(r.ttft_ms), "Time to first token (mean, queueing included)"],
+  ["tpot", "TPOT", (r) => ms(r.tpot_ms), "Time per output token after the first"],
+  [
+    "tput",
+    "Throughput / GPU",
+    (r) => `${compact(r.decode ? r.output_tokens_per_s_per_gpu : r.total_tokens_per_s_per_gpu)} tok/s`,
+    "Generated tokens per second per GPU (encoders: input tokens)",
+  ],
+  ["user", "Speed / user", (r) => (r.decode ? `${num(r.tokens_per_s_per_user)} tok/s` : "–"), "Decode speed one user sees (1000 / TPOT)"],
+  ["e2e", "Request latency", (r) => ms(r.e2e_latency_ms), "TTFT + (output − 1) × TPOT"],
+  ["rps", "Requests / s", (r) => compact(r.requests_per_s), "Completed requests per second (whole replica)"],
+];
+
+const SERIES = { a: ["Config A", "series-a"], b: ["Config B", "series-b"] };
+
+function card(title, id, ...children) {
+  return h("section", { class: "card", "aria-labelledby": id }, h("h2", { id, text: title }), ...children);
+}
+
+function width(el, fallback = 480) {
+  const w = el.clientWidth;
+  return w > 0 ? w : fallback;
+}
+
+function kpiRow(result, side) {
+  return h(
+    "div",
+    { class: "kpis" },
+    KPIS.map(([key, label, value, help]) =>
+      h(
+        "div",
+        { class: "kpi", id: `kpi-${key}-${side}`, title: help },
+        h("span", { class: "kpi-label", text: label }),
+        h("span", { class: "kpi-value", text: value(result) }),
+      ),
+    ),
+  );
+}
+
+function fitBadge(result, side) {
+  return h(
+    "p",
+    { class: `fit ${result.fits ? "fits" : "no-fit"}`, id: `fit-${side}` },
+    h("strong", { text: result.fits ? "Fits" : "Does not fit" }),
+    ` — ${sentence(result.fit_reason)}`,
+    result.max_concurrency > 0 && result.max_concurrency < 1e8
+      ? ` Max concurrency that fits: ${result.max_concurrency}.`
+      : "",
+  );
+}
+
+function sentence(text) {
+  // The badge already says fits / does not fit: drop the reason's own prefix.
+  const t = String(text || "").trim().replace(/^(fits|does not fit):\s*/i, "");
+  return /[.!?]$/.test(t) ? t : `${t}.`;
+}
+
+function memoryCard(result, side, title) {
+  const chart = h("div", { class: "chart-box" });
+  const legend = h(
+    "ul",
+    { class: "legend" },
+    MEMORY_PARTS.map(([key, name, cls]) =>
+      h("li", {}, h("span", { class: `swatch ${cls}`, "aria-hidden": "true" }), `${name} ${gb(result.memory[key])}`),
+    ),
+    h("li", { class: "legend-total", text: `Total ${gb(result.memory.total_bytes)} / ${gb(result.memory.capacity_bytes)}` }),
+  );
+  const el = card(title, `memory-title-${side}`, fitBadge(result, side), chart, legend);
+  el.classList.add("memory-card");
+  return { el, draw: () => chart.replaceChildren(memoryBar(result.memory, width(chart))) };
+}
+
+function layersCard(result, side, title) {
+  const boxes = { prefill: h("div", { class: "chart-box" }), decode: h("div", { class: "chart-box" }) };
+  const legend = h(
+    "ul",
+    { class: "legend" },
+    [["bar-compute", "compute"], ["bar-memory", "memory"], ["bar-comm", "communication"]].map(([cls, name]) =>
+      h("li", {}, h("span", { class: `swatch ${cls}`, "aria-hidden": "true" }), name),
+    ),
+  );
+  const phases = h(
+    "div",
+    { class: "phases" },
+    h("div", { class: "phase" }, h("h3", { text: `Prefill — ${ms(result.prefill.time_ms)} per step, ${result.prefill.bottleneck}-bound` }), boxes.prefill),
+    result.decode
+      ? h("div", { class: "phase" }, h("h3", { text: `Decode — ${ms(result.decode.time_ms)} per step, ${result.decode.bottleneck}-bound` }), boxes.decode)
+      : h("p", { class: "hint", text: "No decode phase (encoder model)." }),
+  );
+  const el = card(title, `layers-title-${side}`, legend, phases);
+  return {
+    el,
+    draw: () => {
+      boxes.prefill.replaceChildren(layerBars(result.layers, "prefill", width(boxes.prefill)));
+      if (result.decode) boxes.decode.replaceChildren(layerBars(result.layers, "decode", width(boxes.decode)));
+    },
+  };
+}
+
+function curveCard(entries, title) {
+  const chart = h("div", { class: "chart-box", id: "curve" });
+  const encoder = entries.some(([, state]) => state?.result && !state.result.decode);
+  const series = entries
+    .filter(([, state]) => state?.sweep?.length && state.result?.decode)
+    .map(([side, state]) => ({
+      label: SERIES[side][0],
+      cls: SERIES[side][1],
+      current: state.result?.concurrency,
+      points: state.sweep.map((r) => ({ c: r.concurrency, x: r.tokens_per_s_per_user, y: r.output_tokens_per_s_per_gpu, fits: r.fits })),
+    }));
+  const pending = entries.some(([, state]) => state?.sweeping);
+  const legend = h(
+    "ul",
+    { class: "legend" },
+    series.length > 1 ? series.map((sr) => h("li", {}, h("span", { class: `swatch ${sr.cls}`, "aria-hidden": "true" }), sr.label)) : null,
+    h("li", { class: "hint", text: "Labels: concurrency. Hollow: does not fit in memory." }),
+  );
+  const el = card(title, "curve-title", legend, chart);
+  return {
+    el,
+    draw: () => {
+      if (!series.length) {
+        const text = encoder
+          ? "Encoder model: no decode phase, so no per-user token speed to plot."
+          : pending
+            ? "Sweeping concurrency 1 … 512 …"
+            : "No points.";
+        chart.replaceChildren(h("p", { class: "hint", text }));
+        return;
+      }
+      chart.replaceChildren(throughputCurve(series, width(chart)));
+    },
+  };
+}
+
+function notesBlock(result) {
+  if (!result.notes?.length) return null;
+  return h(
+    "details",
+    { class: "notes" },
+    h("summary", { text: `Assumptions (${result.notes.length})` }),
+    h("ul", {}, result.notes.map((n) => h("li", { text: n }))),
+  );
+}
+
+function planText(r) {
+  const p = r.plan;
+  const moe = r.dtypes.moe_dtype ? ` EP${p.ep}` : "";
+  return `${r.hardware_id} × ${p.gpus} · TP${p.tp} DP${p.dp} PP${p.pp}${moe}`;
+}
+
+function compareTable(a, b) {
+  const rows = [
+    ["Model", (r) => r.model_id.split("_").slice(1).join("_") || r.model_id, null],
+    ["Plan", planText, null],
+    ["Dtypes", (r) => `${r.dtypes.weight_dtype}${r.dtypes.moe_dtype ? `/${r.dtypes.moe_dtype}` : ""}, KV ${r.dtypes.kv_dtype}`, null],
+    ["Load", (r) => `${r.isl} in / ${r.osl} out × ${r.concurrency}`, null],
+    ["TTFT", (r) => ms(r.ttft_ms), (r) => r.ttft_ms],
+    ["TPOT", (r) => ms(r.tpot_ms), (r) => r.tpot_ms],
+    ["Throughput / GPU", (r) => `${num(r.output_tokens_per_s_per_gpu)} tok/s`, (r) => r.output_tokens_per_s_per_gpu],
+    ["Speed / user", (r) => `${num(r.tokens_per_s_per_user)} tok/s`, (r) => r.tokens_per_s_per_user],
+    ["Request latency", (r) => ms(r.e2e_latency_ms), (r) => r.e2e_latency_ms],
+    ["Memory / GPU", (r) => `${gb(r.memory_per_gpu_bytes)} of ${gb(r.memory.capacity_bytes)}`, (r) => r.memory_per_gpu_bytes],
+    ["Fits", (r) => (r.fits ? "yes" : "no"), null],
+  ];
+  return h(
+    "table",
+    { class: "compare-table", id: "compare-table" },
+    h("caption", { class: "visually-hidden", text: "Config A and B side by side" }),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "Metric" }), h("th", { scope: "col", class: "col-a", text: "A" }), h("th", { scope: "col", class: "col-b", text: "B" }), h("th", { scope: "col", text: "B ÷ A" }))),
+    h(
+      "tbody",
+      {},
+      rows.map(([label, show, value]) =>
+        h(
+          "tr",
+          {},
+          h("th", { scope: "row", text: label }),
+          h("td", { text: a ? show(a) : "–" }),
+          h("td", { text: b ? show(b) : "–" }),
+          h("td", { class: "ratio", text: a && b && value ? ratio(value(b), value(a)) : "" }),
+        ),
+      ),
+    ),
+  );
+}
+
+function placeholder(state, label) {
+  if (state?.error) return h("p", { class: "hint error-text", text: `${label}: ${state.error.message}` });
+  return h("p", { class: "hint", text: `${label}: estimating…` });
+}
+
+let drawers = [];
+
+export function redraw() {
+  for (const draw of drawers) draw();
+}
+
+export function renderSingle(root, state) {
+  drawers = [];
+  clear(root);
+  const result = state?.result;
+  if (!result) {
+    // An error is already shown (with its fields) above the results; say nothing twice.
+    if (!state?.error) root.append(placeholder(state, "Config A"));
+    return;
+  }
+  const memory = memoryCard(result, "a", "Memory per GPU");
+  const layers = layersCard(result, "a", "Time per layer type (one step, one GPU)");
+  const curve = curveCard([["a", state]], "Throughput per GPU vs speed per user");
+  root.append(
+    kpiRow(result, "a"),
+    memory.el,
+    h("div", { class: "grid-2" }, layers.el, curve.el),
+    notesBlock(result),
+  );
+  drawers = [memory.draw, layers.draw, curve.draw];
+  redraw();
+}
+
+export function renderCompare(root, states) {
+  drawers = [];
+  clear(root);
+  const a = states.a?.result;
+  const b = states.b?.result;
+  const curve = curveCard([["a", states.a], ["b", states.b]], "Throughput per GPU vs speed per user");
+  root.append(
+    h(
+      "div",
+      { class: "grid-2" },
+      card("Config A vs B", "compare-title", compareTable(a, b), placeholderIf(states.a, a, "Config A"), placeholderIf(states.b, b, "Config B")),
+      curve.el,
+    ),
+  );
+  drawers.push(curve.draw);
+  const row = (make) => {
+    const cells = [["a", a], ["b", b]].map(([side, r]) =>
+      r ? make(r, side) : { el: h("div", { class: "card" }, placeholder(states[side], `Config ${side.toUpperCase()}`)), draw: () => {} },
+    );
+    root.append(h("div", { class: "grid-2" }, cells.map((c) => c.el)));
+    drawers.push(...cells.map((c) => c.draw));
+  };
+  row((r, side) => memoryCard(r, side, `Memory per GPU — Config ${side.toUpperCase()}`));
+  row((r, side) => layersCard(r, side, `Time per layer type — Config ${side.toUpperCase()}`));
+  redraw();
+}
+
+function placeholderIf(state, result, label) {
+  return result ? null : placeholder(state, label);
+}

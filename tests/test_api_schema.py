@@ -1,0 +1,83 @@
+"""Property-based API tests: schemathesis generates requests from the app's own OpenAPI schema.
+
+Whatever it sends, the app must never answer 5xx and every answer must match the documented
+response schema (status, content type, body). Examples are bounded so the run stays well under
+a minute; the upload endpoints (/import, /reconcile) are covered example by example in
+test_api.py instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from hypothesis import HealthCheck, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from infercast.interfaces.api import create_app
+from infercast.specs.registry import MODELS_PATH_ENV
+
+
+def _catalog_only_app() -> FastAPI:
+    """The app over the built-in catalog only, whatever INFERCAST_MODELS_PATH says."""
+    saved = os.environ.pop(MODELS_PATH_ENV, None)
+    try:
+        return create_app()
+    finally:
+        if saved is not None:
+            os.environ[MODELS_PATH_ENV] = saved
+
+
+app = _catalog_only_app()
+schema = schemathesis.openapi.from_asgi("/openapi.json", app).exclude(
+    path_regex=r"^/(import|reconcile)$"
+)
+# Valid and invalid data both (the default), NUL bytes allowed: ids must be rejected cleanly.
+schema.config.generation.update(
+    modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], allow_x00=True
+)
+
+CHECKS = [
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+    content_type_conformance,
+]
+
+
+def test_schema_documents_every_route() -> None:
+    paths = set(app.openapi()["paths"])
+    assert {
+        "/health",
+        "/models",
+        "/models/{model_id}",
+        "/hardware",
+        "/hardware/{hardware_id}",
+        "/api/layers",
+        "/api/options",
+        "/estimate",
+        "/layers/metrics",
+        "/import",
+        "/reconcile",
+    } <= paths
+
+
+@schema.parametrize()
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+    database=None,
+)
+@pytest.mark.filterwarnings("ignore")
+def test_api_conforms(case: schemathesis.Case) -> None:
+    case.call_and_validate(checks=CHECKS)

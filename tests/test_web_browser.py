@@ -1,0 +1,315 @@
+"""The web app in a real browser: the system Chromium driven by Playwright against a live server.
+
+The server is uvicorn on a free localhost port in a thread. Screenshots land in
+``test-artifacts/`` (gitignored). With ``CI`` set, a Chromium that cannot run is a failure, never
+a skip; elsewhere a missing /usr/bin/chromium skips with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import uvicorn
+
+from infercast.interfaces.api import create_app
+from infercast.specs.registry import MODELS_PATH_ENV
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+TINYLLAMA_CONFIG = ROOT.parent / "shared" / "hf-configs" / "TinyLlama_TinyLlama-1.1B-Chat-v1.0.json"
+TIMEOUT_MS = 20_000
+
+
+def _unavailable(reason: str) -> None:
+    """Fail in CI, where the browser tests must run; skip elsewhere."""
+    if os.environ.get("CI"):
+        pytest.fail(f"browser tests cannot run in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def server_url() -> Iterator[str]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv(MODELS_PATH_ENV, raising=False)
+        app = create_app()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing (install the Debian 'chromium' package)")
+        pytest.skip(f"{CHROMIUM} is missing; the browser tests need the system Chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # pragma: no cover - playwright is a dev dependency
+        _unavailable(f"playwright is not installed: {exc}")
+    manager = sync_playwright().start()
+    try:
+        browser = manager.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    except Exception as exc:
+        manager.stop()
+        # Chromium is there but cannot start: a broken environment, never silently skipped.
+        pytest.fail(f"Chromium at {CHROMIUM} cannot run: {exc}")
+    yield browser
+    browser.close()
+    manager.stop()
+
+
+@pytest.fixture
+def page(browser: Any, server_url: str) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console {msg.type}: {msg.text}")
+            if msg.type == "error" and "status of 4" not in msg.text
+            else None
+        ),
+    )
+    page.on(
+        "request",
+        lambda req: (
+            problems.append(f"external request: {req.url}")
+            if not (req.url.startswith(server_url) or req.url.startswith("data:"))
+            else None
+        ),
+    )
+    yield page
+    context.close()
+    assert not problems, problems
+
+
+def _ready(page: Any) -> int:
+    return int(page.evaluate("() => document.body.dataset.ready || '0'"))
+
+
+def _wait_for_update(page: Any, before: int) -> None:
+    """Wait until an estimate newer than ``before`` finished (sweep included) and no other
+    is scheduled or running."""
+    page.wait_for_function(
+        "b => Number(document.body.dataset.ready || 0) > b"
+        " && document.body.dataset.pending === '0'",
+        arg=before,
+    )
+
+
+def _open(page: Any, url: str) -> None:
+    page.goto(url)
+    _wait_for_update(page, 0)
+
+
+def _shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+
+
+def _kpi(page: Any, key: str, side: str = "a") -> str:
+    return page.locator(f"#kpi-{key}-{side} .kpi-value").inner_text()
+
+
+def test_pick_a_model_and_see_results(page: Any, server_url: str) -> None:
+    _open(page, server_url + "/")
+    assert re.search(r"\d", _kpi(page, "ttft")) and "ms" in _kpi(page, "ttft")
+    before = _ready(page)
+    page.fill("#model-search", "qwen3 8b")
+    page.fill("#model-search", "Qwen3-8B")
+    page.select_option("#model", "Qwen_Qwen3-8B")
+    _wait_for_update(page, before)
+    assert parse_qs(urlsplit(page.url).query)["model"] == ["Qwen_Qwen3-8B"]
+    assert "Qwen/Qwen3-8B" in page.locator("#model-info").inner_text()
+
+    before = _ready(page)
+    page.select_option("#hardware", "h200")
+    page.select_option("#gpus", "2")
+    _wait_for_update(page, before)
+    assert page.locator("#tp").input_value() == "2"  # a GPU count change proposes TP = GPUs
+    for key in ("ttft", "tpot", "tput", "user"):
+        assert re.search(r"\d", _kpi(page, key)), key
+    assert page.locator("#fit-a").inner_text().startswith(("Fits", "Does not fit"))
+    assert page.locator(".memory-chart rect.seg-weights").count() == 1
+    assert page.locator(".layer-chart").count() == 2  # prefill and decode
+    assert page.locator(".layer-chart .row-label").count() >= 6
+    page.wait_for_function("() => document.querySelectorAll('#curve circle.dot').length >= 8")
+    # only valid plan values are offered: Qwen3-8B has 32 heads, 8 KV heads
+    tp_values = page.locator("#tp option").evaluate_all("els => els.map(e => Number(e.value))")
+    assert tp_values == [1, 2]
+    assert page.locator("#ep").is_disabled()
+    _shot(page, "01-single-model")
+
+
+def test_compare_two_plans(page: Any, server_url: str) -> None:
+    _open(page, server_url + "/?model=meta-llama_Llama-3.3-70B-Instruct&gpus=8&tp=8")
+    before = _ready(page)
+    page.check("#compare-toggle")
+    _wait_for_update(page, before)
+    before = _ready(page)
+    page.check("#side-b")
+    page.select_option("#tp", "4")
+    _wait_for_update(page, before)
+    table = page.locator("#compare-table")
+    plan_row = table.locator("tbody tr", has_text="Plan").inner_text()
+    assert "TP8" in plan_row and "TP4" in plan_row and "PP2" in plan_row
+    assert "×" in table.locator("tbody tr", has_text="TPOT").locator("td.ratio").inner_text()
+    page.wait_for_function(
+        "() => document.querySelectorAll('#curve circle.series-a').length >= 8"
+        " && document.querySelectorAll('#curve circle.series-b').length >= 8"
+    )
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["cmp"] == ["1"] and query["b_tp"] == ["4"] and query["tp"] == ["8"]
+    assert page.locator(".memory-chart").count() == 2
+    _shot(page, "02-compare")
+
+
+def test_import_config_json(page: Any, server_url: str) -> None:
+    _open(page, server_url + "/")
+    page.click("#import-box summary")
+    page.fill("#import-hf-id", "acme/uploaded-tinyllama")
+    before = _ready(page)
+    page.set_input_files("#import-file", str(TINYLLAMA_CONFIG))
+    page.wait_for_function(
+        "() => document.getElementById('import-status').textContent.startsWith('Imported')"
+    )
+    _wait_for_update(page, before)
+    assert "acme/uploaded-tinyllama" in page.locator("#import-status").inner_text()
+    assert page.locator("#model").input_value() == "acme_uploaded-tinyllama"
+    assert "imported" in page.locator("#model option:checked").inner_text()
+    assert re.search(r"\d", _kpi(page, "ttft"))
+    _shot(page, "03-import")
+
+    page.set_input_files(
+        "#import-file",
+        files=[{"name": "bad.json", "mimeType": "application/json", "buffer": b'{"a": 1}'}],
+    )
+    page.wait_for_function(
+        "() => document.getElementById('import-status').textContent.startsWith('Import failed')"
+    )
+    assert "model_type" in page.locator("#import-status").inner_text()
+
+
+def test_invalid_input_message(page: Any, server_url: str) -> None:
+    _open(page, server_url + "/?model=Qwen_Qwen3-8B")
+    before = _ready(page)
+    page.fill("#concurrency", "0")
+    _wait_for_update(page, before)
+    error_box = page.locator("#error-box")
+    assert error_box.is_visible()
+    assert "concurrency" in error_box.inner_text() and "422" in error_box.inner_text()
+    field_error = page.locator("#concurrency-error").inner_text()
+    assert "greater than or equal to 1" in field_error
+    assert page.locator("#concurrency").get_attribute("aria-invalid") == "true"
+    _shot(page, "04-invalid-input")
+
+    before = _ready(page)
+    page.fill("#concurrency", "16")
+    _wait_for_update(page, before)
+    assert not error_box.is_visible()
+    assert page.locator("#concurrency").get_attribute("aria-invalid") is None
+
+    # a shared link with a plan the model cannot use: said plainly, then corrected
+    _open(page, server_url + "/?model=Qwen_Qwen3-8B&gpus=4&tp=3&dp=1")
+    notice = page.locator("#plan-notice")
+    assert notice.is_visible() and "TP 3 is not valid" in notice.inner_text()
+    assert page.locator("#tp").input_value() in {"1", "2", "4"}
+    _shot(page, "05-invalid-plan-link")
+
+
+def test_url_state_round_trip(page: Any, browser: Any, server_url: str) -> None:
+    _open(page, server_url + "/")
+    before = _ready(page)
+    page.select_option("#model", "Qwen_Qwen3-30B-A3B")
+    page.select_option("#hardware", "h200")
+    page.select_option("#gpus", "4")
+    page.select_option("#tp", "2")
+    page.select_option("#dp", "2")
+    page.select_option("#ep", "4")
+    page.select_option("#weight_dtype", "fp8")
+    page.select_option("#kv_dtype", "fp8")
+    page.fill("#isl", "2048")
+    page.fill("#osl", "256")
+    page.fill("#concurrency", "32")
+    _wait_for_update(page, before)
+    shared = page.url
+    query = parse_qs(urlsplit(shared).query)
+    assert query["ep"] == ["4"] and query["isl"] == ["2048"] and query["wdt"] == ["fp8"]
+    kpis = {key: _kpi(page, key) for key in ("ttft", "tpot", "tput", "user")}
+
+    other = browser.new_page(viewport={"width": 1440, "height": 900})
+    try:
+        _open(other, shared)
+        for selector, value in {
+            "#model": "Qwen_Qwen3-30B-A3B",
+            "#hardware": "h200",
+            "#gpus": "4",
+            "#tp": "2",
+            "#dp": "2",
+            "#ep": "4",
+            "#weight_dtype": "fp8",
+            "#kv_dtype": "fp8",
+            "#isl": "2048",
+            "#osl": "256",
+            "#concurrency": "32",
+        }.items():
+            assert other.locator(selector).input_value() == value, selector
+        assert other.locator("#pp").inner_text() == "1"
+        assert {key: _kpi(other, key) for key in kpis} == kpis
+        assert other.url == shared
+        _shot(other, "06-url-round-trip")
+    finally:
+        other.close()
+
+
+def test_keyboard_and_labels(page: Any, server_url: str) -> None:
+    _open(page, server_url + "/")
+    for control in page.locator("#config-form select, #config-form input").all():
+        control_id = control.get_attribute("id")
+        assert page.locator(f"label[for='{control_id}']").count() == 1, control_id
+    page.focus("#model-search")
+    page.keyboard.type("llama 3.3")
+    before = _ready(page)
+    page.keyboard.press("Enter")
+    _wait_for_update(page, before)
+    assert page.locator("#model").input_value() == "meta-llama_Llama-3.3-70B-Instruct"
+    assert page.locator("svg[role='img'][aria-label]").count() >= 3
