@@ -23,6 +23,7 @@ from schemathesis.checks import (
 )
 
 from infercast.interfaces.api import create_app
+from infercast.interfaces.api.openapi import undocumented_fields
 from infercast.specs.registry import MODELS_PATH_ENV
 
 
@@ -68,6 +69,38 @@ def test_schema_documents_every_route() -> None:
         "/import",
         "/reconcile",
     } <= paths
+
+
+def test_every_field_and_parameter_is_described() -> None:
+    document = app.openapi()
+    assert undocumented_fields(document) == []
+    params = [
+        f"{method.upper()} {path} {param['name']}"
+        for path, ops in document["paths"].items()
+        for method, op in ops.items()
+        for param in op.get("parameters", [])
+        if not param.get("description")
+    ]
+    assert params == []
+    for path, ops in document["paths"].items():
+        for method, op in ops.items():
+            assert op.get("summary") and op.get("description"), f"{method.upper()} {path}"
+
+
+def test_every_quantity_states_its_unit() -> None:
+    """Field names carry their unit (``_ms``, ``_bytes``, ``_per_s``); so must the text."""
+    missing = []
+    for name, component in app.openapi()["components"]["schemas"].items():
+        for field, prop in (component.get("properties") or {}).items():
+            text = prop.get("description", "").lower()
+            rules = [
+                (field.endswith("_ms"), "ms" in text),
+                ("bytes" in field, "byte" in text),
+                (field.endswith("_per_s"), "/s" in text or "per second" in text),
+            ]
+            if any(applies and not ok for applies, ok in rules):
+                missing.append(f"{name}.{field}: {text!r}")
+    assert missing == []
 
 
 @schema.parametrize()

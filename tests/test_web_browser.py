@@ -1,8 +1,10 @@
 """The web app in a real browser: the system Chromium driven by Playwright against a live server.
 
 The server is uvicorn on a free localhost port in a thread. Screenshots land in
-``test-artifacts/`` (gitignored). With ``CI`` set, a Chromium that cannot run is a failure, never
-a skip; elsewhere a missing /usr/bin/chromium skips with the reason.
+``test-artifacts/`` (gitignored). A Chromium that is missing or cannot run is a failure, never a
+skip: the suite goes red rather than silently passing without its browser tests. On a machine
+without Chromium (outside CI) set ``INFERCAST_SKIP_BROWSER=1`` to skip them on purpose; with
+``CI`` set even that fails. ``INFERCAST_CHROMIUM`` points at another Chromium binary.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +29,8 @@ from infercast.specs.registry import MODELS_PATH_ENV
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("INFERCAST_CHROMIUM") or "/usr/bin/chromium")
+SKIP_ENV = "INFERCAST_SKIP_BROWSER"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -43,10 +48,11 @@ TIMEOUT_MS = 20_000
 
 
 def _unavailable(reason: str) -> None:
-    """Fail in CI, where the browser tests must run; skip elsewhere."""
-    if os.environ.get("CI"):
-        pytest.fail(f"browser tests cannot run in CI: {reason}")
-    pytest.skip(reason)
+    """Fail: the browser tests must run. Skip only when asked to explicitly, and never in CI."""
+    if os.environ.get(SKIP_ENV) == "1" and not os.environ.get("CI"):
+        pytest.skip(f"{reason} ({SKIP_ENV}=1)")
+    where = "in CI" if os.environ.get("CI") else f"(set {SKIP_ENV}=1 to skip them on purpose)"
+    pytest.fail(f"browser tests cannot run {where}: {reason}", pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +80,8 @@ def server_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing (install the Debian 'chromium' package)")
-        pytest.skip(f"{CHROMIUM} is missing; the browser tests need the system Chromium")
+    if not CHROMIUM.is_file():
+        _unavailable(f"{CHROMIUM} is missing (install the Debian 'chromium' package)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:  # pragma: no cover - playwright is a dev dependency
@@ -88,7 +92,7 @@ def browser() -> Iterator[Any]:
     except Exception as exc:
         manager.stop()
         # Chromium is there but cannot start: a broken environment, never silently skipped.
-        pytest.fail(f"Chromium at {CHROMIUM} cannot run: {exc}")
+        _unavailable(f"Chromium at {CHROMIUM} cannot run: {exc}")
     yield browser
     browser.close()
     manager.stop()
@@ -146,6 +150,11 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
 
 
+def _texts(page: Any, selector: str) -> list[str]:
+    """Text of every match (SVG text too, which has no inner_text)."""
+    return list(page.locator(selector).evaluate_all("els => els.map(e => e.textContent)"))
+
+
 def _kpi(page: Any, key: str, side: str = "a") -> str:
     return page.locator(f"#kpi-{key}-{side} .kpi-value").inner_text()
 
@@ -172,7 +181,15 @@ def test_pick_a_model_and_see_results(page: Any, server_url: str) -> None:
     assert page.locator(".memory-chart rect.seg-weights").count() == 1
     assert page.locator(".layer-chart").count() == 2  # prefill and decode
     assert page.locator(".layer-chart .row-label").count() >= 6
+    # every chart says what its axes are, with units, and has a legend
+    titles = _texts(page, ".layer-chart .axis-title")
+    assert len(titles) == 2 and all(re.search(r"\((ms|µs)\)", t) for t in titles), titles
+    assert page.locator(".layer-chart .axis-label").count() >= 6
     page.wait_for_function("() => document.querySelectorAll('#curve circle.dot').length >= 8")
+    curve_titles = _texts(page, "#curve .axis-title")
+    assert curve_titles == ["tokens/s per user (interactivity)", "output tokens/s per GPU"]
+    assert page.locator("#curve .dot.current").count() == 1
+    assert page.locator(".memory-card .legend li").count() == 5  # four parts and the total
     # only valid plan values are offered: Qwen3-8B has 32 heads, 8 KV heads
     tp_values = page.locator("#tp option").evaluate_all("els => els.map(e => Number(e.value))")
     assert tp_values == [1, 2]
@@ -200,6 +217,12 @@ def test_compare_two_plans(page: Any, server_url: str) -> None:
     query = parse_qs(urlsplit(page.url).query)
     assert query["cmp"] == ["1"] and query["b_tp"] == ["4"] and query["tp"] == ["8"]
     assert page.locator(".memory-chart").count() == 2
+    # both configs' layer charts share one time axis per phase, so bars compare directly
+    ticks = page.locator(".layer-chart").evaluate_all(
+        "els => els.map(e => [...e.querySelectorAll('.axis-label')].map(t => t.textContent)"
+        ".join(' '))"
+    )
+    assert len(ticks) == 4 and ticks[0] == ticks[2] and ticks[1] == ticks[3], ticks
     _shot(page, "02-compare")
 
 
@@ -227,6 +250,31 @@ def test_import_config_json(page: Any, server_url: str) -> None:
         "() => document.getElementById('import-status').textContent.startsWith('Import failed')"
     )
     assert "model_type" in page.locator("#import-status").inner_text()
+
+
+@pytest.mark.parametrize(
+    ("query", "advice", "shot"),
+    [
+        ("model=meta-llama_Llama-3.3-70B-Instruct&hw=l40s", "Spread the weights", "07-no-fit"),
+        (
+            "model=meta-llama_Llama-3.3-70B-Instruct&gpus=2&tp=2&isl=8192&conc=256",
+            "Not even one request",
+            "08-no-fit-kv",
+        ),
+    ],
+)
+def test_does_not_fit_says_why(
+    page: Any, server_url: str, query: str, advice: str, shot: str
+) -> None:
+    _open(page, f"{server_url}/?{query}")
+    fit = page.locator("#fit-a")
+    assert fit.inner_text().startswith("Does not fit")
+    assert re.search(r"Over by [\d.]+ GB per GPU", fit.inner_text())
+    assert advice in page.locator("#fit-a .fit-advice").inner_text()
+    assert "Does not fit in memory" in page.locator("#kpi-warning-a").inner_text()
+    assert page.locator(".memory-chart rect.overflow").count() == 1
+    assert "over by" in _texts(page, ".memory-chart .over-label")[0]
+    _shot(page, shot)
 
 
 def test_invalid_input_message(page: Any, server_url: str) -> None:
@@ -313,3 +361,34 @@ def test_keyboard_and_labels(page: Any, server_url: str) -> None:
     _wait_for_update(page, before)
     assert page.locator("#model").input_value() == "meta-llama_Llama-3.3-70B-Instruct"
     assert page.locator("svg[role='img'][aria-label]").count() >= 3
+
+
+@pytest.mark.parametrize("ci", ["", "1"])
+def test_missing_chromium_fails_not_skips(tmp_path: Path, ci: str) -> None:
+    """Run one browser test in a child pytest with Chromium pointed at nothing: it must error
+    (exit code 1), never skip — with or without CI set, and with the opt-out ignored in CI."""
+    env = {k: v for k, v in os.environ.items() if k not in {"CI", SKIP_ENV}}
+    env["INFERCAST_CHROMIUM"] = str(tmp_path / "no-such-chromium")
+    if ci:
+        env.update(CI=ci, **{SKIP_ENV: "1"})
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-rfEs",
+            f"{__file__}::test_keyboard_and_labels",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert "1 error" in out and "skipped" not in out, out
+    assert "no-such-chromium is missing" in out, out

@@ -143,6 +143,10 @@ def resolve_params(
                     f"no calibration for {fw} on {hardware.id}: "
                     f"used {hardware.id}'s fit over all frameworks"
                 )
-            return ModelParams(efficiency, settings, f"calibrated ({key})"), notes
+            burstiness = float(sets[key].get("burstiness", DEFAULT_BURSTINESS))
+            return (
+                ModelParams(efficiency, settings, f"calibrated ({key})", burstiness),
+                notes,
+            )
     notes.append(f"{hardware.id} has no calibration data: catalog default efficiencies used")
     return ModelParams(hardware.efficiency, settings, "catalog defaults"), notes

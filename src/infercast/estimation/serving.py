@@ -10,7 +10,9 @@ the chunks). At throughput ``X`` requests/s and mean step time ``τ``:
   carry a prefill chunk of ``P = min(B − D, max(isl, X·isl·τ))`` tokens — those steps take
   ``T(D, P)``, the others ``T(D, 0)``: ``τ = f·T(D, P) + (1 − f)·T(D, 0)``. Decode steps are
   slowed by the prefills that share them; that is why TPOT grows with ``isl·C/osl``;
-- TTFT = half a step (a new request waits for the running step) + its own
+- TTFT = the request's fixed overhead outside the engine steps (``request_overhead_s``: HTTP,
+  tokenisation, admission, streaming the first token) + half a step (a new request waits for
+  the running step) + its own
   ``⌈isl / (B − D)⌉`` prefill-carrying steps + queueing behind other prefills: M/D/1 with
   utilisation ``f`` (``f/(2(1−f))`` of a prefill service) for random arrivals, plus
   ``burstiness·(C−1)`` other prompts' prefill work for the clustering of closed-loop arrivals
@@ -50,6 +52,7 @@ class _Engine:
     def __init__(self, timer: StepTimer, isl: int, osl: int, budget: int):
         self.timer = timer
         self.burstiness = timer.params.burstiness
+        self.request_overhead = timer.params.efficiency.request_overhead_s
         self.isl = isl
         self.osl = osl
         self.budget = budget
@@ -93,7 +96,7 @@ class _Engine:
             t_plain = self.step_s(decode, 0.0) if osl > 1 else t_mixed
             frac = min(1.0, arriving / chunk)
             new_tau = frac * t_mixed + (1.0 - frac) * t_plain
-            if abs(new_tau - tau) <= 1e-9 + 1e-6 * tau:
+            if abs(new_tau - tau) <= 1e-9 + 1e-5 * tau:
                 tau = new_tau
                 break
             tau = 0.5 * (tau + new_tau)
@@ -101,7 +104,7 @@ class _Engine:
         wait = math.inf if frac >= 1.0 else frac / (2.0 * (1.0 - frac)) * service
         full = self.step_s(decode, room)
         clustered = self.burstiness * max(concurrency - 1.0, 0.0) * isl / room * full
-        ttft = 0.5 * tau + service + wait + clustered
+        ttft = self.request_overhead + 0.5 * tau + service + wait + clustered
         return tau, decode, chunk, frac, t_mixed, t_plain, ttft
 
 
@@ -131,7 +134,7 @@ def solve_closed_loop(
             lo = mid
         else:
             hi = mid
-        if hi - lo <= 1e-6 * hi:
+        if hi - lo <= 1e-5 * hi:
             break
     x = lo if lo > 0 else hi
     tau, decode, chunk, frac, t_mixed, t_plain, ttft = engine.state_at(x, admitted)

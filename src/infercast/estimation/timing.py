@@ -2,7 +2,8 @@
 
 Overlap rules (stated, and the same everywhere):
 - within a layer, compute and HBM traffic overlap: the layer takes the larger of the two
-  (roofline), each at its achievable fraction of peak;
+  (roofline), each at its achievable fraction of peak (MoE layers' grouped expert GEMMs at
+  ``moe_compute``, every other matmul at ``compute``);
 - collectives do not overlap the layer's compute (tensor-parallel all-reduces and MoE
   all-to-alls sit on the critical path of a forward step);
 - every layer instance pays ``layer_overhead_s`` (kernel gaps CUDA graphs leave) and every step
@@ -117,7 +118,8 @@ class StepTimer:
         compute = 0.0
         if cost.matmul_flops:
             fmt = cost.matmul_dtype or self.ctx.activation_dtype
-            compute += cost.matmul_flops / (self._peak(fmt) * eff.compute)
+            fraction = eff.moe_compute if layer_class == "MoELayer" else eff.compute
+            compute += cost.matmul_flops / (self._peak(fmt) * fraction)
         if cost.attention_flops:
             compute += cost.attention_flops / self.flops_rate_act
         memory = cost.memory_bytes / self.bandwidth

@@ -40,6 +40,8 @@ EFFICIENCY_BOUNDS: dict[str, tuple[float, float]] = {
     "collective": (0.0, 1.0),
     "step_overhead_s": (0.0, 1.0),
     "layer_overhead_s": (0.0, 0.1),
+    "moe_compute": (0.0, 1.0),
+    "request_overhead_s": (0.0, 1.0),
 }
 """(lower, upper) bounds of each efficiency parameter, for validation and for calibration.
 
@@ -56,7 +58,12 @@ _DEFAULT_EFFICIENCY_NOTES = (
     "step_overhead_s 2 ms: per forward step, scheduler + input preparation + sampling + "
     "Python/launch work not overlapped with the GPU in vLLM/SGLang-class servers (1-5 ms "
     "measured). layer_overhead_s 10 us: per transformer layer per step, the inter-kernel "
-    "gaps of ~8-12 kernels (~1 us each) that CUDA graphs do not remove."
+    "gaps of ~8-12 kernels (~1 us each) that CUDA graphs do not remove. moe_compute 0.45: "
+    "grouped expert GEMMs split a batch into many small per-expert matmuls and, for "
+    "weight-only formats (mxfp4 on parts without fp4 tensor cores), dequantise in the kernel; "
+    "fused-MoE kernels reach 30-60 % of the dense peak. request_overhead_s 10 ms: per request, "
+    "what the server adds to TTFT outside the engine's forward steps (HTTP, tokenisation, "
+    "scheduling into the batch, detokenising and streaming the first token)."
 )
 
 
@@ -99,6 +106,20 @@ class Efficiency(_Strict):
         le=EFFICIENCY_BOUNDS["layer_overhead_s"][1],
         description="Fixed overhead per transformer layer per step (kernel launches and gaps "
         "not hidden by CUDA graphs), s.",
+    )
+    moe_compute: float = Field(
+        0.45,
+        gt=0.0,
+        le=1.0,
+        description="Achievable fraction of the dense peak FLOP/s of the format used, on the "
+        "grouped per-expert GEMMs of MoE layers (small per-expert batches, in-kernel dequant).",
+    )
+    request_overhead_s: float = Field(
+        1.0e-2,
+        ge=0.0,
+        le=EFFICIENCY_BOUNDS["request_overhead_s"][1],
+        description="Fixed time per request added to TTFT outside the forward steps (HTTP, "
+        "tokenisation, admission, detokenising and streaming the first token), s.",
     )
     notes: str = Field(
         _DEFAULT_EFFICIENCY_NOTES,

@@ -35,6 +35,25 @@ def _capped(context: float, window: int | None) -> float:
     return min(context, window) if window else context
 
 
+def _windowed_prefill(context: float, chunk: float, window: int | None) -> float:
+    """Mean positions a prefill token attends to when each token sees at most ``window``.
+
+    A chunk of ``S`` tokens after ``P`` cached ones (``context = P + (S+1)/2``): token ``i``
+    (1..S) sees ``min(P + i, W)`` positions, so the mean is
+    ``(m·P + m(m+1)/2 + (S − m)·W) / S`` with ``m = W − P`` tokens still inside the window
+    — capping each token's positions, not the mean (which would overcount by up to a third).
+    """
+    if not window or chunk <= 0:
+        return _capped(context, window)
+    cached = max(0.0, context - (chunk + 1) / 2)
+    if cached + chunk <= window:
+        return context
+    if cached + 1 >= window:
+        return float(window)
+    m = window - cached
+    return (m * cached + m * (m + 1) / 2 + (chunk - m) * window) / chunk
+
+
 class AttentionCost:
     """MHA, GQA and sliding-window GQA."""
 
@@ -52,7 +71,8 @@ class AttentionCost:
         self.matmul_params = h * self.heads * d * 2 + 2 * h * self.kv_heads * d
         bias = (self.heads + 2 * self.kv_heads) * d if specs.qkv_bias else 0
         bias += h if specs.o_bias else 0
-        self.stored_params = self.matmul_params + bias + (2 * d if specs.qk_norm else 0)
+        sinks = self.heads if specs.attention_sinks else 0  # one logit per local head
+        self.stored_params = self.matmul_params + bias + (2 * d if specs.qk_norm else 0) + sinks
         self.kv_elements_per_token = 2 * self.kv_heads * d if specs.causal else 0
 
     def stored_weight_bytes(self) -> float:
@@ -76,7 +96,7 @@ class AttentionCost:
         tokens = shape.tokens / dp
         d = specs.head_dim
         if specs.causal:
-            pre_ctx = _capped(shape.prefill_context, self.window)
+            pre_ctx = _windowed_prefill(shape.prefill_context, shape.prefill_chunk, self.window)
         else:
             pre_ctx = shape.prefill_chunk
         dec_ctx = _capped(shape.decode_context, self.window)
@@ -90,7 +110,12 @@ class AttentionCost:
         kv_read = shape.decode_seqs / dp * dec_ctx * kv_token
         # A prefill chunk reads what is cached before it once (flash-attention tiles) and
         # writes its own keys/values.
-        cached = max(0.0, pre_ctx - (shape.prefill_chunk + 1) / 2) if specs.causal else 0.0
+        # Of the cached positions, a sliding window needs at most the last ``window``.
+        cached = (
+            _capped(max(0.0, shape.prefill_context - (shape.prefill_chunk + 1) / 2), self.window)
+            if specs.causal
+            else 0.0
+        )
         kv_read += shape.prefill_seqs / dp * cached * kv_token
         kv_write = tokens * kv_token
         act = ctx.activation_dtype

@@ -9,7 +9,8 @@ cost, so a 126-layer model is costed as fast as a 2-layer one.
 Conventions: matmul FLOPs are 2·M·N·K; attention-score FLOPs (QKᵀ and PV, 2·2·d per head per
 attended position) are counted over the positions a causal mask really lets a token see
 (a prefill chunk of S tokens after P cached ones attends to P + (S+1)/2 positions on average:
-"causal-halved"); sliding windows cap the positions at the window.
+"causal-halved"); sliding windows cap each token's positions at the window (a chunk
+from scratch of S ≥ W tokens attends to W − (W² − W)/(2S) positions on average, not W).
 """
 
 from __future__ import annotations

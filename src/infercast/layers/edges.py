@@ -87,9 +87,10 @@ class OutputCost(_NoCache):
         self.vocab_slice = specs.vocab_size / ctx.plan.tp
 
     def stored_weight_bytes(self) -> float:
+        bias = self.vocab_slice if self.specs.has_bias else 0.0  # vocab-parallel like the matrix
         if self.specs.tied:
-            return 0.0
-        return self.wdtype.nbytes(self.vocab_slice * self.specs.hidden_size)
+            return self.wdtype.nbytes(bias)
+        return self.wdtype.nbytes(self.vocab_slice * self.specs.hidden_size + bias)
 
     def activation_peak_bytes(self, tokens: float) -> float:
         return _FP32.nbytes(tokens * self.vocab_slice)

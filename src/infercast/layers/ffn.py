@@ -81,8 +81,12 @@ class MoECost:
         self.specs = specs
         self.ctx = ctx
         self.edtype = _dtype_for(specs.weight_dtype, ctx.moe_dtype, ctx.default_dtype)
-        # Shared experts and the router stay in the dense format (checkpoints keep them so).
-        self.sdtype = ctx.weight_dtype or ctx.default_dtype
+        # The router is never quantized (checkpoints and vLLM/SGLang keep the gate in 16 bits,
+        # whatever the weight_dtype); shared experts are dense weights (the weight_dtype
+        # override applies) stored as the layer's checkpoint format says (DeepSeek-V3 keeps
+        # them in fp8 like its other linears).
+        self.router_dtype = ctx.default_dtype
+        self.shared_dtype = _dtype_for(specs.weight_dtype, ctx.weight_dtype, ctx.default_dtype)
         h = specs.hidden_size
         self.local_experts = specs.num_experts / plan.ep
         self.expert_params = specs.params_per_expert() / plan.moe_tp
@@ -91,12 +95,17 @@ class MoECost:
         gate = h if (specs.shared_expert_gate and specs.num_shared_experts) else 0
         router = specs.router_parameters() - gate
         self.dense_matmul = shared + h * specs.num_experts + gate
-        self.dense_params = shared + router + gate
+        self.shared_params = shared
+        self.router_params = router + gate
+
+    def _dense_bytes(self) -> float:
+        """Shared experts (split ``tp`` ways) and the router (replicated)."""
+        return self.shared_dtype.nbytes(self.shared_params) + self.router_dtype.nbytes(
+            self.router_params
+        )
 
     def stored_weight_bytes(self) -> float:
-        return self.edtype.nbytes(self.local_experts * self.expert_params) + self.sdtype.nbytes(
-            self.dense_params
-        )
+        return self.edtype.nbytes(self.local_experts * self.expert_params) + self._dense_bytes()
 
     def kv_bytes_per_token(self) -> float:
         return 0.0
@@ -105,9 +114,13 @@ class MoECost:
         return None
 
     def activation_peak_bytes(self, tokens: float) -> float:
-        s = self.specs
-        routed = tokens * s.num_experts_per_tok * (s.hidden_size + 2 * s.expert_intermediate_size)
-        return self.ctx.activation_dtype.nbytes(routed / self.ctx.plan.group)
+        """``tokens`` of this GPU's DP rank; the token-expert pairs landing on this GPU hold
+        their input (``hidden``) and the gate and up outputs (``expert_intermediate/moe_tp``
+        each)."""
+        s, plan = self.specs, self.ctx.plan
+        pairs = tokens * plan.dp * s.num_experts_per_tok / plan.ep
+        width = s.hidden_size + 2 * s.expert_intermediate_size / plan.moe_tp
+        return self.ctx.activation_dtype.nbytes(pairs * width)
 
     def experts_touched_per_gpu(self, group_tokens: float) -> float:
         s = self.specs
@@ -126,7 +139,7 @@ class MoECost:
             weight_bytes=self.edtype.nbytes(
                 self.experts_touched_per_gpu(group_tokens) * self.expert_params
             )
-            + self.sdtype.nbytes(self.dense_params),
+            + self._dense_bytes(),
             activation_bytes=act.nbytes(
                 2 * local_tokens * h
                 + routed_pairs * (2 * h + 3 * s.expert_intermediate_size / plan.moe_tp)

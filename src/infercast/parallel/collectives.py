@@ -32,7 +32,9 @@ class Collective:
     kind: CollectiveKind
     group_size: int
     bytes: float
-    """Size of the buffer each GPU contributes (all-reduce: the full tensor)."""
+    """All-reduce and reduce-scatter: the full input tensor on each GPU; all-gather: the full
+    gathered output (each GPU contributes ``bytes/n``); all-to-all: what each GPU holds to
+    exchange (``(n−1)/n`` of it leaves the GPU); p2p: the bytes sent."""
 
     def wire_bytes(self) -> float:
         """Bytes each GPU sends (ring algorithms); what the API reports as communication."""

@@ -19,6 +19,7 @@ from infercast.interfaces.web import mount_web
 from .errors import install_error_handlers
 from .headers import SecurityHeadersMiddleware
 from .limits import BodySizeLimitMiddleware
+from .openapi import install_openapi
 from .routes import ROUTERS
 from .routes.health import package_version
 from .state import ApiState
@@ -57,6 +58,7 @@ def create_app(
     )
     app.state.infercast = ApiState.load(models_dirs)
     install_error_handlers(app)
+    install_openapi(app)
     for router in ROUTERS:
         app.include_router(router)
     mount_web(app)

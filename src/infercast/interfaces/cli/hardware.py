@@ -41,6 +41,8 @@ _EFFICIENCY_UNITS: dict[str, tuple[str, float]] = {
     "collective": ("x link bandwidth", 1.0),
     "step_overhead_s": ("ms per step", 1e-3),
     "layer_overhead_s": ("us per layer per step", 1e-6),
+    "moe_compute": ("x dense peak (MoE expert GEMMs)", 1.0),
+    "request_overhead_s": ("ms per request (TTFT)", 1e-3),
 }
 
 

@@ -2,7 +2,7 @@
 // throughput-vs-interactivity curve. Each chart has a text alternative (aria-label / title).
 
 import { s } from "./dom.js";
-import { gb, ms, num, ticks } from "./format.js";
+import { compact, gb, ms, num, ticks } from "./format.js";
 
 export const MEMORY_PARTS = [
   ["weights_bytes", "Weights", "seg-weights"],
@@ -38,12 +38,27 @@ export function memoryBar(memory, width) {
     x += w;
   }
   const cap = 1 + (memory.capacity_bytes / scale) * usable;
+  const over = memory.total_bytes - memory.capacity_bytes;
+  if (over > 0) {
+    // Everything right of the capacity line is what does not fit: hatched, and said in words.
+    svg.append(
+      s("rect", { x: cap, y: height + 2, width: Math.max(0, 1 + usable - cap), height: 3, class: "overflow" },
+        s("title", { text: `Over capacity by ${gb(over)}` })),
+      s("text", {
+        x: width - 2,
+        y: height + 14,
+        "text-anchor": "end",
+        class: "axis-label over-label",
+        text: `over by ${gb(over)}`,
+      }),
+    );
+  }
   svg.append(s("line", { x1: cap, x2: cap, y1: 0, y2: height + 4, class: "capacity" }));
   svg.append(
     s("text", {
-      x: Math.min(cap, width - 2),
+      x: over > 0 ? cap + 4 : Math.min(cap, width - 2),
       y: height + 14,
-      "text-anchor": "end",
+      "text-anchor": over > 0 ? "start" : "end",
       class: "axis-label",
       text: `capacity ${gb(memory.capacity_bytes)}`,
     }),
@@ -57,18 +72,34 @@ const LAYER_PARTS = [
   ["communication_ms", "communication", "bar-comm"],
 ];
 
-// One chart per phase: a row per layer type with its compute, memory and communication time.
-export function layerBars(layers, phase, width) {
+// One chart per phase: a row per layer type with the time its compute, memory traffic and
+// communication would each take on their own, on one shared time axis (ms or µs).
+// `scaleMax` (ms) puts two charts (config A and B) on the same axis.
+export function layerMaxMs(layers, phase) {
+  return Math.max(
+    1e-9,
+    ...layers.filter((l) => l[phase]).flatMap((l) => LAYER_PARTS.map(([key]) => l[phase][key])),
+  );
+}
+
+const BOUND_SHORT = { communication: "comm." };
+
+export function layerBars(layers, phase, width, scaleMax = null) {
   const rows = layers.filter((l) => l[phase]);
-  const labelW = Math.min(150, Math.round(width * 0.3));
+  const labelW = Math.min(160, Math.max(120, Math.round(width * 0.3)));
   const valueW = 74;
   const rowH = 30;
+  const axisH = 34;
   const barW = Math.max(40, width - labelW - valueW - 8);
-  const max = Math.max(
-    1e-9,
-    ...rows.flatMap((l) => LAYER_PARTS.map(([key]) => l[phase][key])),
-  );
-  const height = rows.length * rowH + 4;
+  const max = scaleMax || layerMaxMs(layers, phase);
+  // Axis unit: µs when the longest bar is under 0.1 ms, else ms.
+  const micro = max < 0.1;
+  const unit = micro ? "µs" : "ms";
+  const tk = ticks(micro ? max * 1000 : max, 4);
+  const axisMax = (micro ? tk[tk.length - 1] / 1000 : tk[tk.length - 1]) || max;
+  const X = (v) => labelW + (v / axisMax) * barW;
+  const plotH = rows.length * rowH + 2;
+  const height = plotH + axisH;
   const total = rows.reduce((acc, l) => acc + l[phase].time_ms, 0);
   const svg = s("svg", {
     viewBox: `0 0 ${width} ${height}`,
@@ -79,16 +110,33 @@ export function layerBars(layers, phase, width) {
       rows.map((l) => `${l.name} ${ms(l[phase].time_ms)} (${l[phase].bound}-bound)`).join("; "),
     class: "chart layer-chart",
   });
+  for (const v of tk) {
+    const x = X(micro ? v / 1000 : v);
+    svg.append(
+      s("line", { x1: x, x2: x, y1: 0, y2: plotH + 2, class: "grid" }),
+      s("text", { x, y: plotH + 14, "text-anchor": "middle", class: "axis-label", text: num(v) }),
+    );
+  }
+  svg.append(
+    s("text", {
+      x: labelW + barW / 2,
+      y: plotH + 29,
+      "text-anchor": "middle",
+      class: "axis-title",
+      text: `time per step (${unit}), each resource on its own`,
+    }),
+    s("text", { x: width - 2, y: plotH + 14, "text-anchor": "end", class: "axis-label", text: "modelled" }),
+  );
   rows.forEach((layer, i) => {
     const y = i * rowH + 2;
     const cost = layer[phase];
     svg.append(
       s("text", { x: 0, y: y + 12, class: "row-label", text: layer.name },
         s("title", { text: `${layer.name} (${layer.layer_class}) × ${layer.count}` })),
-      s("text", { x: 0, y: y + 24, class: "row-sub", text: `${cost.bound}-bound` }),
+      s("text", { x: 0, y: y + 24, class: "row-sub", text: `×${layer.count} · ${BOUND_SHORT[cost.bound] || cost.bound}-bound` }),
     );
     LAYER_PARTS.forEach(([key, name, cls], j) => {
-      const w = (cost[key] / max) * barW;
+      const w = X(cost[key]) - labelW;
       svg.append(
         s("rect", { x: labelW, y: y + j * 8 + 2, width: barW, height: 6, class: "track", rx: 2 }),
         s("rect", { x: labelW, y: y + j * 8 + 2, width: Math.max(w, cost[key] > 0 ? 1 : 0), height: 6, class: cls, rx: 2 },
@@ -96,7 +144,8 @@ export function layerBars(layers, phase, width) {
       );
     });
     svg.append(
-      s("text", { x: width - 2, y: y + 16, "text-anchor": "end", class: "row-value", text: ms(cost.time_ms) }),
+      s("text", { x: width - 2, y: y + 16, "text-anchor": "end", class: "row-value", text: ms(cost.time_ms) },
+        s("title", { text: `${layer.name}: ${ms(cost.time_ms)} per step, all ${layer.count} instances` })),
     );
   });
   return svg;
@@ -131,7 +180,7 @@ export function throughputCurve(series, width, height = 300) {
   for (const v of yt) {
     svg.append(
       s("line", { x1: pad.left, x2: width - pad.right, y1: Y(v), y2: Y(v), class: "grid" }),
-      s("text", { x: pad.left - 6, y: Y(v) + 4, "text-anchor": "end", class: "axis-label", text: num(v) }),
+      s("text", { x: pad.left - 6, y: Y(v) + 4, "text-anchor": "end", class: "axis-label", text: compact(v) }),
     );
   }
   for (const v of xt) {
@@ -144,26 +193,37 @@ export function throughputCurve(series, width, height = 300) {
     s("text", { x: pad.left + plotW / 2, y: height - 6, "text-anchor": "middle", class: "axis-title", text: "tokens/s per user (interactivity)" }),
     s("text", { x: 14, y: pad.top + plotH / 2, "text-anchor": "middle", class: "axis-title", transform: `rotate(-90 14 ${pad.top + plotH / 2})`, text: "output tokens/s per GPU" }),
   );
+  // Concurrency labels: drawn where they do not collide with one already placed (any series);
+  // the current concurrency's label always is.
+  const placed = [];
+  const free = (x, y) => placed.every(([px, py]) => Math.abs(x - px) > 18 || Math.abs(y - py) > 11);
+  const lines = [];
+  const dots = [];
+  const labels = [];
   for (const sr of series) {
     const pts = [...sr.points].sort((p, q) => p.c - q.c);
     if (pts.length > 1) {
-      svg.append(s("polyline", { points: pts.map((p) => `${X(p.x)},${Y(p.y)}`).join(" "), class: `line ${sr.cls}` }));
+      lines.push(s("polyline", { points: pts.map((p) => `${X(p.x)},${Y(p.y)}`).join(" "), class: `line ${sr.cls}` }));
     }
-    let lastLabel = null;
     for (const p of pts) {
       const current = p.c === sr.current;
-      const lx = X(p.x) + 7;
-      const ly = Y(p.y) - 6;
-      const crowded = lastLabel && Math.hypot(lx - lastLabel[0], ly - lastLabel[1]) < 16;
-      if (!crowded || current) lastLabel = [lx, ly];
-      svg.append(
+      dots.push(
         s("circle", {
           cx: X(p.x), cy: Y(p.y), r: current ? 6 : 4,
           class: `dot ${sr.cls}${p.fits ? "" : " no-fit"}${current ? " current" : ""}`,
         }, s("title", { text: `${sr.label} — concurrency ${p.c}: ${num(p.x)} tok/s/user, ${num(p.y)} tok/s/GPU${p.fits ? "" : " (does not fit in memory)"}` })),
-        crowded && !current ? null : s("text", { x: lx, y: ly, class: "dot-label", text: String(p.c) }),
       );
     }
+    const order = [...pts].sort((p, q) => (q.c === sr.current) - (p.c === sr.current));
+    for (const p of order) {
+      const current = p.c === sr.current;
+      const lx = X(p.x) + 7;
+      const ly = Y(p.y) - 7;
+      if (!current && !free(lx, ly)) continue;
+      placed.push([lx, ly]);
+      labels.push(s("text", { x: lx, y: ly, class: `dot-label${current ? " current" : ""}`, text: String(p.c) }));
+    }
   }
+  svg.append(...lines, ...dots, ...labels);
   return svg;
 }

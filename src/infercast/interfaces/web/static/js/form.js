@@ -92,8 +92,8 @@ export function renderForm(config, ctx) {
   $("ep").title = isMoe ? "" : "Dense model: no experts to place";
 
   const dtypes = options.dtypes;
-  fillSelect($("weight_dtype"), [["", "checkpoint default"], ...dtypes], config.weight_dtype);
-  fillSelect($("moe_dtype"), [["", isMoe ? "checkpoint default" : "n/a (dense)"], ...dtypes], config.moe_dtype);
+  fillSelect($("weight_dtype"), [["", "checkpoint"], ...dtypes], config.weight_dtype);
+  fillSelect($("moe_dtype"), [["", isMoe ? "checkpoint" : "n/a (dense)"], ...dtypes], config.moe_dtype);
   $("moe_dtype").disabled = !isMoe;
   fillSelect($("kv_dtype"), [["", "default (16-bit)"], ...dtypes], config.kv_dtype);
   fillSelect($("framework"), [["", "generic"], ...options.frameworks], config.framework);

@@ -120,13 +120,25 @@ function renderErrors() {
       h(
         "div",
         { class: "error-item" },
-        h("strong", { text: `${prefix}cannot estimate (${err.status ? `HTTP ${err.status}` : "no answer"})` }),
+        h("strong", { text: `${prefix}${prefix ? "cannot" : "Cannot"} estimate (${err.status ? `HTTP ${err.status}` : "no answer"})` }),
         h("p", { class: "error-detail", text: err.message }),
         err.problems.length > 1
           ? h("ul", {}, err.problems.map((p) => h("li", { text: `${p.field}: ${p.message} [${p.rule}]` })))
           : null,
         err.suggestions.length ? h("p", { text: `Did you mean: ${err.suggestions.join(", ")}?` }) : null,
       ),
+    );
+  }
+  if (failed.length) {
+    const fields = failed.flatMap((side) => app.results[side].error.problems.map((p) => p.field));
+    const inForm = fields.some((f) => ["isl", "osl", "concurrency"].includes(f));
+    box.append(
+      h("p", {
+        class: "error-hint",
+        text: inForm
+          ? "Fix the highlighted field in the form; results come back as soon as the input is valid."
+          : "Change the highlighted choice in the form; results come back as soon as it is valid.",
+      }),
     );
   }
   showFieldErrors(app.results[app.view.side]?.error?.problems || []);

@@ -1,7 +1,7 @@
 // Renders estimate results: KPI cards, memory, per-layer time, the concurrency curve, and the
 // side-by-side comparison. Charts are sized to their container when drawn.
 
-import { layerBars, MEMORY_PARTS, memoryBar, throughputCurve } from "./charts.js";
+import { layerBars, layerMaxMs, MEMORY_PARTS, memoryBar, throughputCurve } from "./charts.js";
 import { clear, h } from "./dom.js";
 import { compact, gb, ms, num, ratio } from "./format.js";
 
@@ -33,7 +33,7 @@ function width(el, fallback = 480) {
 function kpiRow(result, side) {
   return h(
     "div",
-    { class: "kpis" },
+    { class: `kpis${result.fits ? "" : " no-fit"}` },
     KPIS.map(([key, label, value, help]) =>
       h(
         "div",
@@ -45,15 +45,53 @@ function kpiRow(result, side) {
   );
 }
 
-function fitBadge(result, side) {
+// A plain "does not fit" warning over the figures: they describe a deployment that cannot run.
+function kpiWarning(result, side) {
+  if (result.fits) return null;
   return h(
     "p",
+    { class: "kpi-warning", id: `kpi-warning-${side}`, role: "note" },
+    h("strong", { text: "Does not fit in memory" }),
+    " — the figures below are what this plan would do if it fitted; see Memory per GPU for why and what to change.",
+  );
+}
+
+// What to change when a plan does not fit, from the largest overflowing part.
+function fitAdvice(result) {
+  const m = result.memory;
+  const over = m.total_bytes - m.capacity_bytes;
+  const lines = [];
+  if (over > 0) lines.push(`Over by ${gb(over)} per GPU.`);
+  if (m.weights_bytes > m.capacity_bytes - m.reserve_bytes) {
+    lines.push(
+      "Spread the weights over more GPUs (raise TP or PP), use lower-precision weights " +
+        "(e.g. fp8), or pick an accelerator with more memory.",
+    );
+  } else if (result.max_concurrency <= 0) {
+    lines.push(
+      "Not even one request of this length fits next to the weights: add GPUs (raise TP or " +
+        "PP), use fp8 weights or an fp8 KV cache, or shorten the sequences.",
+    );
+  } else if (result.max_concurrency < result.concurrency) {
+    lines.push(
+      `At most ${result.max_concurrency} concurrent requests fit: lower the concurrency or ` +
+        "the sequence lengths, use an fp8 KV cache, or add GPUs.",
+    );
+  } else {
+    lines.push("Lower the concurrency or sequence lengths, use an fp8 KV cache, or add GPUs.");
+  }
+  return lines.join(" ");
+}
+
+function fitBadge(result, side) {
+  const max = result.max_concurrency;
+  return h(
+    "div",
     { class: `fit ${result.fits ? "fits" : "no-fit"}`, id: `fit-${side}` },
     h("strong", { text: result.fits ? "Fits" : "Does not fit" }),
     ` — ${sentence(result.fit_reason)}`,
-    result.max_concurrency > 0 && result.max_concurrency < 1e8
-      ? ` Max concurrency that fits: ${result.max_concurrency}.`
-      : "",
+    result.fits && max > 0 && max < 1e8 ? ` Max concurrency that fits: ${max}.` : "",
+    result.fits ? null : h("p", { class: "fit-advice", text: fitAdvice(result) }),
   );
 }
 
@@ -78,14 +116,15 @@ function memoryCard(result, side, title) {
   return { el, draw: () => chart.replaceChildren(memoryBar(result.memory, width(chart))) };
 }
 
-function layersCard(result, side, title) {
+function layersCard(result, side, title, scale = {}) {
   const boxes = { prefill: h("div", { class: "chart-box" }), decode: h("div", { class: "chart-box" }) };
   const legend = h(
     "ul",
     { class: "legend" },
-    [["bar-compute", "compute"], ["bar-memory", "memory"], ["bar-comm", "communication"]].map(([cls, name]) =>
+    [["bar-compute", "compute"], ["bar-memory", "memory traffic"], ["bar-comm", "communication"]].map(([cls, name]) =>
       h("li", {}, h("span", { class: `swatch ${cls}`, "aria-hidden": "true" }), name),
     ),
+    h("li", { class: "hint", text: "Right: modelled time of all instances of the layer type." }),
   );
   const phases = h(
     "div",
@@ -95,12 +134,22 @@ function layersCard(result, side, title) {
       ? h("div", { class: "phase" }, h("h3", { text: `Decode — ${ms(result.decode.time_ms)} per step, ${result.decode.bottleneck}-bound` }), boxes.decode)
       : h("p", { class: "hint", text: "No decode phase (encoder model)." }),
   );
-  const el = card(title, `layers-title-${side}`, legend, phases);
+  const pp = result.plan.pp;
+  const scope = h("p", {
+    class: "hint layer-scope",
+    text:
+      pp > 1
+        ? `Per GPU, summed over the ${pp} pipeline stages (each GPU holds 1/${pp} of the layers).`
+        : "Per GPU, one step; every GPU holds its shard of every layer.",
+  });
+  const el = card(title, `layers-title-${side}`, scope, legend, phases);
   return {
     el,
     draw: () => {
-      boxes.prefill.replaceChildren(layerBars(result.layers, "prefill", width(boxes.prefill)));
-      if (result.decode) boxes.decode.replaceChildren(layerBars(result.layers, "decode", width(boxes.decode)));
+      boxes.prefill.replaceChildren(layerBars(result.layers, "prefill", width(boxes.prefill), scale.prefill));
+      if (result.decode) {
+        boxes.decode.replaceChildren(layerBars(result.layers, "decode", width(boxes.decode), scale.decode));
+      }
     },
   };
 }
@@ -121,7 +170,7 @@ function curveCard(entries, title) {
     "ul",
     { class: "legend" },
     series.length > 1 ? series.map((sr) => h("li", {}, h("span", { class: `swatch ${sr.cls}`, "aria-hidden": "true" }), sr.label)) : null,
-    h("li", { class: "hint", text: "Labels: concurrency. Hollow: does not fit in memory." }),
+    h("li", { class: "hint", text: "Labels: concurrency (requests in flight). Ringed: the current one. Hollow: does not fit in memory." }),
   );
   const el = card(title, "curve-title", legend, chart);
   return {
@@ -169,7 +218,7 @@ function compareTable(a, b) {
     ["Speed / user", (r) => `${num(r.tokens_per_s_per_user)} tok/s`, (r) => r.tokens_per_s_per_user],
     ["Request latency", (r) => ms(r.e2e_latency_ms), (r) => r.e2e_latency_ms],
     ["Memory / GPU", (r) => `${gb(r.memory_per_gpu_bytes)} of ${gb(r.memory.capacity_bytes)}`, (r) => r.memory_per_gpu_bytes],
-    ["Fits", (r) => (r.fits ? "yes" : "no"), null],
+    ["Fits", (r) => (r.fits ? "yes" : `no — over by ${gb(r.memory.total_bytes - r.memory.capacity_bytes)}`), null],
   ];
   return h(
     "table",
@@ -214,13 +263,16 @@ export function renderSingle(root, state) {
     return;
   }
   const memory = memoryCard(result, "a", "Memory per GPU");
-  const layers = layersCard(result, "a", "Time per layer type (one step, one GPU)");
+  const layers = layersCard(result, "a", "Time per layer type (one step)");
   const curve = curveCard([["a", state]], "Throughput per GPU vs speed per user");
   root.append(
-    kpiRow(result, "a"),
-    memory.el,
-    h("div", { class: "grid-2" }, layers.el, curve.el),
-    notesBlock(result),
+    ...[
+      kpiWarning(result, "a"),
+      kpiRow(result, "a"),
+      memory.el,
+      h("div", { class: "grid-2" }, layers.el, curve.el),
+      notesBlock(result),
+    ].filter(Boolean),
   );
   drawers = [memory.draw, layers.draw, curve.draw];
   redraw();
@@ -249,7 +301,13 @@ export function renderCompare(root, states) {
     drawers.push(...cells.map((c) => c.draw));
   };
   row((r, side) => memoryCard(r, side, `Memory per GPU — Config ${side.toUpperCase()}`));
-  row((r, side) => layersCard(r, side, `Time per layer type — Config ${side.toUpperCase()}`));
+  // Both configs' layer charts share one time axis per phase, so bar lengths compare.
+  const scale = {};
+  for (const phase of ["prefill", "decode"]) {
+    const maxes = [a, b].filter((r) => r?.[phase]).map((r) => layerMaxMs(r.layers, phase));
+    if (maxes.length) scale[phase] = Math.max(...maxes);
+  }
+  row((r, side) => layersCard(r, side, `Time per layer type — Config ${side.toUpperCase()} (shared time axis)`, scale));
   redraw();
 }
 

@@ -1,0 +1,318 @@
+"""``infercast estimate``: one deployment → TTFT, TPOT, throughput, memory per GPU and fit.
+
+The deployment options (model, hardware, parallelism, formats, framework, workload) are defined
+once here and reused by ``infercast layers``, so both commands accept exactly the same flags and
+call the engine the same way. ``--json`` prints the ``EstimateResult`` unchanged — the same
+fields ``POST /estimate`` returns — so scripts can switch between the CLI and the API freely.
+Errors become one line and exit code 2 here (not only in ``app.main``) so the behaviour is the
+same when the typer app is driven directly, e.g. by tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from infercast.errors import InfercastError
+from infercast.estimation.result import EstimateResult
+from infercast.interfaces.cli.common import JsonOption, ModelsDirOption, console, fail
+
+__all__ = ["DeploymentArgs", "register", "run_estimate"]
+
+_GB = 1e9
+
+ModelOption = Annotated[
+    str,
+    typer.Option(
+        "--model", "-m", help="Model id (model_id or Hugging Face id).", show_default=False
+    ),
+]
+HardwareOption = Annotated[
+    str,
+    typer.Option(
+        "--hardware",
+        help="Hardware id, e.g. h100, b200 (`infercast hardware list`).",
+        show_default=False,
+    ),
+]
+GpusOption = Annotated[
+    int | None,
+    typer.Option("--gpus", help="GPUs of one replica; must equal tp × dp × pp when given."),
+]
+TpOption = Annotated[int, typer.Option("--tp", help="Attention tensor-parallel degree.")]
+DpOption = Annotated[int, typer.Option("--dp", help="Attention data-parallel degree.")]
+PpOption = Annotated[int, typer.Option("--pp", help="Pipeline-parallel stages.")]
+EpOption = Annotated[
+    int, typer.Option("--ep", help="MoE expert-parallel degree (moe_tp × ep = tp × dp).")
+]
+MoeTpOption = Annotated[
+    int | None,
+    typer.Option("--moe-tp", help="MoE tensor-parallel degree; default tp × dp / ep."),
+]
+WeightDtypeOption = Annotated[
+    str | None,
+    typer.Option("--weight-dtype", help="Dense weight format (default: the checkpoint's)."),
+]
+MoeDtypeOption = Annotated[
+    str | None,
+    typer.Option("--moe-dtype", help="MoE expert weight format (default: the checkpoint's)."),
+]
+KvDtypeOption = Annotated[
+    str | None, typer.Option("--kv-dtype", help="KV-cache format (default bf16).")
+]
+FrameworkOption = Annotated[
+    str | None,
+    typer.Option(
+        "--framework", help="Serving engine: vllm, sglang, trtllm (default: generic parameters)."
+    ),
+]
+IslOption = Annotated[
+    int, typer.Option("--isl", help="Input (prompt) tokens per request.", show_default=False)
+]
+OslOption = Annotated[
+    int, typer.Option("--osl", help="Output tokens per request.", show_default=False)
+]
+ConcurrencyOption = Annotated[
+    int,
+    typer.Option(
+        "--concurrency",
+        "-c",
+        help="Requests in flight (closed-loop benchmark).",
+        show_default=False,
+    ),
+]
+
+
+@dataclass(frozen=True)
+class DeploymentArgs:
+    """The flags shared by ``estimate`` and ``layers``, exactly as the user gave them."""
+
+    model: str
+    hardware: str
+    isl: int
+    osl: int
+    concurrency: int
+    gpus: int | None = None
+    tp: int = 1
+    dp: int = 1
+    pp: int = 1
+    ep: int = 1
+    moe_tp: int | None = None
+    weight_dtype: str | None = None
+    moe_dtype: str | None = None
+    kv_dtype: str | None = None
+    framework: str | None = None
+    models_dirs: tuple[Path, ...] = ()
+
+
+def run_estimate(args: DeploymentArgs) -> EstimateResult:
+    """Call the engine; any user-facing error becomes one red line and exit code 2."""
+    from infercast.estimation.estimate import estimate  # lazy: keeps `infercast --help` fast
+
+    try:
+        return estimate(
+            args.model,
+            args.hardware,
+            gpus=args.gpus,
+            tp=args.tp,
+            dp=args.dp,
+            pp=args.pp,
+            ep=args.ep,
+            moe_tp=args.moe_tp,
+            weight_dtype=args.weight_dtype,
+            moe_dtype=args.moe_dtype,
+            kv_dtype=args.kv_dtype,
+            framework=args.framework,
+            isl=args.isl,
+            osl=args.osl,
+            concurrency=args.concurrency,
+            models_dirs=list(args.models_dirs) or None,
+        )
+    except InfercastError as exc:
+        raise fail(str(exc)) from None
+
+
+def num(value: float) -> str:
+    """Four significant figures with thousands separators: readable at any magnitude."""
+    if value == 0:
+        return "0"
+    if abs(value) >= 1e4:
+        return f"{value:,.0f}"
+    return f"{value:,.4g}"
+
+
+def plan_text(result: EstimateResult) -> str:
+    """'4 × h100: TP4 DP1 PP1, experts TP4 EP1' — the plan in one line."""
+    p = result.plan
+    text = f"{p.gpus} × {result.hardware_id}: TP{p.tp} DP{p.dp} PP{p.pp}"
+    if result.dtypes.moe_dtype is not None:  # an MoE model
+        text += f", experts TP{p.moe_tp} EP{p.ep}"
+    if p.kv_heads_replicated:
+        text += " (KV heads replicated)"
+    return text
+
+
+def dtypes_text(result: EstimateResult) -> str:
+    """'weights bf16, experts mxfp4, KV bf16, activations bf16'."""
+    d = result.dtypes
+    experts = f", experts {d.moe_dtype}" if d.moe_dtype else ""
+    return f"weights {d.weight_dtype}{experts}, KV {d.kv_dtype}, activations {d.activation_dtype}"
+
+
+def print_header(result: EstimateResult) -> None:
+    """What was estimated: model, plan, formats, engine and workload."""
+    console.print(
+        f"[bold]{result.model_id}[/] on {plan_text(result)}; {dtypes_text(result)}; "
+        f"framework {result.framework}",
+        highlight=False,
+    )
+    console.print(
+        f"workload: isl {result.isl:,} + osl {result.osl:,} tokens per request, "
+        f"concurrency {result.concurrency:,} (closed loop)",
+        highlight=False,
+    )
+
+
+def _performance_table(result: EstimateResult) -> Table:
+    table = Table(title="Serving performance", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("metric", no_wrap=True)
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("unit", no_wrap=True)
+    tpot = "-" if result.tpot_ms is None else num(result.tpot_ms)
+    rows = (
+        ("TTFT (mean, queueing included)", num(result.ttft_ms), "ms"),
+        ("TPOT (mean)", tpot, "ms" if result.tpot_ms is not None else "(encoder)"),
+        ("end-to-end latency", num(result.e2e_latency_ms), "ms (TTFT + (osl-1)·TPOT)"),
+        ("output throughput", num(result.output_tokens_per_s_per_gpu), "tokens/s/GPU"),
+        ("total throughput", num(result.total_tokens_per_s_per_gpu), "tokens/s/GPU"),
+        ("decode speed per user", num(result.tokens_per_s_per_user), "tokens/s/user"),
+        ("requests", num(result.requests_per_s), "requests/s (replica)"),
+    )
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _memory_table(result: EstimateResult) -> Table:
+    m = result.memory
+    table = Table(title="Memory per GPU (1 GB = 1e9 B)", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("part", no_wrap=True)
+    table.add_column("GB", justify="right", no_wrap=True)
+    table.add_column("share", justify="right", no_wrap=True)
+    for label, value in (
+        ("weights", m.weights_bytes),
+        ("KV cache", m.kv_cache_bytes),
+        ("activations", m.activations_bytes),
+        ("runtime reserve", m.reserve_bytes),
+    ):
+        table.add_row(label, f"{value / _GB:,.2f}", f"{100 * value / m.capacity_bytes:.1f} %")
+    style = "green" if result.fits else "red"
+    table.add_row(
+        "[bold]total[/]",
+        f"[{style}]{m.total_bytes / _GB:,.2f}[/]",
+        f"[{style}]{100 * m.total_bytes / m.capacity_bytes:.1f} %[/]",
+        end_section=True,
+    )
+    table.add_row("capacity", f"{m.capacity_bytes / _GB:,.2f}", "100 %")
+    return table
+
+
+def _phase_table(result: EstimateResult) -> Table:
+    table = Table(title="Steps", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("phase", no_wrap=True)
+    table.add_column("tokens/step", justify="right", no_wrap=True)
+    table.add_column("step ms", justify="right", no_wrap=True)
+    table.add_column("bottleneck", no_wrap=True)
+    for name, phase in (("prefill", result.prefill), ("decode", result.decode)):
+        if phase is None:
+            table.add_row(name, "-", "-", "(no decode: encoder)")
+            continue
+        table.add_row(
+            name, f"{phase.batch_tokens:,}", num(phase.time_ms), result.bottleneck.get(name, "-")
+        )
+    return table
+
+
+def print_notes(notes: list[str]) -> None:
+    """Assumptions and fallbacks, one per line."""
+    if notes:
+        console.print("[bold]Notes[/]")
+        grid = Table.grid(padding=(0, 1), pad_edge=True)
+        grid.add_column(no_wrap=True)
+        grid.add_column(overflow="fold")
+        for note in notes:
+            grid.add_row(" •", Text(note))
+        console.print(grid)
+
+
+def print_result(result: EstimateResult) -> None:
+    """The readable form of an estimate."""
+    print_header(result)
+    console.print(_performance_table(result))
+    console.print(_memory_table(result))
+    style = "bold green" if result.fits else "bold red"
+    console.print(f"[{style}]{result.fit_reason}[/]", highlight=False)
+    console.print(
+        f"max concurrency whose KV cache fits: {result.max_concurrency:,}"
+        + (" (no room for a KV cache)" if result.max_concurrency == 0 else ""),
+        highlight=False,
+    )
+    console.print(_phase_table(result))
+    print_notes(result.notes)
+
+
+def estimate_command(
+    model: ModelOption,
+    hardware: HardwareOption,
+    isl: IslOption,
+    osl: OslOption,
+    concurrency: ConcurrencyOption,
+    gpus: GpusOption = None,
+    tp: TpOption = 1,
+    dp: DpOption = 1,
+    pp: PpOption = 1,
+    ep: EpOption = 1,
+    moe_tp: MoeTpOption = None,
+    weight_dtype: WeightDtypeOption = None,
+    moe_dtype: MoeDtypeOption = None,
+    kv_dtype: KvDtypeOption = None,
+    framework: FrameworkOption = None,
+    json_output: JsonOption = False,
+    models_dir: ModelsDirOption = None,
+) -> None:
+    """TTFT, TPOT, throughput per GPU, memory per GPU and whether it fits, for one deployment."""
+    result = run_estimate(
+        DeploymentArgs(
+            model=model,
+            hardware=hardware,
+            isl=isl,
+            osl=osl,
+            concurrency=concurrency,
+            gpus=gpus,
+            tp=tp,
+            dp=dp,
+            pp=pp,
+            ep=ep,
+            moe_tp=moe_tp,
+            weight_dtype=weight_dtype,
+            moe_dtype=moe_dtype,
+            kv_dtype=kv_dtype,
+            framework=framework,
+            models_dirs=tuple(models_dir or ()),
+        )
+    )
+    if json_output:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    print_result(result)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``estimate`` command to the main app."""
+    app.command("estimate")(estimate_command)
