@@ -273,12 +273,6 @@ def _one_block_model() -> ModelSpec:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="estimation/memory.py plan_memory counts KV only for layer types with count > 1 "
-    "(it uses count > 1 to tell blocks from embedding/head), so an attention entry with "
-    "count 1 caches nothing",
-)
 def test_an_attention_entry_of_count_one_still_caches_kv() -> None:
     r = run(_one_block_model(), "h100", isl=1000, osl=0, concurrency=1)
     # 1000 tokens × K and V × 2 KV heads × 16 × 2 bytes = 128 kB.

@@ -1,15 +1,17 @@
 """Fit the few physical efficiency parameters on measured serving benchmarks.
 
 Per hardware and serving framework with enough rows (and per hardware over all its frameworks,
-the fallback for engines without data) we fit six numbers, each with a physical meaning and
-bounds: achievable fraction of peak compute, of HBM bandwidth and of link bandwidth, the fixed
-per-step and per-layer overheads, and the arrival burstiness of the closed loop. Never anything
+the fallback for engines without data) we fit eight numbers, each with a physical meaning and
+bounds: achievable fraction of peak compute on dense GEMMs and on MoE expert GEMMs, of HBM
+bandwidth and of link bandwidth, the fixed per-step, per-layer and per-request overheads, and
+the arrival burstiness of the closed loop. Never anything
 per row: the model must predict models and hardware it never saw.
 
-Objective: robust least squares (soft-L1) on log ratios predicted/measured of TPOT, TTFT
-(half weight: benchmark clients add queueing the engine does not see) and output throughput,
-so every row counts by its relative error. Repeated measurements of one configuration are
-averaged first.
+Objective: robust least squares (soft-L1) on log ratios predicted/measured of TPOT, TTFT and
+output throughput, so every row counts by its relative error and outliers (the noisy TTFTs of
+some sources) pull less. Repeated measurements of one configuration are averaged first.
+Parameters a set's data cannot see (``moe_compute`` without MoE rows, collectives without
+multi-GPU rows) stay at their starting values: their residual gradient is zero.
 """
 
 from __future__ import annotations
@@ -39,10 +41,12 @@ PARAMETERS: tuple[tuple[str, float, float, float], ...] = (
     ("collective", 0.05, 1.0, 0.6),
     ("step_overhead_s", 0.0, 0.02, 0.002),
     ("layer_overhead_s", 0.0, 2e-4, 1e-5),
+    ("moe_compute", 0.1, 1.0, 0.45),
+    ("request_overhead_s", 0.0, 0.1, 0.01),
     ("burstiness", 0.0, 0.5, DEFAULT_BURSTINESS),
 )
 MIN_ROWS_PER_SET = 15
-TTFT_WEIGHT = 0.5
+TTFT_WEIGHT = 1.0
 
 
 @dataclass
@@ -184,6 +188,13 @@ def fit_calibration(
         groups[f"{case.hardware}/*"].append(case)
     sets: dict[str, Any] = {}
     todo = [(k, v) for k, v in sorted(groups.items()) if len(v) >= MIN_ROWS_PER_SET]
+    # A hardware measured under one framework only: its 'hw/*' set is that framework's set.
+    aliases = {
+        k: f"{k[:-2]}/{members[0].framework}"
+        for k, members in todo
+        if k.endswith("/*") and len({c.framework for c in members}) == 1
+    }
+    todo = [(k, v) for k, v in todo if k not in aliases]
     for done, (key, members) in enumerate(todo):
         counter = [0]
 
@@ -201,9 +212,13 @@ def fit_calibration(
             "rows": len(members),
             "median_abs_error_pct": round(100 * median_error, 2),
         }
+    for alias, key in aliases.items():
+        if key in sets:
+            sets[alias] = dict(sets[key])
+    sets = dict(sorted(sets.items()))
     return {
         "about": "Efficiency parameters fitted by `infercast calibrate` (robust least squares on "
-        "log(predicted/measured) of TPOT, TTFT (half weight) and output tokens/s/GPU). Keys are "
+        "log(predicted/measured) of TPOT, TTFT and output tokens/s/GPU). Keys are "
         "'hardware/framework'; 'hardware/*' is the fit over all frameworks of that hardware.",
         "sets": sets,
         "skipped": skipped[:50],

@@ -3,12 +3,20 @@
 Resolves ids, formats and parameters, validates the plan against the model, then combines the
 memory plan (:mod:`.memory`), the step timer (:mod:`.timing`) and the closed-loop steady state
 (:mod:`.serving`) into an :class:`~infercast.estimation.result.EstimateResult`.
+
+Placement under load (see :mod:`infercast.layers.base`): a request lives on one attention-DP
+rank, or on ``cp`` of them with context parallelism. :func:`prepare` builds the cost models for
+a load that fills every DP rank; an estimate whose admitted requests ``C`` are fewer than ``dp``
+re-times the deployment with ``C`` known, so a lone long prompt runs on ``min(dp, cp·C)``
+ranks — which is what context parallelism buys. Memory is that of the busiest GPU: its
+activations are those of ``step_tokens / min(dp, cp·C)`` tokens, and with ``cp > 1`` each GPU
+holds ``1/cp`` of the KV cache of ``cp·C / min(dp, cp·C)`` sequences.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -112,10 +120,21 @@ def prepare(
     framework: str | None = None,
     registry: Registry | None = None,
     calibration: dict[str, Any] | None = None,
+    sp: bool = False,
+    cp: int = 1,
 ) -> Deployment:
+    """Resolve and validate one deployment.
+
+    ``sp``: Megatron-style sequence parallelism within the TP group (TP all-reduces become
+    reduce-scatter + all-gather, norms work on ``1/tp`` of the tokens; a no-op at ``tp = 1``).
+    ``cp``: context parallelism — a sequence spread over ``cp`` of the ``dp`` attention-DP
+    ranks (ring attention; ``cp`` must divide ``dp``; ``gpus = tp × dp × pp`` unchanged).
+    """
     spec = _resolve_model(model, registry)
     hw = hardware if isinstance(hardware, Hardware) else get_hardware(hardware)
-    plan = ParallelPlan.build(tp=tp, dp=dp, pp=pp, ep=ep, moe_tp=moe_tp, gpus=gpus)
+    plan = ParallelPlan.build(
+        tp=tp, dp=dp, pp=pp, ep=ep, moe_tp=moe_tp, gpus=gpus, cp=cp, sequence_parallel=sp
+    )
     plan.validate_for(spec)
     weights = _format(weight_dtype, "weight_dtype")
     experts = _format(moe_dtype, "moe_dtype")
@@ -152,6 +171,24 @@ def prepare(
                 )
     if plan.kv_replicated(_min_kv_heads(spec)):
         notes.append(f"tp={plan.tp} exceeds the KV heads: each GPU holds a replicated KV head")
+    if plan.sequence_parallel and plan.tp == 1:
+        notes.append(
+            "sp: sequence parallelism splits activations over the TP group; at tp=1 it "
+            "changes nothing"
+        )
+    elif plan.sp:
+        notes.append(
+            f"sequence parallelism over tp={plan.tp}: each TP all-reduce runs as a "
+            "reduce-scatter + all-gather (same bytes); norms and their activations work on "
+            f"1/{plan.tp} of the tokens"
+        )
+    if plan.cp > 1:
+        notes.append(
+            f"context parallelism cp={plan.cp}: a sequence is spread over {plan.cp} of the "
+            f"{plan.dp} DP ranks (ring attention; the K/V ring is charged without overlap), "
+            f"each holding 1/{plan.cp} of its KV cache; decode combines the partial softmax "
+            f"results across the {plan.cp} ranks"
+        )
     return Deployment(spec, hw, plan, ctx, params, timer, notes, choice)
 
 
@@ -192,10 +229,11 @@ def _phase_summary(step: StepTiming, tokens: float) -> PhaseSummary:
     )
 
 
-def _fit_reason(mem: MemoryPlan, kv_bytes: float, fits: bool, seqs: float) -> str:
+def _fit_reason(mem: MemoryPlan, kv_bytes: float, fits: bool, seqs: float, cp: int = 1) -> str:
+    held = f"{seqs:g} sequences" if cp == 1 else f"1/{cp} of {seqs:g} sequences"
     parts = (
         f"weights {mem.weights_bytes / _GB:.1f} GB + KV {kv_bytes / _GB:.1f} GB "
-        f"({seqs:g} sequences) + activations {mem.activations_bytes / _GB:.1f} GB + reserve "
+        f"({held}) + activations {mem.activations_bytes / _GB:.1f} GB + reserve "
         f"{mem.reserve_bytes / _GB:.1f} GB = "
         f"{(mem.weights_bytes + kv_bytes + mem.activations_bytes + mem.reserve_bytes) / _GB:.1f} GB"
     )
@@ -233,12 +271,36 @@ def estimate_request(
         framework=request.framework,
         registry=registry,
         calibration=calibration,
+        sp=request.sp,
+        cp=request.cp,
     )
     return _estimate(dep, request.isl, request.osl, request.concurrency)
 
 
+def _busiest_step_tokens(plan: ParallelPlan, step_tokens: float, concurrency: int) -> float:
+    """``step_tokens`` scaled so that :func:`plan_memory`'s ``step_tokens / dp`` is what the
+    busiest GPU holds: ``step_tokens / min(dp, cp·C)``."""
+    return step_tokens * plan.dp / plan.token_ranks(concurrency)
+
+
+def _loaded_timer(dep: Deployment, admitted: int) -> StepTimer:
+    """The step timer for ``admitted`` requests in flight: the prepared one when they fill
+    every DP rank, else one whose cost models know the load (built once per estimate)."""
+    if admitted >= dep.plan.dp:
+        return dep.timer
+    ctx = replace(dep.ctx, concurrency=float(admitted))
+    return StepTimer(dep.spec, dep.hardware, ctx, dep.params)
+
+
+def _kv_sequences_per_gpu(plan: ParallelPlan, admitted: float) -> float:
+    """Sequences whose KV (``1/cp`` of each) the busiest GPU holds: ``cp·C / min(dp, cp·C)``."""
+    if admitted <= 0:
+        return 0.0
+    return plan.cp * admitted / plan.token_ranks(admitted)
+
+
 def _estimate(dep: Deployment, isl: int, osl: int, concurrency: int) -> EstimateResult:
-    spec, plan, timer = dep.spec, dep.plan, dep.timer
+    spec, plan = dep.spec, dep.plan
     notes = list(dep.notes)
     encoder = spec.is_encoder_only
     if encoder and osl > 0:
@@ -247,10 +309,15 @@ def _estimate(dep: Deployment, isl: int, osl: int, concurrency: int) -> Estimate
     budget = dep.params.framework.max_num_batched_tokens
     step_tokens = max(float(min(isl, budget)), float(budget if concurrency > 1 else isl))
     mem = plan_memory(
-        timer, isl + osl, step_tokens, min(concurrency, dep.params.framework.max_num_seqs)
+        dep.timer,
+        isl + osl,
+        _busiest_step_tokens(plan, step_tokens, concurrency),
+        min(concurrency, dep.params.framework.max_num_seqs),
     )
     per_gpu_seqs = mem.max_sequences_per_gpu()
-    max_concurrency = min(per_gpu_seqs * plan.dp, 10**9)
+    # Each sequence's KV is split over cp GPUs: a GPU's room for per_gpu_seqs shards serves
+    # per_gpu_seqs·dp/cp sequences over the replica.
+    max_concurrency = min(per_gpu_seqs * plan.dp // plan.cp, 10**9)
     cap = min(max_concurrency, dep.params.framework.max_num_seqs * plan.dp)
     if max_concurrency == 0:
         notes.append("no room for the KV cache: timings assume the memory existed")
@@ -261,8 +328,10 @@ def _estimate(dep: Deployment, isl: int, osl: int, concurrency: int) -> Estimate
             f"({'KV-cache capacity' if cap == max_concurrency else 'batch cap'}); the rest queue "
             "and their wait is in TTFT"
         )
+    admitted = max(1, min(concurrency, cap))
+    timer = _loaded_timer(dep, admitted)
     point = solve_closed_loop(timer, isl, max(osl, 1), concurrency, budget, cap)
-    seqs_per_gpu = min(concurrency, cap) / plan.dp
+    seqs_per_gpu = _kv_sequences_per_gpu(plan, min(concurrency, cap))
     kv_bytes = mem.kv_bytes(seqs_per_gpu)
     total = mem.weights_bytes + kv_bytes + mem.activations_bytes + mem.reserve_bytes
     fits = total <= mem.capacity_bytes
@@ -318,6 +387,8 @@ def _estimate(dep: Deployment, isl: int, osl: int, concurrency: int) -> Estimate
             pp=plan.pp,
             moe_tp=plan.moe_tp,
             ep=plan.ep,
+            sp=plan.sp,
+            cp=plan.cp,
             kv_heads_replicated=plan.kv_replicated(_min_kv_heads(spec)),
         ),
         dtypes=dep.dtypes,
@@ -341,7 +412,7 @@ def _estimate(dep: Deployment, isl: int, osl: int, concurrency: int) -> Estimate
             capacity_bytes=mem.capacity_bytes,
         ),
         fits=fits,
-        fit_reason=_fit_reason(mem, kv_bytes, fits, seqs_per_gpu),
+        fit_reason=_fit_reason(mem, kv_bytes, fits, seqs_per_gpu, plan.cp),
         max_concurrency=max_concurrency,
         bottleneck=bottleneck,  # type: ignore[arg-type]
         prefill=_phase_summary(prefill_step, prefill_chunk),
@@ -369,8 +440,14 @@ def estimate(
     osl: int,
     concurrency: int,
     models_dirs: Iterable[str | Path] | None = None,
+    sp: bool = False,
+    cp: int = 1,
 ) -> EstimateResult:
-    """Predict TTFT, TPOT, throughput and memory of serving ``model`` on ``hardware``."""
+    """Predict TTFT, TPOT, throughput and memory of serving ``model`` on ``hardware``.
+
+    ``sp`` (sequence parallelism in the TP group) and ``cp`` (context parallelism over ``cp`` of
+    the ``dp`` ranks, for long prefills) are described in :func:`prepare`.
+    """
     for name, value, low in (("isl", isl, 1), ("osl", osl, 0), ("concurrency", concurrency, 1)):
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
             raise InvalidInputError(f"{name} must be an integer ≥ {low}, got {value!r}")
@@ -389,6 +466,8 @@ def estimate(
         kv_dtype=kv_dtype,
         framework=framework,
         registry=registry,
+        sp=sp,
+        cp=cp,
     )
     return _estimate(dep, isl, osl, concurrency)
 
@@ -396,12 +475,18 @@ def estimate(
 def serving_point(dep: Deployment, isl: int, osl: int, concurrency: int) -> ServingPoint:
     """The raw steady state (for calibration, which needs no result object)."""
     budget = dep.params.framework.max_num_batched_tokens
+    plan = dep.plan
     mem = plan_memory(
-        dep.timer, isl + osl, float(budget), min(concurrency, dep.params.framework.max_num_seqs)
+        dep.timer,
+        isl + osl,
+        _busiest_step_tokens(plan, float(budget), concurrency),
+        min(concurrency, dep.params.framework.max_num_seqs),
     )
     cap = min(
-        mem.max_sequences_per_gpu() * dep.plan.dp, dep.params.framework.max_num_seqs * dep.plan.dp
+        mem.max_sequences_per_gpu() * plan.dp // plan.cp,
+        dep.params.framework.max_num_seqs * plan.dp,
     )
     if cap <= 0:
         cap = concurrency
-    return solve_closed_loop(dep.timer, isl, max(osl, 1), concurrency, budget, cap)
+    timer = _loaded_timer(dep, max(1, min(concurrency, cap)))
+    return solve_closed_loop(timer, isl, max(osl, 1), concurrency, budget, cap)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from infercast.estimation.timing import StepTimer
+from infercast.estimation.timing import StepTimer, is_edge_layer
 
 __all__ = ["MemoryPlan", "plan_memory"]
 
@@ -61,15 +61,15 @@ def plan_memory(
     kv = 0.0
     activations = 0.0
     tokens_per_gpu = step_tokens / timer.ctx.plan.dp
-    for (lt, model), count in zip(timer.models, timer.stage_counts, strict=True):
+    for lt, model in timer.models:
         stored = model.stored_weight_bytes()
-        if lt.count > 1:
+        if not is_edge_layer(lt.layer_class, lt.count):
             per_block += stored * math.ceil(lt.count / pp)
             window = model.kv_window()
             cached = min(context_tokens, window) if window else context_tokens
             kv += model.kv_bytes_per_token() * cached * math.ceil(lt.count / pp)
         else:
-            edges.append(stored * count)
+            edges.append(stored * lt.count)
         rows = logit_rows / timer.ctx.plan.dp if lt.layer_class == "OutputLayer" else tokens_per_gpu
         activations = max(activations, model.activation_peak_bytes(rows))
     weights = per_block + (max(edges) if pp > 1 and edges else sum(edges))

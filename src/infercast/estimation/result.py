@@ -70,6 +70,20 @@ class EstimateRequest(_Model):
     concurrency: int = Field(
         ge=1, le=1_000_000, description="Requests in flight (closed-loop benchmark)."
     )
+    sp: bool = Field(
+        default=False,
+        description="Sequence parallelism (Megatron-style, within the TP group): each TP "
+        "all-reduce becomes a reduce-scatter + all-gather and norms work on 1/tp of the tokens. "
+        "A no-op at tp = 1 (said in `notes`).",
+    )
+    cp: int = Field(
+        default=1,
+        ge=1,
+        le=1024,
+        description="Context-parallel degree for long prefills (ring attention): a sequence is "
+        "spread over cp of the dp attention-DP ranks, each holding 1/cp of its KV cache. Must "
+        "divide dp; adds no GPUs (gpus = tp × dp × pp).",
+    )
 
 
 class PlanSummary(_Model):
@@ -79,6 +93,13 @@ class PlanSummary(_Model):
     pp: int
     moe_tp: int
     ep: int
+    sp: bool = Field(
+        default=False,
+        description="Sequence parallelism in effect (asked for and tp > 1).",
+    )
+    cp: int = Field(
+        default=1, description="Context-parallel degree (a sequence spread over cp DP ranks)."
+    )
     kv_heads_replicated: bool = Field(
         description="True when tp exceeds the KV heads and each GPU holds a replicated KV head."
     )

@@ -14,11 +14,13 @@ the chunks). At throughput ``X`` requests/s and mean step time ``τ``:
   tokenisation, admission, streaming the first token) + half a step (a new request waits for
   the running step) + its own
   ``⌈isl / (B − D)⌉`` prefill-carrying steps + queueing behind other prefills: M/D/1 with
-  utilisation ``f`` (``f/(2(1−f))`` of a prefill service) for random arrivals, plus
+  utilisation ``ρ = X·isl·τ / (B − D)`` (arriving prompt tokens over the room a step has for
+  them, since waiting prompts are batched into one step; ``ρ/(2(1−ρ))`` of a prefill
+  service) for random arrivals, plus
   ``burstiness·(C−1)`` other prompts' prefill work for the clustering of closed-loop arrivals
   (clients that started together and produce equal output lengths come back together);
-- the closed loop closes the system: ``C = X·(TTFT + (osl−1)·τ)``, solved for ``X`` by
-  bisection (the left side is fixed, the right side grows with ``X``).
+- the closed loop closes the system: ``C = X·(TTFT + (osl−1)·τ)``, solved for ``X`` with
+  Brent's method (the left side is fixed, the right side grows with ``X``).
 
 Sequences beyond what the engine admits (the KV cache's capacity, or its batch cap) wait
 outside it; their wait is added to TTFT. ``T(·)`` comes from :mod:`infercast.estimation.timing`.
@@ -28,6 +30,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+from scipy.optimize import brentq
 
 from infercast.estimation.timing import StepTimer
 from infercast.layers import StepShape
@@ -59,6 +63,7 @@ class _Engine:
         self.decode_context = isl + osl / 2.0
         self.prefill_context = (isl + 1) / 2.0
         self._cache: dict[tuple[int, int], float] = {}
+        self._last_tau: float | None = None
 
     def step_s(self, decode_seqs: float, prefill_tokens: float) -> float:
         # Memoised on a rounded key: the solver revisits nearly identical shapes many times.
@@ -85,7 +90,9 @@ class _Engine:
     def state_at(self, x: float, concurrency: float) -> tuple[float, ...]:
         """(τ, D, P, f, T(D,P), T(D,0), TTFT) at request throughput ``x``."""
         isl, osl = self.isl, self.osl
-        tau = self.step_s(0.0, float(isl))
+        # Warm start from the last solve: the root finder probes nearby rates, so the fixed
+        # point moves little between calls.
+        tau = self._last_tau if self._last_tau is not None else self.step_s(0.0, float(isl))
         decode = 0.0
         for _ in range(60):
             decode = min(concurrency, x * max(osl - 1, 0) * tau)
@@ -100,8 +107,12 @@ class _Engine:
                 tau = new_tau
                 break
             tau = 0.5 * (tau + new_tau)
+        self._last_tau = tau
         service = math.ceil(isl / room) * t_mixed
-        wait = math.inf if frac >= 1.0 else frac / (2.0 * (1.0 - frac)) * service
+        # Prefill queue: the engine batches waiting prompts into a step up to its token room,
+        # so the server's utilisation is the arriving prompt tokens over that room.
+        rho = arriving / room
+        wait = math.inf if rho >= 1.0 else rho / (2.0 * (1.0 - rho)) * service
         full = self.step_s(decode, room)
         clustered = self.burstiness * max(concurrency - 1.0, 0.0) * isl / room * full
         ttft = self.request_overhead + 0.5 * tau + service + wait + clustered
@@ -123,20 +134,17 @@ def solve_closed_loop(
     # Upper bracket: prefill saturation (every step full of prompt chunks).
     t_full = engine.step_s(0.0, float(min(isl, budget)))
     hi = max(1e-9, min(isl, budget) / (isl * t_full)) * 4.0 + admitted / max(t_full, 1e-9)
-    lo = 0.0
     while population(hi)[0] < admitted:
         hi *= 2.0
         if hi > 1e12:
             break
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        if population(mid)[0] < admitted:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo <= 1e-5 * hi:
-            break
-    x = lo if lo > 0 else hi
+
+    def excess(x: float) -> float:
+        # Finite everywhere (an overloaded prefill queue is "very many clients"), so Brent's
+        # method can interpolate; it falls back to bisection where the curve has steps.
+        return min(population(x)[0], 1e30) - admitted
+
+    x = hi if excess(hi) <= 0 else brentq(excess, 0.0, hi, xtol=1e-12, rtol=1e-5, maxiter=100)
     tau, decode, chunk, frac, t_mixed, t_plain, ttft = engine.state_at(x, admitted)
     if not math.isfinite(ttft):
         ttft = admitted / x - max(osl - 1, 0) * tau

@@ -25,7 +25,7 @@ from infercast.layers import CostContext, LayerCost, StepShape, cost_models
 from infercast.parallel import Collective, collective_time_s
 from infercast.specs.schema import ModelSpec
 
-__all__ = ["LayerTiming", "StepTimer", "StepTiming"]
+__all__ = ["LayerTiming", "StepTimer", "StepTiming", "is_edge_layer"]
 
 _BOUNDS = ("compute", "memory", "communication", "overhead")
 
@@ -92,7 +92,9 @@ class StepTimer:
         self.spec, self.hardware, self.ctx, self.params = spec, hardware, ctx, params
         self.models = cost_models(spec, ctx)
         pp = ctx.plan.pp
-        self.stage_counts = [lt.count / pp if lt.count > 1 else lt.count for lt, _ in self.models]
+        # Every layer type's instances are spread evenly over the stages for timing: summed over
+        # the ``pp`` stage steps of one batch step, each instance runs exactly once.
+        self.stage_counts = [lt.count / pp for lt, _ in self.models]
         self._peaks: dict[str, float] = {}
         eff = params.efficiency
         self.flops_rate_act = self._peak(ctx.activation_dtype) * eff.compute
@@ -113,7 +115,9 @@ class StepTimer:
         eff = self.params.efficiency.collective
         return sum(collective_time_s(c, self.hardware, eff) for c in collectives)
 
-    def time_layer(self, name: str, layer_class: str, count: float, cost: LayerCost) -> LayerTiming:
+    def time_layer(
+        self, name: str, layer_class: str, count: float, cost: LayerCost, reported: int
+    ) -> LayerTiming:
         eff = self.params.efficiency
         compute = 0.0
         if cost.matmul_flops:
@@ -128,7 +132,7 @@ class StepTimer:
         return LayerTiming(
             name=name,
             layer_class=layer_class,
-            count=round(count),
+            count=reported,
             cost=cost,
             compute_s=compute * count,
             memory_s=memory * count,
@@ -140,7 +144,9 @@ class StepTimer:
         layers = []
         total = 0.0
         for (lt, model), count in zip(self.models, self.stage_counts, strict=True):
-            timing = self.time_layer(lt.name, lt.layer_class, count, model.step_cost(shape))
+            timing = self.time_layer(
+                lt.name, lt.layer_class, count, model.step_cost(shape), lt.count
+            )
             total += timing.time_s
             if detail:
                 layers.append(timing)
@@ -167,7 +173,6 @@ class StepTimer:
         layers = [
             replace(
                 t,
-                count=t.count * pp if t.count > 1 else t.count,
                 compute_s=t.compute_s * pp,
                 memory_s=t.memory_s * pp,
                 communication_s=t.communication_s * pp,
@@ -179,6 +184,16 @@ class StepTimer:
 
 
 _CHEAP = frozenset({"NormLayer", "EmbeddingLayer", "PoolerLayer"})
+_EDGE_CLASSES = frozenset({"EmbeddingLayer", "OutputLayer", "PoolerLayer"})
+
+
+def is_edge_layer(layer_class: str, count: int) -> bool:
+    """Embedding, LM head, pooler and a lone final norm: once per model, not per block.
+
+    Decided by class, not by ``count``: a single attention or FFN entry (one first-k dense
+    layer, a one-block model) is still a block and caches KV.
+    """
+    return layer_class in _EDGE_CLASSES or (layer_class == "NormLayer" and count == 1)
 
 
 def ceil_div(a: float, b: float) -> int:

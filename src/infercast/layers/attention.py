@@ -6,12 +6,35 @@ sequences ``dp`` ways. The output projection's partial sums are all-reduced over
 MLA (DeepSeek) keeps the down-projections replicated and splits the per-head up-projections;
 its cache is the ``kv_lora_rank`` latent plus the rope key, identical on every TP rank, and
 decode runs in the weight-absorbed form (multi-query attention over the latent).
+
+Work per GPU follows the placement rule of :mod:`infercast.layers.base`: prefill queries and
+the KV of the requests spread over ``R_tok`` DP ranks, decode-token projections over ``R_seq``.
+With sequence parallelism the output projection's all-reduce is a reduce-scatter + all-gather.
+
+Context parallelism (``cp > 1``, ring attention), per attention layer and GPU:
+
+- prefill: a sequence chunk of ``S`` tokens after ``P`` cached ones is split over the ``cp``
+  ranks of its CP group; each rank projects ``S/cp`` tokens (matmul FLOPs ÷ ``cp``) and
+  attends its queries to the whole causal context (load-balanced causal blocks: the mean
+  context per query is that of the chunk, so score FLOPs are ``4·d·heads·(S/cp)·ctx``). The
+  K/V of the ``P + S`` positions are held ``1/cp`` per rank and circulate around the ring:
+  ``cp − 1`` steps of ``(P+S)/cp`` tokens' K/V each, one all-gather of the ``(P+S)`` tokens'
+  K/V per chunk (wire bytes ``(cp−1)/cp · (P+S) · kv_bytes_per_token``). Charged like every
+  collective (not overlapped): an upper bound, ring attention hides part of it behind the
+  block computations. Received blocks are counted as communication, not as HBM KV reads.
+- KV cache: each rank keeps ``1/cp`` of a sequence's tokens, so :meth:`kv_bytes_per_token`
+  (per GPU, per token of a sequence) is the full figure ÷ ``cp``.
+- decode: every rank of the group attends the new token's query to its KV shard; the queries
+  are all-gathered over ``cp`` (``heads·d`` activations per query) and the partial outputs
+  with their log-sum-exp (``heads·(d+1)`` fp32 per query) reduce-scattered back to the home
+  rank — the LSE combine. Score FLOPs and KV reads per GPU are ``D/R_tok · ctx``: the same as
+  without ``cp`` once enough requests fill the ranks, ``1/cp`` of it for a lone request.
 """
 
 from __future__ import annotations
 
-from infercast.dtypes import DType
-from infercast.layers.base import CostContext, LayerCost, StepShape
+from infercast.dtypes import DType, dtype
+from infercast.layers.base import CostContext, LayerCost, StepShape, tp_reduce
 from infercast.parallel import Collective
 from infercast.specs.layer_classes import (
     MultiHeadLatentAttentionLayerSpecs,
@@ -21,10 +44,10 @@ from infercast.specs.layer_classes import (
 
 __all__ = ["AttentionCost", "LatentAttentionCost"]
 
+_FP32 = dtype("fp32")
+
 
 def _weight_dtype(specs: object, ctx: CostContext) -> DType:
-    from infercast.dtypes import dtype
-
     if ctx.weight_dtype is not None:
         return ctx.weight_dtype
     name = getattr(specs, "weight_dtype", None)
@@ -74,13 +97,25 @@ class AttentionCost:
         sinks = self.heads if specs.attention_sinks else 0  # one logit per local head
         self.stored_params = self.matmul_params + bias + (2 * d if specs.qk_norm else 0) + sinks
         self.kv_elements_per_token = 2 * self.kv_heads * d if specs.causal else 0
+        self.kv_token_bytes = ctx.kv_dtype.nbytes(self.kv_elements_per_token)
+        """Cached K/V of one token on a GPU holding that token (the whole of it at cp = 1)."""
+        # K/V passed around the CP ring per token: the cache's format; an encoder's in the
+        # activation format (it caches nothing).
+        self.ring_token_bytes = (
+            self.kv_token_bytes
+            if specs.causal
+            else ctx.activation_dtype.nbytes(2 * self.kv_heads * d)
+        )
+        self.q_width = self.heads * d
+        self.combine_width = self.heads * (d + 1)  # partial output + its log-sum-exp
 
     def stored_weight_bytes(self) -> float:
         return self.wdtype.nbytes(self.stored_params)
 
     def kv_bytes_per_token(self) -> float:
-        """Per GPU, per cached token of a sequence held by this GPU's DP rank."""
-        return self.ctx.kv_dtype.nbytes(self.kv_elements_per_token)
+        """Per GPU, per cached token of a sequence held by this GPU's DP rank (÷ cp: each of
+        the sequence's cp ranks keeps 1/cp of its tokens)."""
+        return self.kv_token_bytes / self.ctx.plan.cp
 
     def kv_window(self) -> int | None:
         return self.window
@@ -92,22 +127,23 @@ class AttentionCost:
 
     def step_cost(self, shape: StepShape) -> LayerCost:
         plan, specs, ctx = self.ctx.plan, self.specs, self.ctx
-        dp = plan.dp
-        tokens = shape.tokens / dp
+        spread = ctx.token_ranks  # R_tok: ranks the prefill tokens and the KV cache span
+        tokens = ctx.local_tokens(shape)
         d = specs.head_dim
         if specs.causal:
             pre_ctx = _windowed_prefill(shape.prefill_context, shape.prefill_chunk, self.window)
         else:
             pre_ctx = shape.prefill_chunk
         dec_ctx = _capped(shape.decode_context, self.window)
+        # Decode: D/R_tok · ctx attended positions per GPU (cp·D/R_tok KV shards of ctx/cp).
         score_flops = (
             4
             * d
             * self.heads
-            * (shape.prefill_tokens / dp * pre_ctx + shape.decode_seqs / dp * dec_ctx)
+            * (shape.prefill_tokens / spread * pre_ctx + shape.decode_seqs / spread * dec_ctx)
         )
-        kv_token = self.kv_bytes_per_token()
-        kv_read = shape.decode_seqs / dp * dec_ctx * kv_token
+        kv_token = self.kv_token_bytes
+        kv_read = shape.decode_seqs / spread * dec_ctx * kv_token
         # A prefill chunk reads what is cached before it once (flash-attention tiles) and
         # writes its own keys/values.
         # Of the cached positions, a sliding window needs at most the last ``window``.
@@ -116,8 +152,8 @@ class AttentionCost:
             if specs.causal
             else 0.0
         )
-        kv_read += shape.prefill_seqs / dp * cached * kv_token
-        kv_write = tokens * kv_token
+        kv_read += shape.prefill_seqs / spread * cached * kv_token
+        kv_write = shape.tokens / spread * kv_token
         act = ctx.activation_dtype
         cost = LayerCost(
             matmul_flops=2 * tokens * self.matmul_params,
@@ -129,11 +165,45 @@ class AttentionCost:
                 tokens * (2 * specs.hidden_size + 2 * (2 * self.heads + 2 * self.kv_heads) * d)
             ),
         )
-        if plan.tp > 1:
-            cost.collectives.append(
-                Collective("all_reduce", plan.tp, act.nbytes(tokens * specs.hidden_size))
+        tp_reduce(cost.collectives, plan.tp, act.nbytes(tokens * specs.hidden_size), plan.sp)
+        if plan.cp > 1:
+            _context_parallel(
+                cost.collectives,
+                plan.cp,
+                shape,
+                spread,
+                cached,
+                self.ring_token_bytes,
+                act.nbytes(self.q_width),
+                _FP32.nbytes(self.combine_width),
             )
         return cost
+
+
+def _context_parallel(
+    collectives: list[Collective],
+    cp: int,
+    shape: StepShape,
+    spread: float,
+    cached: float,
+    ring_token_bytes: float,
+    query_bytes: float,
+    combine_bytes: float,
+) -> None:
+    """The collectives context parallelism adds to one attention layer (module docstring).
+
+    Prefill: the step holds ``prefill_tokens / prefill_chunk`` sequence chunks; a CP group
+    carries ``cp / R_tok`` of them, and per chunk the ring all-gathers the K/V of its
+    ``cached + chunk`` positions. Decode: ``cp·D / R_tok`` queries per GPU are all-gathered
+    (``query_bytes`` each) and their partial results reduce-scattered (``combine_bytes``)."""
+    if shape.prefill_tokens > 0 and shape.prefill_chunk > 0:
+        chunks = shape.prefill_tokens / shape.prefill_chunk * cp / spread
+        ring = chunks * (cached + shape.prefill_chunk) * ring_token_bytes
+        collectives.append(Collective("all_gather", cp, ring))
+    if shape.decode_seqs > 0:
+        queries = shape.decode_seqs * cp / spread
+        collectives.append(Collective("all_gather", cp, queries * query_bytes))
+        collectives.append(Collective("reduce_scatter", cp, queries * combine_bytes))
 
 
 class LatentAttentionCost:
@@ -157,12 +227,19 @@ class LatentAttentionCost:
         self.matmul_params = replicated + split / plan.tp
         self.stored_params = self.matmul_params + specs.kv_lora_rank + specs.q_lora_rank
         self.kv_elements_per_token = specs.kv_lora_rank + specs.qk_rope_head_dim
+        self.kv_token_bytes = ctx.kv_dtype.nbytes(self.kv_elements_per_token)
+        # Absorbed decode: a query is (latent + rope) per head, a partial output the latent.
+        self.query_bytes = ctx.activation_dtype.nbytes(
+            self.heads * (specs.kv_lora_rank + specs.qk_rope_head_dim)
+        )
+        self.combine_bytes = _FP32.nbytes(self.heads * (specs.kv_lora_rank + 1))
 
     def stored_weight_bytes(self) -> float:
         return self.wdtype.nbytes(self.stored_params)
 
     def kv_bytes_per_token(self) -> float:
-        return self.ctx.kv_dtype.nbytes(self.kv_elements_per_token)
+        """The latent of one token (÷ cp: a sequence's tokens are split over its cp ranks)."""
+        return self.kv_token_bytes / self.ctx.plan.cp
 
     def kv_window(self) -> int | None:
         return None
@@ -174,17 +251,17 @@ class LatentAttentionCost:
 
     def step_cost(self, shape: StepShape) -> LayerCost:
         plan, s, ctx = self.ctx.plan, self.specs, self.ctx
-        dp = plan.dp
-        tokens = shape.tokens / dp
+        spread = ctx.token_ranks
+        tokens = ctx.local_tokens(shape)
         # Prefill: naive form, per head QK over (nope+rope) and PV over v dims.
-        prefill = shape.prefill_tokens / dp * shape.prefill_context
+        prefill = shape.prefill_tokens / spread * shape.prefill_context
         prefill_flops = 2 * self.heads * prefill * (s.qk_head_dim + s.v_head_dim)
         # Decode: absorbed form, per head QK over (latent+rope) and PV over the latent.
-        decode = shape.decode_seqs / dp * shape.decode_context
+        decode = shape.decode_seqs / spread * shape.decode_context
         decode_flops = 2 * self.heads * decode * (2 * s.kv_lora_rank + s.qk_rope_head_dim)
-        kv_token = self.kv_bytes_per_token()
+        kv_token = self.kv_token_bytes
         cached = max(0.0, shape.prefill_context - (shape.prefill_chunk + 1) / 2)
-        kv = (decode + shape.prefill_seqs / dp * cached + tokens) * kv_token
+        kv = (decode + shape.prefill_seqs / spread * cached + shape.tokens / spread) * kv_token
         act = ctx.activation_dtype
         cost = LayerCost(
             matmul_flops=2 * tokens * self.matmul_params,
@@ -194,8 +271,16 @@ class LatentAttentionCost:
             kv_bytes=kv,
             activation_bytes=act.nbytes(tokens * 4 * s.hidden_size),
         )
-        if plan.tp > 1:
-            cost.collectives.append(
-                Collective("all_reduce", plan.tp, act.nbytes(tokens * s.hidden_size))
+        tp_reduce(cost.collectives, plan.tp, act.nbytes(tokens * s.hidden_size), plan.sp)
+        if plan.cp > 1:
+            _context_parallel(
+                cost.collectives,
+                plan.cp,
+                shape,
+                spread,
+                cached,
+                kv_token,
+                self.query_bytes,
+                self.combine_bytes,
             )
         return cost

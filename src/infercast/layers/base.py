@@ -20,7 +20,24 @@ from dataclasses import dataclass, field
 from infercast.dtypes import DType
 from infercast.parallel import Collective, ParallelPlan
 
-__all__ = ["CostContext", "LayerCost", "StepShape"]
+__all__ = ["CostContext", "LayerCost", "StepShape", "tp_reduce"]
+
+
+def tp_reduce(collectives: list[Collective], tp: int, nbytes: float, sp: bool) -> None:
+    """The reduction of a row-parallel layer's partial sums over the TP group.
+
+    Without sequence parallelism an all-reduce of the ``nbytes`` buffer (ring: ``2(n−1)/n``
+    of it sent per GPU); with it a reduce-scatter into the token-split region plus the
+    all-gather out of it before the next column-parallel matmul, both of the same buffer:
+    ``(n−1)/n + (n−1)/n`` — the same bytes, two collectives.
+    """
+    if tp <= 1:
+        return
+    if sp:
+        collectives.append(Collective("reduce_scatter", tp, nbytes))
+        collectives.append(Collective("all_gather", tp, nbytes))
+    else:
+        collectives.append(Collective("all_reduce", tp, nbytes))
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,21 @@ class CostContext:
     activation_dtype: DType
     default_dtype: DType
     """Format of a layer whose spec names none (the checkpoint's torch dtype, bf16)."""
+    concurrency: float | None = None
+    """Requests the engine holds at once, when known: caps the DP ranks a step's work can
+    occupy (see the module docstring). ``None``: enough to keep every DP rank busy."""
+    token_ranks: int = field(init=False, repr=False, compare=False)
+    """``R_tok = min(dp, cp·C)``: ranks the prefill tokens and the KV of the requests span."""
+    sequence_ranks: int = field(init=False, repr=False, compare=False)
+    """``R_seq = min(dp, C)``: ranks holding the requests' homes."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "token_ranks", self.plan.token_ranks(self.concurrency))
+        object.__setattr__(self, "sequence_ranks", self.plan.sequence_ranks(self.concurrency))
+
+    def local_tokens(self, shape: StepShape) -> float:
+        """Tokens whose projections / MLP the busiest GPU computes in this step."""
+        return shape.prefill_tokens / self.token_ranks + shape.decode_seqs / self.sequence_ranks
 
 
 @dataclass

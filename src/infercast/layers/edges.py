@@ -1,15 +1,19 @@
 """Cost models of the layers around the blocks: norms, embeddings, the LM head, the pooler.
 
-Norms are replicated and purely memory-bound. The embedding is a row gather (vocab-parallel
+Norms are replicated and purely memory-bound (no FLOPs are counted for them): with sequence
+parallelism each TP rank normalises ``1/tp`` of the tokens, so their activation bytes and peak
+live activations divide by ``tp``. The embedding is a row gather (vocab-parallel
 over ``tp``, hence one all-reduce). The LM head runs only on the rows that need logits — the
 last token of each prefill and every decode token — split over the vocabulary ``tp`` ways, with
-the logits gathered in fp32 for sampling. A tied head reads the embedding matrix.
+the logits gathered in fp32 for sampling. A tied head reads the embedding matrix. Under
+sequence parallelism the embedding's all-reduce is a reduce-scatter + all-gather. Rows and
+tokens per GPU follow the placement rule of :mod:`infercast.layers.base`.
 """
 
 from __future__ import annotations
 
 from infercast.dtypes import DType, dtype
-from infercast.layers.base import CostContext, LayerCost, StepShape
+from infercast.layers.base import CostContext, LayerCost, StepShape, tp_reduce
 from infercast.parallel import Collective
 from infercast.specs.layer_classes import (
     EmbeddingLayerSpecs,
@@ -39,6 +43,7 @@ class _NoCache:
 class NormCost(_NoCache):
     def __init__(self, specs: NormLayerSpecs, ctx: CostContext):
         self.specs, self.ctx = specs, ctx
+        self.split = ctx.plan.tp if ctx.plan.sp else 1  # sequence parallel: 1/tp of the tokens
 
     def stored_weight_bytes(self) -> float:
         return _own_dtype(self.specs.weight_dtype, self.ctx).nbytes(
@@ -46,10 +51,11 @@ class NormCost(_NoCache):
         )
 
     def activation_peak_bytes(self, tokens: float) -> float:
-        return self.ctx.activation_dtype.nbytes(2 * tokens * self.specs.hidden_size)
+        """Input and output of ``tokens`` (÷ tp under sequence parallelism)."""
+        return self.ctx.activation_dtype.nbytes(2 * tokens * self.specs.hidden_size / self.split)
 
     def step_cost(self, shape: StepShape) -> LayerCost:
-        tokens = shape.tokens / self.ctx.plan.dp
+        tokens = self.ctx.local_tokens(shape)
         return LayerCost(
             weight_bytes=self.stored_weight_bytes(),
             activation_bytes=self.activation_peak_bytes(tokens),
@@ -69,14 +75,13 @@ class EmbeddingCost(_NoCache):
 
     def step_cost(self, shape: StepShape) -> LayerCost:
         plan, act = self.ctx.plan, self.ctx.activation_dtype
-        tokens = shape.tokens / plan.dp
+        tokens = self.ctx.local_tokens(shape)
         h = self.specs.hidden_size
         cost = LayerCost(
             weight_bytes=self.wdtype.nbytes(tokens * h),  # only the gathered rows
             activation_bytes=act.nbytes(tokens * h),
         )
-        if plan.tp > 1:
-            cost.collectives.append(Collective("all_reduce", plan.tp, act.nbytes(tokens * h)))
+        tp_reduce(cost.collectives, plan.tp, act.nbytes(tokens * h), plan.sp)
         return cost
 
 
@@ -97,7 +102,7 @@ class OutputCost(_NoCache):
 
     def step_cost(self, shape: StepShape) -> LayerCost:
         plan = self.ctx.plan
-        rows = shape.logit_rows / plan.dp
+        rows = shape.logit_rows / self.ctx.sequence_ranks  # on each request's home rank
         h = self.specs.hidden_size
         cost = LayerCost(
             matmul_flops=2 * rows * self.vocab_slice * h,
@@ -125,7 +130,7 @@ class PoolerCost(_NoCache):
         return 0.0
 
     def step_cost(self, shape: StepShape) -> LayerCost:
-        rows = shape.prefill_seqs / self.ctx.plan.dp  # the first token of each sequence
+        rows = shape.prefill_seqs / self.ctx.sequence_ranks  # the first token of each sequence
         h = self.specs.hidden_size
         return LayerCost(
             matmul_flops=2 * rows * h * h,

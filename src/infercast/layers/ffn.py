@@ -6,12 +6,17 @@ experts, ``moe_tp`` slices each one. A step's weight traffic counts only the exp
 touch: with ``T`` tokens each choosing ``k`` of ``E`` experts uniformly, an expert is touched
 with probability ``1 − (1 − k/E)^T`` — so decode at small batch reads a fraction of the experts
 and a large batch reads them all. Routing is assumed balanced.
+
+Tokens per GPU follow the placement rule of :mod:`infercast.layers.base` (a long prompt under
+context parallelism: ``1/cp`` of its tokens per rank). Sequence parallelism turns the dense
+MLP's all-reduce (and that of the MoE at ``dp = ep = 1``) into a reduce-scatter + all-gather;
+the expert all-to-alls already dispatch each token from one GPU only, and are unchanged.
 """
 
 from __future__ import annotations
 
 from infercast.dtypes import DType, dtype
-from infercast.layers.base import CostContext, LayerCost, StepShape
+from infercast.layers.base import CostContext, LayerCost, StepShape, tp_reduce
 from infercast.parallel import Collective
 from infercast.specs.layer_classes import MLPLayerSpecs, MoELayerSpecs
 
@@ -60,7 +65,7 @@ class MLPCost:
 
     def step_cost(self, shape: StepShape) -> LayerCost:
         plan, act = self.ctx.plan, self.ctx.activation_dtype
-        tokens = shape.tokens / plan.dp
+        tokens = self.ctx.local_tokens(shape)
         h = self.specs.hidden_size
         cost = LayerCost(
             matmul_flops=2 * tokens * self.matmul_params,
@@ -68,8 +73,7 @@ class MLPCost:
             weight_bytes=self.stored_weight_bytes(),
             activation_bytes=act.nbytes(tokens * (2 * h + 2 * self.projections * self.inner)),
         )
-        if plan.tp > 1:
-            cost.collectives.append(Collective("all_reduce", plan.tp, act.nbytes(tokens * h)))
+        tp_reduce(cost.collectives, plan.tp, act.nbytes(tokens * h), plan.sp)
         return cost
 
 
@@ -131,7 +135,7 @@ class MoECost:
         plan, s, act = self.ctx.plan, self.specs, self.ctx.activation_dtype
         h, k = s.hidden_size, s.num_experts_per_tok
         group_tokens = shape.tokens  # every token of the replica's stage passes this layer
-        local_tokens = group_tokens / plan.dp  # tokens of this GPU's DP rank
+        local_tokens = self.ctx.local_tokens(shape)  # tokens of this GPU's DP rank
         routed_pairs = group_tokens * k / plan.ep  # token-expert pairs landing on this GPU
         cost = LayerCost(
             matmul_flops=2 * (routed_pairs * self.expert_matmul + local_tokens * self.dense_matmul),
@@ -152,9 +156,7 @@ class MoECost:
             cost.collectives.append(Collective("all_to_all", plan.group, dispatch))
         elif plan.group > 1:
             if plan.dp == 1:
-                cost.collectives.append(
-                    Collective("all_reduce", plan.tp, act.nbytes(local_tokens * h))
-                )
+                tp_reduce(cost.collectives, plan.tp, act.nbytes(local_tokens * h), plan.sp)
             else:
                 gathered = act.nbytes(group_tokens * h)
                 cost.collectives.append(Collective("all_gather", plan.group, gathered))

@@ -3,23 +3,46 @@
 Shape of a replica (as serving engines lay it out): ``tp × dp`` GPUs run attention (heads split
 ``tp`` ways, requests split ``dp`` ways — DP attention), the same ``tp × dp`` GPUs run the MoE
 experts split ``moe_tp × ep``, and ``pp`` pipeline stages stack such groups:
-``gpus = tp × dp × pp`` and ``moe_tp × ep = tp × dp``. Context parallelism (``cp``) splits a long
-prompt's prefill along the sequence over the ``dp`` ranks of a group (so ``cp`` divides ``dp``)
-and does not change how many GPUs a replica has.
+``gpus = tp × dp × pp`` and ``moe_tp × ep = tp × dp``.
+
+Two further degrees change how work is laid out on those GPUs, never how many there are:
+
+- **Sequence parallelism** (``sequence_parallel``, Megatron-style, within the TP group): the
+  activations between the tensor-parallel regions (norms, residual adds) are split along the
+  tokens ``tp`` ways, so every TP all-reduce of activations becomes a reduce-scatter (into the
+  split region) plus an all-gather (out of it) — the same bytes on a ring,
+  ``(n−1)/n·B + (n−1)/n·B = 2(n−1)/n·B`` — and the norms' activation bytes and peak live
+  activations divide by ``tp``. With ``tp = 1`` it changes nothing. Serving engines rarely enable
+  it (decode batches are small); its effect is activation memory and the norm work.
+- **Context parallelism** (``cp``, ring attention for long prefills): a sequence is spread over
+  ``cp`` of the ``dp`` attention-DP ranks (so ``cp`` divides ``dp``; a replica has ``dp / cp``
+  CP groups). Each of them computes the projections and MLP of ``1/cp`` of the prompt's tokens,
+  attends its query block to the whole (causal) context while the K/V blocks circulate around
+  the ring, and keeps ``1/cp`` of the sequence's KV cache; a decode step attends on every rank's
+  KV shard and combines the partial softmax results (log-sum-exp) across the ``cp`` ranks.
+  The arithmetic is in :mod:`infercast.layers.attention`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from infercast.errors import InvalidInputError
+from infercast.specs.layer_classes import ATTENTION_CLASSES
 from infercast.specs.schema import ModelSpec
 
 __all__ = ["ParallelPlan", "PlanError"]
 
 
 class PlanError(InvalidInputError):
-    """A plan that cannot run this model (the message says which rule and why)."""
+    """A plan that cannot run this model (the message says which rule and why).
+
+    ``field`` names the request field at fault when one does (the API reports it)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -48,23 +71,31 @@ class ParallelPlan:
         """Fill defaults (``moe_tp = tp·dp/ep``) and check the arithmetic of the plan itself."""
         for name, value in (("tp", tp), ("dp", dp), ("pp", pp), ("ep", ep), ("cp", cp)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise PlanError(f"{name} must be a positive integer, got {value!r}")
+                raise PlanError(f"{name} must be a positive integer, got {value!r}", name)
+        if not isinstance(sequence_parallel, bool):
+            raise PlanError(f"sp must be true or false, got {sequence_parallel!r}", "sp")
         group = tp * dp
         if moe_tp is None:
             if group % ep:
                 raise PlanError(
                     f"ep={ep} must divide tp×dp={group} (MoE experts are spread over the "
-                    "attention GPUs: moe_tp × ep = tp × dp)"
+                    "attention GPUs: moe_tp × ep = tp × dp)",
+                    "ep",
                 )
             moe_tp = group // ep
         if moe_tp < 1 or moe_tp * ep != group:
             raise PlanError(
-                f"moe_tp × ep = {moe_tp}×{ep} = {moe_tp * ep} must equal tp × dp = {group}"
+                f"moe_tp × ep = {moe_tp}×{ep} = {moe_tp * ep} must equal tp × dp = {group}",
+                "moe_tp",
             )
         if gpus is not None and gpus != group * pp:
-            raise PlanError(f"gpus={gpus} but tp × dp × pp = {tp}×{dp}×{pp} = {group * pp}")
+            raise PlanError(f"gpus={gpus} but tp × dp × pp = {tp}×{dp}×{pp} = {group * pp}", "gpus")
         if dp % cp:
-            raise PlanError(f"cp={cp} must divide dp={dp} (context parallelism uses the DP ranks)")
+            raise PlanError(
+                f"cp={cp} must divide dp={dp} (context parallelism spreads a sequence over cp of "
+                "the attention-DP ranks; use dp = a multiple of cp)",
+                "cp",
+            )
         return cls(tp, dp, pp, moe_tp, ep, cp, sequence_parallel)
 
     @property
@@ -76,6 +107,29 @@ class ParallelPlan:
         """GPUs of one pipeline stage (attention tp × dp = MoE moe_tp × ep)."""
         return self.tp * self.dp
 
+    @property
+    def sp(self) -> bool:
+        """Sequence parallelism in effect (asked for and ``tp > 1``; a no-op at ``tp = 1``)."""
+        return self.sequence_parallel and self.tp > 1
+
+    def token_ranks(self, sequences: float | None) -> int:
+        """DP ranks a step's prefill tokens and its sequences' KV spread over.
+
+        A sequence lives on one DP rank, or on ``cp`` of them with context parallelism, so
+        ``sequences`` requests in flight occupy ``min(dp, cp·sequences)`` ranks; ``None``
+        (load unknown) means enough requests to keep every DP rank busy: ``dp``.
+        """
+        if sequences is None:
+            return self.dp
+        return max(1, min(self.dp, math.ceil(self.cp * sequences)))
+
+    def sequence_ranks(self, sequences: float | None) -> int:
+        """DP ranks holding a request's home (its decode-token projections and logits):
+        ``min(dp, sequences)``; ``dp`` when the load is unknown."""
+        if sequences is None:
+            return self.dp
+        return max(1, min(self.dp, math.ceil(sequences)))
+
     def kv_heads_per_gpu(self, kv_heads: int) -> int:
         """KV heads held per GPU; replicated (1 each) when tp exceeds them, as engines do."""
         return max(1, kv_heads // self.tp)
@@ -86,45 +140,58 @@ class ParallelPlan:
     def validate_for(self, spec: ModelSpec) -> None:
         """Raise :class:`PlanError` naming every rule this model breaks under the plan."""
         problems: list[str] = []
+        fields: list[str] = []
+
+        def _add(field: str, message: str) -> None:
+            fields.append(field)
+            problems.append(message)
+
         for lt in spec.layer_types:
             s = lt.layer_specs
             where = f"{lt.name} ({lt.layer_class})"
             heads = getattr(s, "num_heads", None)
             if heads is not None and heads % self.tp:
-                problems.append(
-                    f"{where}: {heads} attention heads are not divisible by tp={self.tp}"
-                )
+                _add("tp", f"{where}: {heads} attention heads are not divisible by tp={self.tp}")
             kv = getattr(s, "num_kv_heads", None)
             if kv is not None and heads is not None and not heads % self.tp:
                 if self.tp <= kv and kv % self.tp:
-                    problems.append(f"{where}: {kv} KV heads are not divisible by tp={self.tp}")
+                    _add("tp", f"{where}: {kv} KV heads are not divisible by tp={self.tp}")
                 if self.tp > kv and self.tp % kv:
-                    problems.append(
+                    _add(
+                        "tp",
                         f"{where}: tp={self.tp} is not a multiple of the {kv} KV heads, so they "
-                        "cannot be replicated evenly"
+                        "cannot be replicated evenly",
                     )
             inter = getattr(s, "intermediate_size", None)
             if inter is not None and inter % self.tp:
-                problems.append(
-                    f"{where}: intermediate size {inter} is not divisible by tp={self.tp}"
-                )
+                _add("tp", f"{where}: intermediate size {inter} is not divisible by tp={self.tp}")
             if lt.layer_class == "MoELayer":
                 if s.num_experts % self.ep:
-                    problems.append(
-                        f"{where}: {s.num_experts} experts are not divisible by ep={self.ep}"
+                    _add(
+                        "ep", f"{where}: {s.num_experts} experts are not divisible by ep={self.ep}"
                     )
                 if s.expert_intermediate_size % self.moe_tp:
-                    problems.append(
+                    _add(
+                        "moe_tp",
                         f"{where}: expert size {s.expert_intermediate_size} is not divisible by "
-                        f"moe_tp={self.moe_tp}"
+                        f"moe_tp={self.moe_tp}",
                     )
         if not spec.is_moe and self.ep > 1:
             problems.append(f"ep={self.ep} needs a Mixture-of-Experts model; this one is dense")
+            fields.append("ep")
         if self.pp > spec.num_layers:
             problems.append(f"pp={self.pp} exceeds the model's {spec.num_layers} layers")
+            fields.append("pp")
+        if self.cp > 1 and not spec.layers_of(*ATTENTION_CLASSES):
+            problems.append(
+                f"cp={self.cp} needs attention layers to split the context over; this model has "
+                "none (use cp=1)"
+            )
+            fields.append("cp")
         if problems:
             raise PlanError(
-                f"plan {self.describe()} is invalid for {spec.hf_model_id}: " + "; ".join(problems)
+                f"plan {self.describe()} is invalid for {spec.hf_model_id}: " + "; ".join(problems),
+                fields[0],
             )
 
     def describe(self) -> str:
@@ -137,4 +204,6 @@ class ParallelPlan:
             text += f" (MoE TP{self.moe_tp}×EP{self.ep})"
         if self.cp > 1:
             text += f" CP{self.cp}"
+        if self.sp:
+            text += " SP"
         return text

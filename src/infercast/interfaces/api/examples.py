@@ -32,6 +32,18 @@ ESTIMATE_EXAMPLES: dict[str, dict[str, Any]] = {
             "concurrency": 64,
         },
     },
+    "long_prefill": {
+        "summary": "Llama 3.1 8B on 8 × H100, DP 8 with context parallelism 8, a 32k prompt",
+        "value": {
+            "model": "meta-llama/Llama-3.1-8B-Instruct",
+            "hardware": "h100",
+            "dp": 8,
+            "cp": 8,
+            "isl": 32768,
+            "osl": 256,
+            "concurrency": 1,
+        },
+    },
     "small": {
         "summary": "TinyLlama on one L40S",
         "value": {

@@ -30,6 +30,8 @@ _COLUMNS: tuple[tuple[str, str, float, str], ...] = (
     ("collective", "links\n× peak", 1.0, ".3f"),
     ("step_overhead_s", "step\nms", 1e-3, ".3f"),
     ("layer_overhead_s", "layer\nus", 1e-6, ".2f"),
+    ("moe_compute", "MoE\n× peak", 1.0, ".3f"),
+    ("request_overhead_s", "request\nms", 1e-3, ".2f"),
     ("burstiness", "burst-\niness", 1.0, ".3f"),
 )
 

@@ -23,7 +23,7 @@ from infercast.errors import InfercastError
 from infercast.estimation.result import EstimateResult
 from infercast.interfaces.cli.common import JsonOption, ModelsDirOption, console, fail
 
-__all__ = ["DeploymentArgs", "register", "run_estimate"]
+__all__ = ["CpOption", "DeploymentArgs", "SpOption", "register", "run_estimate"]
 
 _GB = 1e9
 
@@ -54,6 +54,22 @@ EpOption = Annotated[
 MoeTpOption = Annotated[
     int | None,
     typer.Option("--moe-tp", help="MoE tensor-parallel degree; default tp × dp / ep."),
+]
+SpOption = Annotated[
+    bool,
+    typer.Option(
+        "--sp/--no-sp",
+        help="Sequence parallelism in the TP group (reduce-scatter + all-gather instead of "
+        "all-reduce; norms on 1/tp of the tokens). No effect at tp 1.",
+    ),
+]
+CpOption = Annotated[
+    int,
+    typer.Option(
+        "--cp",
+        help="Context-parallel degree for long prefills: a sequence spread over cp of the dp "
+        "ranks (ring attention). Must divide dp.",
+    ),
 ]
 WeightDtypeOption = Annotated[
     str | None,
@@ -109,6 +125,8 @@ class DeploymentArgs:
     kv_dtype: str | None = None
     framework: str | None = None
     models_dirs: tuple[Path, ...] = ()
+    sp: bool = False
+    cp: int = 1
 
 
 def run_estimate(args: DeploymentArgs) -> EstimateResult:
@@ -133,6 +151,8 @@ def run_estimate(args: DeploymentArgs) -> EstimateResult:
             osl=args.osl,
             concurrency=args.concurrency,
             models_dirs=list(args.models_dirs) or None,
+            sp=args.sp,
+            cp=args.cp,
         )
     except InfercastError as exc:
         raise fail(str(exc)) from None
@@ -151,6 +171,10 @@ def plan_text(result: EstimateResult) -> str:
     """'4 × h100: TP4 DP1 PP1, experts TP4 EP1' — the plan in one line."""
     p = result.plan
     text = f"{p.gpus} × {result.hardware_id}: TP{p.tp} DP{p.dp} PP{p.pp}"
+    if p.cp > 1:
+        text += f" CP{p.cp}"
+    if p.sp:
+        text += " SP"
     if result.dtypes.moe_dtype is not None:  # an MoE model
         text += f", experts TP{p.moe_tp} EP{p.ep}"
     if p.kv_heads_replicated:
@@ -285,6 +309,8 @@ def estimate_command(
     framework: FrameworkOption = None,
     json_output: JsonOption = False,
     models_dir: ModelsDirOption = None,
+    sp: SpOption = False,
+    cp: CpOption = 1,
 ) -> None:
     """TTFT, TPOT, throughput per GPU, memory per GPU and whether it fits, for one deployment."""
     result = run_estimate(
@@ -305,6 +331,8 @@ def estimate_command(
             kv_dtype=kv_dtype,
             framework=framework,
             models_dirs=tuple(models_dir or ()),
+            sp=sp,
+            cp=cp,
         )
     )
     if json_output:

@@ -22,6 +22,7 @@ from infercast.estimation.result import EstimateResult, LayerBreakdown, LayerPha
 from infercast.interfaces.cli.common import JsonOption, ModelsDirOption, console
 from infercast.interfaces.cli.estimate import (
     ConcurrencyOption,
+    CpOption,
     DeploymentArgs,
     DpOption,
     EpOption,
@@ -35,6 +36,7 @@ from infercast.interfaces.cli.estimate import (
     MoeTpOption,
     OslOption,
     PpOption,
+    SpOption,
     TpOption,
     WeightDtypeOption,
     print_header,
@@ -229,6 +231,8 @@ def layers_command(
     framework: FrameworkOption = None,
     json_output: JsonOption = False,
     models_dir: ModelsDirOption = None,
+    sp: SpOption = False,
+    cp: CpOption = 1,
 ) -> None:
     """Per-layer FLOPs, bytes, communication and time per GPU for prefill and decode."""
     result = run_estimate(
@@ -249,6 +253,8 @@ def layers_command(
             kv_dtype=kv_dtype,
             framework=framework,
             models_dirs=tuple(models_dir or ()),
+            sp=sp,
+            cp=cp,
         )
     )
     if json_output:

@@ -1,0 +1,170 @@
+"""The closed-loop serving model, the parameter resolution and the calibration fit.
+
+The serving equations are in ``estimation/serving.py``; these tests check the identities they
+promise (Little's law closes the loop, TTFT adds the per-request overhead, the prefill queue
+batches prompts) and that calibration recovers parameters it is given.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import infercast
+from infercast.estimation.calibration import fit_calibration
+from infercast.estimation.estimate import prepare, serving_point
+from infercast.estimation.params import DEFAULT_BURSTINESS, resolve_params
+from infercast.estimation.reconcile import BenchmarkRow
+from infercast.hardware import get_hardware
+
+LLAMA_8B = "meta-llama/Llama-3.1-8B-Instruct"
+
+
+def _calibration(**figures: float) -> dict:
+    return {"sets": {"h100/vllm": figures}}
+
+
+@pytest.mark.parametrize(
+    ("model", "tp", "isl", "osl", "concurrency"),
+    [
+        (LLAMA_8B, 1, 1024, 1024, 1),
+        (LLAMA_8B, 2, 8192, 128, 64),
+        ("openai/gpt-oss-120b", 4, 1024, 8192, 256),
+        ("Qwen/Qwen3-30B-A3B", 2, 4096, 512, 32),
+    ],
+)
+def test_littles_law_closes_the_loop(model: str, tp: int, isl: int, osl: int, concurrency: int):
+    # C = X · (TTFT + (osl − 1) · TPOT): every client is either waiting for its first token
+    # or reading the others.
+    r = infercast.estimate(
+        model, "h100", tp=tp, isl=isl, osl=osl, concurrency=concurrency, framework="vllm"
+    )
+    in_flight = r.requests_per_s * (r.ttft_ms + (osl - 1) * r.tpot_ms) / 1e3
+    assert in_flight == pytest.approx(concurrency, rel=1e-3)
+    assert r.output_tokens_per_s_per_gpu == pytest.approx(r.requests_per_s * osl / tp)
+    assert r.total_tokens_per_s_per_gpu == pytest.approx(r.requests_per_s * (isl + osl) / tp)
+    assert r.tokens_per_s_per_user == pytest.approx(1e3 / r.tpot_ms)
+
+
+def test_request_overhead_adds_to_ttft_one_for_one():
+    # At concurrency 1 nothing queues: raising the per-request overhead by 50 ms raises TTFT
+    # by 50 ms and leaves TPOT (nearly: fewer prefill steps per second) alone.
+    def point(overhead: float):
+        dep = prepare(
+            LLAMA_8B,
+            "h100",
+            framework="vllm",
+            calibration=_calibration(request_overhead_s=overhead, burstiness=0.0),
+        )
+        return serving_point(dep, 1024, 256, 1)
+
+    low, high = point(0.0), point(0.05)
+    assert high.ttft_s - low.ttft_s == pytest.approx(0.05, rel=1e-3)
+    assert high.tpot_s == pytest.approx(low.tpot_s, rel=2e-3)
+
+
+def test_calibrated_burstiness_and_overheads_are_used():
+    hw = get_hardware("h100")
+    params, notes = resolve_params(
+        hw, "vllm", _calibration(burstiness=0.37, request_overhead_s=0.02, moe_compute=0.3)
+    )
+    assert params.burstiness == 0.37
+    assert params.efficiency.request_overhead_s == 0.02
+    assert params.efficiency.moe_compute == 0.3
+    assert params.source == "calibrated (h100/vllm)"
+    # A framework the calibration lacks falls back, said in the notes, never an error.
+    fallback, notes = resolve_params(hw, "my-engine", {"sets": {}})
+    assert fallback.burstiness == DEFAULT_BURSTINESS
+    assert fallback.framework.name == "generic"
+    assert any("my-engine" in n for n in notes)
+
+
+def test_moe_compute_only_slows_moe_layers():
+    def prefill_ms(model: str, moe_compute: float) -> float:
+        dep = prepare(
+            model, "h100", framework="vllm", calibration=_calibration(moe_compute=moe_compute)
+        )
+        from infercast.layers import StepShape
+
+        shape = StepShape(
+            prefill_tokens=8192, prefill_seqs=1, prefill_context=4096.5, prefill_chunk=8192
+        )
+        return dep.timer.step_time(shape).time_s
+
+    # A dense model does not notice the MoE GEMM efficiency ...
+    assert prefill_ms(LLAMA_8B, 0.2) == prefill_ms(LLAMA_8B, 0.9)
+    # ... a MoE model's compute-bound prefill does.
+    assert prefill_ms("Qwen/Qwen3-30B-A3B", 0.2) > 1.5 * prefill_ms("Qwen/Qwen3-30B-A3B", 0.9)
+
+
+def test_burstiness_lengthens_ttft_only_with_company():
+    def ttft(burstiness: float, concurrency: int) -> float:
+        dep = prepare(
+            LLAMA_8B, "h100", framework="vllm", calibration=_calibration(burstiness=burstiness)
+        )
+        return serving_point(dep, 2048, 256, concurrency).ttft_s
+
+    assert ttft(0.5, 1) == pytest.approx(ttft(0.0, 1), rel=1e-6)
+    assert ttft(0.5, 64) > 1.5 * ttft(0.0, 64)
+
+
+def test_an_encoder_batches_prompts_up_to_the_step_budget():
+    # BERT-base has no decode: at concurrency 64 × 512 tokens the engine packs 16 prompts into
+    # each 8192-token step, so it serves far more than one prompt per single-prompt step.
+    r = infercast.estimate("google-bert/bert-base-uncased", "h100", isl=512, osl=0, concurrency=64)
+    one_prompt_step_s = r.prefill.time_ms / 1e3
+    assert r.requests_per_s > 4 / one_prompt_step_s
+    assert math.isfinite(r.ttft_ms) and r.ttft_ms > 0
+
+
+def _synthetic_rows(truth: dict[str, float]) -> list[BenchmarkRow]:
+    """Measurements the model itself produces with known parameters (a recovery test)."""
+    rows = []
+    line = 2
+    for tp in (1, 2, 4):
+        dep = prepare(LLAMA_8B, "h100", tp=tp, framework="vllm", calibration=_calibration(**truth))
+        for isl, osl, conc in ((1024, 256, 1), (1024, 256, 16), (4096, 128, 32), (2048, 512, 64),
+                               (8192, 256, 8), (512, 1024, 128)):  # fmt: skip
+            p = serving_point(dep, isl, osl, conc)
+            values = {
+                "model": LLAMA_8B,
+                "hardware": "h100",
+                "framework": "vllm",
+                "isl": str(isl),
+                "osl": str(osl),
+                "concurrency": str(conc),
+                "gpus": str(tp),
+                "attention_tp": str(tp),
+                "attention_dp": "1",
+                "pp": "1",
+                "ttft_ms": repr(p.ttft_s * 1e3),
+                "tpot_ms": repr(p.tpot_s * 1e3),
+                "output_tokens_per_s_per_gpu": repr(p.requests_per_s * osl / tp),
+            }
+            rows.append(BenchmarkRow(line=line, values=values))
+            line += 1
+    return rows
+
+
+def test_calibration_recovers_the_parameters_it_was_given():
+    truth = {
+        "compute": 0.55,
+        "memory_bandwidth": 0.85,
+        "collective": 0.5,
+        "step_overhead_s": 0.003,
+        "layer_overhead_s": 1e-5,
+        "request_overhead_s": 0.02,
+        "burstiness": 0.2,
+    }
+    fitted = fit_calibration(_synthetic_rows(truth), max_evaluations=60)
+    sets = fitted["sets"]
+    # One framework measured: the hardware-wide set is the framework's set.
+    assert sets["h100/*"] == sets["h100/vllm"]
+    got = sets["h100/vllm"]
+    assert got["rows"] == 18
+    assert got["median_abs_error_pct"] < 1.0
+    assert got["compute"] == pytest.approx(truth["compute"], rel=0.1)
+    assert got["memory_bandwidth"] == pytest.approx(truth["memory_bandwidth"], rel=0.1)
+    assert got["step_overhead_s"] == pytest.approx(truth["step_overhead_s"], rel=0.2)
+    assert got["request_overhead_s"] == pytest.approx(truth["request_overhead_s"], abs=0.005)
