@@ -111,11 +111,23 @@ def test_burstiness_lengthens_ttft_only_with_company():
 
 def test_an_encoder_batches_prompts_up_to_the_step_budget():
     # BERT-base has no decode: at concurrency 64 × 512 tokens the engine packs 16 prompts into
-    # each 8192-token step, so it serves far more than one prompt per single-prompt step.
-    r = infercast.estimate("google-bert/bert-base-uncased", "h100", isl=512, osl=0, concurrency=64)
-    one_prompt_step_s = r.prefill.time_ms / 1e3
-    assert r.requests_per_s > 4 / one_prompt_step_s
-    assert math.isfinite(r.ttft_ms) and r.ttft_ms > 0
+    # each 8192-token step, so (with no per-request overhead outside the engine) it serves far
+    # more than one prompt per single-prompt step.
+    from infercast.layers import StepShape
+
+    dep = prepare(
+        "google-bert/bert-base-uncased",
+        "h100",
+        framework="vllm",
+        calibration=_calibration(request_overhead_s=0.0),
+    )
+    point = serving_point(dep, 512, 0, 64)
+    one_prompt = StepShape(
+        prefill_tokens=512, prefill_seqs=1, prefill_context=512, prefill_chunk=512
+    )
+    one_prompt_step_s = dep.timer.step_time(one_prompt).time_s
+    assert point.requests_per_s > 4 / one_prompt_step_s
+    assert math.isfinite(point.ttft_s) and point.ttft_s > 0
 
 
 def _synthetic_rows(truth: dict[str, float]) -> list[BenchmarkRow]:

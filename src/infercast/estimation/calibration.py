@@ -10,8 +10,8 @@ per row: the model must predict models and hardware it never saw.
 Objective: robust least squares (soft-L1) on log ratios predicted/measured of TPOT, TTFT and
 output throughput, so every row counts by its relative error and outliers (the noisy TTFTs of
 some sources) pull less. Repeated measurements of one configuration are averaged first.
-Parameters a set's data cannot see (``moe_compute`` without MoE rows, collectives without
-multi-GPU rows) stay at their starting values: their residual gradient is zero.
+Parameters a set's data cannot see (``moe_compute`` without MoE rows, ``collective`` without
+multi-GPU rows) are not fitted and keep their physical defaults.
 """
 
 from __future__ import annotations
@@ -142,19 +142,38 @@ def _residuals(cases: list[CalibrationCase], values: dict[str, float]) -> np.nda
     return np.asarray(out)
 
 
+def _observable(cases: list[CalibrationCase]) -> set[str]:
+    """The parameters this set's data can move: no MoE rows, no MoE GEMM efficiency; single-GPU
+    rows only, no collective efficiency. The others keep the catalog's physical defaults (a fit
+    would let them drift to a bound on noise)."""
+    names = {p[0] for p in PARAMETERS}
+    if not any(c.deployment.spec.is_moe for c in cases):
+        names.discard("moe_compute")
+    if all(c.deployment.plan.gpus == 1 for c in cases):
+        names.discard("collective")
+    return names
+
+
 def _fit_set(
     cases: list[CalibrationCase], max_evaluations: int, tick: Callable[[], None] | None
 ) -> tuple[dict[str, float], float]:
-    names = [p[0] for p in PARAMETERS]
-    lower = np.array([p[1] for p in PARAMETERS])
-    upper = np.array([p[2] for p in PARAMETERS])
-    x0 = np.array([p[3] for p in PARAMETERS])
+    observable = _observable(cases)
+    free = [p for p in PARAMETERS if p[0] in observable]
+    names = [p[0] for p in free]
+    lower = np.array([p[1] for p in free])
+    upper = np.array([p[2] for p in free])
+    x0 = np.array([p[3] for p in free])
     scale = upper - lower
+
+    def values_of(x: np.ndarray) -> dict[str, float]:
+        # Parameters left out keep each deployment's catalog default (and are left out of the
+        # written set, so estimates fall back to the same defaults).
+        return dict(zip(names, (float(v) for v in x), strict=True))
 
     def fun(x: np.ndarray) -> np.ndarray:
         if tick:
             tick()
-        return _residuals(cases, dict(zip(names, (float(v) for v in x), strict=True)))
+        return _residuals(cases, values_of(x))
 
     result = least_squares(
         fun,
@@ -166,7 +185,7 @@ def _fit_set(
         diff_step=1e-3,
         max_nfev=max_evaluations,
     )
-    values = dict(zip(names, (float(v) for v in result.x), strict=True))
+    values = values_of(result.x)
     median_error = float(np.median(np.abs(np.expm1(fun(result.x)))))
     return values, median_error
 

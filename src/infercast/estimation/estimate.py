@@ -250,6 +250,19 @@ def _fit_reason(mem: MemoryPlan, kv_bytes: float, fits: bool, seqs: float, cp: i
     return f"does not fit: {parts} > {cap} per GPU"
 
 
+def _efficiency_note(dep: Deployment) -> str:
+    eff = dep.params.efficiency
+    moe = f", MoE GEMMs {eff.moe_compute:.2f}" if dep.spec.is_moe else ""
+    return (
+        f"efficiencies: {dep.params.source}; compute {eff.compute:.2f}{moe}, "
+        f"HBM {eff.memory_bandwidth:.2f}, collectives {eff.collective:.2f} (fractions of peak); "
+        f"overheads {eff.step_overhead_s * 1e3:.2f} ms per step, "
+        f"{eff.layer_overhead_s * 1e6:.1f} us per layer, "
+        f"{eff.request_overhead_s * 1e3:.1f} ms per request; "
+        f"arrival burstiness {dep.params.burstiness:.2f}"
+    )
+
+
 def estimate_request(
     request: EstimateRequest,
     *,
@@ -370,12 +383,7 @@ def _estimate(dep: Deployment, isl: int, osl: int, concurrency: int) -> Estimate
     bottleneck = {"prefill": prefill_step.bottleneck}
     if decode_step is not None:
         bottleneck["decode"] = decode_step.bottleneck
-    notes.append(
-        f"efficiencies: {dep.params.source}; compute {dep.params.efficiency.compute:.2f}, "
-        f"HBM {dep.params.efficiency.memory_bandwidth:.2f}, collectives "
-        f"{dep.params.efficiency.collective:.2f}, step overhead "
-        f"{dep.params.efficiency.step_overhead_s * 1e3:.2f} ms"
-    )
+    notes.append(_efficiency_note(dep))
     return EstimateResult(
         model_id=spec.model_id,
         hardware_id=dep.hardware.id,

@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
+from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from infercast.errors import InfercastError
@@ -59,7 +61,8 @@ def sets_table(sets: dict[str, dict[str, Any]]) -> Table:
         title="Fitted efficiency sets ('hardware/*' = all frameworks of that hardware)",
         caption="× peak = achievable fraction of dense peak compute / HBM / link bandwidth; "
         "configs = distinct configurations fitted (repeated measurements averaged); median "
-        "error = median |predicted/measured − 1| over their TPOT, TTFT and output throughput.",
+        "error = median |predicted/measured − 1| over their TPOT, TTFT and output throughput; "
+        "- = not observable in this data (no MoE rows / single-GPU only): catalog default kept.",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
@@ -153,7 +156,11 @@ def calibrate_command(
     if json_output:
         typer.echo(json.dumps({**data, "sets": sets}, indent=2))
         return
-    console.print(sets_table(sets))
+    table = sets_table(sets)
+    # Twelve numeric columns need ~130 characters; a pipe or narrow terminal must not cut them.
+    wanted = Measurement.get(console, console.options.update(max_width=400), table).maximum
+    wide = console if console.width >= wanted else Console(width=wanted, file=console.file)
+    wide.print(table)
     for line in skipped[:5]:
         console.print(f"  skipped {line}", highlight=False, soft_wrap=True)
 
