@@ -178,5 +178,13 @@ def test_calibration_recovers_the_parameters_it_was_given():
     assert got["median_abs_error_pct"] < 1.0
     assert got["compute"] == pytest.approx(truth["compute"], rel=0.1)
     assert got["memory_bandwidth"] == pytest.approx(truth["memory_bandwidth"], rel=0.1)
-    assert got["step_overhead_s"] == pytest.approx(truth["step_overhead_s"], rel=0.2)
+    # Per-step and per-layer overheads are collinear for one model (both fixed per step): only
+    # their sum is identifiable. Llama-3.1-8B pays the layer overhead on 32 attention + 32 MLP
+    # blocks and the LM head (norms and the embedding are too cheap to launch separately).
+    instances = 32 + 32 + 1
+
+    def fixed_per_step(p: dict) -> float:
+        return p["step_overhead_s"] + instances * p["layer_overhead_s"]
+
+    assert fixed_per_step(got) == pytest.approx(fixed_per_step(truth), rel=0.1)
     assert got["request_overhead_s"] == pytest.approx(truth["request_overhead_s"], abs=0.005)

@@ -19,8 +19,8 @@ the chunks). At throughput ``X`` requests/s and mean step time ``τ``:
   service) for random arrivals, plus
   ``burstiness·(C−1)`` other prompts' prefill work for the clustering of closed-loop arrivals
   (clients that started together and produce equal output lengths come back together);
-- the closed loop closes the system: ``C = X·(TTFT + (osl−1)·τ)``, solved for ``X`` with
-  Brent's method (the left side is fixed, the right side grows with ``X``).
+- the closed loop closes the system: ``C = X·(TTFT + (osl−1)·τ)``, solved for ``X`` by
+  regula falsi (Illinois) (the left side is fixed, the right side grows with ``X``).
 
 Sequences beyond what the engine admits (the KV cache's capacity, or its batch cap) wait
 outside it; their wait is added to TTFT. ``T(·)`` comes from :mod:`infercast.estimation.timing`.
@@ -29,9 +29,8 @@ outside it; their wait is added to TTFT. ``T(·)`` comes from :mod:`infercast.es
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-
-from scipy.optimize import brentq
 
 from infercast.estimation.timing import StepTimer
 from infercast.layers import StepShape
@@ -63,11 +62,10 @@ class _Engine:
         self.decode_context = isl + osl / 2.0
         self.prefill_context = (isl + 1) / 2.0
         self._cache: dict[tuple[int, int], float] = {}
-        self._last_tau: float | None = None
 
     def step_s(self, decode_seqs: float, prefill_tokens: float) -> float:
         # Memoised on a rounded key: the solver revisits nearly identical shapes many times.
-        key = (round(decode_seqs * 8), round(prefill_tokens / 8))
+        key = (round(decode_seqs * 2), round(prefill_tokens / 16))
         hit = self._cache.get(key)
         if hit is not None:
             return hit
@@ -87,14 +85,15 @@ class _Engine:
     def chunk_room(self, decode_seqs: float) -> float:
         return max(float(self.budget) - decode_seqs, min(float(self.budget), 256.0))
 
-    def state_at(self, x: float, concurrency: float) -> tuple[float, ...]:
+    def state_at(self, x: float, concurrency: float, iterations: int = 24) -> tuple[float, ...]:
         """(τ, D, P, f, T(D,P), T(D,0), TTFT) at request throughput ``x``."""
         isl, osl = self.isl, self.osl
-        # Warm start from the last solve: the root finder probes nearby rates, so the fixed
-        # point moves little between calls.
-        tau = self._last_tau if self._last_tau is not None else self.step_s(0.0, float(isl))
+        # Always the same start: with steps in T(·) (whole prompt chunks) the iteration can end
+        # in different places from different starts, and the root finder needs one function.
+        tau = self.step_s(0.0, float(isl))
         decode = 0.0
-        for _ in range(60):
+        previous: tuple[float, float] | None = None  # (τ, g(τ) − τ) of the last iterate
+        for _ in range(iterations):
             decode = min(concurrency, x * max(osl - 1, 0) * tau)
             room = self.chunk_room(decode)
             arriving = x * isl * tau
@@ -106,8 +105,16 @@ class _Engine:
             if abs(new_tau - tau) <= 1e-9 + 1e-5 * tau:
                 tau = new_tau
                 break
-            tau = 0.5 * (tau + new_tau)
-        self._last_tau = tau
+            # τ = g(τ) by the secant method on g(τ) − τ (a damped step when the secant has no
+            # usable slope): g is smooth and nearly linear, so this takes a few iterations.
+            gap = new_tau - tau
+            step = 0.5 * gap
+            if previous is not None and gap != previous[1]:
+                secant = -gap * (tau - previous[0]) / (gap - previous[1])
+                if tau + secant > 0.0 and abs(secant) <= 4.0 * abs(gap):
+                    step = secant
+            previous = (tau, gap)
+            tau += step
         service = math.ceil(isl / room) * t_mixed
         # Prefill queue: the engine batches waiting prompts into a step up to its token room,
         # so the server's utilisation is the arriving prompt tokens over that room.
@@ -117,6 +124,51 @@ class _Engine:
         clustered = self.burstiness * max(concurrency - 1.0, 0.0) * isl / room * full
         ttft = self.request_overhead + 0.5 * tau + service + wait + clustered
         return tau, decode, chunk, frac, t_mixed, t_plain, ttft
+
+
+def _root(
+    f: Callable[[float], float],
+    lo: float,
+    hi: float,
+    rtol: float,
+    ftol: float,
+    f_lo: float,
+    f_hi: float,
+) -> float:
+    """Root of an increasing ``f`` with ``f_lo = f(lo) < 0 < f(hi) = f_hi``: regula falsi with the
+    Anderson–Björck correction, bisecting while the upper end is in the overloaded region.
+
+    Superlinear on the smooth closed-loop curve, and it keeps a bracket, so the steps the
+    curve has (whole prefill steps, the cache's rounding) cannot throw it out. Hand-written
+    rather than scipy's ``brentq``: importing ``scipy.optimize`` costs the CLI half a second.
+    """
+    side = 0
+    for _ in range(200):
+        if f_hi >= _OVERLOADED:
+            x = 0.5 * (lo + hi)
+        else:
+            x = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+            if not lo < x < hi:
+                x = 0.5 * (lo + hi)
+        fx = f(x)
+        if fx < 0:
+            if side == -1:  # the same end moved twice: shrink the other end's weight
+                m = 1.0 - fx / f_lo
+                f_hi *= m if m > 0 else 0.5
+            lo, f_lo, side = x, fx, -1
+        else:
+            if side == 1:
+                m = 1.0 - fx / f_hi
+                f_lo *= m if m > 0 else 0.5
+            hi, f_hi, side = x, fx, 1
+        if hi - lo <= rtol * hi or abs(fx) <= ftol:
+            if abs(fx) <= ftol:
+                return x
+            break
+    return lo if f_hi >= _OVERLOADED else (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+
+
+_OVERLOADED = 1e29
 
 
 def solve_closed_loop(
@@ -132,19 +184,23 @@ def solve_closed_loop(
         return x * (ttft + max(osl - 1, 0) * tau), state
 
     # Upper bracket: prefill saturation (every step full of prompt chunks).
-    t_full = engine.step_s(0.0, float(min(isl, budget)))
-    hi = max(1e-9, min(isl, budget) / (isl * t_full)) * 4.0 + admitted / max(t_full, 1e-9)
-    while population(hi)[0] < admitted:
-        hi *= 2.0
-        if hi > 1e12:
-            break
+    # Prompts cannot arrive faster than full steps of prompt tokens are processed; past that
+    # rate the prefill queue grows without bound. Steps of pure prefill are the fastest there
+    # are, so this rate bounds the finite region from above.
+    room = float(budget)
+    t_full = engine.step_s(0.0, room)
+    hi = max(1e-9, 1.02 * room / (isl * max(t_full, 1e-12)))
 
     def excess(x: float) -> float:
-        # Finite everywhere (an overloaded prefill queue is "very many clients"), so Brent's
-        # method can interpolate; it falls back to bisection where the curve has steps.
-        return min(population(x)[0], 1e30) - admitted
+        # Finite everywhere (an overloaded prefill queue is "very many clients"), so the root
+        # finder can interpolate; it bisects where the curve has steps or no useful slope.
+        return min(population(x)[0], _OVERLOADED * 10) - admitted
 
-    x = hi if excess(hi) <= 0 else brentq(excess, 0.0, hi, xtol=1e-12, rtol=1e-5, maxiter=100)
+    f_hi = excess(hi)
+    while f_hi < 0 and hi < 1e12:
+        hi *= 2.0
+        f_hi = excess(hi)
+    x = hi if f_hi <= 0 else _root(excess, 0.0, hi, 1e-5, 1e-4 * admitted, -admitted, f_hi)
     tau, decode, chunk, frac, t_mixed, t_plain, ttft = engine.state_at(x, admitted)
     if not math.isfinite(ttft):
         ttft = admitted / x - max(osl - 1, 0) * tau
