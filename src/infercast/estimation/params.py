@@ -124,7 +124,7 @@ def resolve_params(
     fw = canonical_framework(framework)
     if fw is None:
         settings = FRAMEWORKS["generic"]
-        notes.append("no framework given: generic scheduler settings and efficiencies")
+        notes.append("no framework given: generic scheduler settings (8192-token steps)")
     elif fw in FRAMEWORKS:
         settings = FRAMEWORKS[fw]
     else:
@@ -138,7 +138,9 @@ def resolve_params(
         if key in sets:
             figures = {k: v for k, v in sets[key].items() if k in Efficiency.model_fields}
             efficiency = hardware.efficiency.model_copy(update=figures)
-            if key.endswith("/*") and fw not in (None, "generic"):
+            if key.endswith("/*") and fw in (None, "generic"):
+                notes.append(f"efficiencies fitted over every framework measured on {hardware.id}")
+            elif key.endswith("/*"):
                 notes.append(
                     f"no calibration for {fw} on {hardware.id}: "
                     f"used {hardware.id}'s fit over all frameworks"
