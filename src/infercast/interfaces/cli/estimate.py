@@ -10,9 +10,9 @@ same when the typer app is driven directly, e.g. by tests.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich import box
@@ -127,6 +127,13 @@ class DeploymentArgs:
     models_dirs: tuple[Path, ...] = ()
     sp: bool = False
     cp: int = 1
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> DeploymentArgs:
+        """From a command's parameters (its ``locals()``): the shared flags, by name."""
+        names = {f.name for f in fields(cls)} - {"models_dirs"}
+        values = {k: v for k, v in options.items() if k in names}
+        return cls(**values, models_dirs=tuple(options.get("models_dir") or ()))
 
 
 def run_estimate(args: DeploymentArgs) -> EstimateResult:
@@ -313,28 +320,7 @@ def estimate_command(
     cp: CpOption = 1,
 ) -> None:
     """TTFT, TPOT, throughput per GPU, memory per GPU and whether it fits, for one deployment."""
-    result = run_estimate(
-        DeploymentArgs(
-            model=model,
-            hardware=hardware,
-            isl=isl,
-            osl=osl,
-            concurrency=concurrency,
-            gpus=gpus,
-            tp=tp,
-            dp=dp,
-            pp=pp,
-            ep=ep,
-            moe_tp=moe_tp,
-            weight_dtype=weight_dtype,
-            moe_dtype=moe_dtype,
-            kv_dtype=kv_dtype,
-            framework=framework,
-            models_dirs=tuple(models_dir or ()),
-            sp=sp,
-            cp=cp,
-        )
-    )
+    result = run_estimate(DeploymentArgs.from_options(locals()))
     if json_output:
         typer.echo(result.model_dump_json(indent=2))
         return

@@ -235,28 +235,7 @@ def layers_command(
     cp: CpOption = 1,
 ) -> None:
     """Per-layer FLOPs, bytes, communication and time per GPU for prefill and decode."""
-    result = run_estimate(
-        DeploymentArgs(
-            model=model,
-            hardware=hardware,
-            isl=isl,
-            osl=osl,
-            concurrency=concurrency,
-            gpus=gpus,
-            tp=tp,
-            dp=dp,
-            pp=pp,
-            ep=ep,
-            moe_tp=moe_tp,
-            weight_dtype=weight_dtype,
-            moe_dtype=moe_dtype,
-            kv_dtype=kv_dtype,
-            framework=framework,
-            models_dirs=tuple(models_dir or ()),
-            sp=sp,
-            cp=cp,
-        )
-    )
+    result = run_estimate(DeploymentArgs.from_options(locals()))
     if json_output:
         typer.echo(json.dumps(layers_json(result), indent=2))
         return
