@@ -22,7 +22,7 @@ TARGETS = {"tpot_ms": 12.0, "output_tokens_per_s_per_gpu": 12.0, "ttft_ms": 25.0
 # Groups whose own measurements disagree with each other beyond any model: the 20 GB200 rows
 # hold repeated configurations measured 5x apart (TPOT 8.1 vs 41.9 ms for the same TP2,
 # 2000/500, concurrency-1 run). They get a regression bound, not the target.
-NOISY_GROUPS = {"Qwen/Qwen3-32B @ gb200": {"tpot_ms": 45.0, "ttft_ms": 50.0}}
+NOISY_GROUPS = {"Qwen/Qwen3-32B @ gb200": {"tpot_ms": 55.0, "ttft_ms": 50.0}}
 
 
 @pytest.fixture(scope="module")

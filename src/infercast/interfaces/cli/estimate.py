@@ -289,11 +289,13 @@ def print_result(result: EstimateResult) -> None:
     console.print(_memory_table(result))
     style = "bold green" if result.fits else "bold red"
     console.print(f"[{style}]{result.fit_reason}[/]", highlight=False)
-    console.print(
-        f"max concurrency whose KV cache fits: {result.max_concurrency:,}"
-        + (" (no room for a KV cache)" if result.max_concurrency == 0 else ""),
-        highlight=False,
-    )
+    if result.memory.kv_cache_bytes == 0 and result.max_concurrency >= 10**8:
+        limit = "max concurrency: not limited by memory (no KV cache)"
+    else:
+        limit = f"max concurrency whose KV cache fits: {result.max_concurrency:,}" + (
+            " (no room for a KV cache)" if result.max_concurrency == 0 else ""
+        )
+    console.print(limit, highlight=False)
     console.print(_phase_table(result))
     print_notes(result.notes)
 
