@@ -153,21 +153,40 @@ def show_command(
     for figure in hw.figures():
         console.print(f"  {figure}: {hw.source_for(figure)}", highlight=False)
 
-    eff = Table(title="Efficiency (calibratable)")
+    fitted = _calibrated_sets(hw.id)
+    eff = Table(title="Efficiency: catalog defaults and the shipped calibration's fits")
     eff.add_column("parameter", no_wrap=True)
-    eff.add_column("value", justify="right")
+    eff.add_column("default", justify="right")
+    for key in fitted:
+        eff.add_column(key, justify="right")
     eff.add_column("unit")
     eff.add_column("bounds")
     for name in EFFICIENCY_BOUNDS:
         unit, scale = _EFFICIENCY_UNITS[name]
         lo, hi = EFFICIENCY_BOUNDS[name]
         eff.add_row(
-            name, _num(getattr(hw.efficiency, name) / scale), unit, f"{lo:g} .. {hi:g} (SI)"
+            name,
+            _num(getattr(hw.efficiency, name) / scale),
+            *(_num(s[name] / scale) if name in s else "default" for s in fitted.values()),
+            unit,
+            f"{lo:g} .. {hi:g} (SI)",
         )
     console.print(eff)
+    if not fitted:
+        console.print(
+            f"no calibration data for {hw.id}: estimates use the defaults", highlight=False
+        )
     console.print(f"efficiency notes: {hw.efficiency.notes}", highlight=False)
     if hw.notes:
         console.print(f"notes: {hw.notes}", highlight=False)
+
+
+def _calibrated_sets(hardware_id: str) -> dict[str, dict[str, Any]]:
+    """The shipped calibration's parameter sets for this part ('h100/vllm', 'h100/*', ...)."""
+    from infercast.estimation.params import load_calibration
+
+    sets = load_calibration().get("sets", {})
+    return {k: v for k, v in sorted(sets.items()) if k.split("/")[0] == hardware_id}
 
 
 def register(app: typer.Typer) -> None:
