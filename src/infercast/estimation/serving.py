@@ -51,6 +51,11 @@ class ServingPoint:
     queued_outside_s: float
 
 
+_FIXED_POINT_ITERATIONS = 24
+"""Enough for the secant iteration to converge wherever the step times are smooth; where
+whole-chunk steps make it oscillate, the last iterate is within a step's rounding."""
+
+
 class _Engine:
     def __init__(self, timer: StepTimer, isl: int, osl: int, budget: int):
         self.timer = timer
@@ -85,7 +90,7 @@ class _Engine:
     def chunk_room(self, decode_seqs: float) -> float:
         return max(float(self.budget) - decode_seqs, min(float(self.budget), 256.0))
 
-    def state_at(self, x: float, concurrency: float, iterations: int = 24) -> tuple[float, ...]:
+    def state_at(self, x: float, concurrency: float) -> tuple[float, ...]:
         """(τ, D, P, f, T(D,P), T(D,0), TTFT) at request throughput ``x``."""
         isl, osl = self.isl, self.osl
         # Always the same start: with steps in T(·) (whole prompt chunks) the iteration can end
@@ -93,7 +98,7 @@ class _Engine:
         tau = self.step_s(0.0, float(isl))
         decode = 0.0
         previous: tuple[float, float] | None = None  # (τ, g(τ) − τ) of the last iterate
-        for _ in range(iterations):
+        for _ in range(_FIXED_POINT_ITERATIONS):
             decode = min(concurrency, x * max(osl - 1, 0) * tau)
             room = self.chunk_room(decode)
             arriving = x * isl * tau
