@@ -392,3 +392,82 @@ def test_missing_chromium_fails_not_skips(tmp_path: Path, ci: str) -> None:
     assert proc.returncode == 1, out
     assert "1 error" in out and "skipped" not in out, out
     assert "no-such-chromium is missing" in out, out
+
+
+def _ms(text: str) -> float:
+    """A shown duration ("369 ms", "1.72 s", "850 µs") in milliseconds."""
+    match = re.fullmatch(r"\s*([\d.,]+)\s*(µs|ms|s)\s*", text)
+    assert match, text
+    value = float(match.group(1).replace(",", ""))
+    return value * {"µs": 1e-3, "ms": 1.0, "s": 1e3}[match.group(2)]
+
+
+def test_context_and_sequence_parallelism(page: Any, browser: Any, server_url: str) -> None:
+    _open(page, server_url + "/?model=meta-llama/Llama-3.1-8B-Instruct&hw=h100")
+    before = _ready(page)
+    page.select_option("#gpus", "8")
+    page.select_option("#tp", "1")
+    page.select_option("#dp", "8")
+    page.fill("#isl", "32768")
+    page.fill("#concurrency", "1")
+    _wait_for_update(page, before)
+    # CP offers only the divisors of DP; SP is off and disabled at TP 1
+    cp_values = page.locator("#cp option").evaluate_all("els => els.map(e => Number(e.value))")
+    assert cp_values == [1, 2, 4, 8]
+    assert page.locator("#sp").is_disabled() and not page.locator("#sp").is_checked()
+    assert "TP > 1" in (page.locator("#sp").get_attribute("title") or "")
+    assert page.locator("#plan-a").inner_text().endswith("TP1 DP8 PP1")
+    ttft_cp1 = _ms(_kpi(page, "ttft"))
+
+    before = _ready(page)
+    page.select_option("#cp", "8")
+    _wait_for_update(page, before)
+    assert "CP8" in page.locator("#plan-a").inner_text()
+    ttft_cp8 = _ms(_kpi(page, "ttft"))
+    assert ttft_cp8 < ttft_cp1, (ttft_cp8, ttft_cp1)
+    shared = page.url
+    query = parse_qs(urlsplit(shared).query)
+    assert query["cp"] == ["8"] and query["dp"] == ["8"] and "sp" not in query
+    _shot(page, "09-context-parallel")
+
+    other = browser.new_page(viewport={"width": 1440, "height": 900})
+    try:
+        _open(other, shared)
+        assert other.locator("#cp").input_value() == "8"
+        assert other.locator("#dp").input_value() == "8"
+        assert "CP8" in other.locator("#plan-a").inner_text()
+        assert _kpi(other, "ttft") == _kpi(page, "ttft")
+        assert other.url == shared
+    finally:
+        other.close()
+
+    # SP at TP 2: enabled, sent and kept in the URL; a DP that CP 8 no longer divides resets it
+    before = _ready(page)
+    page.select_option("#tp", "2")
+    _wait_for_update(page, before)
+    assert page.locator("#dp").input_value() == "4" and page.locator("#cp").input_value() == "1"
+    before = _ready(page)
+    page.select_option("#cp", "4")
+    page.check("#sp")
+    _wait_for_update(page, before)
+    assert page.locator("#plan-a").inner_text().endswith("TP2 DP4 PP1 CP4 SP")
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["sp"] == ["1"] and query["cp"] == ["4"]
+    before = _ready(page)
+    page.select_option("#dp", "2")
+    _wait_for_update(page, before)
+    assert page.locator("#cp").input_value() == "1"
+    assert page.locator("#cp option").evaluate_all("els => els.map(e => e.value)") == ["1", "2"]
+
+    # the compare view carries CP and SP for config B like the other plan fields
+    before = _ready(page)
+    page.check("#compare-toggle")
+    page.check("#side-b")
+    page.click("#copy-side")  # B starts as a copy of A's plan (TP2 DP2 PP2, SP on)
+    page.select_option("#cp", "2")
+    page.uncheck("#sp")
+    _wait_for_update(page, before)
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["b_cp"] == ["2"] and "b_sp" not in query and query["sp"] == ["1"]
+    plan_row = page.locator("#compare-table tbody tr", has_text="Plan").inner_text()
+    assert "DP2 PP2 SP" in plan_row and "CP2" in plan_row, plan_row

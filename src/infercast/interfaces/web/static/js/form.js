@@ -87,6 +87,16 @@ export function renderForm(config, ctx) {
   $("pp").value = String(config.pp);
   $("pp").textContent = String(config.pp);
   fillSelect($("ep"), plan.ep, config.ep);
+  fillSelect($("cp"), plan.cp, config.cp);
+  $("cp").disabled = plan.cp.length < 2;
+  $("cp").title = plan.cp.length < 2 ? "Needs DP > 1: CP ranks are taken from the DP ranks" : "";
+  const sp = $("sp");
+  sp.disabled = config.tp === 1;
+  sp.checked = Boolean(config.sp) && config.tp > 1;
+  // on the label too: a disabled control shows no tooltip of its own
+  sp.title = sp.closest("label").title = sp.disabled
+    ? "Sequence parallelism needs TP > 1 (ignored at TP 1)"
+    : "Split norms and TP all-reduces over the TP group (reduce-scatter + all-gather)";
   const isMoe = Boolean(constraints?.num_experts);
   $("ep").disabled = !isMoe;
   $("ep").title = isMoe ? "" : "Dense model: no experts to place";

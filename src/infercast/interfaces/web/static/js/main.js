@@ -236,6 +236,7 @@ function onGpusChange(config, gpus) {
   config.dp = 1;
   config.pp = gpus / config.tp;
   config.ep = 1;
+  config.cp = 1;
 }
 
 function bindForm() {
@@ -274,6 +275,8 @@ function bindForm() {
   });
   onInt("dp", (c, v) => (c.dp = v));
   onInt("ep", (c, v) => (c.ep = v));
+  onInt("cp", (c, v) => (c.cp = v)); // a DP change that CP no longer divides resets CP to 1
+  $("sp").addEventListener("change", (e) => changed((c) => (c.sp = e.target.checked)));
   for (const key of ["weight_dtype", "moe_dtype", "kv_dtype", "framework"]) {
     $(key).addEventListener("change", (e) => changed((c) => (c[key] = e.target.value), { rerender: false }));
   }

@@ -32,6 +32,11 @@ export function epOptions(constraints, tp, dp) {
   return eps.length ? eps : [1];
 }
 
+// CP ranks are taken from the attention-DP ranks, so CP must divide DP.
+export function cpOptions(dp) {
+  return divisors(dp || 1);
+}
+
 function snap(value, options) {
   if (options.includes(value)) return value;
   const lower = options.filter((o) => o <= value);
@@ -79,5 +84,15 @@ export function resolvePlan(config, constraints, hardware) {
       notes.push(`EP ${old} needs an MoE model; using EP 1.`);
     }
   }
-  return { gpus: gpuList, tp: tps, dp: dps, ep: eps, pp: config.pp, notes };
+  const cps = cpOptions(config.dp);
+  if (!cps.includes(config.cp)) {
+    const old = config.cp;
+    config.cp = 1;
+    notes.push(`CP ${old} must divide DP ${config.dp}; using CP 1.`);
+  }
+  if (config.sp && config.tp === 1) {
+    config.sp = false;
+    notes.push("SP needs TP > 1 (it splits the TP group's work); turned off.");
+  }
+  return { gpus: gpuList, tp: tps, dp: dps, ep: eps, cp: cps, pp: config.pp, notes };
 }

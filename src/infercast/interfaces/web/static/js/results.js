@@ -203,7 +203,9 @@ function notesBlock(result) {
 function planText(r) {
   const p = r.plan;
   const moe = r.dtypes.moe_dtype ? ` EP${p.ep}` : "";
-  return `${r.hardware_id} × ${p.gpus} · TP${p.tp} DP${p.dp} PP${p.pp}${moe}`;
+  const cp = p.cp > 1 ? ` CP${p.cp}` : "";
+  const sp = p.sp ? " SP" : "";
+  return `${r.hardware_id} × ${p.gpus} · TP${p.tp} DP${p.dp} PP${p.pp}${moe}${cp}${sp}`;
 }
 
 function compareTable(a, b) {
@@ -268,6 +270,7 @@ export function renderSingle(root, state) {
   root.append(
     ...[
       kpiWarning(result, "a"),
+      h("p", { class: "hint plan-line", id: "plan-a", text: `Plan: ${planText(result)}` }),
       kpiRow(result, "a"),
       memory.el,
       h("div", { class: "grid-2" }, layers.el, curve.el),

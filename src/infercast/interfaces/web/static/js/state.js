@@ -10,6 +10,8 @@ export const FIELDS = [
   ["dp", "dp", "int"],
   ["pp", "pp", "int"],
   ["ep", "ep", "int"],
+  ["cp", "cp", "int"],
+  ["sp", "sp", "bool"],
   ["weight_dtype", "wdt", "str"],
   ["moe_dtype", "mdt", "str"],
   ["kv_dtype", "kvdt", "str"],
@@ -28,6 +30,8 @@ export function defaultConfig() {
     dp: 1,
     pp: 1,
     ep: 1,
+    cp: 1,
+    sp: false,
     weight_dtype: "",
     moe_dtype: "",
     kv_dtype: "",
@@ -48,6 +52,8 @@ function readConfig(params, prefix) {
     if (type === "int") {
       const n = Number.parseInt(raw, 10);
       if (Number.isFinite(n) && n > 0) config[key] = n;
+    } else if (type === "bool") {
+      config[key] = raw === "1" || raw === "true";
     } else {
       config[key] = raw.slice(0, 300);
     }
@@ -70,10 +76,11 @@ export function toQuery(view) {
   const params = new URLSearchParams();
   const write = (config, prefix) => {
     const defaults = defaultConfig();
-    for (const [key, q] of FIELDS) {
-      const value = config[key];
+    for (const [key, q, type] of FIELDS) {
+      const value = type === "bool" ? Boolean(config[key]) : config[key];
       if (key === "model" || String(value) !== String(defaults[key])) {
-        if (value !== "" && value !== null && value !== undefined) params.set(prefix + q, value);
+        if (type === "bool") params.set(prefix + q, value ? "1" : "0");
+        else if (value !== "" && value !== null && value !== undefined) params.set(prefix + q, value);
       }
     }
   };
@@ -96,6 +103,8 @@ export function requestBody(config, overrides = {}) {
     dp: config.dp,
     pp: config.pp,
     ep: config.ep,
+    cp: config.cp || 1,
+    sp: Boolean(config.sp) && config.tp > 1, // a no-op at TP 1: not sent as on
   };
   for (const key of ["weight_dtype", "moe_dtype", "kv_dtype", "framework"]) {
     if (config[key]) body[key] = config[key];
