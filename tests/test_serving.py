@@ -188,3 +188,17 @@ def test_calibration_recovers_the_parameters_it_was_given():
 
     assert fixed_per_step(got) == pytest.approx(fixed_per_step(truth), rel=0.1)
     assert got["request_overhead_s"] == pytest.approx(truth["request_overhead_s"], abs=0.005)
+
+
+@pytest.mark.parametrize("concurrency", [1, 8, 64])
+def test_reconcile_and_estimate_predict_the_same(concurrency: int):
+    # Reconcile and calibration use serving_point; users see estimate(). Both go through one
+    # admission rule, so a benchmark row is predicted exactly as the user would be told — here
+    # near the memory limit (Llama-3.3-70B in bf16 on 2×H100 holds only a few sequences).
+    kwargs = {"tp": 2, "framework": "vllm"}
+    model, isl, osl = "meta-llama/Llama-3.3-70B-Instruct", 4096, 512
+    r = infercast.estimate(model, "h100", isl=isl, osl=osl, concurrency=concurrency, **kwargs)
+    p = serving_point(prepare(model, "h100", **kwargs), isl, osl, concurrency)
+    assert p.requests_per_s == pytest.approx(r.requests_per_s, rel=1e-12)
+    assert p.ttft_s * 1e3 == pytest.approx(r.ttft_ms, rel=1e-12)
+    assert p.tpot_s * 1e3 == pytest.approx(r.tpot_ms, rel=1e-12)

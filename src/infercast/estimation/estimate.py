@@ -312,6 +312,29 @@ def _kv_sequences_per_gpu(plan: ParallelPlan, admitted: float) -> float:
     return plan.cp * admitted / plan.token_ranks(admitted)
 
 
+def _admission(
+    dep: Deployment, isl: int, osl: int, concurrency: int
+) -> tuple[MemoryPlan, int, int]:
+    """Memory plan, the largest concurrency whose KV cache fits, and how many sequences the
+    engine admits at once (KV capacity or its batch cap) — one rule for estimate and reconcile.
+    """
+    plan = dep.plan
+    budget = dep.params.framework.max_num_batched_tokens
+    # A step holds a full token budget once prompts queue; a lone request only its own prompt.
+    step_tokens = max(float(min(isl, budget)), float(budget if concurrency > 1 else isl))
+    mem = plan_memory(
+        dep.timer,
+        isl + osl,
+        _busiest_step_tokens(plan, step_tokens, concurrency),
+        min(concurrency, dep.params.framework.max_num_seqs),
+    )
+    # Each sequence's KV is split over cp GPUs: a GPU's room for per_gpu_seqs shards serves
+    # per_gpu_seqs·dp/cp sequences over the replica.
+    max_concurrency = min(mem.max_sequences_per_gpu() * plan.dp // plan.cp, 10**9)
+    cap = min(max_concurrency, dep.params.framework.max_num_seqs * plan.dp)
+    return mem, max_concurrency, cap
+
+
 def _estimate(dep: Deployment, isl: int, osl: int, concurrency: int) -> EstimateResult:
     spec, plan = dep.spec, dep.plan
     notes = list(dep.notes)
@@ -320,18 +343,7 @@ def _estimate(dep: Deployment, isl: int, osl: int, concurrency: int) -> Estimate
         notes.append(f"{spec.hf_model_id} is an encoder: no decode phase, osl ignored")
         osl = 0
     budget = dep.params.framework.max_num_batched_tokens
-    step_tokens = max(float(min(isl, budget)), float(budget if concurrency > 1 else isl))
-    mem = plan_memory(
-        dep.timer,
-        isl + osl,
-        _busiest_step_tokens(plan, step_tokens, concurrency),
-        min(concurrency, dep.params.framework.max_num_seqs),
-    )
-    per_gpu_seqs = mem.max_sequences_per_gpu()
-    # Each sequence's KV is split over cp GPUs: a GPU's room for per_gpu_seqs shards serves
-    # per_gpu_seqs·dp/cp sequences over the replica.
-    max_concurrency = min(per_gpu_seqs * plan.dp // plan.cp, 10**9)
-    cap = min(max_concurrency, dep.params.framework.max_num_seqs * plan.dp)
+    mem, max_concurrency, cap = _admission(dep, isl, osl, concurrency)
     if max_concurrency == 0:
         notes.append("no room for the KV cache: timings assume the memory existed")
         cap = concurrency
@@ -483,18 +495,8 @@ def estimate(
 def serving_point(dep: Deployment, isl: int, osl: int, concurrency: int) -> ServingPoint:
     """The raw steady state (for calibration, which needs no result object)."""
     budget = dep.params.framework.max_num_batched_tokens
-    plan = dep.plan
-    mem = plan_memory(
-        dep.timer,
-        isl + osl,
-        _busiest_step_tokens(plan, float(budget), concurrency),
-        min(concurrency, dep.params.framework.max_num_seqs),
-    )
-    cap = min(
-        mem.max_sequences_per_gpu() * plan.dp // plan.cp,
-        dep.params.framework.max_num_seqs * plan.dp,
-    )
-    if cap <= 0:
+    _, max_concurrency, cap = _admission(dep, isl, osl, concurrency)
+    if max_concurrency == 0:
         cap = concurrency
     timer = _loaded_timer(dep, max(1, min(concurrency, cap)))
     return solve_closed_loop(timer, isl, max(osl, 1), concurrency, budget, cap)
