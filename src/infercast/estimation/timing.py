@@ -15,7 +15,6 @@ Overlap rules (stated, and the same everywhere):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 from infercast.dtypes import DType
@@ -194,7 +193,3 @@ def is_edge_layer(layer_class: str, count: int) -> bool:
     layer, a one-block model) is still a block and caches KV.
     """
     return layer_class in _EDGE_CLASSES or (layer_class == "NormLayer" and count == 1)
-
-
-def ceil_div(a: float, b: float) -> int:
-    return max(1, math.ceil(a / b))
