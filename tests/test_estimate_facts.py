@@ -53,8 +53,9 @@ def test_llama_70b_bf16_on_two_h100_barely_holds_its_weights() -> None:
     expected = (LLAMA_70B_PARAMS - LLAMA_70B_NORMS) * BF16 / 2 + LLAMA_70B_NORMS * BF16
     assert r.memory.weights_bytes == pytest.approx(expected)
     # 80 − 70.56 − 8 (vLLM-style 10 % reserve) leaves ~1 GB: only a handful of 2k-token
-    # sequences (80 layers × 2 × 4 KV heads × 128 × 2 B = 164 kB per token per GPU).
-    kv_per_seq = 80 * 2 * 4 * 128 * BF16 * 2048
+    # sequences (80 layers × 2 × 4 KV heads × 128 × 2 B = 164 kB per token per GPU), each
+    # holding 1024 + 1024/2 tokens on average (KV paged on demand).
+    kv_per_seq = 80 * 2 * 4 * 128 * BF16 * 1536
     assert 1 <= r.max_concurrency < (80e9 - expected - 8e9) / kv_per_seq + 1
 
 
@@ -66,8 +67,12 @@ def test_llama_70b_bf16_fits_eight_h100_with_tp8() -> None:
     assert r.fit_reason.startswith("fits:")
     assert r.plan.gpus == 8
     assert r.plan.kv_heads_replicated is False  # 8 KV heads, one per GPU
-    # KV per sequence at 2048 tokens: 80 layers × 2 × 1 KV head × 128 × 2 B per token.
-    assert r.memory.kv_cache_bytes == pytest.approx(32 * 80 * 2 * 1 * 128 * BF16 * 2048)
+    # KV paged on demand (generic engine): each of the 32 sequences holds its mean context
+    # over its life, 1024 + 1024/2 = 1536 tokens of 80 layers × 2 × 1 KV head × 128 × 2 B.
+    assert r.memory.kv_cache_bytes == pytest.approx(32 * 80 * 2 * 1 * 128 * BF16 * 1536)
+    # TensorRT-LLM's capacity scheduler reserves the full 2048 tokens at admission.
+    reserved = run(LLAMA_70B, "h100", tp=8, framework="trtllm")
+    assert reserved.memory.kv_cache_bytes == pytest.approx(32 * 80 * 2 * 1 * 128 * BF16 * 2048)
 
 
 def test_fp8_weights_halve_llama_70b() -> None:

@@ -298,7 +298,8 @@ def test_efficiency_defaults_and_bounds() -> None:
     eff = Efficiency()
     assert (eff.compute, eff.memory_bandwidth, eff.collective) == (0.70, 0.80, 0.70)
     assert eff.step_overhead_s == 2.0e-3
-    assert eff.layer_overhead_s == 1.0e-5
+    assert eff.kernel_gap_s == 1.5e-6 and eff.eager_launch_s == 6.0e-6
+    assert eff.collective_latency_s == 1.0e-5
     assert "compute" in eff.notes
     for bad in (
         {"compute": 0.0},
@@ -307,7 +308,9 @@ def test_efficiency_defaults_and_bounds() -> None:
         {"collective": 1.01},
         {"step_overhead_s": -1e-3},
         {"step_overhead_s": 5.0},
-        {"layer_overhead_s": -1e-6},
+        {"kernel_gap_s": -1e-6},
+        {"eager_launch_s": 0.5},
+        {"collective_latency_s": -1e-6},
     ):
         with pytest.raises(ValidationError) as info:
             Efficiency(**bad)
@@ -434,7 +437,7 @@ def test_cli_show_by_alias() -> None:
     assert "NVIDIA H100 SXM5 80GB" in out
     assert "peak_flops.bf16" in out and "989.4" in out and "TFLOPS" in out
     assert "H100 Tensor Core GPU Architecture whitepaper" in out  # a source
-    assert "step_overhead_s" in out and "layer_overhead_s" in out
+    assert "step_overhead_s" in out and "kernel_gap_s" in out
     assert "GB/s per direction" in out
 
 

@@ -16,6 +16,9 @@ Conventions the expectations follow (stated in ``infercast.layers.base``):
 
 from __future__ import annotations
 
+import math
+from statistics import NormalDist
+
 import pytest
 
 from infercast.dtypes import dtype
@@ -312,6 +315,16 @@ def test_mla_prefill_naive_form() -> None:
     assert two.collectives == all_reduce(2, 8 * 64 * B)
 
 
+def test_mla_chunked_prefill_up_projects_the_cached_latents() -> None:
+    # The 8-token chunk after 16 cached tokens: the non-absorbed form first rebuilds per-head
+    # K (nope 8) and V (8) of the 16 cached positions from their latents (kv_b_proj): 2 FLOPs ×
+    # 16 positions × 16 latent × 4 heads × (8 + 8) = 32768, on top of the chunk's projections.
+    cost = LatentAttentionCost(MLA, context()).step_cost(PREFILL_CACHED)
+    assert cost.matmul_flops == 2 * 8 * (MLA_REPLICATED + MLA_SPLIT) + 32768
+    two = LatentAttentionCost(MLA, context(tp=2)).step_cost(PREFILL_CACHED)
+    assert two.matmul_flops == 2 * 8 * (MLA_REPLICATED + MLA_SPLIT / 2) + 32768 / 2
+
+
 def test_mla_decode_absorbed_form() -> None:
     cost = LatentAttentionCost(MLA, context()).step_cost(DECODE)
     # Absorbed: QK over latent + rope (2·20) and PV over the latent (2·16) = 72 per head-position.
@@ -417,10 +430,19 @@ def test_moe_expert_parallel_places_whole_experts() -> None:
     # 4 whole experts per GPU + router.
     assert model.stored_weight_bytes() == (4 * EXPERT + ROUTER) * B
     cost = model.step_cost(DECODE)
-    # Of 5.46875 expected experts touched, each GPU holds half.
-    assert cost.weight_bytes == pytest.approx((5.46875 / 2 * EXPERT + ROUTER) * B)
-    # 8 token-expert pairs spread over 2 GPUs: 4 pairs × 6144, plus the router on all 4 tokens.
-    assert cost.matmul_flops == 2 * (4 * EXPERT + 4 * ROUTER)
+    # The busiest of the 2 ranks sets the step. Each of its 4 experts is touched with
+    # p = 1 − 0.75⁴ = 0.68359375, so it touches Binomial(4, p) experts; the expected maximum of
+    # two such draws is Σ_{j<4} (1 − F(j)²) (the mean is 4p = 2.734375, half of 5.46875).
+    p = 1 - 0.75**4
+    cdf = [sum(math.comb(4, i) * p**i * (1 - p) ** (4 - i) for i in range(j + 1)) for j in range(4)]
+    busiest = sum(1 - f**2 for f in cdf)
+    assert busiest == pytest.approx(3.2372, abs=1e-4)  # 1.18× the mean rank's 2.734
+    assert cost.weight_bytes == pytest.approx((busiest * EXPERT + ROUTER) * B, rel=1e-3)
+    # 8 token-expert pairs over 2 GPUs, 4 on average; the busiest rank's count is the mean plus
+    # σ·c(2): per token Var = k·(1/2)(1/2)(E−k)/(E−1) = 3/7, σ = √(4·3/7); c(2) = Blom's
+    # Φ⁻¹((2 − 0.375)/(2 + 0.25)). Plus the router on all 4 tokens.
+    pairs = 4 + NormalDist().inv_cdf(1.625 / 2.25) * math.sqrt(4 * 3 / 7)
+    assert cost.matmul_flops == pytest.approx(2 * (pairs * EXPERT + 4 * ROUTER))
     # Dispatch and combine: each GPU sends its 2 tokens × top-2 copies × 64 × 2 bytes = 512.
     assert cost.collectives == [
         Collective("all_to_all", 2, 2 * 2 * 64 * B),

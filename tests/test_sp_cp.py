@@ -167,9 +167,13 @@ def test_cp_divides_a_lone_prompts_projection_flops() -> None:
     mlp2 = MLPCost(GATED, context(dp=2, cp=2, concurrency=1)).step_cost(PREFILL)
     assert mlp1.matmul_flops == 2 * 8 * 3 * 64 * 128 == 393216
     assert mlp2.matmul_flops == 2 * 4 * 3 * 64 * 128 == mlp1.matmul_flops / 2
-    # cp = 1 with no CP traffic; the load-unknown default spreads over dp as before.
+    # cp = 1 with no CP traffic. Even at an unknown load a step's lone 8-token chunk lives on one
+    # DP rank (prompts are not split over DP ranks), and that busiest rank sets the step.
     assert one.collectives == []
-    assert AttentionCost(GQA, context(dp=2)).step_cost(PREFILL).matmul_flops == 2 * 4 * 12288
+    assert AttentionCost(GQA, context(dp=2)).step_cost(PREFILL).matmul_flops == 2 * 8 * 12288
+    # Many prompts in the step (4 chunks of 8 tokens) are dealt evenly: 16 tokens per rank.
+    many = StepShape(prefill_tokens=32, prefill_seqs=4, prefill_context=4.5, prefill_chunk=8)
+    assert AttentionCost(GQA, context(dp=2)).step_cost(many).matmul_flops == 2 * 16 * 12288
 
 
 def test_cp_ring_attention_prefill_from_scratch() -> None:

@@ -35,24 +35,39 @@ from infercast.specs.registry import Registry, default_registry
 
 __all__ = ["PARAMETERS", "CalibrationCase", "fit_calibration"]
 
-# name, lower, upper, initial (= the prior's centre). The upper bounds are physical: dense
-# GEMMs in cuBLAS/hipBLASLt do not exceed ~90 % of the dense datasheet peak, streaming reads
-# ~95 % of HBM bandwidth.
+# name, lower, upper, initial (the prior's centre where no parent set exists). The bounds are
+# physical and tight, so a parameter cannot absorb what the model lacks:
+# - dense GEMMs in cuBLAS/hipBLASLt do not exceed ~90 % of the dense datasheet peak;
+# - streaming HBM reads reach 75-92 % of peak (STREAM-like kernels on H100/H200/B200/MI300X;
+#   decode weight reads in vLLM/SGLang sit in that band);
+# - NCCL/RCCL bus bandwidth on NVLink/xGMI reaches 60-85 % of the link peak for the MB-sized
+#   messages of prefill (nccl-tests all_reduce_perf busbw);
+# - a collective call costs 8-20 µs at small sizes (launch + handshake; nccl-tests latency at
+#   8 B-64 KB inside an 8-GPU node), so the link efficiency never stands in for latency.
 PARAMETERS: tuple[tuple[str, float, float, float], ...] = (
-    ("compute", 0.2, 0.9, 0.7),
-    ("memory_bandwidth", 0.3, 0.95, 0.8),
-    ("collective", 0.05, 1.0, 0.6),
+    ("compute", 0.3, 0.9, 0.7),
+    ("memory_bandwidth", 0.75, 0.92, 0.8),
+    ("collective", 0.6, 0.85, 0.7),
+    ("collective_latency_s", 8e-6, 2e-5, 1e-5),
     ("step_overhead_s", 0.0, 0.02, 0.002),
-    ("layer_overhead_s", 0.0, 2e-4, 1e-5),
+    ("kernel_gap_s", 5e-7, 1.2e-5, 1.5e-6),
+    ("eager_launch_s", 3e-6, 2e-5, 6e-6),
     ("moe_compute", 0.1, 0.9, 0.45),
     ("request_overhead_s", 0.0, 0.1, 0.01),
     ("burstiness", 0.0, 0.5, DEFAULT_BURSTINESS),
 )
 PRIOR_WEIGHT = 0.1
-"""Weak prior toward the physical defaults: per parameter, a residual of ``PRIOR_WEIGHT ·
-√cases · (x − initial) / (upper − lower)``. A parameter the data pins down barely notices it;
-one the data hardly sees (compute on a decode-heavy MoE set) stays near its default instead of
-drifting to a bound on noise."""
+"""Weak prior of a generation set toward the catalog's physical defaults: per parameter, a
+residual of ``PRIOR_WEIGHT · √cases · (x − centre) / (upper − lower)``. A parameter the data
+pins down barely notices it; one the data hardly sees stays near its default instead of drifting
+to a bound on noise."""
+POOLING_WEIGHT = 0.3
+"""Partial pooling: a hardware set shrinks toward its generation's fit, a (hardware, framework)
+set toward its hardware's fit, with this weight (same form as ``PRIOR_WEIGHT``, stronger)."""
+MIN_CASES_PER_ARCHITECTURE = 5
+"""A set leaves its parent only with at least two model architectures of this many distinct
+configurations each: one model's rows cannot tell the hardware's efficiency from what the cost
+model gets wrong about that model."""
 MIN_ROWS_PER_SET = 15
 TTFT_WEIGHT = 1.0
 
@@ -152,33 +167,70 @@ def _residuals(cases: list[CalibrationCase], values: dict[str, float]) -> np.nda
 
 def _observable(cases: list[CalibrationCase]) -> set[str]:
     """The parameters this set's data can move: no MoE rows, no MoE GEMM efficiency; single-GPU
-    rows only, no collective efficiency. The others keep the catalog's physical defaults (a fit
-    would let them drift to a bound on noise)."""
+    rows only, no collective efficiency or latency. The others keep the parent's (or the
+    catalog's) values: a fit would let them drift to a bound on noise."""
     names = {p[0] for p in PARAMETERS}
     if not any(c.deployment.spec.is_moe for c in cases):
         names.discard("moe_compute")
     if all(c.deployment.plan.gpus == 1 for c in cases):
-        names.discard("collective")
+        names -= {"collective", "collective_latency_s"}
     return names
 
 
+def architecture(case: CalibrationCase) -> tuple[Any, ...]:
+    """A model's structure (its layer classes and counts, width): what "two architectures"
+    counts. Structural, never the model's name."""
+    spec = case.deployment.spec
+    return (spec.hidden_size, tuple((lt.layer_class, lt.count) for lt in spec.layer_types))
+
+
+def _eligible(cases: list[CalibrationCase]) -> str | None:
+    """Why this set may not leave its parent (None: it may)."""
+    if len(cases) < MIN_ROWS_PER_SET:
+        return f"{len(cases)} configurations (< {MIN_ROWS_PER_SET})"
+    counts: dict[tuple[Any, ...], int] = defaultdict(int)
+    for case in cases:
+        counts[architecture(case)] += 1
+    enough = sum(1 for n in counts.values() if n >= MIN_CASES_PER_ARCHITECTURE)
+    if enough < 2:
+        return (
+            f"measurements of {enough} model architecture(s) with ≥ "
+            f"{MIN_CASES_PER_ARCHITECTURE} configurations (needs 2)"
+        )
+    return None
+
+
+def _catalog_centre(cases: list[CalibrationCase]) -> dict[str, float]:
+    """The physical defaults of the set's hardware (the first case's: a generation's parts
+    share their catalog efficiencies)."""
+    eff = cases[0].deployment.hardware.efficiency
+    centre = {p[0]: float(getattr(eff, p[0], p[3])) for p in PARAMETERS}
+    centre["burstiness"] = DEFAULT_BURSTINESS
+    return centre
+
+
 def _fit_set(
-    cases: list[CalibrationCase], max_evaluations: int, tick: Callable[[], None] | None
-) -> tuple[dict[str, float], float]:
+    cases: list[CalibrationCase],
+    centre: dict[str, float],
+    weight: float,
+    max_evaluations: int,
+    tick: Callable[[], None] | None,
+) -> tuple[dict[str, float], float, list[str]]:
+    """Fit the observable parameters, shrunk toward ``centre`` with ``weight``; the others keep
+    ``centre``. Returns all values, the median error over the set's rows, the fitted names."""
     observable = _observable(cases)
     free = [p for p in PARAMETERS if p[0] in observable]
     names = [p[0] for p in free]
     lower = np.array([p[1] for p in free])
     upper = np.array([p[2] for p in free])
-    x0 = np.array([p[3] for p in free])
+    x0 = np.clip(np.array([centre[n] for n in names]), lower, upper)
     scale = upper - lower
+    fixed = {k: v for k, v in centre.items() if k not in observable}
 
     def values_of(x: np.ndarray) -> dict[str, float]:
-        # Parameters left out keep each deployment's catalog default (and are left out of the
-        # written set, so estimates fall back to the same defaults).
-        return dict(zip(names, (float(v) for v in x), strict=True))
+        return {**fixed, **dict(zip(names, (float(v) for v in x), strict=True))}
 
-    prior = PRIOR_WEIGHT * math.sqrt(len(cases)) / scale
+    prior = weight * math.sqrt(len(cases)) / scale
 
     def fun(x: np.ndarray) -> np.ndarray:
         if tick:
@@ -197,7 +249,28 @@ def _fit_set(
     )
     values = values_of(result.x)
     median_error = float(np.median(np.abs(np.expm1(_residuals(cases, values)))))
-    return values, median_error
+    return values, median_error, names
+
+
+def generation_key(generation: str) -> str:
+    """The key of a generation's pooled set in ``calibration.json``."""
+    return f"generation:{generation}"
+
+
+def _hierarchy(cases: list[CalibrationCase]) -> dict[str, tuple[str | None, list[CalibrationCase]]]:
+    """Every set key → (its parent's key, its cases), parents before children: generation,
+    then hardware (all frameworks), then (hardware, framework)."""
+    tree: dict[str, tuple[str | None, list[CalibrationCase]]] = {}
+    for level in range(3):
+        for case in cases:
+            gen = generation_key(case.deployment.hardware.generation or case.hardware)
+            key, parent = (
+                (gen, None),
+                (f"{case.hardware}/*", gen),
+                (f"{case.hardware}/{case.framework}", f"{case.hardware}/*"),
+            )[level]
+            tree.setdefault(key, (parent, []))[1].append(case)
+    return tree
 
 
 def fit_calibration(
@@ -207,48 +280,54 @@ def fit_calibration(
     max_evaluations: int = 40,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Fit every (hardware, framework) set with enough data, and one per hardware over all."""
+    """Fit the pooled hierarchy of sets: generation → hardware → (hardware, framework).
+
+    A set is fitted only with enough configurations of at least two model architectures;
+    otherwise it is not written and estimates use its parent. Each set shrinks toward its
+    parent (partial pooling); a set with exactly its parent's rows is its parent's copy.
+    """
     cases, skipped = _cases(rows, registry or default_registry())
     if not cases:
         raise InvalidInputError("no row of the CSV can be used for calibration")
-    groups: dict[str, list[CalibrationCase]] = defaultdict(list)
-    for case in cases:
-        groups[f"{case.hardware}/{case.framework}"].append(case)
-        groups[f"{case.hardware}/*"].append(case)
+    tree = _hierarchy(cases)
     sets: dict[str, Any] = {}
-    todo = [(k, v) for k, v in sorted(groups.items()) if len(v) >= MIN_ROWS_PER_SET]
-    # A hardware measured under one framework only: its 'hw/*' set is that framework's set.
-    aliases = {
-        k: f"{k[:-2]}/{members[0].framework}"
-        for k, members in todo
-        if k.endswith("/*") and len({c.framework for c in members}) == 1
-    }
-    todo = [(k, v) for k, v in todo if k not in aliases]
-    for done, (key, members) in enumerate(todo):
-        counter = [0]
+    unfitted: dict[str, str] = {}
+    for done, (key, (parent, members)) in enumerate(tree.items()):
+        frameworks = sorted({c.framework for c in members})
+        info = {"rows": len(members), "frameworks": frameworks}
+        if parent in sets and len(tree[parent][1]) == len(members):
+            sets[key] = {**sets[parent], **info, "same_rows_as": parent}
+            continue
+        reason = _eligible(members)
+        if reason:
+            unfitted[key] = reason + (f": estimates use {parent}" if parent else "")
+            continue
+        if parent in sets:
+            centre = {p[0]: sets[parent][p[0]] for p in PARAMETERS if p[0] in sets[parent]}
+            centre = {**_catalog_centre(members), **centre}
+            weight = POOLING_WEIGHT
+        else:
+            centre, weight = _catalog_centre(members), PRIOR_WEIGHT
 
-        def tick(key: str = key, counter: list[int] = counter, done: int = done) -> None:
-            counter[0] += 1
+        def tick(key: str = key, done: int = done) -> None:
             if progress:
-                progress(key, done, len(todo))
+                progress(key, done, len(tree))
 
-        values, median_error = _fit_set(members, max_evaluations, tick)
+        values, median_error, fitted = _fit_set(members, centre, weight, max_evaluations, tick)
         sets[key] = {
-            **{
-                k: round(v, 6) if k != "layer_overhead_s" else round(v, 9)
-                for k, v in values.items()
-            },
-            "rows": len(members),
+            **{k: round(v, 6) if v >= 1e-3 else round(v, 9) for k, v in values.items()},
+            **info,
+            "fitted": fitted,
+            "pooled_toward": parent or "catalog defaults",
             "median_abs_error_pct": round(100 * median_error, 2),
         }
-    for alias, key in aliases.items():
-        if key in sets:
-            sets[alias] = dict(sets[key])
-    sets = dict(sorted(sets.items()))
     return {
         "about": "Efficiency parameters fitted by `infercast calibrate` (robust least squares on "
-        "log(predicted/measured) of TPOT, TTFT and output tokens/s/GPU). Keys are "
-        "'hardware/framework'; 'hardware/*' is the fit over all frameworks of that hardware.",
-        "sets": sets,
+        "log(predicted/measured) of TPOT, TTFT and output tokens/s/GPU), pooled "
+        "generation → hardware → (hardware, framework). Keys are 'hardware/framework'; "
+        "'hardware/*' is the fit over all frameworks of that hardware; 'generation:NAME' the fit "
+        "over all parts of an architecture generation.",
+        "sets": dict(sorted(sets.items())),
+        "unfitted": dict(sorted(unfitted.items())),
         "skipped": skipped[:50],
     }

@@ -24,6 +24,7 @@ from infercast.dtypes import DType, UnknownDTypeError, dtype
 from infercast.errors import InvalidInputError
 from infercast.estimation.memory import MemoryPlan, plan_memory
 from infercast.estimation.params import ModelParams, resolve_params
+from infercast.estimation.plan_checks import unsupported_reasons
 from infercast.estimation.result import (
     DTypeChoice,
     EstimateRequest,
@@ -122,6 +123,7 @@ def prepare(
     calibration: dict[str, Any] | None = None,
     sp: bool = False,
     cp: int = 1,
+    attention_dtype: str | None = None,
 ) -> Deployment:
     """Resolve and validate one deployment.
 
@@ -146,7 +148,8 @@ def prepare(
             f"kv_dtype: {kv.name} KV caches are not supported (use bf16 or fp8)"
         )
     activation = dtype("bf16")
-    ctx = CostContext(plan, weights, experts, kv, activation, _checkpoint_default(spec))
+    attention = _format(attention_dtype, "attention_dtype")
+    ctx = CostContext(plan, weights, experts, kv, activation, _checkpoint_default(spec), attention)
     params, notes = resolve_params(hw, framework, calibration)
     timer = StepTimer(spec, hw, ctx, params)
     moe_used = (
@@ -154,6 +157,12 @@ def prepare(
         if spec.is_moe
         else None
     )
+    if weights is not None and weights.bits <= 4 and attention is None:
+        notes.append(
+            f"weight_dtype {weights.name} applies to the MLP GEMMs only: attention keeps its "
+            "checkpoint format, as 4-bit recipes (ModelOpt NVFP4, MXFP4) leave it unquantized "
+            "(set attention_dtype to change it)"
+        )
     choice = DTypeChoice(
         weight_dtype=weights.name if weights else _dense_checkpoint_dtype(spec),
         moe_dtype=moe_used,
@@ -257,7 +266,9 @@ def _efficiency_note(dep: Deployment) -> str:
         f"efficiencies: {dep.params.source}; compute {eff.compute:.2f}{moe}, "
         f"HBM {eff.memory_bandwidth:.2f}, collectives {eff.collective:.2f} (fractions of peak); "
         f"overheads {eff.step_overhead_s * 1e3:.2f} ms per step, "
-        f"{eff.layer_overhead_s * 1e6:.1f} us per layer, "
+        f"{eff.kernel_gap_s * 1e6:.1f} us per kernel in graphs, "
+        f"{eff.eager_launch_s * 1e6:.1f} us per eager launch, "
+        f"{eff.collective_latency_s * 1e6:.1f} us per collective, "
         f"{eff.request_overhead_s * 1e3:.1f} ms per request; "
         f"arrival burstiness {dep.params.burstiness:.2f}"
     )
@@ -286,6 +297,7 @@ def estimate_request(
         calibration=calibration,
         sp=request.sp,
         cp=request.cp,
+        attention_dtype=request.attention_dtype,
     )
     return _estimate(dep, request.isl, request.osl, request.concurrency)
 
@@ -312,6 +324,15 @@ def _kv_sequences_per_gpu(plan: ParallelPlan, admitted: float) -> float:
     return plan.cp * admitted / plan.token_ranks(admitted)
 
 
+def _held_context(dep: Deployment, isl: int, osl: int) -> int:
+    """Tokens of KV a sequence holds for admission: its whole ``isl + osl`` for an engine that
+    reserves at admission; the mean over its life, ``isl + osl/2``, for one that pages KV on
+    demand (see :class:`~infercast.estimation.params.FrameworkSettings`)."""
+    if dep.params.framework.kv_on_demand:
+        return isl + (osl + 1) // 2
+    return isl + osl
+
+
 def _admission(
     dep: Deployment, isl: int, osl: int, concurrency: int
 ) -> tuple[MemoryPlan, int, int]:
@@ -324,7 +345,7 @@ def _admission(
     step_tokens = max(float(min(isl, budget)), float(budget if concurrency > 1 else isl))
     mem = plan_memory(
         dep.timer,
-        isl + osl,
+        _held_context(dep, isl, osl),
         _busiest_step_tokens(plan, step_tokens, concurrency),
         min(concurrency, dep.params.framework.max_num_seqs),
     )
@@ -439,6 +460,7 @@ def _estimate(dep: Deployment, isl: int, osl: int, concurrency: int) -> Estimate
         decode=_phase_summary(decode_step, point.decode_seqs) if decode_step else None,
         layers=layers,
         notes=notes,
+        unsupported=unsupported_reasons(spec, plan, dep.hardware),
     )
 
 
@@ -462,6 +484,7 @@ def estimate(
     models_dirs: Iterable[str | Path] | None = None,
     sp: bool = False,
     cp: int = 1,
+    attention_dtype: str | None = None,
 ) -> EstimateResult:
     """Predict TTFT, TPOT, throughput and memory of serving ``model`` on ``hardware``.
 
@@ -488,6 +511,7 @@ def estimate(
         registry=registry,
         sp=sp,
         cp=cp,
+        attention_dtype=attention_dtype,
     )
     return _estimate(dep, isl, osl, concurrency)
 

@@ -3,9 +3,11 @@
 - Weights: each layer type's stored bytes under the plan; with pipeline parallelism the
   per-block layers are divided over the stages and the worst stage also holds the larger of the
   embedding and the LM head.
-- KV cache: sized for every sequence at its full context (``isl + osl``), since an engine must
-  hold that much to finish every request without preemption; sliding-window layers keep at most
-  the window; DP attention spreads the sequences over ``dp`` ranks.
+- KV cache: sized for every sequence at the context the engine's admission rule holds for it
+  (``context_tokens``: the full ``isl + osl`` where the engine reserves it at admission, as
+  TensorRT-LLM's capacity scheduler does; the life-time mean ``isl + osl/2`` where it pages KV
+  on demand, as vLLM and SGLang do); sliding-window layers keep at most the window; DP
+  attention spreads the sequences over ``dp`` ranks.
 - Activations: peak live bytes of the largest layer for one full step budget of tokens (not a
   sum over layers: they are freed layer by layer); the LM head's fp32 logits count for the rows
   that need them (one per sequence in the step).

@@ -46,6 +46,17 @@ class FrameworkSettings:
     """Fraction of HBM the engine may use for weights, activations and KV cache (vLLM's
     gpu_memory_utilization, SGLang's mem_fraction_static); the rest is the runtime reserve."""
     description: str
+    kv_on_demand: bool = True
+    """KV admission rule. True: KV pages are allocated as tokens are produced (vLLM's
+    PagedAttention block manager, SGLang's radix/token pool), so a sequence holds on average
+    ``isl + osl/2`` tokens over its life and the engine admits what fits at that occupancy
+    (preempting if it runs out). False: the request's whole ``isl + osl`` is reserved at
+    admission (TensorRT-LLM's capacity scheduler, default policy GUARANTEED_NO_EVICT)."""
+    prefill_graphs: bool = False
+    """Whether steps that carry prompt chunks run from captured graphs (vLLM V1's piecewise CUDA
+    graphs) or eagerly (SGLang's extend mode, TensorRT-LLM's PyTorch context phase): eager
+    steps pay the launch floor (see :mod:`infercast.estimation.timing`). Decode-only steps are
+    graph-captured on every engine."""
 
 
 FRAMEWORKS: dict[str, FrameworkSettings] = {
@@ -56,10 +67,18 @@ FRAMEWORKS: dict[str, FrameworkSettings] = {
             8192,
             1024,
             0.90,
-            "vLLM V1: chunked prefill, 8192-token step budget, gpu_memory_utilization 0.9",
+            "vLLM V1: chunked prefill, 8192-token step budget, gpu_memory_utilization 0.9; "
+            "piecewise CUDA graphs cover mixed prefill/decode steps (vLLM docs, 'torch.compile "
+            "integration': attention runs between captured pieces)",
+            prefill_graphs=True,
         ),
         FrameworkSettings(
-            "sglang", 8192, 1024, 0.88, "SGLang: chunked prefill 8192, mem_fraction_static 0.88"
+            "sglang",
+            8192,
+            1024,
+            0.88,
+            "SGLang: chunked prefill 8192, mem_fraction_static 0.88; CUDA graphs for decode "
+            "batches only (--cuda-graph-max-bs), extend (prefill) steps run eagerly",
         ),
         FrameworkSettings(
             "trtllm",
@@ -67,7 +86,9 @@ FRAMEWORKS: dict[str, FrameworkSettings] = {
             1024,
             0.92,
             "TensorRT-LLM: in-flight batching, 8192 max num tokens, KV cache fills 90 % of "
-            "the memory left after weights",
+            "the memory left after weights; the capacity scheduler (GUARANTEED_NO_EVICT) "
+            "reserves each request's isl + osl at admission",
+            kv_on_demand=False,
         ),
         FrameworkSettings("generic", 8192, 1024, 0.90, "generic continuous-batching engine"),
     )
@@ -134,21 +155,31 @@ def resolve_params(
             f"(known: {', '.join(k for k in FRAMEWORKS if k != 'generic')})"
         )
     sets = (calibration if calibration is not None else load_calibration()).get("sets", {})
-    for key in (f"{hardware.id}/{fw}", f"{hardware.id}/*"):
-        if key in sets:
-            figures = {k: v for k, v in sets[key].items() if k in Efficiency.model_fields}
-            efficiency = hardware.efficiency.model_copy(update=figures)
-            if key.endswith("/*") and fw in (None, "generic"):
-                notes.append(f"efficiencies fitted over every framework measured on {hardware.id}")
-            elif key.endswith("/*"):
-                notes.append(
-                    f"no calibration for {fw} on {hardware.id}: "
-                    f"used {hardware.id}'s fit over all frameworks"
-                )
-            burstiness = float(sets[key].get("burstiness", DEFAULT_BURSTINESS))
-            return (
-                ModelParams(efficiency, settings, f"calibrated ({key})", burstiness),
-                notes,
+    generation = f"generation:{hardware.generation}" if hardware.generation else None
+    for key in (f"{hardware.id}/{fw}", f"{hardware.id}/*", generation):
+        if key is None or key not in sets:
+            continue
+        figures = {k: v for k, v in sets[key].items() if k in Efficiency.model_fields}
+        efficiency = hardware.efficiency.model_copy(update=figures)
+        engines = sets[key].get("frameworks") or []
+        if key == generation:
+            notes.append(
+                f"no calibration for {hardware.id}: used the {hardware.generation} generation's "
+                "fit pooled over its measured parts"
             )
+        elif key.endswith("/*") and fw in (None, "generic"):
+            notes.append(f"efficiencies fitted over every framework measured on {hardware.id}")
+        elif key.endswith("/*"):
+            notes.append(
+                f"no calibration for {fw} on {hardware.id}: "
+                f"used {hardware.id}'s fit over all frameworks"
+            )
+        if key != f"{hardware.id}/{fw}" and len(engines) == 1 and engines[0] != fw:
+            notes.append(f"that fallback set comes from {engines[0]} measurements only")
+        burstiness = float(sets[key].get("burstiness", DEFAULT_BURSTINESS))
+        return (
+            ModelParams(efficiency, settings, f"calibrated ({key})", burstiness),
+            notes,
+        )
     notes.append(f"{hardware.id} has no calibration data: catalog default efficiencies used")
     return ModelParams(hardware.efficiency, settings, "catalog defaults"), notes

@@ -57,6 +57,12 @@ class EstimateRequest(_Model):
     moe_dtype: str | None = Field(
         default=None, description="Format of MoE expert weights; defaults to the checkpoint's."
     )
+    attention_dtype: str | None = Field(
+        default=None,
+        description="Format of the attention projections; defaults to the checkpoint's, or to "
+        "weight_dtype when that is an 8- or 16-bit format (a 4-bit weight_dtype never reaches "
+        "attention).",
+    )
     kv_dtype: str | None = Field(
         default=None, description="KV-cache format; defaults to the dense weights' 16-bit format."
     )
@@ -189,3 +195,8 @@ class EstimateResult(_Model):
     decode: PhaseSummary | None
     layers: list[LayerBreakdown]
     notes: list[str] = Field(description="Assumptions and fallbacks used for this estimate.")
+    unsupported: list[str] = Field(
+        default_factory=list,
+        description="Why the serving engines would not run this plan as given (empty: they "
+        "would). Such a plan is still costed, but its figures describe no real deployment.",
+    )

@@ -13,7 +13,8 @@ the chunks). At throughput ``X`` requests/s and mean step time ``τ``:
 - TTFT = the request's fixed overhead outside the engine steps (``request_overhead_s``: HTTP,
   tokenisation, admission, streaming the first token) + half a step (a new request waits for
   the running step) + its own
-  ``⌈isl / (B − D)⌉`` prefill-carrying steps + queueing behind other prefills: M/D/1 with
+  prefill: ``⌊isl / (B − D)⌋`` full steps and one step of the remainder (charged at the
+  remainder's cost) + queueing behind other prefills: M/D/1 with
   utilisation ``ρ = X·isl·τ / (B − D)`` (arriving prompt tokens over the room a step has for
   them, since waiting prompts are batched into one step; ``ρ/(2(1−ρ))`` of a prefill
   service) for random arrivals, plus
@@ -32,6 +33,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from infercast.errors import InvalidInputError
 from infercast.estimation.timing import StepTimer
 from infercast.layers import StepShape
 
@@ -90,6 +92,21 @@ class _Engine:
     def chunk_room(self, decode_seqs: float) -> float:
         return max(float(self.budget) - decode_seqs, min(float(self.budget), 256.0))
 
+    def prefill_service_s(self, decode_seqs: float, room: float, t_mixed: float) -> float:
+        """Engine time of one request's own prefill: a prompt that fits the step's room rides
+        one prefill-carrying step (``t_mixed``); a longer one takes ``⌊isl/room⌋`` full steps
+        and one more step for the remainder only, charged at the remainder's cost (not as a
+        full step: a prompt of exactly one token budget beside ``D`` decodes costs
+        ``T(D, B − D) + T(D, D)``, not ``2·T(D, B − D)``)."""
+        if self.isl <= room:
+            return t_mixed
+        full = math.floor(self.isl / room)
+        rest = self.isl - full * room
+        service = full * self.step_s(decode_seqs, room)
+        if rest > 0.0:
+            service += self.step_s(decode_seqs, rest)
+        return service
+
     def state_at(self, x: float, concurrency: float) -> tuple[float, ...]:
         """(τ, D, P, f, T(D,P), T(D,0), TTFT) at request throughput ``x``."""
         isl, osl = self.isl, self.osl
@@ -120,7 +137,7 @@ class _Engine:
                     step = secant
             previous = (tau, gap)
             tau += step
-        service = math.ceil(isl / room) * t_mixed
+        service = self.prefill_service_s(decode, room, t_mixed)
         # Prefill queue: the engine batches waiting prompts into a step up to its token room,
         # so the server's utilisation is the arriving prompt tokens over that room.
         rho = arriving / room
@@ -174,6 +191,9 @@ def _root(
 
 
 _OVERLOADED = 1e29
+_LITTLE_RTOL = 1e-3
+"""Relative gap between the modelled TTFT and the one Little's law implies beyond which the
+solver's root is not trusted (the issue asks for the law to hold to 1 %)."""
 
 
 def solve_closed_loop(
@@ -207,8 +227,20 @@ def solve_closed_loop(
         f_hi = excess(hi)
     x = hi if f_hi <= 0 else _root(excess, 0.0, hi, 1e-5, 1e-4 * admitted, -admitted, f_hi)
     tau, decode, chunk, frac, t_mixed, t_plain, ttft = engine.state_at(x, admitted)
-    if not math.isfinite(ttft):
-        ttft = admitted / x - max(osl - 1, 0) * tau
+    # Near prefill saturation the M/D/1 wait is arbitrarily steep in X, so the root can land
+    # where the modelled TTFT no longer closes the loop (or is infinite). The closed loop itself
+    # fixes TTFT there: the clients not decoding are waiting for their first token (Little's
+    # law), which also keeps TTFT non-decreasing in C once throughput saturates.
+    closed = admitted / x - max(osl - 1, 0) * tau
+    if closed > 0.0 and (
+        not math.isfinite(ttft) or abs(ttft - closed) > _LITTLE_RTOL * max(ttft, closed)
+    ):
+        ttft = closed
+    if not (math.isfinite(ttft) and ttft > 0.0 and math.isfinite(tau) and tau > 0.0):
+        raise InvalidInputError(
+            f"isl {isl}, osl {osl}, concurrency {concurrency}: the serving model has no steady "
+            "state for this load (check that the inputs make physical sense)"
+        )
     queued = max(0.0, concurrency - admitted) / x
     return ServingPoint(
         requests_per_s=x,

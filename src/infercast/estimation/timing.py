@@ -6,8 +6,12 @@ Overlap rules (stated, and the same everywhere):
   ``moe_compute``, every other matmul at ``compute``);
 - collectives do not overlap the layer's compute (tensor-parallel all-reduces and MoE
   all-to-alls sit on the critical path of a forward step);
-- every layer instance pays ``layer_overhead_s`` (kernel gaps CUDA graphs leave) and every step
-  pays ``step_overhead_s`` (scheduling, input preparation, sampling);
+- every layer instance pays its kernels' fixed costs (:mod:`infercast.estimation.kernels` counts
+  them per layer class): in a graph-captured step (every engine's decode, and vLLM's piecewise
+  graphs for mixed steps) ``kernel_gap_s`` per kernel on top of the layer's time; in an eager
+  step (prefill on engines that run it without graphs) the same gaps and a floor of
+  ``eager_launch_s`` per kernel (the host cannot launch faster); every step pays
+  ``step_overhead_s`` (scheduling, input preparation, sampling);
 - pipeline parallelism: a token crosses all ``pp`` stages one after the other; the batch is
   split into ``pp`` micro-batches in flight, so a step of the whole batch takes ``pp`` stage
   steps of ``1/pp`` of it plus the point-to-point hand-offs.
@@ -18,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from infercast.dtypes import DType
+from infercast.estimation.kernels import kernels_per_instance
 from infercast.estimation.params import ModelParams
 from infercast.hardware import Hardware
 from infercast.layers import CostContext, LayerCost, StepShape, cost_models
@@ -94,6 +99,9 @@ class StepTimer:
         # Every layer type's instances are spread evenly over the stages for timing: summed over
         # the ``pp`` stage steps of one batch step, each instance runs exactly once.
         self.stage_counts = [lt.count / pp for lt, _ in self.models]
+        self.kernels = [
+            kernels_per_instance(lt.layer_class, lt.layer_specs) for lt, _ in self.models
+        ]
         self._peaks: dict[str, float] = {}
         eff = params.efficiency
         self.flops_rate_act = self._peak(ctx.activation_dtype) * eff.compute
@@ -111,11 +119,21 @@ class StepTimer:
         return self.hardware.peak_flops_for(fmt.compute_class, fmt.fallback_compute_class)[1]
 
     def _collectives_s(self, collectives: list[Collective]) -> float:
-        eff = self.params.efficiency.collective
-        return sum(collective_time_s(c, self.hardware, eff) for c in collectives)
+        eff = self.params.efficiency
+        return sum(
+            collective_time_s(c, self.hardware, eff.collective, eff.collective_latency_s)
+            for c in collectives
+        )
 
     def time_layer(
-        self, name: str, layer_class: str, count: float, cost: LayerCost, reported: int
+        self,
+        name: str,
+        layer_class: str,
+        count: float,
+        cost: LayerCost,
+        reported: int,
+        kernels: int = 0,
+        eager: bool = False,
     ) -> LayerTiming:
         eff = self.params.efficiency
         compute = 0.0
@@ -127,7 +145,12 @@ class StepTimer:
             compute += cost.attention_flops / self.flops_rate_act
         memory = cost.memory_bytes / self.bandwidth
         comm = self._collectives_s(cost.collectives)
-        overhead = eff.layer_overhead_s if layer_class not in _CHEAP else 0.0
+        overhead = kernels * eff.kernel_gap_s
+        if eager:
+            # The host launches kernels no faster than eager_launch_s each: a layer of short
+            # kernels (a small prefill chunk) takes at least its launches.
+            busy = max(compute, memory) + comm + overhead
+            overhead += max(0.0, kernels * eff.eager_launch_s - busy)
         return LayerTiming(
             name=name,
             layer_class=layer_class,
@@ -142,9 +165,12 @@ class StepTimer:
     def stage_time(self, shape: StepShape, detail: bool = False) -> StepTiming:
         layers = []
         total = 0.0
-        for (lt, model), count in zip(self.models, self.stage_counts, strict=True):
+        eager = shape.prefill_tokens > 0 and not self.params.framework.prefill_graphs
+        for (lt, model), count, kernels in zip(
+            self.models, self.stage_counts, self.kernels, strict=True
+        ):
             timing = self.time_layer(
-                lt.name, lt.layer_class, count, model.step_cost(shape), lt.count
+                lt.name, lt.layer_class, count, model.step_cost(shape), lt.count, kernels, eager
             )
             total += timing.time_s
             if detail:
@@ -182,7 +208,6 @@ class StepTimer:
         return StepTiming(stage.time_s * pp + p2p, layers, stage.step_overhead_s * pp, p2p)
 
 
-_CHEAP = frozenset({"NormLayer", "EmbeddingLayer", "PoolerLayer"})
 _EDGE_CLASSES = frozenset({"EmbeddingLayer", "OutputLayer", "PoolerLayer"})
 
 

@@ -29,6 +29,7 @@ __all__ = [
 ]
 
 ComputeClass = Literal["tf32", "bf16", "fp16", "fp8", "int8", "fp4"]
+Generation = Literal["ampere", "ada", "hopper", "blackwell", "cdna3", "cdna4"]
 COMPUTE_CLASSES: tuple[str, ...] = get_args(ComputeClass)
 
 _BASE_CLASS = "bf16"
@@ -39,9 +40,11 @@ EFFICIENCY_BOUNDS: dict[str, tuple[float, float]] = {
     "memory_bandwidth": (0.0, 1.0),
     "collective": (0.0, 1.0),
     "step_overhead_s": (0.0, 1.0),
-    "layer_overhead_s": (0.0, 0.1),
+    "kernel_gap_s": (0.0, 1e-3),
+    "eager_launch_s": (0.0, 1e-3),
     "moe_compute": (0.0, 1.0),
     "request_overhead_s": (0.0, 1.0),
+    "collective_latency_s": (0.0, 1e-3),
 }
 """(lower, upper) bounds of each efficiency parameter, for validation and for calibration.
 
@@ -57,13 +60,20 @@ _DEFAULT_EFFICIENCY_NOTES = (
     "the link peak for large messages and less for the mid-sized messages of inference. "
     "step_overhead_s 2 ms: per forward step, scheduler + input preparation + sampling + "
     "Python/launch work not overlapped with the GPU in vLLM/SGLang-class servers (1-5 ms "
-    "measured). layer_overhead_s 10 us: per transformer layer per step, the inter-kernel "
-    "gaps of ~8-12 kernels (~1 us each) that CUDA graphs do not remove. moe_compute 0.45: "
+    "measured). kernel_gap_s 1.5 us: the idle gap between dependent kernels replayed from a "
+    "CUDA graph (~1-2 us on H100-class parts; NVIDIA CUDA C++ Best Practices Guide, 'CUDA "
+    "Graphs'); a layer pays it per kernel it launches (estimation/kernels.py counts them from "
+    "the engines' model code). eager_launch_s 6 us: host cost of one eager kernel launch "
+    "through PyTorch (dispatcher + cudaLaunchKernel, ~5-10 us per op; PyTorch performance "
+    "tuning guide, 'CUDA graphs'), the floor of a layer's time in eager prefill. moe_compute 0.45: "
     "grouped expert GEMMs split a batch into many small per-expert matmuls and, for "
     "weight-only formats (mxfp4 on parts without fp4 tensor cores), dequantise in the kernel; "
     "fused-MoE kernels reach 30-60 % of the dense peak. request_overhead_s 10 ms: per request, "
     "what the server adds to TTFT outside the engine's forward steps (HTTP, tokenisation, "
-    "scheduling into the batch, detokenising and streaming the first token)."
+    "scheduling into the batch, detokenising and streaming the first token). "
+    "collective_latency_s 10 us: the small-message floor of one all-reduce inside an 8-GPU "
+    "node (NCCL's nccl-tests all_reduce_perf reports ~10-20 us at 8 B-64 KB on DGX H100; "
+    "vLLM's one-shot custom all-reduce for decode-sized messages ~5-10 us)."
 )
 
 
@@ -100,12 +110,19 @@ class Efficiency(_Strict):
         le=EFFICIENCY_BOUNDS["step_overhead_s"][1],
         description="Fixed overhead per forward step (CPU, scheduler, launches, sampling), s.",
     )
-    layer_overhead_s: float = Field(
-        1.0e-5,
+    kernel_gap_s: float = Field(
+        1.5e-6,
         ge=0.0,
-        le=EFFICIENCY_BOUNDS["layer_overhead_s"][1],
-        description="Fixed overhead per transformer layer per step (kernel launches and gaps "
-        "not hidden by CUDA graphs), s.",
+        le=EFFICIENCY_BOUNDS["kernel_gap_s"][1],
+        description="Idle time per kernel boundary inside a captured CUDA/HIP graph (decode "
+        "steps), s; a layer pays it once per kernel it launches (counted per layer class).",
+    )
+    eager_launch_s: float = Field(
+        6.0e-6,
+        ge=0.0,
+        le=EFFICIENCY_BOUNDS["eager_launch_s"][1],
+        description="Host time to launch one kernel without graphs (eager prefill), s: a layer "
+        "of k kernels never runs faster than k launches.",
     )
     moe_compute: float = Field(
         0.45,
@@ -120,6 +137,14 @@ class Efficiency(_Strict):
         le=EFFICIENCY_BOUNDS["request_overhead_s"][1],
         description="Fixed time per request added to TTFT outside the forward steps (HTTP, "
         "tokenisation, admission, detokenising and streaming the first token), s.",
+    )
+    collective_latency_s: float = Field(
+        1.0e-5,
+        ge=0.0,
+        le=EFFICIENCY_BOUNDS["collective_latency_s"][1],
+        description="Fixed cost of one collective call beyond its per-hop latencies "
+        "(kernel launch, the barrier/flag handshake between GPUs), s: the floor a small "
+        "all-reduce never goes below, so link efficiency does not absorb latency.",
     )
     notes: str = Field(
         _DEFAULT_EFFICIENCY_NOTES,
@@ -145,6 +170,23 @@ class ScaleUp(_Strict):
     latency_s: float = Field(
         ge=0.0, description="Per-hop start-up latency of one collective step (alpha), s."
     )
+    mesh_links: int | None = Field(
+        None,
+        ge=1,
+        description="Set for a full mesh of point-to-point links (AMD Infinity Fabric: 7 links "
+        "between 8 GPUs) instead of a switch: `bandwidth_bytes_per_s` is the sum of these links, "
+        "and a collective over n GPUs drives only the n − 1 links to its peers, (n − 1) × link. "
+        "Unset: a switch (NVSwitch), every GPU reaches the whole bandwidth.",
+    )
+
+    def group_bandwidth_bytes_per_s(self, group_size: int) -> float:
+        """Per-GPU bandwidth a collective over ``group_size`` GPUs of this domain can drive:
+        the whole injection bandwidth through a switch; ``(n − 1)`` of ``mesh_links`` links in
+        a full mesh (a TP4 group on MI300X uses 3 of its 7 xGMI links: 3 × 64 = 192 GB/s)."""
+        if self.mesh_links is None:
+            return self.bandwidth_bytes_per_s
+        links = min(max(group_size - 1, 1), self.mesh_links)
+        return self.bandwidth_bytes_per_s * links / self.mesh_links
 
 
 class ScaleOut(_Strict):
@@ -175,6 +217,11 @@ class Hardware(_Strict):
     vendor: str = Field(min_length=1)
     aliases: list[str] = Field(
         default_factory=list, description="Other names accepted by get_hardware."
+    )
+    generation: Generation | None = Field(
+        None,
+        description="Architecture generation (hopper, blackwell, cdna3, cdna4, ...): the prior "
+        "calibration pools toward when a part has too little data of its own.",
     )
     memory_type: str | None = Field(None, description='e.g. "HBM3e", "GDDR6".')
     memory_bytes: int = Field(gt=0, description="Device memory capacity, bytes (decimal).")
@@ -226,6 +273,8 @@ class Hardware(_Strict):
         out["scale_up.bandwidth_bytes_per_s"] = self.scale_up.bandwidth_bytes_per_s
         out["scale_up.domain_size"] = float(self.scale_up.domain_size)
         out["scale_up.latency_s"] = self.scale_up.latency_s
+        if self.scale_up.mesh_links is not None:
+            out["scale_up.mesh_links"] = float(self.scale_up.mesh_links)
         out["scale_out.bandwidth_bytes_per_s"] = self.scale_out.bandwidth_bytes_per_s
         out["scale_out.latency_s"] = self.scale_out.latency_s
         if self.tdp_w is not None:

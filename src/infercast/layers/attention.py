@@ -48,7 +48,11 @@ _FP32 = dtype("fp32")
 
 
 def _weight_dtype(specs: object, ctx: CostContext) -> DType:
-    if ctx.weight_dtype is not None:
+    """Attention's format: the user's attention override; else the dense override unless it is
+    a 4-bit GEMM format (those recipes keep attention unquantized); else the checkpoint's."""
+    if ctx.attention_dtype is not None:
+        return ctx.attention_dtype
+    if ctx.weight_dtype is not None and ctx.weight_dtype.bits > 4:
         return ctx.weight_dtype
     name = getattr(specs, "weight_dtype", None)
     return dtype(name) if name else ctx.default_dtype
@@ -262,9 +266,16 @@ class LatentAttentionCost:
         kv_token = self.kv_token_bytes
         cached = max(0.0, shape.prefill_context - (shape.prefill_chunk + 1) / 2)
         kv = (decode + shape.prefill_seqs / spread * cached + shape.tokens / spread) * kv_token
+        # The non-absorbed prefill needs per-head K (nope) and V of every cached position: a
+        # chunk after P cached tokens first up-projects their latents (kv_b_proj on P rows;
+        # vLLM's MLA backend and SGLang's forward_normal do this for chunked prefill).
+        up_projected = shape.prefill_seqs / spread * cached
+        up_flops = (
+            2 * up_projected * s.kv_lora_rank * self.heads * (s.qk_nope_head_dim + s.v_head_dim)
+        )
         act = ctx.activation_dtype
         cost = LayerCost(
-            matmul_flops=2 * tokens * self.matmul_params,
+            matmul_flops=2 * tokens * self.matmul_params + up_flops,
             matmul_dtype=self.wdtype,
             attention_flops=prefill_flops + decode_flops,
             weight_bytes=self.stored_weight_bytes(),

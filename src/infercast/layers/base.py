@@ -77,6 +77,13 @@ class CostContext:
     activation_dtype: DType
     default_dtype: DType
     """Format of a layer whose spec names none (the checkpoint's torch dtype, bf16)."""
+    attention_dtype: DType | None = None
+    """Attention projections override (None: the checkpoint's, or ``weight_dtype`` when that is
+    an 8- or 16-bit format; a 4-bit ``weight_dtype`` never reaches attention: ModelOpt's
+    NVFP4 recipe and gpt-oss's MXFP4 keep attention unquantized)."""
+    expert_skew: float = 1.0
+    """Routing skew of the busiest EP rank's excess over the mean (1: uniform routing; > 1 hot
+    experts; EPLB's redundant experts bring it toward 1). See :mod:`infercast.layers.routing`."""
     concurrency: float | None = None
     """Requests the engine holds at once, when known: caps the DP ranks a step's work can
     occupy (see the module docstring). ``None``: enough to keep every DP rank busy."""
@@ -90,8 +97,20 @@ class CostContext:
         object.__setattr__(self, "sequence_ranks", self.plan.sequence_ranks(self.concurrency))
 
     def local_tokens(self, shape: StepShape) -> float:
-        """Tokens whose projections / MLP the busiest GPU computes in this step."""
-        return shape.prefill_tokens / self.token_ranks + shape.decode_seqs / self.sequence_ranks
+        """Tokens whose projections / MLP the busiest GPU computes in this step.
+
+        DP ranks run a step in lockstep (the MoE gather / the next all-reduce waits for all),
+        so the busiest rank counts. A prompt chunk is not split over DP ranks (only over the
+        ``cp`` ranks of context parallelism): the prompts of a step are dealt round-robin
+        (SGLang's DP controller default, ``--load-balance-method round_robin``), so the
+        busiest rank holds the even share or at least one whole chunk, whichever is larger.
+        Decode sequences are dealt the same way and balance.
+        """
+        prefill = shape.prefill_tokens / self.token_ranks
+        if self.token_ranks > 1 and shape.prefill_tokens > 0:
+            chunk = min(shape.prefill_tokens, shape.prefill_chunk or shape.prefill_tokens)
+            prefill = max(prefill, chunk / self.plan.cp)
+        return prefill + shape.decode_seqs / self.sequence_ranks
 
 
 @dataclass

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from infercast.dtypes import DType, dtype
 from infercast.layers.base import CostContext, LayerCost, StepShape, tp_reduce
+from infercast.layers.routing import busiest_rank_experts, busiest_rank_pairs
 from infercast.parallel import Collective
 from infercast.specs.layer_classes import MLPLayerSpecs, MoELayerSpecs
 
@@ -127,9 +128,15 @@ class MoECost:
         return self.ctx.activation_dtype.nbytes(pairs * width)
 
     def experts_touched_per_gpu(self, group_tokens: float) -> float:
+        """Distinct experts the busiest EP rank reads (the ranks run in lockstep)."""
         s = self.specs
-        touched = expected_experts_touched(s.num_experts, s.num_experts_per_tok, group_tokens)
-        return touched / self.ctx.plan.ep
+        return busiest_rank_experts(
+            s.num_experts,
+            s.num_experts_per_tok,
+            group_tokens,
+            self.ctx.plan.ep,
+            self.ctx.expert_skew,
+        )
 
     def step_cost(self, shape: StepShape) -> LayerCost:
         plan, s, act = self.ctx.plan, self.specs, self.ctx.activation_dtype
@@ -137,8 +144,12 @@ class MoECost:
         group_tokens = shape.tokens  # every token of the replica's stage passes this layer
         local_tokens = self.ctx.local_tokens(shape)  # tokens of this GPU's DP rank
         routed_pairs = group_tokens * k / plan.ep  # token-expert pairs landing on this GPU
+        busiest_pairs = busiest_rank_pairs(  # … on the busiest EP rank, which sets the step
+            s.num_experts, k, group_tokens, plan.ep, self.ctx.expert_skew
+        )
         cost = LayerCost(
-            matmul_flops=2 * (routed_pairs * self.expert_matmul + local_tokens * self.dense_matmul),
+            matmul_flops=2
+            * (busiest_pairs * self.expert_matmul + local_tokens * self.dense_matmul),
             matmul_dtype=self.edtype,
             weight_bytes=self.edtype.nbytes(
                 self.experts_touched_per_gpu(group_tokens) * self.expert_params

@@ -11,7 +11,11 @@ with the textbook algorithm factors (``n`` GPUs, ``B`` bytes of the buffer per G
 - point-to-point (pipeline): ``B`` bytes, one hop.
 
 A group that fits in the scale-up domain (NVLink / Infinity Fabric) uses its bandwidth and
-latency; a larger group is limited by the scale-out network.
+latency; a larger group is limited by the scale-out network. A switched domain (NVSwitch) gives
+every group the GPU's whole bandwidth; a full mesh (AMD xGMI: 7 links between 8 GPUs) only the
+``n − 1`` links to the group's peers. Every call also pays a fixed floor (the efficiency set's
+``collective_latency_s``: launch + handshake), so a fitted link efficiency never has to absorb
+the latency of the small messages decode sends.
 """
 
 from __future__ import annotations
@@ -48,12 +52,20 @@ class Collective:
         return (n - 1) / n * self.bytes
 
 
-def collective_time_s(op: Collective, hardware: Hardware, efficiency: float) -> float:
+def collective_time_s(
+    op: Collective, hardware: Hardware, efficiency: float, floor_s: float = 0.0
+) -> float:
+    """Seconds of one collective: ``floor_s`` (the fixed cost of a call: launch and the
+    GPU-to-GPU handshake) + hops × α + wire bytes / (bandwidth × ``efficiency``).
+
+    Inside the scale-up domain the bandwidth is what the group can drive: all of it through a
+    switch, ``(n − 1)`` links of a full mesh (:meth:`ScaleUp.group_bandwidth_bytes_per_s`).
+    """
     n = op.group_size
     if n <= 1 or op.bytes <= 0:
         return 0.0
     if n <= hardware.scale_up.domain_size:
-        bandwidth = hardware.scale_up.bandwidth_bytes_per_s
+        bandwidth = hardware.scale_up.group_bandwidth_bytes_per_s(n)
         latency = hardware.scale_up.latency_s
     else:
         bandwidth = hardware.scale_out.bandwidth_bytes_per_s
@@ -62,7 +74,7 @@ def collective_time_s(op: Collective, hardware: Hardware, efficiency: float) -> 
     if op.kind == "all_reduce":
         ring = 2 * (n - 1) * latency + 2 * (n - 1) / n * op.bytes / rate
         tree = 2 * math.ceil(math.log2(n)) * latency + 2 * op.bytes / rate
-        return min(ring, tree)
+        return floor_s + min(ring, tree)
     if op.kind == "p2p":
-        return latency + op.bytes / rate
-    return (n - 1) * latency + (n - 1) / n * op.bytes / rate
+        return floor_s + latency + op.bytes / rate
+    return floor_s + (n - 1) * latency + (n - 1) / n * op.bytes / rate

@@ -31,7 +31,9 @@ _COLUMNS: tuple[tuple[str, str, float, str], ...] = (
     ("memory_bandwidth", "HBM\n× peak", 1.0, ".3f"),
     ("collective", "links\n× peak", 1.0, ".3f"),
     ("step_overhead_s", "step\nms", 1e-3, ".3f"),
-    ("layer_overhead_s", "layer\nus", 1e-6, ".2f"),
+    ("collective_latency_s", "coll.\nus", 1e-6, ".1f"),
+    ("kernel_gap_s", "kernel\ngap us", 1e-6, ".2f"),
+    ("eager_launch_s", "eager\nus", 1e-6, ".1f"),
     ("moe_compute", "MoE\n× peak", 1.0, ".3f"),
     ("request_overhead_s", "request\nms", 1e-3, ".2f"),
     ("burstiness", "burst-\niness", 1.0, ".3f"),
@@ -104,6 +106,15 @@ def calibrate_command(
             help="Most objective evaluations per fitted set (fewer: faster, rougher fit).",
         ),
     ] = 40,
+    cross_validate: Annotated[
+        str | None,
+        typer.Option(
+            "--cross-validate",
+            help="model, hardware or framework: fit with each group left out and print that "
+            "group's medians; never writes the shipped calibration (--output: the folds' "
+            "figures and fitted sets as JSON).",
+        ),
+    ] = None,
     models_dir: ModelsDirOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -111,8 +122,11 @@ def calibrate_command(
     from infercast.estimation.calibration import fit_calibration  # lazy: scipy is slow to load
     from infercast.estimation.reconcile import read_benchmark_csv
 
-    target = output or default_output()
     registry = load_registry(models_dir)
+    if cross_validate is not None:
+        _cross_validate(csv_path, cross_validate, output, max_evaluations, registry, json_output)
+        return
+    target = output or default_output()
     try:
         rows = read_benchmark_csv(csv_path)
         with progress_bar() as bar:
@@ -161,8 +175,63 @@ def calibrate_command(
     wanted = Measurement.get(console, console.options.update(max_width=400), table).maximum
     wide = console if console.width >= wanted else Console(width=wanted, file=console.file)
     wide.print(table)
+    for key, reason in data.get("unfitted", {}).items():
+        console.print(f"  not fitted {key}: {reason}", highlight=False, soft_wrap=True)
     for line in skipped[:5]:
         console.print(f"  skipped {line}", highlight=False, soft_wrap=True)
+
+
+def _cross_validate(
+    csv_path: Path,
+    by: str,
+    output: Path | None,
+    max_evaluations: int,
+    registry: Any,
+    json_output: bool,
+) -> None:
+    """Leave-one-group-out fits; the held-out medians as a table (or JSON)."""
+    from infercast.estimation.cross_validation import GROUPINGS, cross_validate
+    from infercast.estimation.reconcile import read_benchmark_csv
+
+    if by not in GROUPINGS:
+        raise fail(f"--cross-validate: {by!r} is not one of {', '.join(GROUPINGS)}")
+    try:
+        rows = read_benchmark_csv(csv_path)
+        with progress_bar() as bar:
+            task = bar.add_task("preparing", total=None)
+
+            def progress(key: str, done: int, total: int) -> None:
+                bar.update(task, description=f"fitting {key}", completed=done, total=total)
+
+            data = cross_validate(
+                rows, by, registry=registry, max_evaluations=max_evaluations, progress=progress
+            )  # type: ignore[arg-type]
+    except InfercastError as exc:
+        raise fail(str(exc)) from None
+    if output is not None:
+        try:
+            output.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise fail(f"{output}: cannot write: {exc.strerror or exc}") from None
+    if json_output:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    table = Table(title=f"Leave-one-{by}-out: medians of |error| on the held-out rows (%)")
+    for header in (f"held-out {by}", "rows", "TPOT", "TTFT", "output tok/s/GPU"):
+        table.add_column(header, justify="left" if header.startswith("held") else "right")
+
+    def cell(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f}"
+
+    for name, fold in [*data["folds"].items(), ("all held-out rows", data["all_held_out"])]:
+        table.add_row(
+            name,
+            str(fold["rows"]),
+            cell(fold["tpot_ms"]),
+            cell(fold["ttft_ms"]),
+            cell(fold["output_tokens_per_s_per_gpu"]),
+        )
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:

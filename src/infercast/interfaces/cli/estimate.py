@@ -79,6 +79,14 @@ MoeDtypeOption = Annotated[
     str | None,
     typer.Option("--moe-dtype", help="MoE expert weight format (default: the checkpoint's)."),
 ]
+AttentionDtypeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--attention-dtype",
+        help="Attention projection format (default: the checkpoint's; an 8/16-bit "
+        "--weight-dtype applies, a 4-bit one does not).",
+    ),
+]
 KvDtypeOption = Annotated[
     str | None, typer.Option("--kv-dtype", help="KV-cache format (default bf16).")
 ]
@@ -127,6 +135,7 @@ class DeploymentArgs:
     models_dirs: tuple[Path, ...] = ()
     sp: bool = False
     cp: int = 1
+    attention_dtype: str | None = None
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> DeploymentArgs:
@@ -160,6 +169,7 @@ def run_estimate(args: DeploymentArgs) -> EstimateResult:
             models_dirs=list(args.models_dirs) or None,
             sp=args.sp,
             cp=args.cp,
+            attention_dtype=args.attention_dtype,
         )
     except InfercastError as exc:
         raise fail(str(exc)) from None
@@ -296,6 +306,8 @@ def print_result(result: EstimateResult) -> None:
             " (no room for a KV cache)" if result.max_concurrency == 0 else ""
         )
     console.print(limit, highlight=False)
+    for reason in result.unsupported:
+        console.print(f"[bold yellow]engines would not run this plan:[/] {reason}", highlight=False)
     console.print(_phase_table(result))
     print_notes(result.notes)
 
@@ -315,6 +327,7 @@ def estimate_command(
     weight_dtype: WeightDtypeOption = None,
     moe_dtype: MoeDtypeOption = None,
     kv_dtype: KvDtypeOption = None,
+    attention_dtype: AttentionDtypeOption = None,
     framework: FrameworkOption = None,
     json_output: JsonOption = False,
     models_dir: ModelsDirOption = None,

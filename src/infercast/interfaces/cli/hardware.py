@@ -31,6 +31,7 @@ _UNITS: dict[str, tuple[str, float]] = {
     "scale_up.bandwidth_bytes_per_s": ("GB/s per direction", 1e9),
     "scale_up.domain_size": ("GPUs", 1.0),
     "scale_up.latency_s": ("us", 1e-6),
+    "scale_up.mesh_links": ("links (full mesh)", 1.0),
     "scale_out.bandwidth_bytes_per_s": ("GB/s per direction", 1e9),
     "scale_out.latency_s": ("us", 1e-6),
     "tdp_w": ("W", 1.0),
@@ -40,7 +41,9 @@ _EFFICIENCY_UNITS: dict[str, tuple[str, float]] = {
     "memory_bandwidth": ("x memory bandwidth", 1.0),
     "collective": ("x link bandwidth", 1.0),
     "step_overhead_s": ("ms per step", 1e-3),
-    "layer_overhead_s": ("us per layer per step", 1e-6),
+    "kernel_gap_s": ("us per kernel (graph-captured steps)", 1e-6),
+    "eager_launch_s": ("us per kernel launch (eager prefill floor)", 1e-6),
+    "collective_latency_s": ("us per collective call", 1e-6),
     "moe_compute": ("x dense peak (MoE expert GEMMs)", 1.0),
     "request_overhead_s": ("ms per request (TTFT)", 1e-3),
 }

@@ -1,0 +1,86 @@
+"""Generalisation measured by the project itself: fit with a group left out, predict it.
+
+``infercast calibrate CSV --cross-validate model|hardware|framework`` splits the rows by that
+column; for each group it fits the calibration on every *other* row
+(:func:`~infercast.estimation.calibration.fit_calibration`) and predicts the group's rows with
+that fit (:func:`~infercast.estimation.reconcile.predict_rows`). The held-out medians are what a
+user sees for a model, part or engine the shipped calibration never saw.
+
+Each fold's fitted sets are kept in the result, so a fold's predictions can be re-checked
+without refitting (``tests/test_accuracy.py`` does, against ``cross_validation.json``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from infercast.errors import InvalidInputError
+from infercast.estimation.calibration import fit_calibration
+from infercast.estimation.params import canonical_framework
+from infercast.estimation.reconcile import BenchmarkRow, Prediction, predict_rows, summarize
+from infercast.specs.registry import Registry
+
+__all__ = ["GROUPINGS", "cross_validate", "fold_medians"]
+
+Grouping = Literal["model", "hardware", "framework"]
+GROUPINGS: tuple[Grouping, ...] = ("model", "hardware", "framework")
+_HEADLINE = ("tpot_ms", "ttft_ms", "output_tokens_per_s_per_gpu")
+
+
+def _group_of(row: BenchmarkRow, by: Grouping) -> str:
+    value = row.text(by)
+    return (canonical_framework(value) or "") if by == "framework" else value
+
+
+def fold_medians(
+    rows: list[BenchmarkRow], calibration: dict[str, Any], registry: Registry | None = None
+) -> dict[str, Any]:
+    """Median absolute % error of each headline metric over ``rows`` under ``calibration``."""
+    return _medians(predict_rows(rows, registry=registry, calibration=calibration))
+
+
+def _medians(predictions: list[Prediction]) -> dict[str, Any]:
+    summary = summarize(predictions)
+    out: dict[str, Any] = {"rows": summary["rows"], "failed": summary["failed"]}
+    for metric in _HEADLINE:
+        stats = summary["overall"][metric]
+        out[metric] = round(stats["median_ape_pct"], 2) if stats["n"] else None
+    return out
+
+
+def cross_validate(
+    rows: list[BenchmarkRow],
+    by: Grouping,
+    *,
+    registry: Registry | None = None,
+    max_evaluations: int = 40,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Leave-one-group-out: per group, its medians under a fit that never saw it."""
+    if by not in GROUPINGS:
+        raise InvalidInputError(f"--cross-validate: {by!r} is not one of {', '.join(GROUPINGS)}")
+    groups: dict[str, list[BenchmarkRow]] = {}
+    for row in rows:
+        groups.setdefault(_group_of(row, by), []).append(row)
+    if len(groups) < 2:
+        raise InvalidInputError(f"--cross-validate {by}: the CSV holds only one {by}")
+    folds: dict[str, Any] = {}
+    pooled: list[Prediction] = []
+    for name, held_out in sorted(groups.items()):
+        training = [r for r in rows if _group_of(r, by) != name]
+
+        def tick(key: str, done: int, total: int, name: str = name) -> None:
+            if progress:
+                progress(f"without {name}: {key}", done, total)
+
+        try:
+            fitted = fit_calibration(
+                training, registry=registry, max_evaluations=max_evaluations, progress=tick
+            )
+        except InvalidInputError:
+            fitted = {"sets": {}}  # nothing left to fit: the catalog's defaults
+        predictions = predict_rows(held_out, registry=registry, calibration=fitted)
+        pooled.extend(predictions)
+        folds[name] = {**_medians(predictions), "sets": fitted.get("sets", {})}
+    return {"by": by, "folds": folds, "all_held_out": _medians(pooled)}
