@@ -63,22 +63,18 @@ def _checkpoint_default(spec: ModelSpec) -> DType:
 
 
 def _moe_checkpoint_dtype(spec: ModelSpec) -> str | None:
-    for lt in spec.layers_of("MoELayer"):
+    for lt in spec.moe_entries:
         if lt.layer_specs.weight_dtype:
             return str(lt.layer_specs.weight_dtype)
     return None
 
 
 def _dense_checkpoint_dtype(spec: ModelSpec) -> str:
-    for lt in spec.layers_of(
-        "GroupedQueryAttentionLayer",
-        "AttentionLayer",
-        "SlidingWindowAttentionLayer",
-        "MultiHeadLatentAttentionLayer",
-        "GatedMLPLayer",
-        "MLPLayer",
-    ):
-        if lt.layer_specs.weight_dtype:
+    """The stored format of the first attention or dense FFN entry that names one."""
+    moe = {id(lt) for lt in spec.moe_entries}
+    for lt in spec.layer_types:
+        role = lt.layer_specs.role
+        if role in ("attention", "ffn") and id(lt) not in moe and lt.layer_specs.weight_dtype:
             return str(lt.layer_specs.weight_dtype)
     return "bf16"
 
@@ -202,8 +198,8 @@ def prepare(
 
 
 def _min_kv_heads(spec: ModelSpec) -> int:
-    heads = [getattr(lt.layer_specs, "num_kv_heads", None) for lt in spec.layer_types]
-    known = [h for h in heads if h]
+    cores = [lt.layer_specs.attention_core() for lt in spec.layer_types]
+    known = [core.kv_heads for core in cores if core is not None]
     return min(known) if known else 10**9
 
 
@@ -339,20 +335,18 @@ def _admission(
     """Memory plan, the largest concurrency whose KV cache fits, and how many sequences the
     engine admits at once (KV capacity or its batch cap) — one rule for estimate and reconcile.
     """
-    plan = dep.plan
-    budget = dep.params.framework.max_num_batched_tokens
-    # A step holds a full token budget once prompts queue; a lone request only its own prompt.
-    step_tokens = max(float(min(isl, budget)), float(budget if concurrency > 1 else isl))
+    plan, engine = dep.plan, dep.params.framework
+    step_tokens = engine.step_tokens(isl, concurrency)
     mem = plan_memory(
         dep.timer,
         _held_context(dep, isl, osl),
         _busiest_step_tokens(plan, step_tokens, concurrency),
-        min(concurrency, dep.params.framework.max_num_seqs),
+        min(concurrency, engine.max_num_seqs),
     )
     # Each sequence's KV is split over cp GPUs: a GPU's room for per_gpu_seqs shards serves
     # per_gpu_seqs·dp/cp sequences over the replica.
     max_concurrency = min(mem.max_sequences_per_gpu() * plan.dp // plan.cp, 10**9)
-    cap = min(max_concurrency, dep.params.framework.max_num_seqs * plan.dp)
+    cap = min(max_concurrency, engine.batch_cap(plan.dp))
     return mem, max_concurrency, cap
 
 
