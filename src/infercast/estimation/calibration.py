@@ -64,6 +64,9 @@ to a bound on noise."""
 POOLING_WEIGHT = 0.3
 """Partial pooling: a hardware set shrinks toward its generation's fit, a (hardware, framework)
 set toward its hardware's fit, with this weight (same form as ``PRIOR_WEIGHT``, stronger)."""
+ENGINE_PARAMETERS = ("request_overhead_s", "burstiness")
+"""Parameters of the server and benchmark harness, fitted per engine inside a set that holds
+several (``name@engine``), written under the set's ``by_framework``."""
 MIN_CASES_PER_ARCHITECTURE = 5
 """A set leaves its parent only with at least two model architectures of this many distinct
 configurations each: one model's rows cannot tell the hardware's efficiency from what the cost
@@ -143,13 +146,19 @@ def _with_parameters(dep: Deployment, values: dict[str, float]) -> Deployment:
     return replace(dep, params=params, timer=timer)
 
 
+def _for_framework(values: dict[str, float], framework: str) -> dict[str, float]:
+    """The values one engine's rows see: the set's, with that engine's own ``name@engine``."""
+    own = {k.split("@")[0]: v for k, v in values.items() if k.endswith(f"@{framework}")}
+    return {**{k: v for k, v in values.items() if "@" not in k}, **own}
+
+
 def _residuals(cases: list[CalibrationCase], values: dict[str, float]) -> np.ndarray:
     out: list[float] = []
     cache: dict[int, Deployment] = {}
     for case in cases:
         ident = id(case.deployment)
         if ident not in cache:
-            cache[ident] = _with_parameters(case.deployment, values)
+            cache[ident] = _with_parameters(case.deployment, _for_framework(values, case.framework))
         point = serving_point(cache[ident], case.isl, case.osl, case.concurrency)
         predicted = {
             "tpot_ms": point.tpot_s * 1e3,
@@ -220,12 +229,20 @@ def _fit_set(
     ``centre``. Returns all values, the median error over the set's rows, the fitted names."""
     observable = _observable(cases)
     free = [p for p in PARAMETERS if p[0] in observable]
+    frameworks = sorted({c.framework for c in cases})
+    if len(frameworks) > 1:
+        # The server and harness parameters belong to each engine, not to the part: one
+        # copy per engine measured (the aiconfigurator TRT-LLM/SGLang TTFTs carry ~100 ms that
+        # InferenceMAX's vLLM runs do not).
+        free = [p for p in free if p[0] not in ENGINE_PARAMETERS] + [
+            (f"{p[0]}@{fw}", *p[1:]) for fw in frameworks for p in free if p[0] in ENGINE_PARAMETERS
+        ]
     names = [p[0] for p in free]
     lower = np.array([p[1] for p in free])
     upper = np.array([p[2] for p in free])
-    x0 = np.clip(np.array([centre[n] for n in names]), lower, upper)
+    x0 = np.clip(np.array([centre.get(n, centre[n.split("@")[0]]) for n in names]), lower, upper)
     scale = upper - lower
-    fixed = {k: v for k, v in centre.items() if k not in observable}
+    fixed = {k: v for k, v in centre.items() if k.split("@")[0] not in observable}
 
     def values_of(x: np.ndarray) -> dict[str, float]:
         return {**fixed, **dict(zip(names, (float(v) for v in x), strict=True))}
@@ -250,6 +267,10 @@ def _fit_set(
     values = values_of(result.x)
     median_error = float(np.median(np.abs(np.expm1(_residuals(cases, values)))))
     return values, median_error, names
+
+
+def _rounded(value: float) -> float:
+    return round(value, 6) if value >= 1e-3 else round(value, 9)
 
 
 def generation_key(generation: str) -> str:
@@ -305,6 +326,10 @@ def fit_calibration(
         if parent in sets:
             centre = {p[0]: sets[parent][p[0]] for p in PARAMETERS if p[0] in sets[parent]}
             centre = {**_catalog_centre(members), **centre}
+            for fw, own in sets[parent].get("by_framework", {}).items():
+                centre.update({f"{k}@{fw}": v for k, v in own.items()})
+            if len(frameworks) == 1 and f"request_overhead_s@{frameworks[0]}" in centre:
+                centre.update(_for_framework(centre, frameworks[0]))
             weight = POOLING_WEIGHT
         else:
             centre, weight = _catalog_centre(members), PRIOR_WEIGHT
@@ -314,8 +339,18 @@ def fit_calibration(
                 progress(key, done, len(tree))
 
         values, median_error, fitted = _fit_set(members, centre, weight, max_evaluations, tick)
+        by_framework = {
+            fw: {k: _rounded(values[f"{k}@{fw}"]) for k in ENGINE_PARAMETERS}
+            for fw in frameworks
+            if f"{ENGINE_PARAMETERS[0]}@{fw}" in values
+        }
+        plain = {k: v for k, v in values.items() if "@" not in k}
+        for k in ENGINE_PARAMETERS:  # the set's own value: the mean over its engines
+            if by_framework:
+                plain[k] = float(np.mean([own[k] for own in by_framework.values()]))
         sets[key] = {
-            **{k: round(v, 6) if v >= 1e-3 else round(v, 9) for k, v in values.items()},
+            **{k: _rounded(v) for k, v in plain.items()},
+            **({"by_framework": by_framework} if by_framework else {}),
             **info,
             "fitted": fitted,
             "pooled_toward": parent or "catalog defaults",

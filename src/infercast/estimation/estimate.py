@@ -138,7 +138,15 @@ def prepare(
     experts = _format(moe_dtype, "moe_dtype")
     if experts is not None and not spec.is_moe:
         raise InvalidInputError(f"moe_dtype: {spec.hf_model_id} has no MoE layers")
-    kv = _format(kv_dtype, "kv_dtype") or dtype("bf16")
+    kv = _format(kv_dtype, "kv_dtype")
+    kv_note = None
+    if kv is None and spec.kv_cache_dtype:
+        kv = dtype(spec.kv_cache_dtype)
+        kv_note = (
+            f"KV cache in {kv.name}: the checkpoint's quantization_config ships {kv.name} KV "
+            "scales and the engines use them when no kv_dtype is given"
+        )
+    kv = kv or dtype("bf16")
     if kv.name in ("int4", "mxfp4", "nvfp4"):
         raise InvalidInputError(
             f"kv_dtype: {kv.name} KV caches are not supported (use bf16 or fp8)"
@@ -147,6 +155,8 @@ def prepare(
     attention = _format(attention_dtype, "attention_dtype")
     ctx = CostContext(plan, weights, experts, kv, activation, _checkpoint_default(spec), attention)
     params, notes = resolve_params(hw, framework, calibration)
+    if kv_note:
+        notes.append(kv_note)
     timer = StepTimer(spec, hw, ctx, params)
     moe_used = (
         (experts.name if experts else _moe_checkpoint_dtype(spec) or "bf16")

@@ -99,7 +99,9 @@ def resolve_params(
     for key in (f"{hardware.id}/{fw}", f"{hardware.id}/*", generation):
         if key is None or key not in sets:
             continue
-        figures = {k: v for k, v in sets[key].items() if k in Efficiency.model_fields}
+        # A set fitted over several engines keeps each engine's server/harness figures.
+        chosen = {**sets[key], **sets[key].get("by_framework", {}).get(fw or "", {})}
+        figures = {k: v for k, v in chosen.items() if k in Efficiency.model_fields}
         efficiency = hardware.efficiency.model_copy(update=figures)
         engines = sets[key].get("frameworks") or []
         if key == generation:
@@ -116,7 +118,7 @@ def resolve_params(
             )
         if key != f"{hardware.id}/{fw}" and len(engines) == 1 and engines[0] != fw:
             notes.append(f"that fallback set comes from {engines[0]} measurements only")
-        burstiness = float(sets[key].get("burstiness", DEFAULT_BURSTINESS))
+        burstiness = float(chosen.get("burstiness", DEFAULT_BURSTINESS))
         return (
             ModelParams(efficiency, settings, f"calibrated ({key})", burstiness),
             notes,

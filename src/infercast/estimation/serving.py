@@ -191,9 +191,11 @@ def _root(
 
 
 _OVERLOADED = 1e29
-_LITTLE_RTOL = 1e-3
-"""Relative gap between the modelled TTFT and the one Little's law implies beyond which the
-solver's root is not trusted (the issue asks for the law to hold to 1 %)."""
+_LITTLE_RTOL = 1e-2
+"""Relative gap between the clients in flight at the solver's root, ``X·(TTFT + (osl−1)·τ)``,
+and ``C`` beyond which the root is not trusted and TTFT is taken from Little's law (which must
+hold to 1 %). Below it the modelled TTFT is kept: it is smooth in the inputs, while ``C/X −
+(osl−1)·τ`` amplifies the solver's tolerance by ``(osl−1)·τ / TTFT``."""
 
 
 def solve_closed_loop(
@@ -232,8 +234,9 @@ def solve_closed_loop(
     # fixes TTFT there: the clients not decoding are waiting for their first token (Little's
     # law), which also keeps TTFT non-decreasing in C once throughput saturates.
     closed = admitted / x - max(osl - 1, 0) * tau
+    in_flight = x * (ttft + max(osl - 1, 0) * tau)
     if closed > 0.0 and (
-        not math.isfinite(ttft) or abs(ttft - closed) > _LITTLE_RTOL * max(ttft, closed)
+        not math.isfinite(ttft) or abs(in_flight - admitted) > _LITTLE_RTOL * admitted
     ):
         ttft = closed
     if not (math.isfinite(ttft) and ttft > 0.0 and math.isfinite(tau) and tau > 0.0):

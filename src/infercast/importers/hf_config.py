@@ -68,7 +68,7 @@ def spec_from_hf_config(
         stored = reader.raw("torch_dtype") or reader.raw("dtype")
         if isinstance(stored, str) and stored not in ("bfloat16", "bf16"):
             extra.append(f"Checkpoint weights are stored as {stored}.")
-    return build_spec(
+    spec = build_spec(
         config,
         hf_model_id,
         name=name,
@@ -79,3 +79,6 @@ def spec_from_hf_config(
         extra_notes=extra,
         source=source,
     )
+    if plan is not None and plan.kv_dtype:
+        spec = spec.model_copy(update={"kv_cache_dtype": plan.kv_dtype})
+    return spec

@@ -78,6 +78,9 @@ class QuantizationPlan:
     """(module predicate, format): the first rule that matches a module decides its format."""
     excluded: tuple[Callable[[str], bool], ...]
     description: str
+    kv_dtype: str | None = None
+    """The KV-cache format the checkpoint ships scales for (ModelOpt's ``kv_cache_quant_algo``
+    FP8): what the engines use when the user names no KV format."""
 
     def module_dtype(self, module: str) -> str:
         if any(match(module) for match in self.excluded):
@@ -146,6 +149,7 @@ def read_quantization(reader: ConfigReader) -> QuantizationPlan | None:
     rules: list[tuple[Callable[[str], bool], str]]
     excluded = not_convert + lm_head
 
+    kv_dtype: str | None = None
     if method in ("fp8", "fbgemm_fp8"):
         rules = [(linear, "fp8")]
         block = q.get("weight_block_size")
@@ -199,6 +203,9 @@ def read_quantization(reader: ConfigReader) -> QuantizationPlan | None:
             reader, f"{field}.exclude_modules", q.get("exclude_modules")
         )
         what = f"modelopt {algo}"
+        if q.get("kv_cache_quant_algo") == "FP8":
+            kv_dtype = "fp8"
+            what += ", fp8 KV cache"
     else:  # compressed-tensors
         rules, what = _compressed_tensors(reader, q)
         excluded = not_convert + _patterns(reader, f"{field}.ignore", q.get("ignore"))
@@ -209,6 +216,7 @@ def read_quantization(reader: ConfigReader) -> QuantizationPlan | None:
         rules=tuple(rules),
         excluded=tuple(excluded),
         description=f"quantization_config: {what}; modules it leaves unquantized stay {default}.",
+        kv_dtype=kv_dtype,
     )
 
 

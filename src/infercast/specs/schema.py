@@ -95,6 +95,11 @@ class ModelSpec(BaseModel):
         pattern=r"^\d+(\.\d+)?[KMBT]$", description="total_params rounded, e.g. '70.6B'."
     )
     layer_types: list[LayerType] = Field(min_length=1, max_length=1000)  # type: ignore[valid-type]
+    kv_cache_dtype: str | None = Field(
+        default=None,
+        description="KV-cache format the checkpoint ships (ModelOpt fp8/nvfp4 checkpoints carry "
+        "fp8 KV scales): used when an estimate names no kv_dtype, said in its notes.",
+    )
     validated: bool = Field(description="Parameter counts checked against an independent count.")
     validation_notes: str | None = None
     validation_sources: list[str] | None = None
