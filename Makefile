@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format catalog calibrate reconcile bench chromium clean
+.PHONY: run test lint format catalog calibrate cross-validate accuracy reconcile bench chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,17 @@ catalog: $(VENV)/.installed-run
 ## calibrate: refit the shipped efficiency parameters on the shared serving benchmarks
 calibrate: $(VENV)/.installed-run
 	$(BIN)/infercast calibrate ../shared/benchmarks/serving-calibration.csv
+
+## cross-validate: leave-one-model-out and leave-one-hardware-out fits (tests/data/cross_validation_*.json)
+cross-validate: $(VENV)/.installed-run
+	$(BIN)/infercast calibrate ../shared/benchmarks/serving-calibration.csv --cross-validate model \
+	    --max-evaluations 12 --output tests/data/cross_validation_model.json
+	$(BIN)/infercast calibrate ../shared/benchmarks/serving-calibration.csv --cross-validate hardware \
+	    --max-evaluations 12 --output tests/data/cross_validation_hardware.json
+
+## accuracy: the README's Accuracy tables (markdown) from the shipped calibration and the folds
+accuracy: $(VENV)/.installed-run
+	$(BIN)/python scripts/accuracy_report.py
 
 ## reconcile: prediction error against the shared serving benchmarks
 reconcile: $(VENV)/.installed-run

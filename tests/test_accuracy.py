@@ -1,33 +1,57 @@
-"""Accuracy of the shipped model against the shared measured serving benchmarks.
+"""Accuracy of the shipped model against the shared measured serving benchmarks, and how well
+it generalises to models and hardware the calibration did not see.
 
-The issue's targets, measured exactly as the README's `infercast reconcile` command does: median
-absolute percentage error ≤ 12 % for TPOT and output tokens/s/GPU and ≤ 25 % for TTFT, and no
-(model, hardware) group worse than twice that. These guard the shipped `calibration.json` and
-every change to the cost model: a regression fails here, not in a user's capacity plan.
+Measured exactly as the README's commands do (`infercast reconcile`, and the folds of
+`make cross-validate`). Issue 11's targets: median absolute error TPOT ≤ 8 %, TTFT ≤ 20 %,
+output tokens/s/GPU ≤ 8 % on the calibration set; no (model, hardware) group worse than 25 %
+unless its own repeated measurements disagree by more; leave-one-model-out and
+leave-one-hardware-out TPOT ≤ 15 %, TTFT ≤ 30 %. Where a figure misses its target, the bound
+below is the measured figure (a regression bound) and the README says so.
 """
 
 from __future__ import annotations
 
+import json
+import statistics
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
-from infercast.estimation.params import load_calibration
-from infercast.estimation.reconcile import predict_rows, read_benchmark_csv, summarize
+import infercast
+from infercast.estimation.cross_validation import fold_medians
+from infercast.estimation.params import canonical_framework, load_calibration
+from infercast.estimation.reconcile import (
+    BenchmarkRow,
+    predict_rows,
+    read_benchmark_csv,
+    summarize,
+)
 
-CSV = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks"
-CSV = CSV / "serving-calibration.csv"
-TARGETS = {"tpot_ms": 12.0, "output_tokens_per_s_per_gpu": 12.0, "ttft_ms": 25.0}
+ROOT = Path(__file__).resolve().parent.parent
+CSV = ROOT.parent / "shared" / "benchmarks" / "serving-calibration.csv"
+DATA = Path(__file__).resolve().parent / "data"
+README = ROOT / "README.md"
 
-# Groups whose own measurements disagree with each other beyond any model: the 20 GB200 rows
-# hold repeated configurations measured 5x apart (TPOT 8.1 vs 41.9 ms for the same TP2,
-# 2000/500, concurrency-1 run). They get a regression bound, not the target.
-NOISY_GROUPS = {"Qwen/Qwen3-32B @ gb200": {"tpot_ms": 55.0, "ttft_ms": 50.0}}
+TARGETS = {"tpot_ms": 8.0, "ttft_ms": 20.0, "output_tokens_per_s_per_gpu": 8.0}
+REACHED = {"tpot_ms": 8.0, "ttft_ms": 20.0, "output_tokens_per_s_per_gpu": 8.0}
+"""The bound asserted: the target, or the measured figure where the target is not met yet."""
+GROUP_LIMIT_PCT = 25.0
+LEAVE_ONE_OUT = {"tpot_ms": 15.0, "ttft_ms": 30.0}
+LEAVE_ONE_OUT_REACHED = {
+    "model": {"tpot_ms": 15.0, "ttft_ms": 30.0},
+    "hardware": {"tpot_ms": 15.0, "ttft_ms": 30.0},
+}
 
 
 @pytest.fixture(scope="module")
-def summary() -> dict:
-    predictions = predict_rows(read_benchmark_csv(CSV))
+def rows() -> list[BenchmarkRow]:
+    return read_benchmark_csv(CSV)
+
+
+@pytest.fixture(scope="module")
+def summary(rows: list[BenchmarkRow]) -> dict:
+    predictions = predict_rows(rows)
     assert all(not p.error for p in predictions), [p.error for p in predictions if p.error][:3]
     return summarize(predictions)
 
@@ -38,26 +62,96 @@ def test_every_row_is_predicted(summary: dict) -> None:
 
 
 @pytest.mark.parametrize("metric", sorted(TARGETS))
-def test_overall_median_error_meets_the_target(summary: dict, metric: str) -> None:
-    assert summary["overall"][metric]["median_ape_pct"] <= TARGETS[metric]
+def test_overall_median_error_meets_the_bound(summary: dict, metric: str) -> None:
+    assert summary["overall"][metric]["median_ape_pct"] <= REACHED[metric]
 
 
-@pytest.mark.parametrize("metric", sorted(TARGETS))
-def test_no_model_hardware_group_is_worse_than_twice_the_target(summary: dict, metric: str) -> None:
-    worst = {}
+def _repeat_disagreement_pct(rows: list[BenchmarkRow]) -> dict[str, float]:
+    """Per (model @ hardware): the median, over configurations measured more than once, of
+    how far apart their repeated TPOTs are (max/min − 1), in %."""
+    keys = ("model", "hardware", "framework", "gemm_dtype", "attention_tp", "isl", "osl")
+    repeats: dict[tuple[str, ...], list[float]] = defaultdict(list)
+    for row in rows:
+        value = row.measured("tpot_ms")
+        if value:
+            repeats[(*(row.text(k) for k in keys), row.text("concurrency"))].append(value)
+    spread: dict[str, list[float]] = defaultdict(list)
+    for key, values in repeats.items():
+        if len(values) > 1:
+            spread[f"{key[0]} @ {key[1]}"].append(100 * (max(values) / min(values) - 1))
+    return {group: statistics.median(values) for group, values in spread.items()}
+
+
+@pytest.mark.parametrize("metric", ["tpot_ms", "output_tokens_per_s_per_gpu"])
+def test_no_group_is_worse_than_25_percent_unless_its_repeats_disagree_more(
+    summary: dict, rows: list[BenchmarkRow], metric: str
+) -> None:
+    disagreement = _repeat_disagreement_pct(rows)
+    worse = {}
     for group, metrics in summary["by"]["model_hardware"].items():
-        if metric not in metrics or metrics[metric]["n"] == 0:
+        stats = metrics.get(metric, {"n": 0})
+        if stats["n"] == 0 or stats["median_ape_pct"] <= GROUP_LIMIT_PCT:
             continue
-        limit = NOISY_GROUPS.get(group, {}).get(metric, 2 * TARGETS[metric])
-        if metrics[metric]["median_ape_pct"] > limit:
-            worst[group] = round(metrics[metric]["median_ape_pct"], 1)
-    assert worst == {}
+        if stats["median_ape_pct"] <= disagreement.get(group, 0.0):
+            continue  # its own measurements are further apart than the model is off
+        worse[group] = round(stats["median_ape_pct"], 1)
+    assert worse == {}
 
 
-def test_shipped_calibration_covers_every_measured_hardware() -> None:
+def test_shipped_calibration_is_pooled_and_physical() -> None:
     sets = load_calibration()["sets"]
-    for hardware in ("h100", "h200", "b200", "gb200"):
-        assert f"{hardware}/*" in sets
-        fitted = sets[f"{hardware}/*"]
-        assert 0.2 <= fitted["compute"] <= 1.0
-        assert 0.3 <= fitted["memory_bandwidth"] <= 1.0
+    assert {"generation:hopper", "generation:blackwell", "h100/*", "h200/*"} <= set(sets)
+    for values in sets.values():
+        assert 0.3 <= values["compute"] <= 0.9
+        assert 0.75 <= values["memory_bandwidth"] <= 0.92
+        assert 0.6 <= values["collective"] <= 0.85
+        assert 8e-6 <= values["collective_latency_s"] <= 2e-5
+    # b200 and gb200 each hold one model architecture: neither leaves the Blackwell prior.
+    assert "b200/*" not in sets and "gb200/*" not in sets
+
+
+def test_gb200_and_b200_agree_per_gpu_on_the_same_plan() -> None:
+    # Same silicon (GB200's GPU is a B200 at a higher power limit): TPOT within 25 %.
+    plans = [
+        ("deepseek-ai/DeepSeek-R1", 8, "sglang"),
+        ("meta-llama/Llama-3.3-70B-Instruct", 4, "trtllm"),
+        ("Qwen/Qwen3-32B", 2, "trtllm"),
+    ]
+    for model, tp, framework in plans:
+        kwargs = {"tp": tp, "isl": 1024, "osl": 1024, "concurrency": 32, "framework": framework}
+        b200 = infercast.estimate(model, "b200", **kwargs)
+        gb200 = infercast.estimate(model, "gb200", **kwargs)
+        assert gb200.tpot_ms == pytest.approx(b200.tpot_ms, rel=0.25), model
+
+
+def _group_of(row: BenchmarkRow, by: str) -> str:
+    value = row.text(by)
+    return (canonical_framework(value) or "") if by == "framework" else value
+
+
+@pytest.mark.parametrize("by", ["model", "hardware"])
+def test_the_cross_validation_table_holds(rows: list[BenchmarkRow], by: str) -> None:
+    """Each fold's stored fit, applied to the rows it never saw, still gives the stored
+    medians (so the table is current with the cost model), and those meet the bounds."""
+    data = json.loads((DATA / f"cross_validation_{by}.json").read_text(encoding="utf-8"))
+    assert data["by"] == by
+    groups = {_group_of(r, by) for r in rows}
+    assert set(data["folds"]) == groups
+    for name, fold in data["folds"].items():
+        held_out = [r for r in rows if _group_of(r, by) == name]
+        fresh = fold_medians(held_out, {"sets": fold["sets"]})
+        assert fresh["rows"] == fold["rows"] == len(held_out)
+        for metric in ("tpot_ms", "ttft_ms"):
+            assert fresh[metric] == pytest.approx(fold[metric], abs=0.5), (name, metric)
+        # The fold never saw the held-out group: no fitted set of it.
+        if by == "hardware":
+            assert not any(key.startswith(f"{name}/") for key in fold["sets"])
+    pooled = data["all_held_out"]
+    for metric, bound in LEAVE_ONE_OUT_REACHED[by].items():
+        assert pooled[metric] <= bound, metric
+    # The README's table shows these figures.
+    readme = README.read_text(encoding="utf-8")
+    line = next(
+        ln for ln in readme.splitlines() if ln.startswith(f"| **all held-out rows** ({by})")
+    )
+    assert f"{pooled['tpot_ms']:.1f}" in line and f"{pooled['ttft_ms']:.1f}" in line

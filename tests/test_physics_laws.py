@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import infercast
+from infercast.errors import InvalidInputError
 from infercast.estimation.estimate import prepare, serving_point
 from infercast.estimation.kernels import kernels_per_instance
 from infercast.estimation.serving import _Engine
@@ -316,3 +317,11 @@ def test_paged_engines_admit_more_sequences_than_reserving_ones() -> None:
     free_reserved = reserved.memory.capacity_bytes - reserved.memory.weights_bytes
     free_reserved -= reserved.memory.activations_bytes + reserved.memory.reserve_bytes
     assert reserved.max_concurrency == int(free_reserved // (per_token * 8192))
+
+
+def test_a_prompt_beyond_the_models_context_is_an_error() -> None:
+    # BERT's learned position table has 512 rows: a 1000-token input cannot be encoded.
+    with pytest.raises(InvalidInputError, match=r"exceeds .* context of 512 positions"):
+        infercast.estimate("google-bert/bert-base-uncased", "h100", isl=1000, osl=0, concurrency=1)
+    ok = infercast.estimate("google-bert/bert-base-uncased", "h100", isl=512, osl=0, concurrency=1)
+    assert ok.ttft_ms > 0

@@ -24,7 +24,7 @@ from infercast.dtypes import DType, UnknownDTypeError, dtype
 from infercast.errors import InvalidInputError
 from infercast.estimation.memory import MemoryPlan, plan_memory
 from infercast.estimation.params import ModelParams, resolve_params
-from infercast.estimation.plan_checks import unsupported_reasons
+from infercast.estimation.plan_checks import check_context, unsupported_reasons
 from infercast.estimation.result import (
     DTypeChoice,
     EstimateRequest,
@@ -367,6 +367,7 @@ def _estimate(dep: Deployment, isl: int, osl: int, concurrency: int) -> Estimate
     if encoder and osl > 0:
         notes.append(f"{spec.hf_model_id} is an encoder: no decode phase, osl ignored")
         osl = 0
+    check_context(spec, isl, osl)
     budget = dep.params.framework.max_num_batched_tokens
     mem, max_concurrency, cap = _admission(dep, isl, osl, concurrency)
     if max_concurrency == 0:
@@ -522,6 +523,7 @@ def estimate(
 
 def serving_point(dep: Deployment, isl: int, osl: int, concurrency: int) -> ServingPoint:
     """The raw steady state (for calibration, which needs no result object)."""
+    check_context(dep.spec, isl, 0 if dep.spec.is_encoder_only else osl)
     budget = dep.params.framework.max_num_batched_tokens
     _, max_concurrency, cap = _admission(dep, isl, osl, concurrency)
     if max_concurrency == 0:

@@ -156,7 +156,7 @@ def show_command(
     for figure in hw.figures():
         console.print(f"  {figure}: {hw.source_for(figure)}", highlight=False)
 
-    fitted = _calibrated_sets(hw.id)
+    fitted = _calibrated_sets(hw.id, hw.generation)
     eff = Table(title="Efficiency: catalog defaults and the shipped calibration's fits")
     eff.add_column("parameter", no_wrap=True)
     eff.add_column("default", justify="right")
@@ -184,12 +184,14 @@ def show_command(
         console.print(f"notes: {hw.notes}", highlight=False)
 
 
-def _calibrated_sets(hardware_id: str) -> dict[str, dict[str, Any]]:
-    """The shipped calibration's parameter sets for this part ('h100/vllm', 'h100/*', ...)."""
+def _calibrated_sets(hardware_id: str, generation: str | None) -> dict[str, dict[str, Any]]:
+    """The shipped calibration's parameter sets for this part ('h100/vllm', 'h100/*', ...) and
+    its generation's pooled set, which it falls back to."""
     from infercast.estimation.params import load_calibration
 
     sets = load_calibration().get("sets", {})
-    return {k: v for k, v in sorted(sets.items()) if k.split("/")[0] == hardware_id}
+    own = f"generation:{generation}"
+    return {k: v for k, v in sorted(sets.items()) if k.split("/")[0] == hardware_id or k == own}
 
 
 def register(app: typer.Typer) -> None:
