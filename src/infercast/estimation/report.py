@@ -78,7 +78,7 @@ def _phase_cost(t: LayerTiming) -> LayerPhaseCost:
         memory_ms=t.memory_s * 1e3,
         communication_ms=t.communication_s * 1e3,
         time_ms=t.time_s * 1e3,
-        bound=t.bound,  # type: ignore[arg-type]
+        bound=t.bound,
     )
 
 
@@ -88,7 +88,7 @@ def _phase_summary(step: StepTiming, tokens: float) -> PhaseSummary:
         flops_per_gpu=sum(t.cost.flops * t.count for t in step.layers),
         memory_bytes_per_gpu=sum(t.cost.memory_bytes * t.count for t in step.layers),
         communication_bytes_per_gpu=sum(t.cost.communication_bytes * t.count for t in step.layers),
-        bottleneck=step.bottleneck,  # type: ignore[arg-type]
+        bottleneck=step.bottleneck,
         batch_tokens=round(tokens),
     )
 
@@ -106,7 +106,7 @@ def fit_verdict(admission: Admission, concurrency: int) -> FitVerdict:
             limit = "memory"
         return FitVerdict(
             status="does_not_fit",
-            limit=limit,  # type: ignore[arg-type]
+            limit=limit,
             excess_bytes=total - mem.capacity_bytes,
             queued_requests=0,
         )
@@ -114,7 +114,7 @@ def fit_verdict(admission: Admission, concurrency: int) -> FitVerdict:
         limit = "kv_cache" if admission.cap == admission.max_concurrency else "batch_cap"
         return FitVerdict(
             status="queues",
-            limit=limit,  # type: ignore[arg-type]
+            limit=limit,
             excess_bytes=0.0,
             queued_requests=concurrency - admission.cap,
         )
@@ -245,7 +245,7 @@ def build_result(
         fit_reason=fit_reason(mem, kv_bytes, fits, admission.kv_sequences_per_gpu, plan.cp),
         fit=fit_verdict(admission, workload.concurrency),
         max_concurrency=admission.max_concurrency,
-        bottleneck=bottleneck,  # type: ignore[arg-type]
+        bottleneck=bottleneck,
         prefill=_phase_summary(prefill_step, prefill_chunk),
         decode=_phase_summary(decode_step, point.decode_seqs) if decode_step else None,
         layers=_layers(prefill_step, decode_step),

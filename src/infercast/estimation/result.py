@@ -31,7 +31,7 @@ class _Model(BaseModel):
 
 
 def _request_field(f: DeploymentField) -> tuple[Any, Any]:
-    bounds = {k: v for k, v in (("ge", f.ge), ("le", f.le)) if v is not None}
+    bounds: dict[str, Any] = {k: v for k, v in (("ge", f.ge), ("le", f.le)) if v is not None}
     if f.required:
         return f.annotation, Field(description=f.description, **bounds)
     return f.annotation, Field(default=f.default, description=f.description, **bounds)
@@ -42,7 +42,7 @@ _RequestFields: Any = create_model(  # type: ignore[call-overload]
 )
 
 
-class EstimateRequest(_RequestFields):  # type: ignore[misc]
+class EstimateRequest(_RequestFields):
     """Arguments of ``infercast.estimate`` (and the JSON body of ``POST /estimate``): the fields
     of :data:`infercast.deployment.FIELDS`."""
 

@@ -254,7 +254,7 @@ class Hardware(_Strict):
         """
         for cls_ in (compute_class, fallback, _BASE_CLASS):
             if cls_ in self.peak_flops:
-                return self.peak_flops[cls_], cls_  # type: ignore[index]
+                return self.peak_flops[cls_], cls_
         raise AssertionError("unreachable: bf16 peak is validated")  # pragma: no cover
 
     def peak_flops_for_dtype(self, fmt: DType | str) -> tuple[float, str]:

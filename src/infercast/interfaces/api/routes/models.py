@@ -27,7 +27,7 @@ def list_models(state: ApiState = Depends(get_state)) -> list[ModelSummary]:
             active_params=spec.active_params,
             is_moe=spec.is_moe,
             num_layers=spec.num_layers,
-            source=source,  # type: ignore[arg-type]
+            source=source,
         )
         for spec, source in state.models()
     ]
