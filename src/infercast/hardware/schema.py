@@ -126,11 +126,6 @@ class Efficiency(_Strict):
         description="Why these values: defaults' justification or the calibration they came from.",
     )
 
-    @staticmethod
-    def parameter_names() -> tuple[str, ...]:
-        """The fitted (numeric) parameters, in declaration order."""
-        return tuple(EFFICIENCY_BOUNDS)
-
 
 class ScaleUp(_Strict):
     """The GPU-to-GPU fabric inside one scale-up domain (NVLink, Infinity Fabric, PCIe)."""

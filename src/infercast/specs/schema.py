@@ -76,7 +76,7 @@ _HF_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,
 
 
 class ModelSpec(BaseModel):
-    """One model, in the seed's JSON format."""
+    """One model, as an infercast model spec (v1)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -175,7 +175,7 @@ class ModelSpec(BaseModel):
         return sum(lt.count for lt in self.layers_with("ffn"))
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The spec as the seed's JSON (aliases, optional specs at their defaults omitted)."""
+        """The spec as infercast model spec (v1) JSON (aliases, optional specs at their defaults omitted)."""
         data = self.model_dump(by_alias=True, exclude_none=True)
         data["layer_types"] = [_layer_json(layer) for layer in self.layer_types]
         return data

@@ -199,14 +199,14 @@ class ImportResponse(_Out):
     hf_model_id: str = Field(description="Hugging Face id of the imported spec.")
     source_format: Literal["config.json", "gguf", "spec"] = Field(
         description="What the upload was: a Hugging Face config.json, a GGUF header, or a "
-        "spec already in the seed format."
+        "spec already in the infercast model spec (v1) format."
     )
     saved: bool = Field(description="Whether the spec was written to the user models directory.")
     saved_as: str | None = Field(
         description="File name written (in the first user models directory), if saved."
     )
     warnings: list[str] = Field(description="Importer notes: assumptions and ignored fields.")
-    spec: dict[str, Any] = Field(description="The spec in the seed's JSON format.")
+    spec: dict[str, Any] = Field(description="The spec in the infercast model spec (v1) JSON format.")
 
 
 class ReconcileRow(_Out):
