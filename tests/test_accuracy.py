@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import statistics
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
 import infercast
+from conftest import BENCHMARKS_CSV as CSV
+from conftest import REPO
 from infercast.estimation.cross_validation import fold_medians
 from infercast.estimation.params import canonical_framework, load_calibration
 from infercast.estimation.reconcile import (
@@ -28,10 +29,8 @@ from infercast.estimation.reconcile import (
     summarize,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-CSV = ROOT.parent / "shared" / "benchmarks" / "serving-calibration.csv"
-DATA = Path(__file__).resolve().parent / "data"
-README = ROOT / "README.md"
+DATA = REPO / "tests" / "data"
+README = REPO / "README.md"
 
 TARGETS = {"tpot_ms": 8.0, "ttft_ms": 20.0, "output_tokens_per_s_per_gpu": 8.0}
 REACHED = {"tpot_ms": 8.0, "ttft_ms": 20.0, "output_tokens_per_s_per_gpu": 8.0}

@@ -78,7 +78,7 @@ class StepTiming:
                 sums["compute"] += lt.compute_s
             else:
                 sums["memory"] += lt.memory_s
-            sums["communication"] += lt.communication_s + 0.0
+            sums["communication"] += lt.communication_s
             sums["overhead"] += lt.overhead_s
         sums["overhead"] += self.step_overhead_s
         sums["communication"] += self.pipeline_s
@@ -100,6 +100,7 @@ class StepTimer:
         # Every layer type's instances are spread evenly over the stages for timing: summed over
         # the ``pp`` stage steps of one batch step, each instance runs exactly once.
         self.stage_counts = [lt.count / pp for lt, _ in self.models]
+        self.traits = [lt.layer_specs for lt, _ in self.models]
         self.kernels = [
             kernels_per_instance(lt.layer_class, lt.layer_specs) for lt, _ in self.models
         ]
@@ -137,7 +138,8 @@ class StepTimer:
         eager: bool = False,
     ) -> LayerTiming:
         """All ``count`` instances of one layer type; ``traits``: its specs (whose class
-        declares its efficiency class and whether it pays the per-kernel overhead)."""
+        declares its efficiency class); ``kernels``: what one instance launches
+        (:mod:`infercast.estimation.kernels`); ``eager``: a step without graphs."""
         eff = self.params.efficiency
         layer_class = traits.class_name
         compute = 0.0
@@ -170,11 +172,11 @@ class StepTimer:
         layers = []
         total = 0.0
         eager = shape.prefill_tokens > 0 and not self.params.framework.prefill_graphs
-        for (lt, model), count, kernels in zip(
-            self.models, self.stage_counts, self.kernels, strict=True
+        for (lt, model), count, traits, kernels in zip(
+            self.models, self.stage_counts, self.traits, self.kernels, strict=True
         ):
             cost = model.step_cost(shape)
-            timing = self.time_layer(lt.name, lt.layer_specs, count, cost, lt.count, kernels, eager)
+            timing = self.time_layer(lt.name, traits, count, cost, lt.count, kernels, eager)
             total += timing.time_s
             if detail:
                 layers.append(timing)
