@@ -39,12 +39,9 @@ def unsupported_reasons(spec: ModelSpec, plan: ParallelPlan, hardware: Hardware)
 def context_limit(spec: ModelSpec) -> int | None:
     """Positions the model can address, where its spec declares them (a learned position
     table: BERT-class ``max_position_embeddings``); None where it does not."""
-    limits = [
-        lt.layer_specs.max_position_embeddings
-        for lt in spec.layer_types
-        if getattr(lt.layer_specs, "max_position_embeddings", 0)
-    ]
-    return min(limits) if limits else None
+    limits = [getattr(lt.layer_specs, "max_position_embeddings", 0) for lt in spec.layer_types]
+    known = [int(n) for n in limits if n]
+    return min(known) if known else None
 
 
 def check_context(spec: ModelSpec, isl: int, osl: int) -> None:

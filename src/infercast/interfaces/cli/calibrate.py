@@ -205,7 +205,7 @@ def _cross_validate(
 
             data = cross_validate(
                 rows, by, registry=registry, max_evaluations=max_evaluations, progress=progress
-            )  # type: ignore[arg-type]
+            )
     except InfercastError as exc:
         raise fail(str(exc)) from None
     if output is not None:
