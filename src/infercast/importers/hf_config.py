@@ -15,11 +15,24 @@ from infercast.errors import InvalidInputError
 from infercast.importers.configs.base import ConfigReader, FamilyConfig
 from infercast.importers.configs.bert import BertConfig
 from infercast.importers.configs.deepseek import DeepseekV3Config
+from infercast.importers.configs.dense_next import (
+    exaone4_from_hf,
+    ministral3_from_hf,
+    seed_oss_from_hf,
+)
 from infercast.importers.configs.gemma import GemmaConfig
+from infercast.importers.configs.glm4_moe import glm4_moe_from_hf
 from infercast.importers.configs.gpt_oss import GptOssConfig
 from infercast.importers.configs.llama import LlamaFamilyConfig
+from infercast.importers.configs.llama4 import llama4_from_hf
+from infercast.importers.configs.mimo import mimo_v2_from_hf
+from infercast.importers.configs.minimax import minimax_m2_from_hf
 from infercast.importers.configs.moe import MixtralConfig, Qwen2MoeConfig, Qwen3MoeConfig
+from infercast.importers.configs.nemotron_h import nemotron_h_from_hf
+from infercast.importers.configs.olmo import olmo_from_hf
 from infercast.importers.configs.phi3 import Phi3Config
+from infercast.importers.configs.qwen3_next import qwen3_next_from_hf
+from infercast.importers.configs.wrappers import WRAPPER_TEXT_TYPES, unwrap_multimodal
 from infercast.importers.quantization import read_quantization
 from infercast.importers.spec_builder import build_spec
 from infercast.specs import ModelSpec
@@ -43,14 +56,34 @@ FAMILIES: dict[str, Callable[[ConfigReader], FamilyConfig]] = {
     "gemma2": GemmaConfig.from_hf,
     "gemma3_text": GemmaConfig.from_hf,
     "bert": BertConfig.from_hf,
+    "olmo2": olmo_from_hf,
+    "olmo3": olmo_from_hf,
+    "exaone4": exaone4_from_hf,
+    "seed_oss": seed_oss_from_hf,
+    "ministral3": ministral3_from_hf,
+    "glm4_moe": glm4_moe_from_hf,
+    "glm4_moe_lite": DeepseekV3Config.from_hf,
+    "glm_moe_dsa": DeepseekV3Config.from_hf,
+    "deepseek_v32": DeepseekV3Config.from_hf,
+    "minimax_m2": minimax_m2_from_hf,
+    "mimo_v2_flash": mimo_v2_from_hf,
+    "qwen3_next": qwen3_next_from_hf,
+    "qwen3_5_text": qwen3_next_from_hf,
+    "qwen3_5_moe_text": qwen3_next_from_hf,
+    "nemotron_h": nemotron_h_from_hf,
+    "llama4_text": llama4_from_hf,
 }
 
 
 def family_config(data: Any, source: str = "config.json") -> FamilyConfig:
-    """The family config for a decoded config.json; every failure is an InvalidInputError."""
+    """The family config for a decoded config.json; every failure is an InvalidInputError.
+
+    A multimodal wrapper stands for its text model (see ``configs.wrappers``)."""
+    reader = ConfigReader(data, source)
+    data, _ = unwrap_multimodal(data, source)
     reader = ConfigReader(data, source)
     model_type = data.get("model_type")
-    supported = ", ".join(sorted(FAMILIES))
+    supported = ", ".join(sorted([*FAMILIES, *WRAPPER_TEXT_TYPES]))
     if model_type is None:
         raise InvalidInputError(
             f"{source}: field 'model_type' is missing; supported model types: {supported}"
@@ -58,7 +91,7 @@ def family_config(data: Any, source: str = "config.json") -> FamilyConfig:
     if not isinstance(model_type, str) or model_type not in FAMILIES:
         hint = ""
         if isinstance(data.get("text_config"), Mapping):
-            hint = " (multimodal configs are not supported; import the text model's config)"
+            hint = " (an unsupported multimodal wrapper; import its text model's config)"
         raise InvalidInputError(
             f"{source}: unknown model_type {model_type!r}{hint}; supported model types: {supported}"
         )
@@ -83,9 +116,9 @@ def spec_from_hf_config(
 ) -> ModelSpec:
     """Build the spec for ``hf_model_id`` from its decoded config.json."""
     config = family_config(data, source)
+    data, extra = unwrap_multimodal(ConfigReader(data, source).data, source)
     reader = ConfigReader(data, source)
     plan = read_quantization(reader)
-    extra: list[str] = []
     if plan is not None:
         extra.append(plan.description)
     else:

@@ -15,7 +15,6 @@ from typing import Any
 from infercast.errors import InvalidInputError
 from infercast.importers.configs.base import FamilyConfig, LayerPart
 from infercast.specs import LAYER_CLASSES, ModelSpec, format_params, parse_spec
-from infercast.specs.layer_classes import ATTENTION_CLASSES, FFN_CLASSES
 
 __all__ = ["build_spec", "default_name", "model_id_for"]
 
@@ -37,10 +36,14 @@ def default_name(hf_model_id: str) -> str:
     return hf_model_id.rsplit("/", 1)[-1].replace("-", " ").replace("_", " ").strip()
 
 
+_BLOCK_ROLES = ("attention", "mixer", "ffn")
+
+
 def _order(layer_class: str) -> int:
-    if layer_class in ATTENTION_CLASSES:
+    role = LAYER_CLASSES[layer_class].role
+    if role in ("attention", "mixer"):
         return 0
-    if layer_class in FFN_CLASSES:
+    if role == "ffn":
         return 1
     return 2 + ["NormLayer", "EmbeddingLayer", "OutputLayer", "PoolerLayer"].index(layer_class)
 
@@ -56,6 +59,10 @@ def group_parts(
             fmt = weight_dtype(part.modules)
             if fmt is not None:
                 specs["weight_dtype"] = fmt
+            for name, modules in part.spec_modules:
+                sub = weight_dtype(modules)
+                if sub is not None and sub != fmt:
+                    specs[name] = sub
         key = (part.name, part.layer_class, tuple(sorted(specs.items())))
         group = groups.get(key)
         if group is None:
@@ -65,9 +72,11 @@ def group_parts(
                 "count": 1,
                 "specs": specs,
                 "layer_idx": part.layer_idx,
+                "indices": [part.layer_idx],
             }
         else:
             group["count"] += 1
+            group["indices"].append(part.layer_idx)
             if group["layer_idx"] is None:
                 group["layer_idx"] = part.layer_idx
     entries = sorted(groups.values(), key=lambda g: _order(g["class"]))
@@ -80,12 +89,22 @@ def group_parts(
     return entries
 
 
-def _entry_json(entry: dict[str, Any]) -> dict[str, Any]:
+def _needs_indices(entries: list[dict[str, Any]], num_layers: int) -> bool:
+    """Blocks differ in kind (some lack a mixer or an FFN): list each entry's blocks."""
+    roles = [LAYER_CLASSES[e["class"]].role for e in entries]
+    mixers = sum(e["count"] for e, r in zip(entries, roles, strict=True) if r != "ffn")
+    ffns = sum(e["count"] for e, r in zip(entries, roles, strict=True) if r == "ffn")
+    return mixers != num_layers or ffns not in (0, num_layers)
+
+
+def _entry_json(entry: dict[str, Any], with_indices: bool = False) -> dict[str, Any]:
     specs_model = LAYER_CLASSES[entry["class"]]
     specs: dict[str, Any] = {}
     if entry["layer_idx"] is not None:
         specs["layer_idx"] = entry["layer_idx"]
     specs.update(entry["specs"])
+    if with_indices and specs_model.role in _BLOCK_ROLES:
+        specs["layer_indices"] = list(entry["indices"])
     built = specs_model.model_validate(specs)
     specs["parameter_count"] = built.parameter_count_per_instance()
     return {"name": entry["name"], "class": entry["class"], "count": entry["count"], "specs": specs}
@@ -105,7 +124,10 @@ def build_spec(
 ) -> ModelSpec:
     """Build and validate the spec; ``validated`` only when checked by the caller."""
     try:
-        entries = [_entry_json(e) for e in group_parts(config.layer_parts(), weight_dtype)]
+        groups = group_parts(config.layer_parts(), weight_dtype)
+        block_groups = [g for g in groups if LAYER_CLASSES[g["class"]].role in _BLOCK_ROLES]
+        indexed = _needs_indices(block_groups, config.num_layers)
+        entries = [_entry_json(e, indexed) for e in groups]
     except ValueError as exc:  # pydantic's ValidationError: a size the layer class rejects
         raise InvalidInputError(f"{source}: cannot build layer specs: {exc}") from None
     layer_sum = sum(e["count"] * e["specs"]["parameter_count"] for e in entries)

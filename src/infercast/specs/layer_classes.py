@@ -24,7 +24,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from infercast.dtypes import UnknownDTypeError, dtype
 
 __all__ = [
+    "ATTENTION_CLASSES",
+    "FFN_CLASSES",
     "LAYER_CLASSES",
+    "MIXER_CLASSES",
     "PARALLELISM_KINDS",
     "AttentionLayerSpecs",
     "EmbeddingLayerSpecs",
@@ -38,6 +41,7 @@ __all__ = [
     "OutputLayerSpecs",
     "PoolerLayerSpecs",
     "SlidingWindowAttentionLayerSpecs",
+    "register_layer_class",
 ]
 
 PARALLELISM_KINDS: dict[str, str] = {
@@ -56,6 +60,16 @@ Width = Annotated[int, Field(gt=0, le=1 << 22)]
 Vocab = Annotated[int, Field(gt=0, le=1 << 24)]
 ExpertCount = Annotated[int, Field(gt=0, le=1 << 16)]
 NonNegativeWidth = Annotated[int, Field(ge=0, le=1 << 22)]
+
+
+def canonical_dtype(value: str | None) -> str | None:
+    """A stored-format spec's canonical name; an unknown one is a validation error."""
+    if value is None:
+        return None
+    try:
+        return dtype(value).name
+    except UnknownDTypeError as exc:
+        raise ValueError(str(exc)) from None
 
 
 class LayerSpecs(BaseModel):
@@ -79,16 +93,32 @@ class LayerSpecs(BaseModel):
         description="Stored format of this layer's weights in the checkpoint (bf16, fp8, "
         "mxfp4, nvfp4, int4, ...); absent means the model's default (bf16).",
     )
+    layer_indices: tuple[Annotated[int, Field(ge=0, le=1 << 20, strict=True)], ...] | None = Field(
+        default=None,
+        strict=False,  # a JSON list; its items stay strict integers
+        max_length=100_000,
+        description="The blocks (0-based) this entry's instances sit in (metadata). Hybrid and "
+        "NAS models, whose blocks differ in kind, list them so validation can take a per-block "
+        "census and pipeline stages keep the interleaving.",
+    )
+
+    role: ClassVar[str] = "other"
+    """'attention' (softmax, caches K/V per token), 'mixer' (linear attention / SSM: a fixed
+    per-sequence state), 'ffn', or 'other' (norms, embeddings, heads): what a block holds."""
 
     @field_validator("weight_dtype")
     @classmethod
     def _known_dtype(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return dtype(value).name
-        except UnknownDTypeError as exc:
-            raise ValueError(str(exc)) from None
+        return canonical_dtype(value)
+
+    @property
+    def is_windowed(self) -> bool:
+        """Attention limited to a sliding window or a local chunk (KV stops growing)."""
+        return False
+
+    def state_elements_per_sequence(self) -> int:
+        """Fixed recurrent/conv state one sequence holds (linear attention, SSM); 0 otherwise."""
+        return 0
 
     @classmethod
     def required_specs(cls) -> list[str]:
@@ -118,14 +148,29 @@ class LayerSpecs(BaseModel):
 
 class _AttentionSpecs(LayerSpecs):
     supported_parallelism: ClassVar[tuple[str, ...]] = ("tensor_parallel", "context_parallel")
+    role: ClassVar[str] = "attention"
 
     hidden_size: Size
     num_heads: HeadCount
     head_dim: Size = Field(description="Per-head width; may differ from hidden_size/num_heads.")
+    v_head_dim: NonNegativeWidth = Field(
+        default=0, description="Per-head width of values (MiMo-V2: 128 beside 192); 0 = head_dim."
+    )
     qkv_bias: bool = Field(default=False, description="Q, K and V projections carry biases.")
     o_bias: bool = Field(default=False, description="The output projection carries a bias.")
     qk_norm: bool = Field(
         default=False, description="RMSNorm over head_dim on queries and keys (Qwen3, Gemma 3)."
+    )
+    qk_norm_scope: Literal["head", "projection"] = Field(
+        default="head",
+        description="With qk_norm: 'head' normalises each head over head_dim (weights 2·head_dim);"
+        " 'projection' normalises the whole q and k projections (OLMo 2, MiniMax-M2: weights "
+        "heads·head_dim + kv_heads·head_dim).",
+    )
+    output_gate: bool = Field(
+        default=False,
+        description="Gated softmax attention (Qwen3-Next, Qwen3.5): q_proj also emits a "
+        "sigmoid gate per output element (heads·v_head_dim more rows).",
     )
     attention_sinks: bool = Field(
         default=False, description="One learned sink logit per head (gpt-oss)."
@@ -139,21 +184,34 @@ class _AttentionSpecs(LayerSpecs):
     def kv_heads(self) -> int:
         return self.num_heads
 
+    @property
+    def value_dim(self) -> int:
+        return self.v_head_dim or self.head_dim
+
+    def _q_rows(self) -> int:
+        """Output rows of q_proj: queries, plus the output gate's rows when gated."""
+        gate = self.num_heads * self.value_dim if self.output_gate else 0
+        return self.num_heads * self.head_dim + gate
+
     def _projection_params(self) -> int:
-        q = self.num_heads * self.head_dim
-        kv = self.kv_heads * self.head_dim
-        return self.hidden_size * (q + 2 * kv) + q * self.hidden_size
+        kv = self.kv_heads * (self.head_dim + self.value_dim)
+        o = self.num_heads * self.value_dim
+        return self.hidden_size * (self._q_rows() + kv + o)
+
+    def qk_norm_params(self) -> int:
+        if not self.qk_norm:
+            return 0
+        if self.qk_norm_scope == "projection":
+            return (self.num_heads + self.kv_heads) * self.head_dim
+        return 2 * self.head_dim
 
     def parameter_count_per_instance(self) -> int:
-        q = self.num_heads * self.head_dim
-        kv = self.kv_heads * self.head_dim
         params = self._projection_params()
         if self.qkv_bias:
-            params += q + 2 * kv
+            params += self._q_rows() + self.kv_heads * (self.head_dim + self.value_dim)
         if self.o_bias:
             params += self.hidden_size
-        if self.qk_norm:
-            params += 2 * self.head_dim
+        params += self.qk_norm_params()
         if self.attention_sinks:
             params += self.num_heads
         return params
@@ -162,7 +220,7 @@ class _AttentionSpecs(LayerSpecs):
         return self._projection_params()
 
     def kv_cache_elements_per_token(self) -> int:
-        return 2 * self.kv_heads * self.head_dim if self.causal else 0
+        return self.kv_heads * (self.head_dim + self.value_dim) if self.causal else 0
 
 
 class AttentionLayerSpecs(_AttentionSpecs):
@@ -190,6 +248,10 @@ class SlidingWindowAttentionLayerSpecs(GroupedQueryAttentionLayerSpecs):
 
     sliding_window: Annotated[int, Field(gt=0, le=1 << 27)]
 
+    @property
+    def is_windowed(self) -> bool:
+        return True
+
 
 class MultiHeadLatentAttentionLayerSpecs(LayerSpecs):
     class_name: ClassVar[str] = "MultiHeadLatentAttentionLayer"
@@ -202,6 +264,7 @@ class MultiHeadLatentAttentionLayerSpecs(LayerSpecs):
         "context_parallel",
         "data_parallel",
     )
+    role: ClassVar[str] = "attention"
 
     hidden_size: Size
     num_heads: HeadCount
@@ -241,6 +304,7 @@ class MLPLayerSpecs(LayerSpecs):
     class_name: ClassVar[str] = "MLPLayer"
     description: ClassVar[str] = "Standard 2-projection MLP (up, activation, down): GPT-2, BERT."
     supported_parallelism: ClassVar[tuple[str, ...]] = ("tensor_parallel", "sequence_parallel")
+    role: ClassVar[str] = "ffn"
 
     hidden_size: Size
     intermediate_size: Width
@@ -272,6 +336,7 @@ class MoELayerSpecs(LayerSpecs):
         "experts per token; optional always-on shared experts (DeepSeek, Qwen2-MoE)."
     )
     supported_parallelism: ClassVar[tuple[str, ...]] = ("tensor_parallel", "expert_parallel")
+    role: ClassVar[str] = "ffn"
 
     hidden_size: Size
     num_experts: ExpertCount
@@ -294,6 +359,30 @@ class MoELayerSpecs(LayerSpecs):
         "it as a buffer, not a parameter, so it is not counted (E values per layer).",
     )
     expert_bias: bool = Field(default=False, description="Expert projections carry biases.")
+    expert_gated: bool = Field(
+        default=True,
+        description="Experts (and shared experts) are gated 3-projection MLPs; false for "
+        "2-projection up/down experts (Nemotron-H's squared-ReLU experts).",
+    )
+    router_scoring: Literal["softmax", "sigmoid"] = Field(
+        default="softmax",
+        description="Router score function (sigmoid: DeepSeek-V3, GLM-4.5, MiniMax-M2, "
+        "Llama 4); changes no count or cost.",
+    )
+    shared_expert_weight_dtype: str | None = Field(
+        default=None,
+        description="Stored format of the shared experts when it differs from weight_dtype "
+        "(Kimi-K2.5: routed experts int4, shared experts bf16); absent = weight_dtype.",
+    )
+
+    @field_validator("shared_expert_weight_dtype")
+    @classmethod
+    def _known_shared_dtype(cls, value: str | None) -> str | None:
+        return canonical_dtype(value)
+
+    @property
+    def projections(self) -> int:
+        return 3 if self.expert_gated else 2
 
     @property
     def is_truly_sparse(self) -> bool:
@@ -305,14 +394,14 @@ class MoELayerSpecs(LayerSpecs):
         return self.shared_expert_intermediate_size or self.expert_intermediate_size
 
     def params_per_expert(self) -> int:
-        h, i = self.hidden_size, self.expert_intermediate_size
-        return 3 * h * i + ((2 * i + h) if self.expert_bias else 0)
+        h, i, p = self.hidden_size, self.expert_intermediate_size, self.projections
+        return p * h * i + (((p - 1) * i + h) if self.expert_bias else 0)
 
     def routed_expert_parameters(self) -> int:
         return self.num_experts * self.params_per_expert()
 
     def shared_expert_parameters(self) -> int:
-        return self.num_shared_experts * 3 * self.hidden_size * self.shared_width
+        return self.num_shared_experts * self.projections * self.hidden_size * self.shared_width
 
     def router_parameters(self) -> int:
         params = self.hidden_size * self.num_experts
@@ -338,7 +427,7 @@ class MoELayerSpecs(LayerSpecs):
 
     def matmul_params_per_token(self) -> int:
         h = self.hidden_size
-        routed = self.num_experts_per_tok * 3 * h * self.expert_intermediate_size
+        routed = self.num_experts_per_tok * self.projections * h * self.expert_intermediate_size
         gate = h if (self.shared_expert_gate and self.num_shared_experts) else 0
         return h * self.num_experts + gate + routed + self.shared_expert_parameters()
 
@@ -416,43 +505,36 @@ class PoolerLayerSpecs(LayerSpecs):
         return 0
 
 
-LAYER_CLASSES: dict[str, type[LayerSpecs]] = {
-    cls.class_name: cls
-    for cls in (
-        AttentionLayerSpecs,
-        GroupedQueryAttentionLayerSpecs,
-        SlidingWindowAttentionLayerSpecs,
-        MultiHeadLatentAttentionLayerSpecs,
-        MLPLayerSpecs,
-        GatedMLPLayerSpecs,
-        MoELayerSpecs,
-        NormLayerSpecs,
-        EmbeddingLayerSpecs,
-        OutputLayerSpecs,
-        PoolerLayerSpecs,
-    )
-}
+LAYER_CLASSES: dict[str, type[LayerSpecs]] = {}
+"""Every layer class by name; modules with more classes add theirs through
+:func:`register_layer_class` (``infercast.specs`` imports them all)."""
+ATTENTION_CLASSES: set[str] = set()
+"""Softmax attention classes (role 'attention': per-token KV, ``num_heads``, ``causal``)."""
+MIXER_CLASSES: set[str] = set()
+"""Token mixers with a fixed per-sequence state instead of a KV cache (role 'mixer')."""
+FFN_CLASSES: set[str] = set()
 
-ATTENTION_CLASSES = frozenset(
-    {
-        "AttentionLayer",
-        "GroupedQueryAttentionLayer",
-        "SlidingWindowAttentionLayer",
-        "MultiHeadLatentAttentionLayer",
-    }
-)
-FFN_CLASSES = frozenset({"MLPLayer", "GatedMLPLayer", "MoELayer"})
 
-ClassName = Literal[
-    "AttentionLayer",
-    "GroupedQueryAttentionLayer",
-    "SlidingWindowAttentionLayer",
-    "MultiHeadLatentAttentionLayer",
-    "MLPLayer",
-    "GatedMLPLayer",
-    "MoELayer",
-    "NormLayer",
-    "EmbeddingLayer",
-    "OutputLayer",
-    "PoolerLayer",
-]
+def register_layer_class(cls: type[LayerSpecs]) -> type[LayerSpecs]:
+    """Add a class to the library under its ``class_name`` and its role's set."""
+    LAYER_CLASSES[cls.class_name] = cls
+    roles = {"attention": ATTENTION_CLASSES, "mixer": MIXER_CLASSES, "ffn": FFN_CLASSES}
+    if cls.role in roles:
+        roles[cls.role].add(cls.class_name)
+    return cls
+
+
+for _cls in (
+    AttentionLayerSpecs,
+    GroupedQueryAttentionLayerSpecs,
+    SlidingWindowAttentionLayerSpecs,
+    MultiHeadLatentAttentionLayerSpecs,
+    MLPLayerSpecs,
+    GatedMLPLayerSpecs,
+    MoELayerSpecs,
+    NormLayerSpecs,
+    EmbeddingLayerSpecs,
+    OutputLayerSpecs,
+    PoolerLayerSpecs,
+):
+    register_layer_class(_cls)

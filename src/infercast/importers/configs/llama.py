@@ -57,6 +57,11 @@ class LlamaFamilyConfig:
     """Phi-3 style ``qkv_proj``/``gate_up_proj`` (same counts; matters for module names)."""
     rope_theta: float | None = None
     max_position_embeddings: int | None = None
+    attention_options: tuple[tuple[str, Any], ...] = ()
+    """Further attention specs every layer shares (``qk_norm_scope``, ``output_gate``, …)."""
+    chunked_layers: tuple[int, ...] = ()
+    """Layers attending within ``attention_chunk_size`` chunks (Llama 4's RoPE layers)."""
+    attention_chunk_size: int | None = None
 
     # ---- construction from config.json ----
 
@@ -196,7 +201,11 @@ class LlamaFamilyConfig:
             "num_heads": self.num_heads,
             "head_dim": self.head_dim,
         }
-        if window is not None:
+        if i in self.chunked_layers:
+            cls, name = "ChunkedLocalAttentionLayer", "chunked_attention"
+            specs["num_kv_heads"] = self.num_kv_heads
+            specs["attention_chunk_size"] = self.attention_chunk_size
+        elif window is not None:
             cls, name = "SlidingWindowAttentionLayer", "sliding_attention"
             specs["num_kv_heads"] = self.num_kv_heads
             specs["sliding_window"] = window
@@ -206,6 +215,7 @@ class LlamaFamilyConfig:
             cls, name = "GroupedQueryAttentionLayer", "attention"
             specs["num_kv_heads"] = self.num_kv_heads
         specs.update(qkv_bias=self.qkv_bias, o_bias=self.o_bias, qk_norm=self.qk_norm)
+        specs.update(self.attention_options)
         prefix = f"model.layers.{i}.self_attn"
         projections = (
             ("qkv_proj", "o_proj")

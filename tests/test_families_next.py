@@ -1,0 +1,74 @@
+"""The 2025–26 families against ``../shared/hf-configs-next``: real configs, independent counts.
+
+Each config is imported by the importer users run; its total and active parameters, KV-cache
+bytes per token (bf16, full context, EXPECTED.json's convention) and softmax / windowed /
+linear-or-SSM layer census must equal the figures in ``EXPECTED.json``, which were counted by
+building each text model with Hugging Face transformers on the meta device (not by infercast).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infercast.importers import spec_from_hf_config
+from infercast.specs import ModelSpec
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "hf-configs-next"
+EXPECTED_FILE = SHARED / "EXPECTED.json"
+
+pytestmark = pytest.mark.skipif(
+    not EXPECTED_FILE.exists(), reason="../shared/hf-configs-next is not checked out beside"
+)
+
+
+def _expected() -> dict[str, Any]:
+    if not EXPECTED_FILE.exists():
+        return {}
+    models: dict[str, Any] = json.loads(EXPECTED_FILE.read_text())["models"]
+    return models
+
+
+EXPECTED = _expected()
+
+
+def _import(key: str) -> ModelSpec:
+    config = json.loads((SHARED / f"{key}.json").read_text())
+    return spec_from_hf_config(config, EXPECTED[key]["hf_model_id"], source=f"{key}.json")
+
+
+def test_all_thirteen_fixtures_are_present() -> None:
+    assert len(EXPECTED) == 13
+
+
+@pytest.mark.parametrize("key", sorted(EXPECTED))
+def test_total_active_and_kv_match_transformers(key: str) -> None:
+    want = EXPECTED[key]
+    spec = _import(key)
+    assert spec.total_params == want["total_params"]
+    assert spec.active_params == want["active_params"]
+    assert spec.kv_cache_bytes_per_token("bf16") == want["kv_bytes_per_token_bf16"]
+
+
+@pytest.mark.parametrize("key", sorted(EXPECTED))
+def test_layer_census_matches(key: str) -> None:
+    want = EXPECTED[key]
+    census = _import(key).layer_census()
+    assert census.softmax_attention == want["attention_layers"]
+    assert census.windowed_or_chunked == want["windowed_or_chunked_layers"]
+    assert census.linear_or_ssm == want["linear_attention_or_ssm_layers"]
+
+
+@pytest.mark.parametrize("key", sorted(EXPECTED))
+def test_experts_and_tying_match(key: str) -> None:
+    want = EXPECTED[key]
+    spec = _import(key)
+    routed = {lt.layer_specs.num_experts for lt in spec.layers_of("MoELayer")}
+    top_k = {lt.layer_specs.num_experts_per_tok for lt in spec.layers_of("MoELayer")}
+    assert routed == ({want["routed_experts"]} if want["routed_experts"] else set())
+    assert top_k == ({want["experts_per_token"]} if want["experts_per_token"] else set())
+    heads = spec.layers_of("OutputLayer")
+    assert [lt.layer_specs.tied for lt in heads] == [want["tied_embeddings"]]
