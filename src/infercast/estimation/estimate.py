@@ -229,13 +229,16 @@ def _phase_summary(step: StepTiming, tokens: float) -> PhaseSummary:
     )
 
 
-def _fit_reason(mem: MemoryPlan, kv_bytes: float, fits: bool, seqs: float, cp: int = 1) -> str:
+def _fit_reason(
+    mem: MemoryPlan, kv_bytes: float, fits: bool, seqs: float, cp: int = 1, state: float = 0.0
+) -> str:
     held = f"{seqs:g} sequences" if cp == 1 else f"1/{cp} of {seqs:g} sequences"
+    state_part = f" + state {state / _GB:.1f} GB" if state else ""
+    used = mem.weights_bytes + kv_bytes + state + mem.activations_bytes + mem.reserve_bytes
     parts = (
         f"weights {mem.weights_bytes / _GB:.1f} GB + KV {kv_bytes / _GB:.1f} GB "
-        f"({held}) + activations {mem.activations_bytes / _GB:.1f} GB + reserve "
-        f"{mem.reserve_bytes / _GB:.1f} GB = "
-        f"{(mem.weights_bytes + kv_bytes + mem.activations_bytes + mem.reserve_bytes) / _GB:.1f} GB"
+        f"({held}){state_part} + activations {mem.activations_bytes / _GB:.1f} GB + reserve "
+        f"{mem.reserve_bytes / _GB:.1f} GB = {used / _GB:.1f} GB"
     )
     cap = f"{mem.capacity_bytes / _GB:.0f} GB"
     if fits:
@@ -358,7 +361,8 @@ def _estimate(dep: Deployment, isl: int, osl: int, concurrency: int) -> Estimate
     point = solve_closed_loop(timer, isl, max(osl, 1), concurrency, budget, cap)
     seqs_per_gpu = _kv_sequences_per_gpu(plan, min(concurrency, cap))
     kv_bytes = mem.kv_bytes(seqs_per_gpu)
-    total = mem.weights_bytes + kv_bytes + mem.activations_bytes + mem.reserve_bytes
+    state_bytes = mem.state_bytes(seqs_per_gpu)
+    total = mem.weights_bytes + kv_bytes + state_bytes + mem.activations_bytes + mem.reserve_bytes
     fits = total <= mem.capacity_bytes
     gpus = plan.gpus
     x = point.requests_per_s
@@ -426,13 +430,14 @@ def _estimate(dep: Deployment, isl: int, osl: int, concurrency: int) -> Estimate
         memory=MemoryBreakdown(
             weights_bytes=mem.weights_bytes,
             kv_cache_bytes=kv_bytes,
+            state_bytes=state_bytes,
             activations_bytes=mem.activations_bytes,
             reserve_bytes=mem.reserve_bytes,
             total_bytes=total,
             capacity_bytes=mem.capacity_bytes,
         ),
         fits=fits,
-        fit_reason=_fit_reason(mem, kv_bytes, fits, seqs_per_gpu, plan.cp),
+        fit_reason=_fit_reason(mem, kv_bytes, fits, seqs_per_gpu, plan.cp, state_bytes),
         max_concurrency=max_concurrency,
         bottleneck=bottleneck,  # type: ignore[arg-type]
         prefill=_phase_summary(prefill_step, prefill_chunk),

@@ -6,6 +6,9 @@
 - KV cache: sized for every sequence at its full context (``isl + osl``), since an engine must
   hold that much to finish every request without preemption; sliding-window layers keep at most
   the window; DP attention spreads the sequences over ``dp`` ranks.
+- Recurrent state: linear-attention / SSM layers hold a fixed state per sequence instead
+  (state bytes per sequence, beside the KV cache; max concurrency divides the free memory by
+  KV + state of one sequence).
 - Activations: peak live bytes of the largest layer for one full step budget of tokens (not a
   sum over layers: they are freed layer by layer); the LM head's fp32 logits count for the rows
   that need them (one per sequence in the step).
@@ -34,9 +37,15 @@ class MemoryPlan:
     activations_bytes: float
     reserve_bytes: float
     capacity_bytes: float
+    state_bytes_per_sequence: float = 0.0
+    """Fixed recurrent + conv state of one sequence (linear attention, SSM layers): it does not
+    grow with the context, but every admitted sequence holds it beside its KV cache."""
 
     def kv_bytes(self, sequences_per_gpu: float) -> float:
         return self.kv_bytes_per_sequence * sequences_per_gpu
+
+    def state_bytes(self, sequences_per_gpu: float) -> float:
+        return self.state_bytes_per_sequence * sequences_per_gpu
 
     def free_for_kv(self) -> float:
         return (
@@ -47,9 +56,10 @@ class MemoryPlan:
         free = self.free_for_kv()
         if free <= 0:
             return 0
-        if self.kv_bytes_per_sequence <= 0:
+        per_sequence = self.kv_bytes_per_sequence + self.state_bytes_per_sequence
+        if per_sequence <= 0:
             return 10**9
-        return math.floor(free / self.kv_bytes_per_sequence)
+        return math.floor(free / per_sequence)
 
 
 def plan_memory(
@@ -59,6 +69,7 @@ def plan_memory(
     per_block = 0.0
     edges: list[float] = []
     kv = 0.0
+    state = 0.0
     activations = 0.0
     tokens_per_gpu = step_tokens / timer.ctx.plan.dp
     for lt, model in timer.models:
@@ -68,6 +79,9 @@ def plan_memory(
             window = model.kv_window()
             cached = min(context_tokens, window) if window else context_tokens
             kv += model.kv_bytes_per_token() * cached * math.ceil(lt.count / pp)
+            per_sequence = getattr(model, "state_bytes_per_sequence", None)
+            if per_sequence is not None:
+                state += per_sequence() * math.ceil(lt.count / pp)
         else:
             edges.append(stored * lt.count)
         rows = logit_rows / timer.ctx.plan.dp if lt.layer_class == "OutputLayer" else tokens_per_gpu
@@ -82,4 +96,5 @@ def plan_memory(
             RESERVE_MIN_BYTES, (1.0 - timer.params.framework.memory_utilization) * capacity
         ),
         capacity_bytes=capacity,
+        state_bytes_per_sequence=state,
     )

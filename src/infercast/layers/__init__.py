@@ -8,6 +8,8 @@ from infercast.layers.attention import AttentionCost, LatentAttentionCost
 from infercast.layers.base import CostContext, LayerCost, StepShape
 from infercast.layers.edges import EmbeddingCost, NormCost, OutputCost, PoolerCost
 from infercast.layers.ffn import MLPCost, MoECost, expected_experts_touched
+from infercast.layers.recurrent import RecurrentMixerCost
+from infercast.layers.sparse_attention import SparseAttentionCost
 from infercast.specs.schema import ModelSpec
 
 __all__ = [
@@ -33,6 +35,10 @@ _BUILDERS: dict[str, Any] = {
     "GroupedQueryAttentionLayer": AttentionCost,
     "SlidingWindowAttentionLayer": AttentionCost,
     "MultiHeadLatentAttentionLayer": LatentAttentionCost,
+    "ChunkedLocalAttentionLayer": AttentionCost,
+    "DeepSeekSparseAttentionLayer": SparseAttentionCost,
+    "GatedDeltaNetLayer": RecurrentMixerCost,
+    "Mamba2Layer": RecurrentMixerCost,
     "MLPLayer": MLPCost,
     "GatedMLPLayer": MLPCost,
     "MoELayer": MoECost,

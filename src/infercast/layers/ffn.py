@@ -90,11 +90,16 @@ class MoECost:
         # override applies) stored as the layer's checkpoint format says (DeepSeek-V3 keeps
         # them in fp8 like its other linears).
         self.router_dtype = ctx.default_dtype
-        self.shared_dtype = _dtype_for(specs.weight_dtype, ctx.weight_dtype, ctx.default_dtype)
+        # (Kimi-K2.5 keeps its shared experts in bf16 beside int4 routed experts.)
+        self.shared_dtype = _dtype_for(
+            specs.shared_expert_weight_dtype or specs.weight_dtype,
+            ctx.weight_dtype,
+            ctx.default_dtype,
+        )
         h = specs.hidden_size
         self.local_experts = specs.num_experts / plan.ep
         self.expert_params = specs.params_per_expert() / plan.moe_tp
-        self.expert_matmul = 3 * h * specs.expert_intermediate_size / plan.moe_tp
+        self.expert_matmul = specs.projections * h * specs.expert_intermediate_size / plan.moe_tp
         shared = specs.shared_expert_parameters() / plan.tp
         gate = h if (specs.shared_expert_gate and specs.num_shared_experts) else 0
         router = specs.router_parameters() - gate
