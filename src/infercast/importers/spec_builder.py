@@ -40,12 +40,10 @@ _BLOCK_ROLES = ("attention", "mixer", "ffn")
 
 
 def _order(layer_class: str) -> int:
-    role = LAYER_CLASSES[layer_class].role
-    if role in ("attention", "mixer"):
-        return 0
-    if role == "ffn":
-        return 1
-    return 2 + ["NormLayer", "EmbeddingLayer", "OutputLayer", "PoolerLayer"].index(layer_class)
+    """Entries sort by role: token mixers (attention, linear attention, SSM), FFN, norm,
+    embedding, head, pooler."""
+    rank = {"attention": 0, "mixer": 0, "ffn": 1, "norm": 2, "embedding": 3, "head": 4}
+    return rank.get(LAYER_CLASSES[layer_class].role, 5)
 
 
 def group_parts(

@@ -22,46 +22,42 @@ reads and writes its sequence's state once (the scan keeps chunk states on chip)
 
 from __future__ import annotations
 
-from infercast.dtypes import DType, dtype
-from infercast.layers.base import CostContext, LayerCost, StepShape, tp_reduce
-from infercast.specs.hybrid_classes import GatedDeltaNetLayerSpecs, Mamba2LayerSpecs
+from infercast.layers.base import CostContext, LayerCost, StepShape
+from infercast.layers.engine import GemmRows, PlacedOps
+from infercast.specs.classes.hybrid import GatedDeltaNetLayerSpecs, Mamba2LayerSpecs
+from infercast.specs.ops import RecurrentCore
 
 __all__ = ["RecurrentMixerCost"]
 
 
-def _weight_dtype(name: str | None, ctx: CostContext) -> DType:
-    if ctx.weight_dtype is not None:
-        return ctx.weight_dtype
-    return dtype(name) if name else ctx.default_dtype
-
-
-class RecurrentMixerCost:
+class RecurrentMixerCost(GemmRows):
     """Gated DeltaNet or Mamba-2 on one GPU under a plan."""
 
     def __init__(self, specs: GatedDeltaNetLayerSpecs | Mamba2LayerSpecs, ctx: CostContext):
         tp = ctx.plan.tp
         self.specs = specs
         self.ctx = ctx
-        self.wdtype = _weight_dtype(specs.weight_dtype, ctx)
-        if isinstance(specs, GatedDeltaNetLayerSpecs):
-            heads, dk, dv = specs.num_value_heads, specs.key_head_dim, specs.value_head_dim
+        self.placed = PlacedOps(specs, ctx)
+        self.wdtype = self.placed.formats["dense"]
+        core = next(op for op in self.placed.ops if isinstance(op, RecurrentCore))
+        dk, dv, c = core.key_dim, core.value_dim, core.chunk
+        if core.kind == "gated_delta":
             self.decode_flops_per_head = 7 * dk * dv
-            self.prefill_flops_per_head = specs.chunk_size * (2 * dk + dv) + 4 * dk * dv
-            self.io_width = 2 * specs.key_dim + 2 * specs.value_dim + 2 * heads
-        else:
-            heads, n, hd = specs.num_heads, specs.state_size, specs.head_dim
-            self.decode_flops_per_head = 5 * n * hd
-            self.prefill_flops_per_head = specs.chunk_size * (n + hd) + 4 * n * hd
-            self.io_width = specs.inner + specs.conv_channels + heads
-        self.heads = heads / tp
-        self.conv_flops = 2 * specs.conv_kernel_size * specs.conv_channels / tp
-        self.matmul_params = specs.matmul_params_per_token() / tp
-        self.stored_params = specs.parameter_count_per_instance() / tp
-        self.state_dtype = ctx.activation_dtype
-        self.state_bytes = self.state_dtype.nbytes(specs.state_elements_per_sequence() / tp)
+            self.prefill_flops_per_head = c * (2 * dk + dv) + 4 * dk * dv
+        else:  # SSD: key_dim is the state size, value_dim the head dim
+            self.decode_flops_per_head = 5 * dk * dv
+            self.prefill_flops_per_head = c * (dk + dv) + 4 * dk * dv
+        self.io_width = sum(op.out_features for op in self.placed.linears if op.shard == "col")
+        self.heads = core.heads / tp
+        self.conv_flops = 2 * core.conv_kernel * core.conv_channels / tp
+        self.matmul_params = self.placed.matmul_weights()
+        self.state_bytes = ctx.activation_dtype.nbytes(core.state_elements / tp)
 
     def stored_weight_bytes(self) -> float:
-        return self.wdtype.nbytes(self.stored_params)
+        return self.placed.stored_weight_bytes()
+
+    def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
+        return {"token": self.ctx.local_tokens(shape)}
 
     def kv_bytes_per_token(self) -> float:
         return 0.0
@@ -96,5 +92,5 @@ class RecurrentMixerCost:
             kv_bytes=2 * sequences * self.state_bytes,
             activation_bytes=act.nbytes(tokens * (2 * h + 2 * self.io_width / plan.tp)),
         )
-        tp_reduce(cost.collectives, plan.tp, act.nbytes(tokens * h), plan.sp)
+        self.placed.reduce_partial_sums(cost.collectives, tokens)
         return cost

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from infercast.layers.attention import LatentAttentionCost, _windowed_prefill
 from infercast.layers.base import CostContext, LayerCost, StepShape
-from infercast.specs.hybrid_classes import DeepSeekSparseAttentionLayerSpecs
+from infercast.specs.classes.hybrid import DeepSeekSparseAttentionLayerSpecs
 
 __all__ = ["SparseAttentionCost"]
 
@@ -26,11 +26,8 @@ class SparseAttentionCost(LatentAttentionCost):
     """MLA with a lightning indexer selecting ``index_topk`` keys per query."""
 
     def __init__(self, specs: DeepSeekSparseAttentionLayerSpecs, ctx: CostContext):
-        super().__init__(specs, ctx)
+        super().__init__(specs, ctx)  # the indexer's Linears are among the placed ops
         self.sparse = specs
-        indexer = specs.indexer_matmul_params()
-        self.matmul_params += indexer
-        self.stored_params += indexer + 2 * specs.index_head_dim
         self.index_token_bytes = ctx.kv_dtype.nbytes(specs.index_head_dim)
         self.index_flops_per_position = (2 * specs.index_head_dim + 2) * specs.index_n_heads
 

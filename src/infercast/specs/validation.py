@@ -16,12 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from infercast.errors import InvalidInputError
-from infercast.specs.layer_classes import (
-    ATTENTION_CLASSES,
-    FFN_CLASSES,
-    LAYER_CLASSES,
-    MIXER_CLASSES,
-)
+from infercast.specs.classes import LAYER_CLASSES
 from infercast.specs.schema import ModelSpec
 
 __all__ = [
@@ -160,22 +155,8 @@ def semantic_problems(
         vocab = getattr(specs, "vocab_size", None)
         if vocab is not None and vocab != spec.vocab_size:
             add(f"{where}.specs.vocab_size", f"{vocab} differs from the model's {spec.vocab_size}")
-        kv_heads = getattr(specs, "num_kv_heads", None)
-        if kv_heads is not None:
-            if kv_heads > specs.num_heads:
-                add(
-                    f"{where}.specs.num_kv_heads", f"{kv_heads} exceeds num_heads {specs.num_heads}"
-                )
-            elif specs.num_heads % kv_heads:
-                add(
-                    f"{where}.specs.num_kv_heads",
-                    f"num_heads {specs.num_heads} is not a multiple of num_kv_heads {kv_heads}",
-                )
-        if lt.layer_class == "MoELayer" and specs.num_experts_per_tok > specs.num_experts:
-            add(
-                f"{where}.specs.num_experts_per_tok",
-                f"top-k {specs.num_experts_per_tok} exceeds num_experts {specs.num_experts}",
-            )
+        for field, message in specs.problems():
+            add(f"{where}.specs.{field}", message)
         if specs.parameter_count is not None:
             actual = specs.parameter_count_per_instance()
             if specs.parameter_count != actual:
@@ -186,10 +167,10 @@ def semantic_problems(
 
     for location, message in _census_problems(spec):
         add(location, message)
-    embeddings = spec.layers_of("EmbeddingLayer")
+    embeddings = spec.layers_with("embedding")
     if len(embeddings) != 1 or embeddings[0].count != 1:
         add("layer_types", "exactly one EmbeddingLayer with count 1 is required")
-    tied = [lt for lt in spec.layers_of("OutputLayer") if lt.layer_specs.tied]
+    tied = [lt for lt in spec.layers_with("head") if getattr(lt.layer_specs, "tied", False)]
     if tied and not embeddings:
         add("layer_types", "a tied OutputLayer needs an EmbeddingLayer to share weights with")
 
@@ -212,20 +193,19 @@ def semantic_problems(
 def _census_problems(spec: ModelSpec) -> list[tuple[str, str]]:
     """The per-block census: each block holds at most one token mixer and one FFN.
 
-    A uniform model (every block: one mixer, one FFN) may list only counts: mixers (softmax
-    attention, linear attention, SSM) and FFNs each sum to ``num_layers``. Models whose blocks
-    differ in kind (Nemotron-H's mixer-only and FFN-only blocks, DeciLM's skipped attention)
-    give every mixer and FFN entry its ``layer_indices``; then no block may hold two mixers or
-    two FFNs, none may be empty, and each entry's ``count`` equals its indices.
+    A uniform model (every block: one mixer, one FFN) may list only counts: token mixers
+    (softmax attention, linear attention, SSM) and FFNs each sum to ``num_layers``. Models whose
+    blocks differ in kind (Nemotron-H's mixer-only and FFN-only blocks, DeciLM's skipped
+    attention) give every mixer and FFN entry its ``layer_indices``; then no block may hold two
+    mixers or two FFNs, none may be empty, and each entry's ``count`` equals its indices.
     """
     problems: list[tuple[str, str]] = []
-    mixers = spec.layers_of(*ATTENTION_CLASSES, *MIXER_CLASSES)
-    ffns = spec.layers_of(*FFN_CLASSES)
+    mixers = spec.layers_with("attention") + spec.layers_with("mixer")
+    ffns = spec.layers_with("ffn")
     if not mixers:
         problems.append(("layer_types", "no attention, linear-attention or SSM layer"))
     block_entries = mixers + ffns
-    listed = [lt for lt in block_entries if lt.layer_specs.layer_indices is not None]
-    if not listed:
+    if not any(lt.layer_specs.layer_indices is not None for lt in block_entries):
         for kind, entries in (("attention", mixers), ("MLP/MoE", ffns)):
             total = sum(lt.count for lt in entries)
             if total and total != spec.num_layers:
@@ -247,7 +227,7 @@ def _census_problems(spec: ModelSpec) -> list[tuple[str, str]]:
             continue
         if len(indices) != lt.count:
             problems.append((where, f"count {lt.count} but {len(indices)} layer_indices"))
-        slot = "mixer" if lt in mixers else "ffn"
+        slot = "ffn" if lt.layer_specs.role == "ffn" else "mixer"
         for i in indices:
             if i >= spec.num_layers:
                 problems.append((where, f"layer index {i} ≥ num_layers {spec.num_layers}"))
@@ -256,7 +236,9 @@ def _census_problems(spec: ModelSpec) -> list[tuple[str, str]]:
             else:
                 occupant[slot, i] = lt.name
     empty = [
-        i for i in range(spec.num_layers) if all((k, i) not in occupant for k in ("mixer", "ffn"))
+        i
+        for i in range(spec.num_layers)
+        if ("mixer", i) not in occupant and ("ffn", i) not in occupant
     ]
     if empty:
         problems.append(("layer_types", f"blocks {empty[:8]} hold neither a mixer nor an FFN"))
