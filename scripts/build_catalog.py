@@ -90,9 +90,7 @@ TRANSFORMERS = {"hf-configs": "5.23", "hf-configs-next": "5.24"}
 ALIASES = {"meta-llama/Llama-3.1-405B-Instruct": "meta-llama_Meta-Llama-3.1-405B"}
 
 
-def entries(
-    expected: dict[str, Any], configs: list[str], with_aliases: bool = True
-) -> list[Entry]:
+def entries(expected: dict[str, Any], configs: list[str], with_aliases: bool = True) -> list[Entry]:
     found = []
     for key in sorted(configs):
         if key not in expected:
