@@ -317,20 +317,18 @@ def _admission(
     """Memory plan, the largest concurrency whose KV cache fits, and how many sequences the
     engine admits at once (KV capacity or its batch cap) — one rule for estimate and reconcile.
     """
-    plan = dep.plan
-    budget = dep.params.framework.max_num_batched_tokens
-    # A step holds a full token budget once prompts queue; a lone request only its own prompt.
-    step_tokens = max(float(min(isl, budget)), float(budget if concurrency > 1 else isl))
+    plan, engine = dep.plan, dep.params.framework
+    step_tokens = engine.step_tokens(isl, concurrency)
     mem = plan_memory(
         dep.timer,
         isl + osl,
         _busiest_step_tokens(plan, step_tokens, concurrency),
-        min(concurrency, dep.params.framework.max_num_seqs),
+        min(concurrency, engine.max_num_seqs),
     )
     # Each sequence's KV is split over cp GPUs: a GPU's room for per_gpu_seqs shards serves
     # per_gpu_seqs·dp/cp sequences over the replica.
     max_concurrency = min(mem.max_sequences_per_gpu() * plan.dp // plan.cp, 10**9)
-    cap = min(max_concurrency, dep.params.framework.max_num_seqs * plan.dp)
+    cap = min(max_concurrency, engine.batch_cap(plan.dp))
     return mem, max_concurrency, cap
 
 

@@ -20,8 +20,16 @@ from infercast.importers.configs.base import (
     layer_windows,
 )
 from infercast.importers.configs.llama import LlamaFamilyConfig
+from infercast.importers.configs.registry import family
 
-__all__ = ["exaone4_from_hf", "ministral3_from_hf", "seed_oss_from_hf"]
+__all__ = [
+    "Exaone4Family",
+    "Ministral3Family",
+    "SeedOssFamily",
+    "exaone4_from_hf",
+    "ministral3_from_hf",
+    "seed_oss_from_hf",
+]
 
 
 def _exaone_pattern(reader: ConfigReader, layers: int) -> list[bool]:
@@ -62,3 +70,24 @@ def ministral3_from_hf(reader: ConfigReader) -> LlamaFamilyConfig:
     return LlamaFamilyConfig.read_common(
         reader, sliding_windows=LlamaFamilyConfig.all_layers_window(reader, layers)
     )
+
+
+@family("exaone4")
+class Exaone4Family:
+    """EXAONE 4: registered reader (see the module docstring)."""
+
+    from_hf = staticmethod(exaone4_from_hf)
+
+
+@family("seed_oss")
+class SeedOssFamily:
+    """Seed-OSS: registered reader (see the module docstring)."""
+
+    from_hf = staticmethod(seed_oss_from_hf)
+
+
+@family("ministral3")
+class Ministral3Family:
+    """Ministral 3 / Devstral 2: registered reader (see the module docstring)."""
+
+    from_hf = staticmethod(ministral3_from_hf)

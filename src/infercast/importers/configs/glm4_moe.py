@@ -16,8 +16,9 @@ from __future__ import annotations
 from infercast.importers.configs.base import MAX_LAYERS, ConfigReader, layer_windows
 from infercast.importers.configs.blocks import BlockDecoder, mtp_note, routed_experts
 from infercast.importers.configs.llama import LlamaFamilyConfig
+from infercast.importers.configs.registry import family
 
-__all__ = ["glm4_moe_from_hf"]
+__all__ = ["Glm4MoeFamily", "glm4_moe_from_hf"]
 
 
 def glm4_moe_from_hf(reader: ConfigReader) -> BlockDecoder:
@@ -36,3 +37,10 @@ def glm4_moe_from_hf(reader: ConfigReader) -> BlockDecoder:
     return BlockDecoder(
         base, base.attention_part, ffn, extra_notes=mtp_note(reader, "num_nextn_predict_layers")
     )
+
+
+@family("glm4_moe")
+class Glm4MoeFamily:
+    """GLM-4.5 to 4.7: registered reader (see the module docstring)."""
+
+    from_hf = staticmethod(glm4_moe_from_hf)

@@ -26,8 +26,9 @@ from infercast.importers.configs.base import (
 from infercast.importers.configs.blocks import BlockDecoder, expert_modules
 from infercast.importers.configs.llama import LlamaFamilyConfig
 from infercast.importers.configs.moe import moe_part
+from infercast.importers.configs.registry import family
 
-__all__ = ["llama4_from_hf"]
+__all__ = ["Llama4Family", "llama4_from_hf"]
 
 
 def _flags(reader: ConfigReader, name: str, layers: int) -> list[int] | None:
@@ -86,3 +87,10 @@ def llama4_from_hf(reader: ConfigReader) -> BlockDecoder:
         )
 
     return BlockDecoder(base, base.attention_part, ffn)
+
+
+@family("llama4_text")
+class Llama4Family:
+    """Llama 4: registered reader (see the module docstring)."""
+
+    from_hf = staticmethod(llama4_from_hf)

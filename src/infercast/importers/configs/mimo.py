@@ -23,8 +23,9 @@ from infercast.importers.configs.base import (
 )
 from infercast.importers.configs.blocks import BlockDecoder, routed_experts
 from infercast.importers.configs.llama import LlamaFamilyConfig
+from infercast.importers.configs.registry import family
 
-__all__ = ["mimo_v2_from_hf"]
+__all__ = ["MiMoV2FlashFamily", "mimo_v2_from_hf"]
 
 
 def _kind(reader: ConfigReader, prefix: str, base: LlamaFamilyConfig) -> dict[str, int]:
@@ -73,3 +74,10 @@ def mimo_v2_from_hf(reader: ConfigReader) -> BlockDecoder:
         return moe.part(i, base.hidden_size) if moe.moe_layers[i] else base.dense_ffn_part(i)
 
     return BlockDecoder(base, mixer, ffn)
+
+
+@family("mimo_v2_flash")
+class MiMoV2FlashFamily:
+    """MiMo-V2-Flash: registered reader (see the module docstring)."""
+
+    from_hf = staticmethod(mimo_v2_from_hf)

@@ -24,8 +24,9 @@ from infercast.importers.configs.base import (
 from infercast.importers.configs.blocks import BlockDecoder, expert_modules, mtp_note
 from infercast.importers.configs.llama import LlamaFamilyConfig
 from infercast.importers.configs.moe import moe_part
+from infercast.importers.configs.registry import family
 
-__all__ = ["minimax_m2_from_hf"]
+__all__ = ["MiniMaxM2Family", "minimax_m2_from_hf"]
 
 
 def minimax_m2_from_hf(reader: ConfigReader) -> BlockDecoder:
@@ -67,3 +68,10 @@ def minimax_m2_from_hf(reader: ConfigReader) -> BlockDecoder:
     return BlockDecoder(
         base, base.attention_part, ffn, extra_notes=mtp_note(reader, "num_mtp_modules", "use_mtp")
     )
+
+
+@family("minimax_m2")
+class MiniMaxM2Family:
+    """MiniMax-M2: registered reader (see the module docstring)."""
+
+    from_hf = staticmethod(minimax_m2_from_hf)

@@ -27,8 +27,9 @@ from infercast.importers.configs.base import (
 from infercast.importers.configs.blocks import BlockDecoder, expert_modules
 from infercast.importers.configs.llama import LlamaFamilyConfig
 from infercast.importers.configs.moe import moe_part
+from infercast.importers.configs.registry import family
 
-__all__ = ["nemotron_h_from_hf"]
+__all__ = ["NemotronHFamily", "nemotron_h_from_hf"]
 
 _BLOCKS = {"M": "Mamba-2", "*": "attention", "-": "MLP", "E": "MoE"}
 
@@ -129,3 +130,10 @@ def nemotron_h_from_hf(reader: ConfigReader) -> BlockDecoder:
         )
 
     return BlockDecoder(base, mixer, ffn)
+
+
+@family("nemotron_h")
+class NemotronHFamily:
+    """Nemotron-H: registered reader (see the module docstring)."""
+
+    from_hf = staticmethod(nemotron_h_from_hf)

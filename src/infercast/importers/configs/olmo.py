@@ -18,8 +18,9 @@ from infercast.importers.configs.base import (
     layer_windows,
 )
 from infercast.importers.configs.llama import LlamaFamilyConfig
+from infercast.importers.configs.registry import family
 
-__all__ = ["olmo_from_hf"]
+__all__ = ["OlmoFamily", "olmo_from_hf"]
 
 
 def olmo_from_hf(reader: ConfigReader) -> LlamaFamilyConfig:
@@ -37,3 +38,10 @@ def olmo_from_hf(reader: ConfigReader) -> LlamaFamilyConfig:
         attention_options=(("qk_norm_scope", "projection"),),
         sliding_windows=windows,
     )
+
+
+@family("olmo2", "olmo3")
+class OlmoFamily:
+    """OLMo 2 / OLMo 3: registered reader (see the module docstring)."""
+
+    from_hf = staticmethod(olmo_from_hf)

@@ -29,8 +29,9 @@ from infercast.importers.configs.base import (
 from infercast.importers.configs.blocks import BlockDecoder, expert_modules, mtp_note
 from infercast.importers.configs.llama import LlamaFamilyConfig
 from infercast.importers.configs.moe import _read_experts, _sparse_layers, moe_part
+from infercast.importers.configs.registry import family
 
-__all__ = ["mixer_kinds", "qwen3_next_from_hf"]
+__all__ = ["Qwen3NextFamily", "mixer_kinds", "qwen3_next_from_hf"]
 
 _KINDS = ("linear_attention", "full_attention")
 
@@ -128,3 +129,10 @@ def qwen3_next_from_hf(reader: ConfigReader) -> BlockDecoder:
         return part
 
     return BlockDecoder(base, mixer, ffn, extra_notes=mtp_note(reader, "mtp_num_hidden_layers"))
+
+
+@family("qwen3_next", "qwen3_5_text", "qwen3_5_moe_text")
+class Qwen3NextFamily:
+    """Qwen3-Next / Qwen3.5: registered reader (see the module docstring)."""
+
+    from_hf = staticmethod(qwen3_next_from_hf)
