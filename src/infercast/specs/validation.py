@@ -215,7 +215,7 @@ def _census_problems(spec: ModelSpec) -> list[tuple[str, str]]:
                         f"{kind} counts sum to {total}, num_layers is {spec.num_layers}",
                     )
                 )
-        if not ffns:
+        if not ffns and not spec.layers_with("mixer"):  # SSM-only models (Mamba) have none
             problems.append(("layer_types", "no MLP / gated MLP / MoE layer"))
         return problems
     occupant: dict[tuple[str, int], str] = {}

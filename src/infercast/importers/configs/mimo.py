@@ -28,16 +28,24 @@ from infercast.importers.configs.registry import family
 __all__ = ["MiMoV2FlashFamily", "mimo_v2_from_hf"]
 
 
-def _kind(reader: ConfigReader, prefix: str, base: LlamaFamilyConfig) -> dict[str, int]:
-    heads = reader.integer(f"{prefix}num_attention_heads", base.num_heads, maximum=MAX_HEADS)
-    kv = reader.integer(f"{prefix}num_key_value_heads", base.num_kv_heads, maximum=MAX_HEADS)
+def _kind(
+    reader: ConfigReader, prefix: str, base: LlamaFamilyConfig, full: dict[str, int] | None = None
+) -> dict[str, int]:
+    """One attention kind's heads; the sliding kind's unset fields are the full kind's."""
+    default = full or {
+        "num_heads": base.num_heads,
+        "num_kv_heads": base.num_kv_heads,
+        "head_dim": base.head_dim,
+        "v_head_dim": reader.integer("v_head_dim", base.head_dim),
+    }
+    heads = reader.integer(f"{prefix}num_attention_heads", default["num_heads"], maximum=MAX_HEADS)
+    kv = reader.integer(f"{prefix}num_key_value_heads", default["num_kv_heads"], maximum=MAX_HEADS)
     check_heads(reader, heads, kv)
-    head_dim = reader.integer(f"{prefix}head_dim", base.head_dim)
     return {
         "num_heads": heads,
         "num_kv_heads": kv,
-        "head_dim": head_dim,
-        "v_head_dim": reader.integer(f"{prefix}v_head_dim", head_dim),
+        "head_dim": reader.integer(f"{prefix}head_dim", default["head_dim"]),
+        "v_head_dim": reader.integer(f"{prefix}v_head_dim", default["v_head_dim"]),
     }
 
 
@@ -52,7 +60,8 @@ def mimo_v2_from_hf(reader: ConfigReader) -> BlockDecoder:
     if any(pattern) and window is None:
         raise reader.error("sliding_window", "is required: some layers use sliding attention")
     base = LlamaFamilyConfig.read_common(reader, **LlamaFamilyConfig.attention_bias(reader))
-    kinds = {0: _kind(reader, "", base), 1: _kind(reader, "swa_", base)}
+    full = _kind(reader, "", base)
+    kinds = {0: full, 1: _kind(reader, "swa_", base, full)}
     sinks = {
         0: reader.flag("add_full_attention_sink_bias", False),
         1: reader.flag("add_swa_attention_sink_bias", False),
