@@ -218,7 +218,7 @@ def test_nemotron_h_total_matches_closed_form(pattern: str) -> None:
 
 
 def test_nemotron_h_rejects_an_unknown_block_kind() -> None:
-    with pytest.raises(InvalidInputError, match="'hybrid_override_pattern'.*'X'"):
+    with pytest.raises(InvalidInputError, match=r"'hybrid_override_pattern'.*'X'"):
         imp(nemotron("M*X"))
     with pytest.raises(InvalidInputError, match="has 2 blocks but num_hidden_layers is 3"):
         imp(nemotron("M*", num_hidden_layers=3))
@@ -302,7 +302,7 @@ def test_deepseek_v32_counts_the_indexer_and_caches_its_key() -> None:
     assert spec.total_params == total
     assert spec.kv_cache_bytes_per_token("bf16") == 2 * (16 + 4 + 8) * 2
     missing = {k: v for k, v in config.items() if k != "index_topk"}
-    with pytest.raises(InvalidInputError, match="'index_topk'.*required but missing"):
+    with pytest.raises(InvalidInputError, match=r"'index_topk'.*required but missing"):
         imp(missing)
 
 
