@@ -482,3 +482,47 @@ def test_junk_fields_raise_only_invalid_input(family: str, junk: dict[str, Any])
     except InvalidInputError:
         return
     assert spec.total_params > 0
+
+
+# ---- DeciLM / Nemotron-NAS -----------------------------------------------------------------------
+
+
+def decilm(blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "model_type": "nemotron-nas",
+        "hidden_size": 512,
+        "num_hidden_layers": len(blocks),
+        "num_attention_heads": 8,
+        "vocab_size": 100,
+        "block_configs": blocks,
+    }
+
+
+NAS_BLOCKS: list[dict[str, Any]] = [
+    {"attention": {"n_heads_in_group": 4}, "ffn": {"ffn_mult": 2.0}},
+    {"attention": {"no_op": True}, "ffn": {"ffn_mult": 1.5}},
+    {"attention": {"replace_with_linear": True}, "ffn": {"no_op": True}},
+    {"attention": {"n_heads_in_group": 8}, "ffn": {"replace_with_linear": True}},
+]
+
+
+def test_decilm_per_block_shapes_and_census() -> None:
+    spec = imp(decilm(NAS_BLOCKS))
+    h, d = 512, 64
+    attention_kv2 = h * 8 * d * 2 + 2 * h * 2 * d  # q, o + k, v of 2 KV heads
+    attention_kv1 = h * 8 * d * 2 + 2 * h * 1 * d
+    # ffn_mult 2.0: int(2·2·512/3) = 682 → 768; 1.5: 512 (already a multiple of 256).
+    mlps = 3 * h * 768 + 3 * h * 512
+    linears = 2 * h * h  # one replacing an attention, one an FFN
+    norms = (2 + 1 + 1 + 2 + 1) * h  # one per present attention / FFN, plus the final one
+    assert spec.total_params == attention_kv2 + attention_kv1 + mlps + linears + norms + 2 * 100 * h
+    assert spec.layer_census().softmax_attention == 2
+    indices = {lt.name: lt.layer_specs.layer_indices for lt in spec.layer_types}
+    assert indices["linear_attention"] == (2,) and indices["linear_ffn"] == (3,)
+
+
+def test_decilm_bad_block_configs_are_named() -> None:
+    with pytest.raises(InvalidInputError, match=r"block_configs\[0\].attention.n_heads_in_group"):
+        imp(decilm([{"attention": {"n_heads_in_group": 3}, "ffn": {"ffn_mult": 1.0}}]))
+    with pytest.raises(InvalidInputError, match="needs one entry per layer"):
+        imp({**decilm(NAS_BLOCKS), "num_hidden_layers": 3})

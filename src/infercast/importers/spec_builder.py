@@ -36,13 +36,15 @@ def default_name(hf_model_id: str) -> str:
     return hf_model_id.rsplit("/", 1)[-1].replace("-", " ").replace("_", " ").strip()
 
 
-_BLOCK_ROLES = ("attention", "mixer", "ffn")
+def _slot(entry: dict[str, Any]) -> str | None:
+    """The block slot (mixer / ffn / None) an entry's instances fill."""
+    return LAYER_CLASSES[entry["class"]].model_validate(entry["specs"]).block_slot()
 
 
 def _order(layer_class: str) -> int:
     """Entries sort by role: token mixers (attention, linear attention, SSM), FFN, norm,
     embedding, head, pooler."""
-    rank = {"attention": 0, "mixer": 0, "ffn": 1, "norm": 2, "embedding": 3, "head": 4}
+    rank = {"attention": 0, "mixer": 0, "linear": 1, "ffn": 1, "norm": 2, "embedding": 3, "head": 4}
     return rank.get(LAYER_CLASSES[layer_class].role, 5)
 
 
@@ -89,9 +91,9 @@ def group_parts(
 
 def _needs_indices(entries: list[dict[str, Any]], num_layers: int) -> bool:
     """Blocks differ in kind (some lack a mixer or an FFN): list each entry's blocks."""
-    roles = [LAYER_CLASSES[e["class"]].role for e in entries]
-    mixers = sum(e["count"] for e, r in zip(entries, roles, strict=True) if r != "ffn")
-    ffns = sum(e["count"] for e, r in zip(entries, roles, strict=True) if r == "ffn")
+    slots = [_slot(e) for e in entries]
+    mixers = sum(e["count"] for e, slot in zip(entries, slots, strict=True) if slot == "mixer")
+    ffns = sum(e["count"] for e, slot in zip(entries, slots, strict=True) if slot == "ffn")
     return mixers != num_layers or ffns not in (0, num_layers)
 
 
@@ -101,7 +103,7 @@ def _entry_json(entry: dict[str, Any], with_indices: bool = False) -> dict[str, 
     if entry["layer_idx"] is not None:
         specs["layer_idx"] = entry["layer_idx"]
     specs.update(entry["specs"])
-    if with_indices and specs_model.role in _BLOCK_ROLES:
+    if with_indices and _slot(entry) is not None:
         specs["layer_indices"] = list(entry["indices"])
     built = specs_model.model_validate(specs)
     specs["parameter_count"] = built.parameter_count_per_instance()
@@ -123,7 +125,7 @@ def build_spec(
     """Build and validate the spec; ``validated`` only when checked by the caller."""
     try:
         groups = group_parts(config.layer_parts(), weight_dtype)
-        block_groups = [g for g in groups if LAYER_CLASSES[g["class"]].role in _BLOCK_ROLES]
+        block_groups = [g for g in groups if _slot(g) is not None]
         indexed = _needs_indices(block_groups, config.num_layers)
         entries = [_entry_json(e, indexed) for e in groups]
     except ValueError as exc:  # pydantic's ValidationError: a size the layer class rejects

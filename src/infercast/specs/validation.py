@@ -200,9 +200,9 @@ def _census_problems(spec: ModelSpec) -> list[tuple[str, str]]:
     mixers or two FFNs, none may be empty, and each entry's ``count`` equals its indices.
     """
     problems: list[tuple[str, str]] = []
-    mixers = spec.layers_with("attention") + spec.layers_with("mixer")
-    ffns = spec.layers_with("ffn")
-    if not mixers:
+    mixers = [lt for lt in spec.layer_types if lt.layer_specs.block_slot() == "mixer"]
+    ffns = [lt for lt in spec.layer_types if lt.layer_specs.block_slot() == "ffn"]
+    if not spec.layers_with("attention") and not spec.layers_with("mixer"):
         problems.append(("layer_types", "no attention, linear-attention or SSM layer"))
     block_entries = mixers + ffns
     if not any(lt.layer_specs.layer_indices is not None for lt in block_entries):
@@ -227,7 +227,7 @@ def _census_problems(spec: ModelSpec) -> list[tuple[str, str]]:
             continue
         if len(indices) != lt.count:
             problems.append((where, f"count {lt.count} but {len(indices)} layer_indices"))
-        slot = "ffn" if lt.layer_specs.role == "ffn" else "mixer"
+        slot = lt.layer_specs.block_slot()
         for i in indices:
             if i >= spec.num_layers:
                 problems.append((where, f"layer index {i} ≥ num_layers {spec.num_layers}"))

@@ -72,7 +72,7 @@ Vocab = Annotated[int, Field(gt=0, le=1 << 24)]
 ExpertCount = Annotated[int, Field(gt=0, le=1 << 16)]
 NonNegativeWidth = Annotated[int, Field(ge=0, le=1 << 22)]
 
-Role = Literal["attention", "mixer", "ffn", "norm", "embedding", "head", "pooler"]
+Role = Literal["attention", "mixer", "linear", "ffn", "norm", "embedding", "head", "pooler"]
 
 
 def canonical_dtype(value: str | None) -> str | None:
@@ -132,6 +132,13 @@ class LayerSpecs(BaseModel):
         """Attention limited to a sliding window or a local chunk (its KV stops growing)."""
         core = self.attention_core()
         return core is not None and (core.window is not None or core.chunk is not None)
+
+    def block_slot(self) -> str | None:
+        """Which slot of a block an instance fills: ``mixer`` (attention, linear attention,
+        SSM), ``ffn``, or None (norms, embedding, head). The per-block census counts these."""
+        if self.role in ("attention", "mixer"):
+            return "mixer"
+        return "ffn" if self.role == "ffn" else None
 
     def state_elements_per_sequence(self) -> int:
         """Fixed recurrent + conv state one sequence holds (linear attention, SSM); else 0."""
