@@ -34,6 +34,7 @@ def test_registered_families() -> None:
         "ministral3",
         "mistral",
         "mixtral",
+        "nemotron-nas",
         "nemotron_h",
         "olmo2",
         "olmo3",
