@@ -1,5 +1,6 @@
 """Typed results of a serving estimate — the contract shared by the Python API, the CLI's
-``--json``, and ``POST /estimate``. Every field states its unit; conventions are in docs/PERFORMANCE_MODEL.md.
+``--json``, and ``POST /estimate``. Every field states its unit; conventions are in
+docs/PERFORMANCE_MODEL.md.
 """
 
 from __future__ import annotations

@@ -230,7 +230,8 @@ class ModelSpec(BaseModel):
         return sum(lt.count for lt in self.layers_with("ffn"))
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The spec as infercast model spec (v1) JSON (aliases, optional specs at their defaults omitted)."""
+        """The spec as infercast model spec (v1) JSON (aliases; optional specs at their defaults
+        omitted)."""
         data = self.model_dump(by_alias=True, exclude_none=True)
         data["layer_types"] = [_layer_json(layer) for layer in self.layer_types]
         return data

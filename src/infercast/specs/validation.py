@@ -227,7 +227,7 @@ def _census_problems(spec: ModelSpec) -> list[tuple[str, str]]:
             continue
         if len(indices) != lt.count:
             problems.append((where, f"count {lt.count} but {len(indices)} layer_indices"))
-        slot = lt.layer_specs.block_slot()
+        slot = lt.layer_specs.block_slot() or "mixer"  # block entries all have a slot
         for i in indices:
             if i >= spec.num_layers:
                 problems.append((where, f"layer index {i} ≥ num_layers {spec.num_layers}"))

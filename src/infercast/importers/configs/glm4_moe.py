@@ -13,7 +13,7 @@ Per transformers' ``modeling_glm4_moe``:
 
 from __future__ import annotations
 
-from infercast.importers.configs.base import MAX_LAYERS, ConfigReader, layer_windows
+from infercast.importers.configs.base import MAX_LAYERS, ConfigReader, LayerPart, layer_windows
 from infercast.importers.configs.blocks import BlockDecoder, mtp_note, routed_experts
 from infercast.importers.configs.llama import LlamaFamilyConfig
 from infercast.importers.configs.registry import family
@@ -31,7 +31,7 @@ def glm4_moe_from_hf(reader: ConfigReader) -> BlockDecoder:
         sliding_windows=layer_windows(reader, layers, None, None),
     )
 
-    def ffn(i: int):  # type: ignore[no-untyped-def]
+    def ffn(i: int) -> LayerPart:
         return moe.part(i, base.hidden_size) if moe.moe_layers[i] else base.dense_ffn_part(i)
 
     return BlockDecoder(

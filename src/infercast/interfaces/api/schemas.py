@@ -206,9 +206,7 @@ class ImportResponse(_Out):
         description="File name written (in the first user models directory), if saved."
     )
     warnings: list[str] = Field(description="Importer notes: assumptions and ignored fields.")
-    spec: dict[str, Any] = Field(
-        description="The spec in the infercast model spec (v1) JSON format."
-    )
+    spec: dict[str, Any] = Field(description="The spec as infercast model spec (v1) JSON.")
 
 
 class ReconcileRow(_Out):
