@@ -20,14 +20,20 @@ EXPECTED_PATH = SHARED / "hf-configs" / "EXPECTED.json"
 EXPECTED: dict[str, dict[str, Any]] = json.loads(EXPECTED_PATH.read_text(encoding="utf-8"))[
     "models"
 ]
-NEXT_IDS = (
-    "Qwen_Qwen3-Next-80B-A3B-Thinking",
-    "deepseek-ai_DeepSeek-V3.2",
-    "meta-llama_Llama-4-Scout-17B-16E-Instruct",
-    "zai-org_GLM-4.7",
-    "moonshotai_Kimi-K2.5",
-    "google_gemma-3-27b-it",
-)
+
+
+def _builder() -> ModuleType:
+    path = REPO / "scripts" / "build_catalog.py"
+    module_spec = importlib.util.spec_from_file_location("build_catalog", path)
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[module_spec.name] = module  # dataclasses look their module up while executing
+    module_spec.loader.exec_module(module)
+    return module
+
+
+NEXT_IDS: tuple[str, ...] = _builder().SOURCES["hf-configs-next"]
+"""The hf-configs-next models the builder puts in the catalog."""
 NEXT_EXPECTED: dict[str, dict[str, Any]] = json.loads(
     (SHARED / "hf-configs-next" / "EXPECTED.json").read_text(encoding="utf-8")
 )["models"]
@@ -42,16 +48,6 @@ SEED_IDS = [
 ]
 # Ids whose architecture file (and reference figures) are another id's.
 SAME_AS = {"meta-llama_Llama-3.1-405B-Instruct": "meta-llama_Meta-Llama-3.1-405B"}
-
-
-def _builder() -> ModuleType:
-    path = REPO / "scripts" / "build_catalog.py"
-    module_spec = importlib.util.spec_from_file_location("build_catalog", path)
-    assert module_spec is not None and module_spec.loader is not None
-    module = importlib.util.module_from_spec(module_spec)
-    sys.modules[module_spec.name] = module  # dataclasses look their module up while executing
-    module_spec.loader.exec_module(module)
-    return module
 
 
 def _reference(spec: ModelSpec) -> dict[str, Any]:

@@ -9,15 +9,15 @@ building each text model with Hugging Face transformers on the meta device (not 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import SHARED as SHARED_ROOT
 from infercast.importers import spec_from_hf_config
 from infercast.specs import ModelSpec
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "hf-configs-next"
+SHARED = SHARED_ROOT / "hf-configs-next"
 EXPECTED_FILE = SHARED / "EXPECTED.json"
 
 pytestmark = pytest.mark.skipif(

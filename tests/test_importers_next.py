@@ -8,18 +8,18 @@ the sizes and layouts a family's siblings use, so the importers are exact beyond
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import SHARED
 from infercast.errors import InvalidInputError
 from infercast.importers import spec_from_hf_config
 from infercast.specs import ModelSpec
 
-NEXT = Path(__file__).resolve().parents[1].parent / "shared" / "hf-configs-next"
+NEXT = SHARED / "hf-configs-next"
 H = 64
 
 
