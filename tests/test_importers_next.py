@@ -526,3 +526,20 @@ def test_decilm_bad_block_configs_are_named() -> None:
         imp(decilm([{"attention": {"n_heads_in_group": 3}, "ffn": {"ffn_mult": 1.0}}]))
     with pytest.raises(InvalidInputError, match="needs one entry per layer"):
         imp({**decilm(NAS_BLOCKS), "num_hidden_layers": 3})
+
+
+def test_pipeline_stages_keep_the_hybrid_interleaving() -> None:
+    # Blocks 0-3 are Mamba-2, 4-7 attention: with pp = 2 the first stage holds the four mixers
+    # and the second the four attention layers, not two of each (ceil(count / pp)).
+    from infercast.estimation.estimate import prepare
+    from infercast.estimation.memory import plan_memory
+
+    spec = imp(nemotron("MMMM****"))
+    timer = prepare(spec, "h100", pp=2).timer
+    memory = plan_memory(timer, 1000, 128.0, 1.0)
+    block = max(4 * mamba(H, 4, 16, 8, 2, 4), 4 * gqa(H, 4, 2, 16))
+    norms = 5 * H  # 9 norms (8 blocks + final), ceil(9 / 2) per stage
+    assert memory.weights_bytes == 2 * (block + norms + 100 * H)  # + the larger edge (bf16)
+    # KV: the four attention layers (2 KV heads × 16 × K and V) all sit on the second stage.
+    assert memory.kv_bytes_per_sequence == 4 * 2 * 2 * 16 * 2 * 1000
+    assert memory.state_bytes_per_sequence == 4 * (4 * 16 * 8 + 3 * 96) * 2

@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 from dataclasses import dataclass
 
 from infercast.estimation.timing import StepTimer, is_edge_layer
@@ -61,31 +62,49 @@ class MemoryPlan:
         return math.floor(free / per_sequence)
 
 
+def _stage_counts(lt: Any, pp: int, num_layers: int) -> list[int]:
+    """Instances of a per-block entry on each pipeline stage: ``ceil(count / pp)`` on every
+    stage (the worst case of a uniform model), or — for an entry that lists its blocks, as
+    hybrid models do — counted on the contiguous stages engines cut (block ``i`` on stage
+    ``i·pp // num_layers``), so the interleaving of kinds decides the worst stage."""
+    indices = getattr(lt.layer_specs, "layer_indices", None)
+    if pp == 1 or indices is None:
+        return [math.ceil(lt.count / pp)] * pp
+    per_stage = [0] * pp
+    for i in indices:
+        per_stage[min(i * pp // num_layers, pp - 1)] += 1
+    return per_stage
+
+
 def plan_memory(
     timer: StepTimer, context_tokens: int, step_tokens: float, logit_rows: float
 ) -> MemoryPlan:
     pp = timer.ctx.plan.pp
-    per_block = 0.0
+    # Per stage: weights, KV bytes per sequence, state bytes per sequence; the worst counts.
+    stages = [[0.0, 0.0, 0.0] for _ in range(pp)]
     edges: list[float] = []
-    kv = 0.0
-    state = 0.0
     activations = 0.0
     tokens_per_gpu = step_tokens / timer.ctx.plan.dp
     for lt, model in timer.models:
         stored = model.stored_weight_bytes()
         if not is_edge_layer(lt.layer_specs, lt.count):
-            per_block += stored * math.ceil(lt.count / pp)
             window = model.kv_window()
             cached = min(context_tokens, window) if window else context_tokens
-            kv += model.kv_bytes_per_token() * cached * math.ceil(lt.count / pp)
-            per_sequence = getattr(model, "state_bytes_per_sequence", None)
-            if per_sequence is not None:
-                state += per_sequence() * math.ceil(lt.count / pp)
+            state_of = getattr(model, "state_bytes_per_sequence", None)
+            per_instance = (
+                stored,
+                model.kv_bytes_per_token() * cached,
+                state_of() if state_of is not None else 0.0,
+            )
+            for stage, n in zip(stages, _stage_counts(lt, pp, timer.spec.num_layers), strict=True):
+                for k in range(3):
+                    stage[k] += per_instance[k] * n
         else:
             edges.append(stored * lt.count)
         on_logits = lt.layer_specs.role == "head"  # the LM head works on logit rows only
         rows = logit_rows / timer.ctx.plan.dp if on_logits else tokens_per_gpu
         activations = max(activations, model.activation_peak_bytes(rows))
+    per_block, kv, state = (max(stage[k] for stage in stages) for k in range(3))
     weights = per_block + (max(edges) if pp > 1 and edges else sum(edges))
     capacity = float(timer.hardware.memory_bytes)
     return MemoryPlan(

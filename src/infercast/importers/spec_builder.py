@@ -90,11 +90,15 @@ def group_parts(
 
 
 def _needs_indices(entries: list[dict[str, Any]], num_layers: int) -> bool:
-    """Blocks differ in kind (some lack a mixer or an FFN): list each entry's blocks."""
+    """List each entry's blocks when blocks differ in kind: some lack a mixer or an FFN, or
+    softmax attention interleaves with linear-attention / SSM mixers (hybrids, whose pipeline
+    stages then hold what the order puts there)."""
     slots = [_slot(e) for e in entries]
     mixers = sum(e["count"] for e, slot in zip(entries, slots, strict=True) if slot == "mixer")
     ffns = sum(e["count"] for e, slot in zip(entries, slots, strict=True) if slot == "ffn")
-    return mixers != num_layers or ffns not in (0, num_layers)
+    roles = {LAYER_CLASSES[e["class"]].role for e in entries}
+    hybrid = "mixer" in roles and len(roles - {"ffn"}) > 1
+    return hybrid or mixers != num_layers or ffns not in (0, num_layers)
 
 
 def _entry_json(entry: dict[str, Any], with_indices: bool = False) -> dict[str, Any]:
