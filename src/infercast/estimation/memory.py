@@ -21,8 +21,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 from infercast.estimation.timing import StepTimer, is_edge_layer
 
