@@ -72,3 +72,41 @@ def test_experts_and_tying_match(key: str) -> None:
     assert top_k == ({want["experts_per_token"]} if want["experts_per_token"] else set())
     heads = spec.layers_of("OutputLayer")
     assert [lt.layer_specs.tied for lt in heads] == [want["tied_embeddings"]]
+
+
+def test_import_figures_json_follows_expected_json() -> None:
+    from typer.testing import CliRunner
+
+    from infercast.interfaces.cli.app import app
+
+    key = "nvidia_NVIDIA-Nemotron-3-Nano-30B-A3B-BF16"
+    result = CliRunner().invoke(app, ["import", str(SHARED / f"{key}.json"), "--figures"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    want = EXPECTED[key]
+    assert figures["total_params"] == want["total_params"]
+    assert figures["active_params"] == want["active_params"]
+    assert figures["kv_bytes_per_token_bf16"] == want["kv_bytes_per_token_bf16"]
+    assert figures["layers"]["softmax_attention_layers"] == want["attention_layers"]
+    assert figures["layers"]["linear_attention_or_ssm_layers"] == 23
+    # 23 Mamba-2 layers × (64 heads × 64 × 128 state + 3 × 6144 conv inputs) × 2 bytes.
+    assert figures["state_bytes_per_sequence_bf16"] == 23 * (64 * 64 * 128 + 3 * 6144) * 2
+
+
+def test_models_show_prints_state_and_census() -> None:
+    from typer.testing import CliRunner
+
+    from infercast.interfaces.cli.app import app
+
+    result = CliRunner().invoke(
+        app,
+        ["models", "show", "Qwen/Qwen3-Next-80B-A3B-Thinking"],
+        env={"INFERCAST_MODELS_PATH": "", "COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    # 36 Gated DeltaNet layers × (32 × 128 × 128 + 3 × 8192 conv inputs) × 2 bytes.
+    assert f"{36 * (32 * 128 * 128 + 3 * 8192) * 2:,} bytes" in text
+    assert (
+        "48 blocks; 12 softmax attention (0 windowed or chunked), 36 linear-attention/SSM" in text
+    )
