@@ -543,3 +543,36 @@ def test_pipeline_stages_keep_the_hybrid_interleaving() -> None:
     # KV: the four attention layers (2 KV heads × 16 × K and V) all sit on the second stage.
     assert memory.kv_bytes_per_sequence == 4 * 2 * 2 * 16 * 2 * 1000
     assert memory.state_bytes_per_sequence == 4 * (4 * 16 * 8 + 3 * 96) * 2
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    layers=st.integers(1, 12),
+    step=st.integers(1, 4),
+    interval=st.integers(1, 5),
+    experts=st.integers(1, 8),
+    chunked=st.booleans(),
+)
+def test_llama4_total_and_census_match_closed_form(
+    layers: int, step: int, interval: int, experts: int, chunked: bool
+) -> None:
+    config = llama4_text(
+        layers,
+        interleave_moe_layer_step=step,
+        no_rope_layer_interval=interval,
+        num_local_experts=experts,
+        attention_chunk_size=16 if chunked else None,
+    )
+    spec = imp(config)
+    sparse = sum(1 for i in range(layers) if (i + 1) % step == 0)
+    moe = experts * 3 * H * 32 + 3 * H * 32 + H * experts
+    expected = (
+        layers * (gqa(H, 4, 2, 16) + 2 * H)
+        + sparse * moe
+        + (layers - sparse) * 3 * H * 96
+        + H
+        + 2 * 100 * H
+    )
+    assert spec.total_params == expected
+    rope = sum(1 for i in range(layers) if (i + 1) % interval)
+    assert spec.layer_census().windowed_or_chunked == (rope if chunked else 0)
