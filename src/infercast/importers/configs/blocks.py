@@ -24,7 +24,7 @@ from infercast.importers.configs.base import (
 )
 from infercast.importers.configs.llama import LlamaFamilyConfig
 
-__all__ = ["BlockDecoder", "RoutedExperts", "expert_modules", "mtp_note", "routed_experts"]
+__all__ = ["BlockDecoder", "ExpertLayout", "expert_modules", "mtp_note", "routed_experts"]
 
 PartFn = Callable[[int], LayerPart | None]
 
@@ -74,7 +74,7 @@ def expert_modules(i: int, experts: str = "experts.0", mlp: str = "mlp") -> tupl
 
 
 @dataclass(frozen=True)
-class RoutedExperts:
+class ExpertLayout:
     """DeepSeek-style MoE fields: which layers are sparse and what their experts are."""
 
     num_experts: int
@@ -110,7 +110,7 @@ def routed_experts(
     experts_field: str = "n_routed_experts",
     sigmoid_default: bool = True,
     **options: Any,
-) -> RoutedExperts:
+) -> ExpertLayout:
     """Read the routed/shared experts and the dense-then-sparse layout.
 
     Sparse layers are those from ``first_k_dense_replace`` on, on the ``moe_layer_freq`` grid;
@@ -140,7 +140,7 @@ def routed_experts(
     if scoring not in ("sigmoid", "softmax"):
         raise reader.error("scoring_func", f"{scoring!r} is not 'sigmoid' or 'softmax'")
     biased = reader.text("topk_method", "noaux_tc" if scoring == "sigmoid" else "greedy")
-    return RoutedExperts(
+    return ExpertLayout(
         num_experts=experts,
         top_k=top_k,
         expert_size=reader.integer("moe_intermediate_size", maximum=MAX_INTERMEDIATE),

@@ -26,7 +26,6 @@ from infercast.importers.configs.base import (
 )
 from infercast.importers.configs.blocks import BlockDecoder, expert_modules
 from infercast.importers.configs.llama import LlamaFamilyConfig
-from infercast.importers.configs.moe import moe_part
 from infercast.importers.configs.registry import family
 
 __all__ = ["NemotronHFamily", "nemotron_h_from_hf"]
@@ -69,35 +68,46 @@ def _mamba(reader: ConfigReader, hidden: int) -> dict[str, object]:
     }
 
 
+def _moe(reader: ConfigReader, hidden: int) -> dict[str, object]:
+    """The 'E' blocks' MoE: 2-projection experts, sigmoid router with a selection bias."""
+    experts = reader.integer("n_routed_experts", maximum=MAX_EXPERTS)
+    top_k = reader.integer("num_experts_per_tok", maximum=MAX_EXPERTS)
+    if top_k > experts:
+        raise reader.error("num_experts_per_tok", f"top-k {top_k} exceeds {experts} experts")
+    shared = reader.integer("n_shared_experts", 0, minimum=0, maximum=1 << 10)
+    width = "moe_shared_expert_intermediate_size"
+    return {
+        "hidden_size": hidden,
+        "num_experts": experts,
+        "num_experts_per_tok": top_k,
+        "expert_intermediate_size": reader.integer(
+            "moe_intermediate_size", maximum=MAX_INTERMEDIATE
+        ),
+        "num_shared_experts": shared,
+        "shared_expert_intermediate_size": reader.integer(width, maximum=MAX_INTERMEDIATE)
+        if shared
+        else 0,
+        "expert_gated": False,
+        "norm_topk_prob": reader.flag("norm_topk_prob", True),
+        "router_scoring": "sigmoid",
+        "router_score_correction_bias": True,
+    }
+
+
 def nemotron_h_from_hf(reader: ConfigReader) -> BlockDecoder:
     layers = reader.integer("num_hidden_layers", maximum=MAX_LAYERS)
     pattern = _pattern(reader, layers)
+    # intermediate_size is the '-' blocks' MLP width; without such blocks it is not needed.
+    dense = reader.integer("intermediate_size", maximum=MAX_INTERMEDIATE) if "-" in pattern else 1
     base = LlamaFamilyConfig.read_common(
         reader,
         **LlamaFamilyConfig.attention_bias(reader),
         mlp_bias=reader.flag("mlp_bias", False),
-        intermediate_size=None if "-" in pattern else 1,
+        intermediate_size=dense,
         norms_per_block=1,
     )
     mamba = _mamba(reader, base.hidden_size) if "M" in pattern else {}
-    moe: dict[str, object] = {}
-    if "E" in pattern:
-        experts = reader.integer("n_routed_experts", maximum=MAX_EXPERTS)
-        top_k = reader.integer("num_experts_per_tok", maximum=MAX_EXPERTS)
-        if top_k > experts:
-            raise reader.error("num_experts_per_tok", f"top-k {top_k} exceeds {experts} experts")
-        shared = reader.integer("n_shared_experts", 0, minimum=0, maximum=1 << 10)
-        moe = {
-            "num_experts": experts,
-            "top_k": top_k,
-            "expert_size": reader.integer("moe_intermediate_size", maximum=MAX_INTERMEDIATE),
-            "num_shared_experts": shared,
-            "shared_expert_intermediate_size": reader.integer(
-                "moe_shared_expert_intermediate_size", maximum=MAX_INTERMEDIATE
-            )
-            if shared
-            else 0,
-        }
+    moe = _moe(reader, base.hidden_size) if "E" in pattern else {}
 
     def mixer(i: int) -> LayerPart | None:
         if pattern[i] == "*":
@@ -112,22 +122,10 @@ def nemotron_h_from_hf(reader: ConfigReader) -> BlockDecoder:
         if pattern[i] == "-":
             part = base.dense_ffn_part(i)
             return LayerPart("feedforward", "MLPLayer", part.specs, i, part.modules)
-        if pattern[i] != "E":
-            return None
-        return moe_part(
-            i,
-            base.hidden_size,
-            int(moe["num_experts"]),  # type: ignore[call-overload]
-            int(moe["top_k"]),  # type: ignore[call-overload]
-            int(moe["expert_size"]),  # type: ignore[call-overload]
-            expert_modules(i, "experts.0", "mixer"),
-            num_shared_experts=moe["num_shared_experts"],
-            shared_expert_intermediate_size=moe["shared_expert_intermediate_size"],
-            expert_gated=False,
-            norm_topk_prob=reader.flag("norm_topk_prob", True),
-            router_scoring="sigmoid",
-            router_score_correction_bias=True,
-        )
+        if pattern[i] == "E":
+            modules = expert_modules(i, "experts.0", "mixer")
+            return LayerPart("moe", "MoELayer", moe, i, modules)
+        return None
 
     return BlockDecoder(base, mixer, ffn)
 

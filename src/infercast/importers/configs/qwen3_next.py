@@ -19,6 +19,8 @@ Per transformers' ``modeling_qwen3_next`` / ``modeling_qwen3_5``:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from infercast.importers.configs.base import (
     MAX_HEADS,
     MAX_INTERMEDIATE,
@@ -113,20 +115,13 @@ def qwen3_next_from_hf(reader: ConfigReader) -> BlockDecoder:
     def ffn(i: int) -> LayerPart:
         if not moe_layers[i] or expert_size is None:
             return base.dense_ffn_part(i)
-        shared_modules = (f"model.layers.{i}.mlp.shared_expert.gate_proj",)
         part = moe_part(
             i, base.hidden_size, experts, top_k, expert_size, expert_modules(i), **options
         )
-        if shared:
-            return LayerPart(
-                part.name,
-                part.layer_class,
-                part.specs,
-                i,
-                part.modules,
-                (("shared_expert_weight_dtype", shared_modules),),
-            )
-        return part
+        if not shared:
+            return part
+        shared_modules = (f"model.layers.{i}.mlp.shared_expert.gate_proj",)
+        return replace(part, spec_modules=(("shared_expert_weight_dtype", shared_modules),))
 
     return BlockDecoder(base, mixer, ffn, extra_notes=mtp_note(reader, "mtp_num_hidden_layers"))
 
