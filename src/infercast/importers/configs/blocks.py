@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infercast.importers.configs.base import (
-    MAX_EXPERTS,
     MAX_INTERMEDIATE,
     MAX_LAYERS,
     ConfigReader,
     LayerPart,
 )
 from infercast.importers.configs.llama import LlamaFamilyConfig
+from infercast.importers.configs.moe import read_experts
 
 __all__ = ["BlockDecoder", "ExpertLayout", "expert_modules", "mtp_note", "routed_experts"]
 
@@ -118,12 +118,7 @@ def routed_experts(
     with ``topk_method: noaux_tc`` (or ``use_routing_bias``) adds the per-expert selection bias,
     a buffer that is not counted.
     """
-    experts = reader.integer(experts_field, maximum=MAX_EXPERTS)
-    top_k = reader.integer("num_experts_per_tok", maximum=MAX_EXPERTS)
-    if top_k > experts:
-        raise reader.error(
-            "num_experts_per_tok", f"top-k {top_k} exceeds {experts_field} {experts}"
-        )
+    experts, top_k = read_experts(reader, experts_field, None)
     freq = reader.raw("moe_layer_freq", 1)
     if isinstance(freq, list):
         flags = reader.integers("moe_layer_freq", maximum=1)

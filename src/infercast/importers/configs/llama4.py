@@ -16,7 +16,6 @@ Per transformers' ``modeling_llama4``:
 from __future__ import annotations
 
 from infercast.importers.configs.base import (
-    MAX_EXPERTS,
     MAX_INTERMEDIATE,
     MAX_LAYERS,
     MAX_WINDOW,
@@ -25,7 +24,7 @@ from infercast.importers.configs.base import (
 )
 from infercast.importers.configs.blocks import BlockDecoder, expert_modules
 from infercast.importers.configs.llama import LlamaFamilyConfig
-from infercast.importers.configs.moe import moe_part
+from infercast.importers.configs.moe import moe_part, read_experts
 from infercast.importers.configs.registry import family
 
 __all__ = ["Llama4Family", "llama4_from_hf"]
@@ -65,10 +64,7 @@ def llama4_from_hf(reader: ConfigReader) -> BlockDecoder:
         chunked_layers=chunked,
         attention_chunk_size=chunk,
     )
-    experts = reader.integer("num_local_experts", maximum=MAX_EXPERTS)
-    top_k = reader.integer("num_experts_per_tok", 1, maximum=MAX_EXPERTS)
-    if top_k > experts:
-        raise reader.error("num_experts_per_tok", f"top-k {top_k} exceeds {experts} experts")
+    experts, top_k = read_experts(reader, "num_local_experts", 1)
     sparse = set(moe_layers)
 
     def ffn(i: int) -> LayerPart:

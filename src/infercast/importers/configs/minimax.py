@@ -14,7 +14,6 @@ Per MiniMax's ``modeling_minimax_m2`` (and transformers' port):
 from __future__ import annotations
 
 from infercast.importers.configs.base import (
-    MAX_EXPERTS,
     MAX_INTERMEDIATE,
     MAX_LAYERS,
     ConfigReader,
@@ -23,7 +22,7 @@ from infercast.importers.configs.base import (
 )
 from infercast.importers.configs.blocks import BlockDecoder, expert_modules, mtp_note
 from infercast.importers.configs.llama import LlamaFamilyConfig
-from infercast.importers.configs.moe import moe_part
+from infercast.importers.configs.moe import moe_part, read_experts
 from infercast.importers.configs.registry import family
 
 __all__ = ["MiniMaxM2Family", "minimax_m2_from_hf"]
@@ -31,10 +30,7 @@ __all__ = ["MiniMaxM2Family", "minimax_m2_from_hf"]
 
 def minimax_m2_from_hf(reader: ConfigReader) -> BlockDecoder:
     layers = reader.integer("num_hidden_layers", maximum=MAX_LAYERS)
-    experts = reader.integer("num_local_experts", maximum=MAX_EXPERTS)
-    top_k = reader.integer("num_experts_per_tok", maximum=MAX_EXPERTS)
-    if top_k > experts:
-        raise reader.error("num_experts_per_tok", f"top-k {top_k} exceeds {experts} experts")
+    experts, top_k = read_experts(reader, "num_local_experts", None)
     shared = reader.integer("shared_intermediate_size", 0, minimum=0, maximum=MAX_INTERMEDIATE)
     scope = reader.text("qk_norm_type", "per_layer")
     if scope not in ("per_layer", "per_head"):

@@ -30,7 +30,7 @@ from infercast.importers.configs.base import (
 from infercast.importers.configs.llama import LlamaFamilyConfig
 from infercast.importers.configs.registry import GGUFKey, family
 
-__all__ = ["MixtralConfig", "Qwen2MoeConfig", "Qwen3MoeConfig", "moe_part"]
+__all__ = ["MixtralConfig", "Qwen2MoeConfig", "Qwen3MoeConfig", "moe_part", "read_experts"]
 
 
 def moe_part(
@@ -53,7 +53,7 @@ def moe_part(
     return LayerPart("moe", "MoELayer", specs, i, modules)
 
 
-def _read_experts(
+def read_experts(
     reader: ConfigReader, experts_field: str, top_k_default: int | None
 ) -> tuple[int, int]:
     """Experts and top-k; a top-k above the expert count cannot be built."""
@@ -143,7 +143,7 @@ class Qwen3MoeConfig(OnBase, RoutedExperts):
         """From config.json: ``num_experts`` and ``moe_intermediate_size`` are required,
         ``num_experts_per_tok`` defaults to 8 and ``norm_topk_prob`` to true (the seed's rules).
         """
-        num_experts, top_k = _read_experts(reader, "num_experts", 8)
+        num_experts, top_k = read_experts(reader, "num_experts", 8)
         expert_size = reader.integer("moe_intermediate_size", maximum=MAX_INTERMEDIATE)
         norm_topk_prob = reader.flag("norm_topk_prob", True)
         layers = reader.integer("num_hidden_layers", maximum=MAX_LAYERS)
@@ -202,7 +202,7 @@ class Qwen2MoeConfig(Qwen3MoeConfig):
 
     @classmethod
     def from_hf(cls, reader: ConfigReader) -> Qwen2MoeConfig:
-        num_experts, top_k = _read_experts(reader, "num_experts", 4)
+        num_experts, top_k = read_experts(reader, "num_experts", 4)
         expert_size = reader.integer("moe_intermediate_size", maximum=MAX_INTERMEDIATE)
         shared = reader.integer("shared_expert_intermediate_size", maximum=MAX_INTERMEDIATE)
         layers = reader.integer("num_hidden_layers", maximum=MAX_LAYERS)
@@ -272,7 +272,7 @@ class MixtralConfig(OnBase, RoutedExperts):
 
     @classmethod
     def from_hf(cls, reader: ConfigReader) -> MixtralConfig:
-        num_experts, top_k = _read_experts(reader, "num_local_experts", 2)
+        num_experts, top_k = read_experts(reader, "num_local_experts", 2)
         layers = reader.integer("num_hidden_layers", maximum=MAX_LAYERS)
         base = LlamaFamilyConfig.read_common(
             reader, sliding_windows=LlamaFamilyConfig.all_layers_window(reader, layers)

@@ -17,7 +17,6 @@ Blocks therefore lack attention or an FFN; the spec lists each entry's ``layer_i
 from __future__ import annotations
 
 from infercast.importers.configs.base import (
-    MAX_EXPERTS,
     MAX_HEADS,
     MAX_INTERMEDIATE,
     MAX_LAYERS,
@@ -26,6 +25,7 @@ from infercast.importers.configs.base import (
 )
 from infercast.importers.configs.blocks import BlockDecoder, expert_modules
 from infercast.importers.configs.llama import LlamaFamilyConfig
+from infercast.importers.configs.moe import read_experts
 from infercast.importers.configs.registry import family
 
 __all__ = ["NemotronHFamily", "nemotron_h_from_hf"]
@@ -70,10 +70,7 @@ def _mamba(reader: ConfigReader, hidden: int) -> dict[str, object]:
 
 def _moe(reader: ConfigReader, hidden: int) -> dict[str, object]:
     """The 'E' blocks' MoE: 2-projection experts, sigmoid router with a selection bias."""
-    experts = reader.integer("n_routed_experts", maximum=MAX_EXPERTS)
-    top_k = reader.integer("num_experts_per_tok", maximum=MAX_EXPERTS)
-    if top_k > experts:
-        raise reader.error("num_experts_per_tok", f"top-k {top_k} exceeds {experts} experts")
+    experts, top_k = read_experts(reader, "n_routed_experts", None)
     shared = reader.integer("n_shared_experts", 0, minimum=0, maximum=1 << 10)
     width = "moe_shared_expert_intermediate_size"
     return {

@@ -30,7 +30,7 @@ from infercast.importers.configs.base import (
 )
 from infercast.importers.configs.blocks import BlockDecoder, expert_modules, mtp_note
 from infercast.importers.configs.llama import LlamaFamilyConfig
-from infercast.importers.configs.moe import _read_experts, _sparse_layers, moe_part
+from infercast.importers.configs.moe import _sparse_layers, moe_part, read_experts
 from infercast.importers.configs.registry import family
 
 __all__ = ["Qwen3NextFamily", "mixer_kinds", "qwen3_next_from_hf"]
@@ -95,7 +95,7 @@ def qwen3_next_from_hf(reader: ConfigReader) -> BlockDecoder:
     )
     delta_net = _delta_net(reader, base.hidden_size)
     if expert_size is not None:
-        experts, top_k = _read_experts(reader, "num_experts", 10)
+        experts, top_k = read_experts(reader, "num_experts", 10)
         shared = reader.integer("shared_expert_intermediate_size", 0, minimum=0)
         options: dict[str, object] = {"norm_topk_prob": reader.flag("norm_topk_prob", True)}
         if shared:
