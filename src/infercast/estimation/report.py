@@ -26,6 +26,7 @@ from infercast.estimation.result import (
 from infercast.estimation.serving import ServingPoint
 from infercast.estimation.timing import LayerTiming, StepTiming
 from infercast.layers import StepShape
+from infercast.parallel import ParallelPlan
 
 __all__ = ["ServingMetrics", "build_result", "fit_verdict", "metrics"]
 
@@ -93,10 +94,61 @@ def _phase_summary(step: StepTiming, tokens: float) -> PhaseSummary:
     )
 
 
-def fit_verdict(admission: Admission, concurrency: int) -> FitVerdict:
-    """Fits / queues / does not fit, the limiting part and by how much."""
+def _num(value: float) -> str:
+    """Three significant figures, as the web page prints numbers."""
+    if abs(value) >= 1e5:
+        return f"{round(value):,}"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{float(f'{value:.3g}'):g}"
+
+
+def _advice(admission: Admission, concurrency: int, over_bytes: float) -> list[str]:
+    """What to change when a plan does not fit, from the largest overflowing part."""
+    mem = admission.memory
+    lines = [f"Over by {_num(over_bytes / _GB)} GB per GPU."] if over_bytes > 0 else []
+    if mem.weights_bytes > mem.capacity_bytes - mem.reserve_bytes:
+        lines.append(
+            "Spread the weights over more GPUs (raise TP or PP), use lower-precision weights "
+            "(e.g. fp8), or pick an accelerator with more memory."
+        )
+    elif admission.max_concurrency <= 0:
+        lines.append(
+            "Not even one request of this length fits next to the weights: add GPUs (raise TP "
+            "or PP), use fp8 weights or an fp8 KV cache, or shorten the sequences."
+        )
+    elif admission.max_concurrency < concurrency:
+        lines.append(
+            f"At most {admission.max_concurrency} concurrent requests fit: lower the "
+            "concurrency or the sequence lengths, use an fp8 KV cache, or add GPUs."
+        )
+    else:
+        lines.append("Lower the concurrency or sequence lengths, use an fp8 KV cache, or add GPUs.")
+    return lines
+
+
+def _sentence(reason: str) -> str:
+    """``fit_reason`` without its ``fits:`` / ``does not fit:`` prefix, as a sentence."""
+    text = reason.strip()
+    for prefix in ("fits:", "does not fit:"):
+        if text.lower().startswith(prefix):
+            text = text[len(prefix) :].strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def plan_line(hardware_id: str, plan: ParallelPlan, moe: bool) -> str:
+    """'h100 × 8 · TP2 DP4 PP1 EP8 CP2 SP': hardware, GPUs and every degree in use."""
+    text = f"{hardware_id} × {plan.gpus} · TP{plan.tp} DP{plan.dp} PP{plan.pp}"
+    text += f" EP{plan.ep}" if moe else ""
+    text += f" CP{plan.cp}" if plan.cp > 1 else ""
+    return text + (" SP" if plan.sp else "")
+
+
+def fit_verdict(admission: Admission, concurrency: int, reason: str = "") -> FitVerdict:
+    """Fits / queues / does not fit, the limiting part, by how much and what to change."""
     mem, kv = admission.memory, admission.kv_bytes + admission.state_bytes
     total = mem.weights_bytes + kv + mem.activations_bytes + mem.reserve_bytes
+    detail = _sentence(reason) if reason else ""
     if total > mem.capacity_bytes:
         if mem.weights_bytes > mem.capacity_bytes:
             limit = "weights"
@@ -109,6 +161,8 @@ def fit_verdict(admission: Admission, concurrency: int) -> FitVerdict:
             limit=limit,
             excess_bytes=total - mem.capacity_bytes,
             queued_requests=0,
+            detail=detail,
+            advice=_advice(admission, concurrency, total - mem.capacity_bytes),
         )
     if admission.max_concurrency and concurrency > admission.cap:
         limit = "kv_cache" if admission.cap == admission.max_concurrency else "batch_cap"
@@ -117,8 +171,9 @@ def fit_verdict(admission: Admission, concurrency: int) -> FitVerdict:
             limit=limit,
             excess_bytes=0.0,
             queued_requests=concurrency - admission.cap,
+            detail=detail,
         )
-    return FitVerdict(status="fits", limit=None, excess_bytes=0.0, queued_requests=0)
+    return FitVerdict(status="fits", limit=None, excess_bytes=0.0, queued_requests=0, detail=detail)
 
 
 def fit_reason(
@@ -189,6 +244,7 @@ def build_result(
     total = mem.weights_bytes + kv_bytes + state + mem.activations_bytes + mem.reserve_bytes
     fits = total <= mem.capacity_bytes
     figures = metrics(point, workload, plan.gpus, encoder)
+    reason = fit_reason(mem, kv_bytes, fits, admission.kv_sequences_per_gpu, plan.cp, state)
     prefill_chunk = float(min(isl, budget))
     prefill_step = timer.step_time(
         StepShape(
@@ -223,6 +279,7 @@ def build_result(
             cp=plan.cp,
             kv_heads_replicated=plan.kv_replicated(min_kv_heads(spec)),
             label=plan.describe(),
+            line=plan_line(resolved.hardware.id, plan, spec.is_moe),
         ),
         dtypes=resolved.dtypes,
         isl=isl,
@@ -246,8 +303,8 @@ def build_result(
             capacity_bytes=mem.capacity_bytes,
         ),
         fits=fits,
-        fit_reason=fit_reason(mem, kv_bytes, fits, admission.kv_sequences_per_gpu, plan.cp, state),
-        fit=fit_verdict(admission, workload.concurrency),
+        fit_reason=reason,
+        fit=fit_verdict(admission, workload.concurrency, reason),
         max_concurrency=admission.max_concurrency,
         bottleneck=bottleneck,
         prefill=_phase_summary(prefill_step, prefill_chunk),

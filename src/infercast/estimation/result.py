@@ -31,7 +31,7 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _request_field(f: DeploymentField) -> tuple[Any, Any]:
+def request_field(f: DeploymentField) -> tuple[Any, Any]:
     bounds: dict[str, Any] = {k: v for k, v in (("ge", f.ge), ("le", f.le)) if v is not None}
     if f.required:
         return f.annotation, Field(description=f.description, **bounds)
@@ -39,7 +39,7 @@ def _request_field(f: DeploymentField) -> tuple[Any, Any]:
 
 
 _RequestFields: Any = create_model(  # type: ignore[call-overload]
-    "_RequestFields", __base__=_Model, **{f.name: _request_field(f) for f in FIELDS}
+    "_RequestFields", __base__=_Model, **{f.name: request_field(f) for f in FIELDS}
 )
 
 
@@ -68,6 +68,11 @@ class PlanSummary(_Model):
     label: str = Field(
         default="", description="The plan in one label, e.g. 'TP4×DP2 (MoE TP1×EP8) CP2 SP'."
     )
+    line: str = Field(
+        default="",
+        description="Hardware, GPUs and degrees in one line, e.g. 'h100 × 8 · TP2 DP4 PP1 "
+        "EP8 CP2 SP' (EP for MoE models only), for display.",
+    )
 
 
 class FitVerdict(_Model):
@@ -85,6 +90,14 @@ class FitVerdict(_Model):
     )
     excess_bytes: float = Field(description="Memory per GPU beyond capacity (bytes; 0 if fits).")
     queued_requests: int = Field(description="Requests waiting outside the engine (0 if none).")
+    detail: str = Field(
+        default="", description="The memory sum behind the verdict, one sentence (no prefix)."
+    )
+    advice: list[str] = Field(
+        default_factory=list,
+        description="What to change when it does not fit: how much it is over, then the "
+        "changes that address the limiting part (empty when it fits).",
+    )
 
 
 class DTypeChoice(_Model):
