@@ -576,3 +576,20 @@ def test_llama4_total_and_census_match_closed_form(
     assert spec.total_params == expected
     rope = sum(1 for i in range(layers) if (i + 1) % interval)
     assert spec.layer_census().windowed_or_chunked == (rope if chunked else 0)
+
+
+@pytest.mark.skipif(not NEXT.exists(), reason="../shared/hf-configs-next is not beside")
+def test_wrapper_notes_reach_the_cli_and_the_api(api_client: Any) -> None:
+    from typer.testing import CliRunner
+
+    from infercast.interfaces.cli.app import app
+
+    path = NEXT / "google_gemma-3-27b-it.json"
+    result = CliRunner().invoke(app, ["import", str(path), "--figures"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "Gemma3TextConfig defaults" in result.stderr and "not counted" in result.stderr
+    files = {"file": ("config.json", path.read_bytes(), "application/json")}
+    body = api_client.post("/import", files=files, data={"hf_model_id": "google/gemma-3-27b-it"})
+    assert body.status_code == 200
+    warnings = " ".join(body.json()["warnings"])
+    assert "vocab_size=262208" in warnings and "vision tower" in warnings

@@ -40,6 +40,8 @@ def _report(result: ImportResult) -> None:
             f"is_truly_sparse={moe.is_truly_sparse}",
             highlight=False,
         )
+    for note in result.notes:
+        err_console.print(note, highlight=False, soft_wrap=True)
     if result.gguf_types is not None:
         err_console.print(f"GGUF weight types: {result.quantization}", highlight=False)
     elif result.quantization:
