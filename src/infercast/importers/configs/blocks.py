@@ -57,12 +57,7 @@ class BlockDecoder:
         return self.base.vocab_size
 
     def layer_parts(self) -> list[LayerPart]:
-        parts: list[LayerPart] = []
-        for i in range(self.num_layers):
-            parts += [p for p in (self.mixer(i), self.ffn(i)) if p is not None]
-            count = self.norms(i) if self.norms is not None else self.base.norms_per_block
-            parts += [self.base.norm_part(i)] * count
-        return parts + self.base.head_parts()
+        return self.base.assemble(self.ffn, self.mixer, self.norms)
 
     def notes(self) -> list[str]:
         return list(self.extra_notes)

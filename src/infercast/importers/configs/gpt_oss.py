@@ -85,21 +85,23 @@ class GptOssConfig(OnBase, RoutedExperts):
         )
         return cls(base, num_experts, top_k, base.intermediate_size)
 
+    def ffn_part(self, i: int) -> LayerPart:
+        experts = f"model.layers.{i}.mlp.experts"
+        return moe_part(
+            i,
+            self.hidden_size,
+            self.num_experts,
+            self.num_experts_per_tok,
+            self.expert_intermediate_size,
+            (f"{experts}.gate_up_proj", f"{experts}.down_proj"),
+            router_bias=True,
+            expert_bias=True,
+        )
+
+    def attention_part(self, i: int) -> LayerPart:
+        """The base attention with one learned sink per head."""
+        attention = self.base.attention_part(i)
+        return replace(attention, specs={**attention.specs, "attention_sinks": True})
+
     def layer_parts(self) -> list[LayerPart]:
-        parts: list[LayerPart] = []
-        for i in range(self.num_layers):
-            experts = f"model.layers.{i}.mlp.experts"
-            ffn = moe_part(
-                i,
-                self.hidden_size,
-                self.num_experts,
-                self.num_experts_per_tok,
-                self.expert_intermediate_size,
-                (f"{experts}.gate_up_proj", f"{experts}.down_proj"),
-                router_bias=True,
-                expert_bias=True,
-            )
-            attention, *rest = self.base.block_parts(i, ffn)
-            attention = replace(attention, specs={**attention.specs, "attention_sinks": True})
-            parts += [attention, *rest]
-        return parts + self.base.head_parts()
+        return self.base.assemble(self.ffn_part, self.attention_part)

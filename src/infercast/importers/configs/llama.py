@@ -12,6 +12,7 @@ family (defaults included), so a config.json means here what it means there.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -261,10 +262,6 @@ class LlamaFamilyConfig:
             "norm", "NormLayer", {"hidden_size": self.hidden_size, "has_bias": False}, i
         )
 
-    def block_parts(self, i: int, ffn: LayerPart) -> list[LayerPart]:
-        """Attention, the given FFN and the block's norms."""
-        return [self.attention_part(i), ffn] + [self.norm_part(i)] * self.norms_per_block
-
     def head_parts(self) -> list[LayerPart]:
         """Final norm, embedding and LM head (tied: 0 own parameters, still a matmul)."""
         embedding = {"vocab_size": self.vocab_size, "hidden_size": self.hidden_size}
@@ -275,11 +272,24 @@ class LlamaFamilyConfig:
             LayerPart("lm_head", "OutputLayer", head, None, ("lm_head",)),
         ]
 
-    def layer_parts(self) -> list[LayerPart]:
+    def assemble(
+        self,
+        ffn: Callable[[int], LayerPart | None],
+        mixer: Callable[[int], LayerPart | None] | None = None,
+        norms: Callable[[int], int] | None = None,
+    ) -> list[LayerPart]:
+        """The shared block builder: block ``i`` holds ``mixer(i)`` (default: this config's
+        attention), ``ffn(i)`` (``None``: a block without one) and ``norms(i)`` norms (default
+        ``norms_per_block``); then the final norm, embedding and LM head."""
         parts: list[LayerPart] = []
         for i in range(self.num_layers):
-            parts += self.block_parts(i, self.dense_ffn_part(i))
+            block = (mixer(i) if mixer is not None else self.attention_part(i), ffn(i))
+            parts += [p for p in block if p is not None]
+            parts += [self.norm_part(i)] * (norms(i) if norms is not None else self.norms_per_block)
         return parts + self.head_parts()
+
+    def layer_parts(self) -> list[LayerPart]:
+        return self.assemble(self.dense_ffn_part)
 
     def notes(self) -> list[str]:
         return []

@@ -183,10 +183,7 @@ class Qwen3MoeConfig(OnBase, RoutedExperts):
         )
 
     def layer_parts(self) -> list[LayerPart]:
-        parts: list[LayerPart] = []
-        for i in range(self.num_layers):
-            parts += self.base.block_parts(i, self.ffn_part(i))
-        return parts + self.base.head_parts()
+        return self.base.assemble(self.ffn_part)
 
 
 @family("qwen2_moe")
@@ -279,18 +276,17 @@ class MixtralConfig(OnBase, RoutedExperts):
         )
         return cls(base, num_experts, top_k, base.intermediate_size)
 
+    def ffn_part(self, i: int) -> LayerPart:
+        prefix = f"model.layers.{i}.block_sparse_moe.experts.0"
+        return moe_part(
+            i,
+            self.hidden_size,
+            self.num_experts,
+            self.num_experts_per_tok,
+            self.expert_intermediate_size,
+            tuple(f"{prefix}.{w}" for w in ("w1", "w3", "w2")),
+            norm_topk_prob=self.norm_topk_prob,
+        )
+
     def layer_parts(self) -> list[LayerPart]:
-        parts: list[LayerPart] = []
-        for i in range(self.num_layers):
-            prefix = f"model.layers.{i}.block_sparse_moe.experts.0"
-            ffn = moe_part(
-                i,
-                self.hidden_size,
-                self.num_experts,
-                self.num_experts_per_tok,
-                self.expert_intermediate_size,
-                tuple(f"{prefix}.{w}" for w in ("w1", "w3", "w2")),
-                norm_topk_prob=self.norm_topk_prob,
-            )
-            parts += self.base.block_parts(i, ffn)
-        return parts + self.base.head_parts()
+        return self.base.assemble(self.ffn_part)
