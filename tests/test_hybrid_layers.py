@@ -351,3 +351,9 @@ def test_census_needs_indices_on_every_block_entry_once_one_has_them() -> None:
     )
     with pytest.raises(SpecError, match="layer_indices is required"):
         parse_spec(data)
+
+
+def test_fp32_recurrent_state_beside_a_bf16_conv_state() -> None:
+    cost = RecurrentMixerCost(make("Mamba2Layer", **MAMBA, state_dtype="fp32"), context())
+    # 4 heads × 16 × 8 recurrent elements in fp32 (4 B), 3 × 96 conv inputs in bf16 (2 B).
+    assert cost.state_bytes_per_sequence() == 512 * 4 + 288 * 2

@@ -593,3 +593,11 @@ def test_wrapper_notes_reach_the_cli_and_the_api(api_client: Any) -> None:
     assert body.status_code == 200
     warnings = " ".join(body.json()["warnings"])
     assert "vocab_size=262208" in warnings and "vision tower" in warnings
+
+
+def test_ssm_cache_format_is_read_and_checked() -> None:
+    spec = imp(nemotron("M*E", mamba_ssm_cache_dtype="float32"))
+    (mamba_entry,) = spec.layers_of("Mamba2Layer")
+    assert mamba_entry.layer_specs.state_dtype == "fp32"
+    with pytest.raises(InvalidInputError, match="'mamba_ssm_cache_dtype'"):
+        imp(nemotron("M*E", mamba_ssm_cache_dtype="float3"))

@@ -2,7 +2,9 @@
 
 Neither caches per-token K/V. Each sequence owns a state (per head a ``key × value`` matrix for
 Gated DeltaNet, ``head_dim × state_size`` for Mamba-2) plus the last ``conv_kernel − 1`` inputs
-of the causal convolution, held in the activation format (bf16) beside the KV cache.
+of the causal convolution, beside the KV cache: the recurrent state in the layer's
+``state_dtype`` (fp32 where the config asks for it, as vLLM honours ``mamba_ssm_cache_dtype``),
+else the activation format; the convolution state in the activation format.
 
 Tensor parallelism splits heads (and the in/out projections, column/row-parallel) ``tp`` ways,
 with one all-reduce of the output, as vLLM does; the state of a head lives on its GPU.
@@ -22,6 +24,7 @@ reads and writes its sequence's state once (the scan keeps chunk states on chip)
 
 from __future__ import annotations
 
+from infercast.dtypes import dtype
 from infercast.layers.base import CostContext, LayerCost, StepShape
 from infercast.layers.engine import GemmRows, PlacedOps
 from infercast.specs.classes.hybrid import GatedDeltaNetLayerSpecs, Mamba2LayerSpecs
@@ -51,7 +54,10 @@ class RecurrentMixerCost(GemmRows):
         self.heads = core.heads / tp
         self.conv_flops = 2 * core.conv_kernel * core.conv_channels / tp
         self.matmul_params = self.placed.matmul_weights()
-        self.state_bytes = ctx.activation_dtype.nbytes(core.state_elements / tp)
+        state_fmt = dtype(specs.state_dtype) if specs.state_dtype else ctx.activation_dtype
+        self.state_bytes = state_fmt.nbytes(core.recurrent_elements / tp) + (
+            ctx.activation_dtype.nbytes(core.conv_elements / tp)
+        )
 
     def stored_weight_bytes(self) -> float:
         return self.placed.stored_weight_bytes()

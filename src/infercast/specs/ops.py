@@ -223,9 +223,16 @@ class RecurrentCore:
     matmul_params = 0
 
     @property
+    def recurrent_elements(self) -> int:
+        return self.heads * self.key_dim * self.value_dim
+
+    @property
+    def conv_elements(self) -> int:
+        return (self.conv_kernel - 1) * self.conv_channels
+
+    @property
     def state_elements(self) -> int:
-        recurrent = self.heads * self.key_dim * self.value_dim
-        return recurrent + (self.conv_kernel - 1) * self.conv_channels
+        return self.recurrent_elements + self.conv_elements
 
 
 Op = Linear | Embedding | Norm | Param | Router | AttentionCore | RecurrentCore

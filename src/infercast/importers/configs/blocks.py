@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from infercast.dtypes import UnknownDTypeError, dtype
 from infercast.importers.configs.base import (
     MAX_INTERMEDIATE,
     MAX_LAYERS,
@@ -24,7 +25,14 @@ from infercast.importers.configs.base import (
 from infercast.importers.configs.llama import LlamaFamilyConfig
 from infercast.importers.configs.moe import read_experts
 
-__all__ = ["BlockDecoder", "ExpertLayout", "expert_modules", "mtp_note", "routed_experts"]
+__all__ = [
+    "BlockDecoder",
+    "ExpertLayout",
+    "expert_modules",
+    "mtp_note",
+    "routed_experts",
+    "state_format",
+]
 
 PartFn = Callable[[int], LayerPart | None]
 
@@ -154,3 +162,14 @@ def mtp_note(reader: ConfigReader, *fields: str) -> tuple[str, ...]:
         if value:
             return (f"Multi-token-prediction layers ({name}={value}) are not counted.",)
     return ()
+
+
+def state_format(reader: ConfigReader, field: str) -> dict[str, str]:
+    """``{"state_dtype": ...}`` when the config names the recurrent state's cache format
+    (``mamba_ssm_cache_dtype``, ``mamba_ssm_dtype``); ``{}`` otherwise."""
+    if not reader.has(field):
+        return {}
+    try:
+        return {"state_dtype": dtype(reader.text(field)).name}
+    except UnknownDTypeError as exc:
+        raise reader.error(field, str(exc)) from None

@@ -23,7 +23,7 @@ from infercast.importers.configs.base import (
     ConfigReader,
     LayerPart,
 )
-from infercast.importers.configs.blocks import BlockDecoder, expert_modules
+from infercast.importers.configs.blocks import BlockDecoder, expert_modules, state_format
 from infercast.importers.configs.llama import LlamaFamilyConfig
 from infercast.importers.configs.moe import read_experts
 from infercast.importers.configs.registry import family
@@ -65,6 +65,7 @@ def _mamba(reader: ConfigReader, hidden: int) -> dict[str, object]:
         "has_bias": reader.flag("use_bias", False),
         "conv_bias": reader.flag("use_conv_bias", True),
         "chunk_size": reader.integer("chunk_size", 256, maximum=1 << 16),
+        **state_format(reader, "mamba_ssm_cache_dtype"),
     }
 
 

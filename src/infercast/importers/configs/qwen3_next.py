@@ -28,7 +28,12 @@ from infercast.importers.configs.base import (
     ConfigReader,
     LayerPart,
 )
-from infercast.importers.configs.blocks import BlockDecoder, expert_modules, mtp_note
+from infercast.importers.configs.blocks import (
+    BlockDecoder,
+    expert_modules,
+    mtp_note,
+    state_format,
+)
 from infercast.importers.configs.llama import LlamaFamilyConfig
 from infercast.importers.configs.moe import _sparse_layers, moe_part, read_experts
 from infercast.importers.configs.registry import family
@@ -54,7 +59,7 @@ def mixer_kinds(reader: ConfigReader, layers: int) -> list[bool]:
     return [kind == "full_attention" for kind in names]
 
 
-def _delta_net(reader: ConfigReader, hidden: int) -> dict[str, int]:
+def _delta_net(reader: ConfigReader, hidden: int) -> dict[str, int | str]:
     key_heads = reader.integer("linear_num_key_heads", maximum=MAX_HEADS)
     value_heads = reader.integer("linear_num_value_heads", maximum=MAX_HEADS)
     if value_heads % key_heads:
@@ -69,6 +74,7 @@ def _delta_net(reader: ConfigReader, hidden: int) -> dict[str, int]:
         "key_head_dim": reader.integer("linear_key_head_dim"),
         "value_head_dim": reader.integer("linear_value_head_dim"),
         "conv_kernel_size": reader.integer("linear_conv_kernel_dim", 4, maximum=64),
+        **state_format(reader, "mamba_ssm_dtype"),
     }
 
 

@@ -20,9 +20,16 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from infercast.specs.classes.base import HeadCount, LayerSpecs, Role, Size, layer_class
+from infercast.specs.classes.base import (
+    HeadCount,
+    LayerSpecs,
+    Role,
+    Size,
+    canonical_dtype,
+    layer_class,
+)
 from infercast.specs.classes.latent import MultiHeadLatentAttentionLayerSpecs
 from infercast.specs.ops import AttentionCore, Linear, Norm, Op, Param, RecurrentCore
 
@@ -99,6 +106,17 @@ class GatedDeltaNetLayerSpecs(LayerSpecs):
     chunk_size: Chunk = Field(
         default=64, description="Chunk length of the prefill's chunked scan (cost only)."
     )
+    state_dtype: str | None = Field(
+        default=None,
+        description="Format the engine keeps the recurrent state in (Nemotron-H and Qwen3.5 ask "
+        "for fp32: mamba_ssm_cache_dtype / mamba_ssm_dtype); absent = the activation format. "
+        "The convolution state stays in the activation format.",
+    )
+
+    @field_validator("state_dtype")
+    @classmethod
+    def _known_state_dtype(cls, value: str | None) -> str | None:
+        return canonical_dtype(value)
 
     @property
     def key_dim(self) -> int:
@@ -170,6 +188,17 @@ class Mamba2LayerSpecs(LayerSpecs):
     chunk_size: Chunk = Field(
         default=256, description="SSD chunk length of the prefill scan (cost only)."
     )
+    state_dtype: str | None = Field(
+        default=None,
+        description="Format the engine keeps the recurrent state in (Nemotron-H and Qwen3.5 ask "
+        "for fp32: mamba_ssm_cache_dtype / mamba_ssm_dtype); absent = the activation format. "
+        "The convolution state stays in the activation format.",
+    )
+
+    @field_validator("state_dtype")
+    @classmethod
+    def _known_state_dtype(cls, value: str | None) -> str | None:
+        return canonical_dtype(value)
 
     @property
     def inner(self) -> int:
