@@ -38,6 +38,7 @@ __all__ = ["DeepSeekSparseAttentionLayerSpecs", "GatedDeltaNetLayerSpecs", "Mamb
 Kernel = Annotated[int, Field(gt=0, le=64)]
 Chunk = Annotated[int, Field(gt=0, le=1 << 16)]
 HEADS = "{n} heads are"
+KEY_HEADS = "{n} key heads are"
 
 
 @layer_class
@@ -143,11 +144,14 @@ class GatedDeltaNetLayerSpecs(LayerSpecs):
         return []
 
     def ops(self) -> tuple[Op, ...]:
-        h, nv = self.hidden_size, self.num_value_heads
-        # in_proj: q, k, v, the z output gate, and b (beta) and a (decay) per value head.
-        in_width = 2 * self.key_dim + 2 * self.value_dim + 2 * nv
+        h, nk, nv = self.hidden_size, self.num_key_heads, self.num_value_heads
+        # in_proj: q and k (split by key heads); v, the z output gate, and b (beta) and a
+        # (decay) per value head (split by value heads) — one fused matrix in checkpoints.
         return (
-            Linear("in_proj", h, in_width, "col", heads=nv, split_label=HEADS),
+            Linear("in_proj_qk", h, 2 * self.key_dim, "col", heads=nk, split_label=KEY_HEADS),
+            Linear(
+                "in_proj_vzba", h, 2 * self.value_dim + 2 * nv, "col", heads=nv, split_label=HEADS
+            ),
             Param("conv1d", self.conv_channels * self.conv_kernel_size, "col"),
             Param("dt_bias_A_log", 2 * nv, "col"),
             Norm("norm", self.value_head_dim, fmt="dense"),
