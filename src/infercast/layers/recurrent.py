@@ -26,21 +26,19 @@ from __future__ import annotations
 
 from infercast.dtypes import dtype
 from infercast.layers.base import CostContext, LayerCost, StepShape
-from infercast.layers.engine import GemmRows, PlacedOps
+from infercast.layers.engine import OpsCost
 from infercast.specs.classes.hybrid import GatedDeltaNetLayerSpecs, Mamba2LayerSpecs
 from infercast.specs.ops import RecurrentCore
 
 __all__ = ["RecurrentMixerCost"]
 
 
-class RecurrentMixerCost(GemmRows):
+class RecurrentMixerCost(OpsCost):
     """Gated DeltaNet or Mamba-2 on one GPU under a plan."""
 
     def __init__(self, specs: GatedDeltaNetLayerSpecs | Mamba2LayerSpecs, ctx: CostContext):
+        super().__init__(specs, ctx)
         tp = ctx.plan.tp
-        self.specs = specs
-        self.ctx = ctx
-        self.placed = PlacedOps(specs, ctx)
         self.wdtype = self.placed.formats["dense"]
         core = next(op for op in self.placed.ops if isinstance(op, RecurrentCore))
         dk, dv, c = core.key_dim, core.value_dim, core.chunk
@@ -59,17 +57,8 @@ class RecurrentMixerCost(GemmRows):
             ctx.activation_dtype.nbytes(core.conv_elements / tp)
         )
 
-    def stored_weight_bytes(self) -> float:
-        return self.placed.stored_weight_bytes()
-
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
         return {"token": self.ctx.local_tokens(shape)}
-
-    def kv_bytes_per_token(self) -> float:
-        return 0.0
-
-    def kv_window(self) -> int | None:
-        return None
 
     def state_bytes_per_sequence(self) -> float:
         """Recurrent + conv state of one sequence on this GPU (its heads' share)."""

@@ -25,7 +25,7 @@ from infercast.importers.configs.base import (
     layer_windows,
 )
 from infercast.importers.configs.llama import LlamaFamilyConfig
-from infercast.importers.configs.moe import moe_part
+from infercast.importers.configs.moe import routed_part
 from infercast.importers.configs.registry import GGUFKey, family
 
 __all__ = ["GptOssConfig"]
@@ -87,16 +87,8 @@ class GptOssConfig(OnBase, RoutedExperts):
 
     def ffn_part(self, i: int) -> LayerPart:
         experts = f"model.layers.{i}.mlp.experts"
-        return moe_part(
-            i,
-            self.hidden_size,
-            self.num_experts,
-            self.num_experts_per_tok,
-            self.expert_intermediate_size,
-            (f"{experts}.gate_up_proj", f"{experts}.down_proj"),
-            router_bias=True,
-            expert_bias=True,
-        )
+        modules = (f"{experts}.gate_up_proj", f"{experts}.down_proj")
+        return routed_part(self, i, modules, router_bias=True, expert_bias=True)
 
     def attention_part(self, i: int) -> LayerPart:
         """The base attention with one learned sink per head."""
