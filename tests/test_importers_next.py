@@ -601,3 +601,10 @@ def test_ssm_cache_format_is_read_and_checked() -> None:
     assert mamba_entry.layer_specs.state_dtype == "fp32"
     with pytest.raises(InvalidInputError, match="'mamba_ssm_cache_dtype'"):
         imp(nemotron("M*E", mamba_ssm_cache_dtype="float3"))
+
+
+@pytest.mark.skipif(not NEXT.exists(), reason="../shared/hf-configs-next is not beside")
+def test_deepseek_v32_relabelled_as_v3_is_refused_not_miscounted() -> None:
+    config = json.loads((NEXT / "deepseek-ai_DeepSeek-V3.2.json").read_text())
+    with pytest.raises(InvalidInputError, match=r"'index_topk'.*deepseek_v32"):
+        imp({**config, "model_type": "deepseek_v3"})

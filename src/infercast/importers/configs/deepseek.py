@@ -141,6 +141,14 @@ class DeepseekV3Config:
             )
         topk_method = reader.text("topk_method", _DEFAULT_TOPK_METHOD[reader.model_type])
         sparse = reader.model_type in SPARSE_ATTENTION_TYPES
+        if not sparse and reader.has("index_topk"):
+            # A DeepSeek-V3.2 config relabelled: MLA without its indexer would be silently
+            # wrong (its parameters and cached keys missing, attention costed as dense).
+            raise reader.error(
+                "index_topk",
+                f"DeepSeek Sparse Attention fields in a {reader.model_type} config; its "
+                f"model_type is one of {', '.join(SPARSE_ATTENTION_TYPES)}",
+            )
         indexer = {
             "index_n_heads": reader.integer("index_n_heads", maximum=MAX_HEADS) if sparse else 0,
             "index_head_dim": reader.integer("index_head_dim") if sparse else 0,
