@@ -608,3 +608,8 @@ def test_deepseek_v32_relabelled_as_v3_is_refused_not_miscounted() -> None:
     config = json.loads((NEXT / "deepseek-ai_DeepSeek-V3.2.json").read_text())
     with pytest.raises(InvalidInputError, match=r"'index_topk'.*deepseek_v32"):
         imp({**config, "model_type": "deepseek_v3"})
+
+
+def test_qwen3_next_relabelled_as_qwen3_moe_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match=r"'linear_num_value_heads'.*qwen3_next"):
+        imp({**qwen3_next(), "model_type": "qwen3_moe"})

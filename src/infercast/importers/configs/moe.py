@@ -156,7 +156,15 @@ class Qwen3MoeConfig(OnBase, RoutedExperts):
     def from_hf(cls, reader: ConfigReader) -> Qwen3MoeConfig:
         """From config.json: ``num_experts`` and ``moe_intermediate_size`` are required,
         ``num_experts_per_tok`` defaults to 8 and ``norm_topk_prob`` to true (the seed's rules).
+        A Qwen3-Next config relabelled ``qwen3_moe`` is refused: its linear-attention layers
+        would silently be counted as softmax attention.
         """
+        if reader.has("linear_num_value_heads"):
+            raise reader.error(
+                "linear_num_value_heads",
+                f"Gated DeltaNet fields in a {reader.model_type} config; its model_type is "
+                "qwen3_next (or qwen3_5_moe_text)",
+            )
         num_experts, top_k = read_experts(reader, "num_experts", 8)
         expert_size = reader.integer("moe_intermediate_size", maximum=MAX_INTERMEDIATE)
         norm_topk_prob = reader.flag("norm_topk_prob", True)
