@@ -120,6 +120,8 @@ class DeepseekV3Config:
     topk_method: str
     tie_word_embeddings: bool = False
     num_nextn_predict_layers: int = 0
+    scoring_func: str = "softmax"
+    """Router scores: ``sigmoid`` (V3, K2, V3.2, GLM) or ``softmax`` (V2); no count changes."""
     index_n_heads: int = 0
     """0 = no sparse-attention indexer (plain MLA)."""
     index_head_dim: int = 0
@@ -141,6 +143,10 @@ class DeepseekV3Config:
             )
         topk_method = reader.text("topk_method", _DEFAULT_TOPK_METHOD[reader.model_type])
         sparse = reader.model_type in SPARSE_ATTENTION_TYPES
+        default_scoring = "softmax" if reader.model_type == "deepseek_v2" else "sigmoid"
+        scoring = reader.text("scoring_func", default_scoring)
+        if scoring not in ("sigmoid", "softmax"):
+            raise reader.error("scoring_func", f"{scoring!r} is not 'sigmoid' or 'softmax'")
         if not sparse and reader.has("index_topk"):
             # A DeepSeek-V3.2 config relabelled: MLA without its indexer would be silently
             # wrong (its parameters and cached keys missing, attention costed as dense).
@@ -155,6 +161,7 @@ class DeepseekV3Config:
             "index_topk": reader.integer("index_topk", maximum=1 << 24) if sparse else 0,
         }
         return cls(
+            scoring_func=scoring,
             **indexer,
             model_type=reader.model_type,
             vocab_size=reader.integer("vocab_size", maximum=MAX_VOCAB),
@@ -238,6 +245,7 @@ class DeepseekV3Config:
             num_shared_experts=self.n_shared_experts,
             norm_topk_prob=self.norm_topk_prob,
             router_score_correction_bias=self.topk_method == "noaux_tc",
+            router_scoring=self.scoring_func,
         )
         if self.n_shared_experts:
             shared = (f"{mlp}.shared_experts.gate_proj",)
