@@ -85,16 +85,33 @@ class DeepSeekSparseAttentionLayerSpecs(MultiHeadLatentAttentionLayerSpecs):
         return (*mla[:-1], *indexer, sparse)
 
 
+class _RecurrentMixerSpecs(LayerSpecs):
+    """What linear-attention and SSM mixers share: role, TP by heads, the state's format."""
+
+    supported_parallelism: ClassVar[tuple[str, ...]] = ("tensor_parallel",)
+    role: ClassVar[Role] = "mixer"
+
+    state_dtype: str | None = Field(
+        default=None,
+        description="Format the engine keeps the recurrent state in (Nemotron-H and Qwen3.5 ask "
+        "for fp32: mamba_ssm_cache_dtype / mamba_ssm_dtype); absent = the activation format. "
+        "The convolution state stays in the activation format.",
+    )
+
+    @field_validator("state_dtype")
+    @classmethod
+    def _known_state_dtype(cls, value: str | None) -> str | None:
+        return canonical_dtype(value)
+
+
 @layer_class
-class GatedDeltaNetLayerSpecs(LayerSpecs):
+class GatedDeltaNetLayerSpecs(_RecurrentMixerSpecs):
     class_name: ClassVar[str] = "GatedDeltaNetLayer"
     description: ClassVar[str] = (
         "Gated DeltaNet linear attention (Qwen3-Next, Qwen3.5): per value head a "
         "key_head_dim × value_head_dim state updated by a gated delta rule; a causal depthwise "
         "convolution over q, k and v; output through a gated RMSNorm. No per-token KV cache."
     )
-    supported_parallelism: ClassVar[tuple[str, ...]] = ("tensor_parallel",)
-    role: ClassVar[Role] = "mixer"
     short_name: ClassVar[str] = "Gated DeltaNet"
     label: ClassVar[str] = "Gated DeltaNet linear attention"
 
@@ -107,17 +124,6 @@ class GatedDeltaNetLayerSpecs(LayerSpecs):
     chunk_size: Chunk = Field(
         default=64, description="Chunk length of the prefill's chunked scan (cost only)."
     )
-    state_dtype: str | None = Field(
-        default=None,
-        description="Format the engine keeps the recurrent state in (Nemotron-H and Qwen3.5 ask "
-        "for fp32: mamba_ssm_cache_dtype / mamba_ssm_dtype); absent = the activation format. "
-        "The convolution state stays in the activation format.",
-    )
-
-    @field_validator("state_dtype")
-    @classmethod
-    def _known_state_dtype(cls, value: str | None) -> str | None:
-        return canonical_dtype(value)
 
     @property
     def key_dim(self) -> int:
@@ -169,15 +175,13 @@ class GatedDeltaNetLayerSpecs(LayerSpecs):
 
 
 @layer_class
-class Mamba2LayerSpecs(LayerSpecs):
+class Mamba2LayerSpecs(_RecurrentMixerSpecs):
     class_name: ClassVar[str] = "Mamba2Layer"
     description: ClassVar[str] = (
         "Mamba-2 (SSD) mixer (Nemotron-H): in_proj to x, z, B, C and dt; a causal depthwise "
         "convolution over x, B and C; a state_size state per head_dim channel of each head, "
         "B and C shared by the heads of each of n_groups groups; gated RMSNorm; out_proj."
     )
-    supported_parallelism: ClassVar[tuple[str, ...]] = ("tensor_parallel",)
-    role: ClassVar[Role] = "mixer"
     short_name: ClassVar[str] = "Mamba-2"
     label: ClassVar[str] = "Mamba-2 SSM"
 
@@ -192,17 +196,6 @@ class Mamba2LayerSpecs(LayerSpecs):
     chunk_size: Chunk = Field(
         default=256, description="SSD chunk length of the prefill scan (cost only)."
     )
-    state_dtype: str | None = Field(
-        default=None,
-        description="Format the engine keeps the recurrent state in (Nemotron-H and Qwen3.5 ask "
-        "for fp32: mamba_ssm_cache_dtype / mamba_ssm_dtype); absent = the activation format. "
-        "The convolution state stays in the activation format.",
-    )
-
-    @field_validator("state_dtype")
-    @classmethod
-    def _known_state_dtype(cls, value: str | None) -> str | None:
-        return canonical_dtype(value)
 
     @property
     def inner(self) -> int:
