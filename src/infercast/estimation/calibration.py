@@ -302,8 +302,12 @@ def fit_calibration(
     registry: Registry | None = None,
     max_evaluations: int = 40,
     progress: Callable[[str, int, int], None] | None = None,
+    only: set[str] | None = None,
 ) -> dict[str, Any]:
     """Fit the pooled hierarchy of sets: generation → hardware → (hardware, framework).
+
+    ``only``: fit just these set keys (a set's parents must be among them; cross-validation
+    asks for the resolution path of the rows it predicts, which is closed under parents).
 
     A set is fitted only with enough configurations of at least two model architectures;
     otherwise it is not written and estimates use its parent. Each set shrinks toward its
@@ -316,6 +320,8 @@ def fit_calibration(
     sets: dict[str, Any] = {}
     unfitted: dict[str, str] = {}
     for done, (key, (parent, members)) in enumerate(tree.items()):
+        if only is not None and key not in only:
+            continue
         frameworks = sorted({c.framework for c in members})
         info = {"rows": len(members), "frameworks": frameworks}
         if parent in sets and len(tree[parent][1]) == len(members):

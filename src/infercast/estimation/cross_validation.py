@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
-from infercast.errors import InvalidInputError
-from infercast.estimation.calibration import fit_calibration
+from infercast.errors import InfercastError, InvalidInputError
+from infercast.estimation.calibration import fit_calibration, generation_key
 from infercast.estimation.params import canonical_framework
 from infercast.estimation.reconcile import BenchmarkRow, Prediction, predict_rows, summarize
+from infercast.hardware import get_hardware
 from infercast.specs.registry import Registry
 
 __all__ = ["GROUPINGS", "cross_validate", "fold_medians"]
@@ -26,6 +27,17 @@ __all__ = ["GROUPINGS", "cross_validate", "fold_medians"]
 Grouping = Literal["model", "hardware", "framework"]
 GROUPINGS: tuple[Grouping, ...] = ("model", "hardware", "framework")
 _HEADLINE = ("tpot_ms", "ttft_ms", "output_tokens_per_s_per_gpu")
+
+
+def _resolution_path(row: BenchmarkRow) -> tuple[str, ...]:
+    """The set keys an estimate of ``row`` may use, most specific first."""
+    hw = row.text("hardware")
+    try:
+        generation = get_hardware(hw).generation
+    except InfercastError:
+        generation = None
+    fw = canonical_framework(row.text("framework")) or "generic"
+    return (f"{hw}/{fw}", f"{hw}/*", generation_key(generation or hw))
 
 
 def _group_of(row: BenchmarkRow, by: Grouping) -> str:
@@ -69,6 +81,9 @@ def cross_validate(
     pooled: list[Prediction] = []
     for name, held_out in sorted(groups.items()):
         training = [r for r in rows if _group_of(r, by) != name]
+        # Only the sets the held-out rows resolve to need fitting: their (hardware, framework),
+        # hardware and generation sets (params.resolve_params' order), parents included.
+        needed = {key for row in held_out for key in _resolution_path(row)}
 
         def tick(key: str, done: int, total: int, name: str = name) -> None:
             if progress:
@@ -76,7 +91,11 @@ def cross_validate(
 
         try:
             fitted = fit_calibration(
-                training, registry=registry, max_evaluations=max_evaluations, progress=tick
+                training,
+                registry=registry,
+                max_evaluations=max_evaluations,
+                progress=tick,
+                only=needed,
             )
         except InvalidInputError:
             fitted = {"sets": {}}  # nothing left to fit: the catalog's defaults
