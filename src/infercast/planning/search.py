@@ -1,0 +1,383 @@
+"""``infercast.search``: the best plans for a model under an SLA, and the Pareto front.
+
+Every valid plan of the space (:mod:`.space`) is prepared once (its cost models built once),
+checked for memory, and its largest SLA-meeting concurrency solved by bisection
+(:mod:`.concurrency`); with ``users`` the replicas follow. The plans are ranked by the
+objective, and the top ones are re-estimated with ``estimate`` itself so that a returned
+plan's figures are exactly what ``infercast estimate`` says of it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from infercast.dtypes import UnknownDTypeError, dtype
+from infercast.errors import InvalidInputError
+from infercast.estimation.estimate import Deployment
+from infercast.hardware import get_hardware
+from infercast.planning import adapter
+from infercast.planning.adapter import Probe
+from infercast.planning.concurrency import Bracket, Solved, bracket, solve
+from infercast.planning.pareto import Front
+from infercast.planning.prices import resolve_prices, usd_per_million_tokens
+from infercast.planning.result import (
+    ParetoPoint,
+    PlanResult,
+    SearchRequest,
+    SearchResult,
+)
+from infercast.planning.sla import Rejections, Sla
+from infercast.planning.space import Candidate, candidates
+from infercast.specs.registry import Registry, default_registry
+from infercast.specs.schema import ModelSpec
+
+__all__ = ["DEFAULT_MAX_GPUS", "run_search", "search", "validation_message"]
+
+DEFAULT_MAX_GPUS = 8
+
+
+@dataclass
+class _Feasible:
+    cand: Candidate
+    dep: Deployment
+    best: Probe
+    final: Probe
+    replicas: int
+    limited_by: str
+
+    @property
+    def total_gpus(self) -> int:
+        return self.replicas * self.cand.gpus
+
+
+def validation_message(exc: ValidationError) -> str:
+    """One line naming every invalid search field and why."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "request"
+        parts.append(f"{where}: {err['msg']}")
+    return "invalid search: " + "; ".join(parts)
+
+
+def search(model: str | ModelSpec, hardware: str | list[str], **options: Any) -> SearchResult:
+    """Search every plan of ``model`` on ``hardware`` (see :class:`SearchRequest` for options).
+
+    ``registry`` (a :class:`Registry`) may be passed to search models outside the catalog;
+    ``model`` may also be a :class:`ModelSpec`.
+    """
+    registry = options.pop("registry", None)
+    hw = [hardware] if isinstance(hardware, str) else list(hardware)
+    model_id = model.model_id if isinstance(model, ModelSpec) else model
+    try:
+        request = SearchRequest(model=model_id, hardware=hw, **options)
+    except ValidationError as exc:
+        raise InvalidInputError(validation_message(exc)) from None
+    return run_search(request, registry, spec=model if isinstance(model, ModelSpec) else None)
+
+
+def _formats(
+    spec: ModelSpec, req: SearchRequest
+) -> list[tuple[str | None, str | None, str | None]]:
+    for role, names in (
+        ("weight_dtypes", req.weight_dtypes),
+        ("moe_dtypes", req.moe_dtypes),
+        ("kv_dtypes", req.kv_dtypes),
+    ):
+        for name in names:
+            try:
+                dtype(name)
+            except UnknownDTypeError as exc:
+                raise InvalidInputError(f"{role}: {exc}") from None
+    if req.moe_dtypes and not spec.is_moe:
+        raise InvalidInputError(f"moe_dtypes: {spec.hf_model_id} has no MoE layers")
+    weights: list[str | None] = list(dict.fromkeys(req.weight_dtypes)) or [None]
+    moes: list[str | None] = list(dict.fromkeys(req.moe_dtypes)) or [None]
+    kvs: list[str | None] = list(dict.fromkeys(req.kv_dtypes)) or [None]
+    return [(w, m, k) for w in weights for m in moes for k in kvs]
+
+
+def _gpu_counts(req: SearchRequest) -> tuple[list[int], list[str]]:
+    if req.gpus is not None and req.max_gpus is not None:
+        raise InvalidInputError("give gpus (exact) or max_gpus (a bound), not both")
+    if req.gpus is not None:
+        return [req.gpus], []
+    if req.max_gpus is None:
+        note = f"no gpus or max_gpus given: replicas of 1..{DEFAULT_MAX_GPUS} GPUs searched"
+        return list(range(1, DEFAULT_MAX_GPUS + 1)), [note]
+    return list(range(1, req.max_gpus + 1)), []
+
+
+def describe(cand: Candidate, moe: bool) -> str:
+    """``TP4×DP2×PP2 EP8 CP2 SP`` — the degrees that are not 1 (MoE split for MoE models)."""
+    text = f"TP{cand.tp}" + "".join(
+        f"×{name}{value}" for name, value in (("DP", cand.dp), ("PP", cand.pp)) if value > 1
+    )
+    if moe and (cand.ep > 1 or cand.moe_tp != cand.tp):
+        text += f" MoE TP{cand.moe_tp}×EP{cand.ep}"
+    if cand.cp > 1:
+        text += f" CP{cand.cp}"
+    if cand.sp and cand.tp > 1:
+        text += " SP"
+    return text
+
+
+def _label(cand: Candidate, dep: Deployment) -> str:
+    d = dep.dtypes
+    fmt = d.weight_dtype + (f"/{d.moe_dtype}" if d.moe_dtype else "") + f" kv {d.kv_dtype}"
+    return f"{cand.hardware} {describe(cand, dep.spec.is_moe)} {fmt} {dep.params.framework.name}"
+
+
+def _fields(cand: Candidate, dep: Deployment, p: Probe, model: str, req: SearchRequest) -> dict:
+    args = {"model": model, **cand.estimate_args(), "isl": req.isl, "osl": req.osl}
+    args["concurrency"] = p.concurrency
+    return {
+        "hardware": cand.hardware,
+        "gpus": cand.gpus,
+        "tp": cand.tp,
+        "dp": cand.dp,
+        "pp": cand.pp,
+        "ep": cand.ep,
+        "moe_tp": cand.moe_tp,
+        "cp": cand.cp,
+        "sp": cand.sp,
+        "weight_dtype": dep.dtypes.weight_dtype,
+        "moe_dtype": dep.dtypes.moe_dtype,
+        "kv_dtype": dep.dtypes.kv_dtype,
+        "framework": dep.params.framework.name,
+        "concurrency": p.concurrency,
+        "ttft_ms": p.ttft_ms,
+        "tpot_ms": p.tpot_ms,
+        "output_tokens_per_s_per_gpu": p.output_tokens_per_s_per_gpu,
+        "tokens_per_s_per_user": p.tokens_per_s_per_user,
+        "label": f"{_label(cand, dep)} C={p.concurrency}",
+        "estimate_args": args,
+    }
+
+
+def _sort_key(
+    objective: str, prices: dict[str, tuple[float, str]]
+) -> Callable[[_Feasible], tuple[float, ...]]:
+    def key(f: _Feasible) -> tuple[float, ...]:
+        rate = f.final.output_tokens_per_s_per_gpu
+        if objective == "cost":
+            return (usd_per_million_tokens(prices[f.cand.hardware][0], rate), -rate)
+        if objective == "gpus":
+            return (f.total_gpus, -rate)
+        return (-rate, f.total_gpus)
+
+    return key
+
+
+def _per_replica(
+    solved: Probe, users: int | None, evaluate: Callable[[int], Probe], sla: Sla
+) -> tuple[Probe, int]:
+    """The load each replica carries when ``users`` are spread over just enough replicas."""
+    if users is None:
+        return solved, 1
+    replicas = math.ceil(users / solved.concurrency)
+    load = math.ceil(users / replicas)
+    if load == solved.concurrency:
+        return solved, replicas
+    p = evaluate(load)
+    return (p, replicas) if sla.ok(p) else (solved, replicas)
+
+
+@dataclass
+class _Pending:
+    cand: Candidate
+    dep: Deployment
+    ends: Bracket
+
+
+class _Run:
+    """The state of one search: feasible plans, the front, the why-not summary, counters.
+
+    First pass: every plan is probed at its two ends (C = 1 and C = cap); most are settled
+    there (rejected, or meeting the SLA even at full load). Second pass: the rest are bisected
+    best-corner first, skipping any whose corner can reach neither the top ``req.top`` plans
+    nor the front found so far (its true figures are no better than the corner).
+    """
+
+    def __init__(self, req: SearchRequest, sla: Sla, prices: dict[str, tuple[float, str]]):
+        self.req, self.sla, self.prices = req, sla, prices
+        self.key = _sort_key(req.objective, prices)
+        self.rejections = Rejections(sla)
+        self.feasible: list[_Feasible] = []
+        self.best_keys: list[tuple[float, ...]] = []
+        self.front = Front()
+        self.pending: list[_Pending] = []
+        self.evaluated = self.probes = self.skipped = 0
+        self.truncated = False
+
+    def _evaluator(self, dep: Deployment) -> Callable[[int], Probe]:
+        def evaluate(c: int) -> Probe:
+            self.probes += 1
+            return adapter.probe(dep, self.req.isl, self.req.osl, c)
+
+        return evaluate
+
+    def first_pass(self, cand: Candidate, dep: Deployment) -> None:
+        req = self.req
+        self.evaluated += 1
+        cap, shortfall = adapter.admission(dep, req.isl, req.osl)
+        if cap == 0:
+            self.rejections.memory(_label(cand, dep), shortfall)
+            return
+        upper = min(cap, req.users) if req.users else cap
+        ends = bracket(self._evaluator(dep), self.sla, upper)
+        solved = ends.settled(self.sla)
+        if solved is None:
+            self.pending.append(_Pending(cand, dep, ends))
+        else:
+            self._accept(cand, dep, solved)
+
+    def _accept(self, cand: Candidate, dep: Deployment, solved: Solved) -> None:
+        if solved.best is None:
+            self.rejections.latency(_label(cand, dep), solved.first)
+            return
+        req = self.req
+        final, replicas = _per_replica(solved.best, req.users, self._evaluator(dep), self.sla)
+        limited = solved.limited_by
+        if req.users and solved.best.concurrency == req.users:
+            limited = "users"
+        f = _Feasible(cand, dep, solved.best, final, replicas, limited)
+        self.feasible.append(f)
+        bisect.insort(self.best_keys, self.key(f))
+        del self.best_keys[req.top :]
+        for p in solved.passing:
+            self.front.add(p, (cand, dep))
+
+    def _bound_key(self, item: _Pending) -> float:
+        """The best primary objective value the plan could reach (lower is better)."""
+        assert item.ends.top is not None
+        rate = item.ends.top.output_tokens_per_s_per_gpu
+        if self.req.objective == "cost":
+            return usd_per_million_tokens(self.prices[item.cand.hardware][0], rate)
+        if self.req.objective == "gpus":
+            most = max(item.ends.top.concurrency - 1, 1)
+            users = self.req.users or most
+            return float(math.ceil(users / most) * item.cand.gpus)
+        return -rate
+
+    def second_pass(self) -> None:
+        for item in sorted(self.pending, key=self._bound_key):
+            assert item.ends.top is not None
+            full = len(self.best_keys) >= self.req.top
+            if (
+                full
+                and self._bound_key(item) > self.best_keys[-1][0]
+                and self.front.dominated(
+                    item.ends.top.output_tokens_per_s_per_gpu,
+                    item.ends.first.tokens_per_s_per_user,
+                )
+            ):
+                self.skipped += 1
+                continue
+            self._accept(item.cand, item.dep, solve(self._evaluator(item.dep), self.sla, item.ends))
+
+
+def run_search(
+    req: SearchRequest, registry: Registry | None = None, spec: ModelSpec | None = None
+) -> SearchResult:
+    started = time.perf_counter()
+    spec = spec or (registry or default_registry()).get(req.model)
+    if spec.is_encoder_only:
+        raise InvalidInputError(f"model: {spec.hf_model_id} is an encoder (no decode to plan)")
+    hw_ids = [get_hardware(h).id for h in dict.fromkeys(req.hardware)]
+    hardware = {h: get_hardware(h) for h in hw_ids}
+    prices = resolve_prices(
+        hw_ids, {k.lower(): v for k, v in req.price_per_gpu_hour.items()}, req.example_prices
+    )
+    if req.objective == "cost":
+        missing = [h for h in hw_ids if h not in prices]
+        if missing:
+            raise InvalidInputError(
+                f"objective cost: no price for {', '.join(missing)} (give price_per_gpu_hour "
+                "or use the example prices)"
+            )
+    counts, notes = _gpu_counts(req)
+    formats = _formats(spec, req)
+    frameworks: list[str | None] = list(dict.fromkeys(req.frameworks)) or [None]
+    for fw in frameworks:
+        adapter.check_framework(fw)
+    sla = Sla(req.ttft_max_ms, req.tpot_max_ms, req.min_tokens_per_s_per_user)
+    run = _Run(req, sla, prices)
+    for cand in candidates(spec, hw_ids, counts, req.isl, formats, frameworks):
+        if run.evaluated >= req.max_plans or time.perf_counter() - started > req.time_limit_s:
+            run.truncated = True
+            notes.append(
+                f"stopped after {run.evaluated} plans (max_plans {req.max_plans}, time_limit_s "
+                f"{req.time_limit_s:g}): the plans and front cover those only"
+            )
+            break
+        run.first_pass(cand, adapter.deploy(spec, hardware[cand.hardware], cand.plan_args()))
+    run.second_pass()
+    feasible = run.feasible
+    rejections = run.rejections
+    evaluated, probes, truncated = run.evaluated, run.probes, run.truncated
+    if run.skipped:
+        notes.append(
+            f"{run.skipped} feasible plans were not bisected: their best corner (throughput at "
+            "full load, per-user speed at C = 1) could reach neither the top plans nor the front"
+        )
+    feasible.sort(key=_sort_key(req.objective, prices))
+    plans = [_plan_result(f, spec.model_id, req, prices) for f in feasible[: req.top]]
+    front = [
+        ParetoPoint(**_fields(cand, dep, p, spec.model_id, req))
+        for p, (cand, dep) in run.front.ordered()
+    ]
+    if prices and any(src == "EXAMPLE price" for _, src in prices.values()):
+        notes.append(
+            "costs use EXAMPLE prices (illustrative placeholders, not quotes) for: "
+            + ", ".join(h for h, (_, src) in prices.items() if src == "EXAMPLE price")
+        )
+    return SearchResult(
+        plans=plans,
+        pareto=front,
+        evaluated=evaluated,
+        feasible=len(feasible) + run.skipped,
+        probes=probes,
+        rejected=rejections.summary(len(feasible) + run.skipped),
+        truncated=truncated,
+        notes=notes,
+    )
+
+
+def _plan_result(
+    f: _Feasible, model: str, req: SearchRequest, prices: dict[str, tuple[float, str]]
+) -> PlanResult:
+    est = adapter.full_estimate(f.dep, req.isl, req.osl, f.final.concurrency)
+    fields = _fields(f.cand, f.dep, f.final, model, req)
+    fields.update(
+        ttft_ms=est.ttft_ms,
+        tpot_ms=est.tpot_ms,
+        output_tokens_per_s_per_gpu=est.output_tokens_per_s_per_gpu,
+        tokens_per_s_per_user=est.tokens_per_s_per_user,
+    )
+    priced: dict[str, Any] = {}
+    if f.cand.hardware in prices:
+        price, source = prices[f.cand.hardware]
+        priced = {
+            "usd_per_hour": price * f.total_gpus,
+            "usd_per_million_output_tokens": usd_per_million_tokens(
+                price, est.output_tokens_per_s_per_gpu
+            ),
+            "price_source": source,
+        }
+    return PlanResult(
+        **fields,
+        max_concurrency=f.best.concurrency,
+        limited_by=f.limited_by,
+        replicas=f.replicas,
+        total_gpus=f.total_gpus,
+        e2e_latency_ms=est.e2e_latency_ms,
+        memory_per_gpu_bytes=est.memory_per_gpu_bytes,
+        **priced,
+    )
