@@ -34,6 +34,7 @@ from typing import Literal
 
 from infercast.errors import InvalidInputError
 from infercast.estimation.params import FRAMEWORKS
+from infercast.parallel import ParallelPlan
 from infercast.specs.schema import ModelSpec
 
 __all__ = ["ENGINES", "CannotExpress", "LaunchCommand", "LaunchPlan", "launch_command"]
@@ -102,6 +103,11 @@ def _quantization(spec: ModelSpec, weight: str | None, flag: str) -> tuple[list[
 
 def _common_checks(engine: str, spec: ModelSpec, plan: LaunchPlan) -> int:
     name = ENGINES[engine]
+    ParallelPlan.build(
+        tp=plan.tp, dp=plan.dp, pp=plan.pp, ep=plan.ep, moe_tp=plan.moe_tp, cp=plan.cp
+    ).validate_for(spec)
+    if plan.concurrency < 1 or plan.isl < 1 or plan.osl < 0:
+        raise InvalidInputError("concurrency and isl must be ≥ 1, osl ≥ 0")
     if plan.cp > 1:
         raise CannotExpress(f"{name} has no context parallelism: cp={plan.cp} cannot be launched")
     if plan.sp and plan.tp > 1:

@@ -107,27 +107,32 @@ class SearchRequest(_Model):
 class PlanFields(_Model):
     """A plan and its figures at one concurrency (the same names as `estimate`)."""
 
-    hardware: str
+    hardware: str = Field(description="Hardware id.")
     gpus: int = Field(description="GPUs of one replica (tp × dp × pp).")
-    tp: int
-    dp: int
-    pp: int
-    ep: int
-    moe_tp: int
-    cp: int
-    sp: bool
+    tp: int = Field(description="Attention tensor-parallel degree.")
+    dp: int = Field(description="Attention data-parallel degree.")
+    pp: int = Field(description="Pipeline-parallel stages.")
+    ep: int = Field(description="MoE expert-parallel degree.")
+    moe_tp: int = Field(description="MoE tensor-parallel degree (moe_tp × ep = tp × dp).")
+    cp: int = Field(description="Context-parallel degree (divides dp).")
+    sp: bool = Field(description="Sequence parallelism in the TP group.")
     weight_dtype: str = Field(description="Dense weight format used.")
     moe_dtype: str | None = Field(description="Expert weight format used (None: dense model).")
-    kv_dtype: str
-    framework: str
+    kv_dtype: str = Field(description="KV-cache format used.")
+    framework: str = Field(description="Serving engine whose parameters were used.")
     concurrency: int = Field(description="Requests in flight per replica.")
-    ttft_ms: float
-    tpot_ms: float
-    output_tokens_per_s_per_gpu: float
-    tokens_per_s_per_user: float
-    label: str = Field(description="Short human description, e.g. 'h100 TP4 fp8-KV vllm'.")
+    ttft_ms: float = Field(description="Mean time to first token, ms (as `estimate`).")
+    tpot_ms: float = Field(description="Mean time per output token, ms (as `estimate`).")
+    output_tokens_per_s_per_gpu: float = Field(
+        description="Output tokens/s per GPU (as `estimate`)."
+    )
+    tokens_per_s_per_user: float = Field(
+        description="Decode tokens/s one user sees, 1000 / tpot_ms."
+    )
+    label: str = Field(description="Short human description, e.g. 'h100 TP4 bf16 kv fp8 vllm'.")
     estimate_args: dict[str, Any] = Field(
-        description="Keyword arguments of `infercast.estimate` that reproduce these figures."
+        description="Keyword arguments of `infercast.estimate` (and the body of "
+        "`POST /estimate`) that reproduce these figures."
     )
 
 
@@ -141,10 +146,12 @@ class PlanResult(PlanFields):
     )
     replicas: int = Field(description="Replicas serving `users` (1 without users).")
     total_gpus: int = Field(description="replicas × gpus.")
-    e2e_latency_ms: float
-    memory_per_gpu_bytes: float
+    e2e_latency_ms: float = Field(description="Mean request latency, ms (as `estimate`).")
+    memory_per_gpu_bytes: float = Field(description="Memory of the busiest GPU, bytes.")
     usd_per_hour: float | None = Field(default=None, description="All replicas, USD per hour.")
-    usd_per_million_output_tokens: float | None = Field(default=None)
+    usd_per_million_output_tokens: float | None = Field(
+        default=None, description="USD per million output tokens: price / tokens per GPU-hour."
+    )
     price_source: str | None = Field(default=None, description="'given' or 'EXAMPLE price'.")
 
 
@@ -153,17 +160,21 @@ class ParetoPoint(PlanFields):
 
 
 class Rejection(_Model):
-    constraint: Constraint
+    """Why plans were rejected: one SLA limit (or memory), how many, and the nearest miss."""
+
+    constraint: Constraint = Field(description="The SLA field (or 'memory').")
     plans: int = Field(description="Plans this constraint eliminated (at their best case).")
     nearest_miss: str = Field(description="The plan that came closest, and how close.")
 
 
 class SearchResult(_Model):
-    plans: list[PlanResult]
+    """The result of a plan search (the CLI's `--json`, `POST /search`)."""
+
+    plans: list[PlanResult] = Field(description="Top plans by the objective.")
     pareto: list[ParetoPoint] = Field(description="Ordered by tokens/s per user.")
     evaluated: int = Field(description="Valid plans evaluated.")
     feasible: int = Field(description="Plans meeting every SLA limit at some concurrency.")
     probes: int = Field(description="Closed-loop steady states solved.")
-    rejected: list[Rejection]
+    rejected: list[Rejection] = Field(description="Per constraint: plans eliminated.")
     truncated: bool = Field(description="Stopped early at max_plans or time_limit_s.")
-    notes: list[str]
+    notes: list[str] = Field(description="What the search assumed or where it stopped.")
