@@ -6,7 +6,8 @@ import { $, clear, h } from "./dom.js";
 import { renderForm, showFieldErrors } from "./form.js";
 import { resolvePlan, tpOptions } from "./plan.js";
 import { redraw, renderCompare, renderSingle } from "./results.js";
-import { fromQuery, requestBody, toQuery } from "./state.js";
+import { initSearch, searchQuery, showSearch } from "./search.js";
+import { defaultConfig, fromQuery, requestBody, toQuery } from "./state.js";
 
 const DEBOUNCE_MS = 250;
 
@@ -90,7 +91,7 @@ async function renderActiveForm() {
 }
 
 function syncUrl() {
-  const query = toQuery(app.view);
+  const query = [toQuery(app.view), searchQuery()].filter(Boolean).join("&");
   const url = `${location.pathname}${query ? `?${query}` : ""}`;
   if (url !== `${location.pathname}${location.search}`) history.replaceState(null, "", url);
 }
@@ -338,6 +339,22 @@ async function onImport(e) {
   }
 }
 
+// A plan from the search view (its `estimate_args`) becomes config A of the estimate view.
+async function loadPlan(args) {
+  const config = { ...defaultConfig() };
+  for (const key of ["model", "hardware", "gpus", "tp", "dp", "pp", "ep", "cp", "sp"]) config[key] = args[key];
+  for (const key of ["weight_dtype", "moe_dtype", "kv_dtype", "framework"]) config[key] = args[key] || "";
+  for (const key of ["isl", "osl", "concurrency"]) config[key] = String(args[key]);
+  app.view.compare = false;
+  app.view.side = "a";
+  app.view.configs.a = config;
+  app.notices.a = (await normalise(config)).notes;
+  showSearch(false);
+  renderLayout();
+  await renderActiveForm();
+  schedule(0);
+}
+
 async function init() {
   try {
     const [models, hardware, options] = await Promise.all([api.models(), api.hardware(), api.options()]);
@@ -359,6 +376,7 @@ async function init() {
   await renderActiveForm();
   bindForm();
   bindCompare();
+  initSearch({ catalogs: () => app, loadPlan, syncUrl });
   let resizeTimer = null;
   window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);
