@@ -60,6 +60,7 @@ reconcile: $(VENV)/.installed-run
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_estimate.py
 	$(BIN)/python benchmarks/load_estimate.py
+	$(BIN)/python benchmarks/bench_search.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts

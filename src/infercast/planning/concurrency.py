@@ -2,10 +2,17 @@
 
 TTFT and TPOT grow with the requests in flight, so "meets the SLA" is true up to some ``C*``
 and false beyond; ``C*`` is found on the integers ``1..cap`` (``cap``: what the engine can
-hold — KV capacity, batch cap, or the users to serve) by bisection. Each step interpolates the
-binding limit's load (value / limit) in log–log coordinates, where it is close to a straight
-line, and falls back to plain halving whenever an interpolated step failed to halve the
-bracket — so it takes a few probes on smooth curves and never more than ~2·log2(cap).
+hold — KV capacity, batch cap, or the users to serve).
+
+- Without a guess: probe C = 1 (if it fails, no concurrency meets the SLA) and C = cap (if it
+  passes, the engine is the limit), then bisect between them.
+- With a guess (``C*`` of a plan that differs only in formats or engine, which is usually
+  close): probe the guess and its neighbour, then widen the step geometrically until the
+  boundary is bracketed, then bisect. An exact guess costs two probes.
+
+Bisection interpolates the binding limit's load (value / limit) in log–log coordinates, where
+it is close to a straight line, and falls back to halving whenever an interpolated step failed
+to halve the bracket, so it never needs more than about 2·log2(cap) probes.
 """
 
 from __future__ import annotations
@@ -17,86 +24,105 @@ from dataclasses import dataclass
 from infercast.planning.adapter import Probe
 from infercast.planning.sla import Sla
 
-__all__ = ["Bracket", "Solved", "bracket", "largest_concurrency", "solve"]
+__all__ = ["Solved", "largest_concurrency"]
 
 
 @dataclass(frozen=True)
 class Solved:
-    first: Probe
-    """The probe at concurrency 1 (the plan's best latency)."""
     best: Probe | None
     """The probe at the largest concurrency meeting the SLA; None if even C = 1 fails."""
+    first: Probe | None
+    """The probe at C = 1 when one was made (the plan's best latency: the nearest miss)."""
     passing: list[Probe]
     """Every probe that met the SLA (points for the Pareto front)."""
     limited_by: str
 
 
 def _guess(lo: Probe, hi: Probe, m_lo: float, m_hi: float) -> float:
-    if m_lo <= 0 or not math.isfinite(m_hi) or m_hi <= m_lo:
-        return math.sqrt(lo.concurrency * hi.concurrency)
-    t = -math.log(m_lo) / (math.log(m_hi) - math.log(m_lo))
-    return math.exp(
-        math.log(lo.concurrency) + t * (math.log(hi.concurrency) - math.log(lo.concurrency))
-    )
+    """Where the binding load crosses 1, by the secant through the bracket's ends."""
+    if not math.isfinite(m_hi) or m_hi <= m_lo:
+        return (lo.concurrency + hi.concurrency) / 2
+    t = (1.0 - m_lo) / (m_hi - m_lo)
+    return lo.concurrency + t * (hi.concurrency - lo.concurrency)
 
 
-@dataclass(frozen=True)
-class Bracket:
-    """The two ends of a plan's concurrency range: C = 1 (its best latency) and C = cap (its
-    highest throughput). Throughput grows with C and per-user speed falls, so no concurrency
-    of the plan beats ``top`` on throughput or ``first`` on per-user speed: the corner
-    (throughput at cap, per-user speed at 1) bounds everything bisection could find."""
+class _Search:
+    def __init__(self, evaluate: Callable[[int], Probe], sla: Sla, cap: int):
+        self.evaluate, self.sla, self.cap = evaluate, sla, cap
+        self.passing: list[Probe] = []
+        self.first: Probe | None = None
 
-    first: Probe
-    top: Probe | None
-    """None when ``cap`` is 1 or C = 1 already fails."""
+    def probe(self, c: int) -> tuple[Probe, bool]:
+        p = self.evaluate(c)
+        ok = self.sla.ok(p)
+        if ok:
+            self.passing.append(p)
+        if c == 1:
+            self.first = p
+        return p, ok
 
-    def settled(self, sla: Sla) -> Solved | None:
-        """The answer when the ends decide it (C = 1 fails, or C = cap passes)."""
-        if not sla.ok(self.first):
-            return Solved(self.first, None, [], sla.binding(self.first))
-        if self.top is None:
-            return Solved(self.first, self.first, [self.first], "engine capacity")
-        if sla.ok(self.top):
-            return Solved(self.first, self.top, [self.first, self.top], "engine capacity")
-        return None
+    def done(self, lo: Probe | None, hi: Probe | None) -> Solved:
+        if lo is None:
+            assert hi is not None
+            return Solved(None, self.first, [], self.sla.binding(hi))
+        limited = "engine capacity" if hi is None else self.sla.binding(hi)
+        return Solved(lo, self.first, self.passing, limited)
+
+    def bracket(self, guess: int | None) -> tuple[Probe | None, Probe | None]:
+        """(largest passing, smallest failing) probes found; None where there is none."""
+        if guess is None:
+            first, ok = self.probe(1)
+            if not ok or self.cap == 1:
+                return (first, None) if ok else (None, first)
+            top, ok = self.probe(self.cap)
+            return (top, None) if ok else (first, top)
+        c = min(max(guess, 1), self.cap)
+        p, ok = self.probe(c)
+        step = 1
+        while True:
+            if ok:
+                if c == self.cap:
+                    return p, None
+                c = min(self.cap, c + step)
+                q, q_ok = self.probe(c)
+                if not q_ok:
+                    return p, q
+                p = q
+            else:
+                if c == 1:
+                    return None, p
+                c = max(1, c - step)
+                q, q_ok = self.probe(c)
+                if q_ok:
+                    return q, p
+                p = q
+            step = max(2, step * 4, round(c * 0.1) if step == 1 else 0)
+
+    def narrow(self, lo: Probe, hi: Probe) -> tuple[Probe, Probe]:
+        m_lo, m_hi = self.sla.margin(lo), self.sla.margin(hi)
+        interpolate = True
+        while hi.concurrency - lo.concurrency > 1:
+            width = hi.concurrency - lo.concurrency
+            target = (
+                _guess(lo, hi, m_lo, m_hi) if interpolate else (lo.concurrency + hi.concurrency) / 2
+            )
+            c = min(hi.concurrency - 1, max(lo.concurrency + 1, round(target)))
+            p, ok = self.probe(c)
+            if ok:
+                lo, m_lo = p, self.sla.margin(p)
+            else:
+                hi, m_hi = p, self.sla.margin(p)
+            interpolate = (hi.concurrency - lo.concurrency) <= width / 2
+        return lo, hi
 
 
-def bracket(evaluate: Callable[[int], Probe], sla: Sla, cap: int) -> Bracket:
-    first = evaluate(1)
-    if not sla.ok(first) or cap <= 1:
-        return Bracket(first, None)
-    return Bracket(first, evaluate(cap))
-
-
-def largest_concurrency(evaluate: Callable[[int], Probe], sla: Sla, cap: int) -> Solved:
-    """``evaluate(C)`` → probe; ``cap ≥ 1`` the largest concurrency allowed."""
-    return solve(evaluate, sla, bracket(evaluate, sla, cap))
-
-
-def solve(evaluate: Callable[[int], Probe], sla: Sla, ends: Bracket) -> Solved:
-    """Bisect between the ends of ``ends`` (unless they settle it)."""
-    done = ends.settled(sla)
-    if done is not None:
-        return done
-    first, top = ends.first, ends.top
-    assert top is not None
-    passing = [first]
-    lo, hi = first, top
-    m_lo, m_hi = sla.margin(lo), sla.margin(hi)
-    interpolate = True
-    while hi.concurrency - lo.concurrency > 1:
-        width = hi.concurrency - lo.concurrency
-        if interpolate:
-            target = _guess(lo, hi, m_lo, m_hi)
-        else:
-            target = (lo.concurrency + hi.concurrency) / 2
-        c = min(hi.concurrency - 1, max(lo.concurrency + 1, round(target)))
-        p = evaluate(c)
-        if sla.ok(p):
-            lo, m_lo = p, sla.margin(p)
-            passing.append(p)
-        else:
-            hi, m_hi = p, sla.margin(p)
-        interpolate = (hi.concurrency - lo.concurrency) <= width / 2
-    return Solved(first, lo, passing, sla.binding(hi))
+def largest_concurrency(
+    evaluate: Callable[[int], Probe], sla: Sla, cap: int, guess: int | None = None
+) -> Solved:
+    """``evaluate(C)`` → probe; ``cap ≥ 1`` the largest concurrency allowed; ``guess`` a
+    likely answer (from a similar plan) or None."""
+    search = _Search(evaluate, sla, cap)
+    lo, hi = search.bracket(guess)
+    if lo is not None and hi is not None:
+        lo, hi = search.narrow(lo, hi)
+    return search.done(lo, hi)

@@ -9,7 +9,6 @@ plan's figures are exactly what ``infercast estimate`` says of it.
 
 from __future__ import annotations
 
-import bisect
 import math
 import time
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from infercast.estimation.estimate import Deployment
 from infercast.hardware import get_hardware
 from infercast.planning import adapter
 from infercast.planning.adapter import Probe
-from infercast.planning.concurrency import Bracket, Solved, bracket, solve
+from infercast.planning.concurrency import largest_concurrency
 from infercast.planning.pareto import Front
 from infercast.planning.prices import resolve_prices, usd_per_million_tokens
 from infercast.planning.result import (
@@ -189,31 +188,21 @@ def _per_replica(
     return (p, replicas) if sla.ok(p) else (solved, replicas)
 
 
-@dataclass
-class _Pending:
-    cand: Candidate
-    dep: Deployment
-    ends: Bracket
-
-
 class _Run:
     """The state of one search: feasible plans, the front, the why-not summary, counters.
 
-    First pass: every plan is probed at its two ends (C = 1 and C = cap); most are settled
-    there (rejected, or meeting the SLA even at full load). Second pass: the rest are bisected
-    best-corner first, skipping any whose corner can reach neither the top ``req.top`` plans
-    nor the front found so far (its true figures are no better than the corner).
+    Plans that differ only in formats or engine come one after the other; the concurrency
+    solved for one is the next one's guess (:func:`largest_concurrency`), which usually
+    settles it in two or three probes.
     """
 
-    def __init__(self, req: SearchRequest, sla: Sla, prices: dict[str, tuple[float, str]]):
-        self.req, self.sla, self.prices = req, sla, prices
-        self.key = _sort_key(req.objective, prices)
+    def __init__(self, req: SearchRequest, sla: Sla):
+        self.req, self.sla = req, sla
         self.rejections = Rejections(sla)
         self.feasible: list[_Feasible] = []
-        self.best_keys: list[tuple[float, ...]] = []
         self.front = Front()
-        self.pending: list[_Pending] = []
-        self.evaluated = self.probes = self.skipped = 0
+        self.guesses: dict[tuple[object, ...], int] = {}
+        self.evaluated = self.probes = 0
         self.truncated = False
 
     def _evaluator(self, dep: Deployment) -> Callable[[int], Probe]:
@@ -223,7 +212,7 @@ class _Run:
 
         return evaluate
 
-    def first_pass(self, cand: Candidate, dep: Deployment) -> None:
+    def evaluate(self, cand: Candidate, dep: Deployment) -> None:
         req = self.req
         self.evaluated += 1
         cap, shortfall = adapter.admission(dep, req.isl, req.osl)
@@ -231,56 +220,22 @@ class _Run:
             self.rejections.memory(_label(cand, dep), shortfall)
             return
         upper = min(cap, req.users) if req.users else cap
-        ends = bracket(self._evaluator(dep), self.sla, upper)
-        solved = ends.settled(self.sla)
-        if solved is None:
-            self.pending.append(_Pending(cand, dep, ends))
-        else:
-            self._accept(cand, dep, solved)
-
-    def _accept(self, cand: Candidate, dep: Deployment, solved: Solved) -> None:
+        layout = (cand.hardware, cand.tp, cand.dp, cand.pp, cand.ep, cand.cp, cand.sp)
+        evaluate = self._evaluator(dep)
+        solved = largest_concurrency(evaluate, self.sla, upper, self.guesses.get(layout))
         if solved.best is None:
+            assert solved.first is not None
+            self.guesses[layout] = 1
             self.rejections.latency(_label(cand, dep), solved.first)
             return
-        req = self.req
-        final, replicas = _per_replica(solved.best, req.users, self._evaluator(dep), self.sla)
+        self.guesses[layout] = solved.best.concurrency
+        final, replicas = _per_replica(solved.best, req.users, evaluate, self.sla)
         limited = solved.limited_by
         if req.users and solved.best.concurrency == req.users:
             limited = "users"
-        f = _Feasible(cand, dep, solved.best, final, replicas, limited)
-        self.feasible.append(f)
-        bisect.insort(self.best_keys, self.key(f))
-        del self.best_keys[req.top :]
+        self.feasible.append(_Feasible(cand, dep, solved.best, final, replicas, limited))
         for p in solved.passing:
             self.front.add(p, (cand, dep))
-
-    def _bound_key(self, item: _Pending) -> float:
-        """The best primary objective value the plan could reach (lower is better)."""
-        assert item.ends.top is not None
-        rate = item.ends.top.output_tokens_per_s_per_gpu
-        if self.req.objective == "cost":
-            return usd_per_million_tokens(self.prices[item.cand.hardware][0], rate)
-        if self.req.objective == "gpus":
-            most = max(item.ends.top.concurrency - 1, 1)
-            users = self.req.users or most
-            return float(math.ceil(users / most) * item.cand.gpus)
-        return -rate
-
-    def second_pass(self) -> None:
-        for item in sorted(self.pending, key=self._bound_key):
-            assert item.ends.top is not None
-            full = len(self.best_keys) >= self.req.top
-            if (
-                full
-                and self._bound_key(item) > self.best_keys[-1][0]
-                and self.front.dominated(
-                    item.ends.top.output_tokens_per_s_per_gpu,
-                    item.ends.first.tokens_per_s_per_user,
-                )
-            ):
-                self.skipped += 1
-                continue
-            self._accept(item.cand, item.dep, solve(self._evaluator(item.dep), self.sla, item.ends))
 
 
 def run_search(
@@ -308,7 +263,7 @@ def run_search(
     for fw in frameworks:
         adapter.check_framework(fw)
     sla = Sla(req.ttft_max_ms, req.tpot_max_ms, req.min_tokens_per_s_per_user)
-    run = _Run(req, sla, prices)
+    run = _Run(req, sla)
     for cand in candidates(spec, hw_ids, counts, req.isl, formats, frameworks):
         if run.evaluated >= req.max_plans or time.perf_counter() - started > req.time_limit_s:
             run.truncated = True
@@ -317,16 +272,10 @@ def run_search(
                 f"{req.time_limit_s:g}): the plans and front cover those only"
             )
             break
-        run.first_pass(cand, adapter.deploy(spec, hardware[cand.hardware], cand.plan_args()))
-    run.second_pass()
+        run.evaluate(cand, adapter.deploy(spec, hardware[cand.hardware], cand.plan_args()))
     feasible = run.feasible
     rejections = run.rejections
     evaluated, probes, truncated = run.evaluated, run.probes, run.truncated
-    if run.skipped:
-        notes.append(
-            f"{run.skipped} feasible plans were not bisected: their best corner (throughput at "
-            "full load, per-user speed at C = 1) could reach neither the top plans nor the front"
-        )
     feasible.sort(key=_sort_key(req.objective, prices))
     plans = [_plan_result(f, spec.model_id, req, prices) for f in feasible[: req.top]]
     front = [
@@ -342,9 +291,9 @@ def run_search(
         plans=plans,
         pareto=front,
         evaluated=evaluated,
-        feasible=len(feasible) + run.skipped,
+        feasible=len(feasible),
         probes=probes,
-        rejected=rejections.summary(len(feasible) + run.skipped),
+        rejected=rejections.summary(len(feasible)),
         truncated=truncated,
         notes=notes,
     )
