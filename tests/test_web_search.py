@@ -107,3 +107,18 @@ def test_downloads_and_launch_command(page: Any, server_url: str, tmp_path: Any)
     command = page.locator("#s-launch-command").inner_text()
     assert command.startswith("python -m sglang.launch_server --model-path meta-llama/")
     assert f"--tp {plan['tp']}" in command
+
+
+def test_estimate_view_launch_box(page: Any, server_url: str) -> None:
+    _open(page, server_url + "/?model=meta-llama_Llama-3.1-8B-Instruct&gpus=2&tp=2&conc=32")
+    page.click("#launch-box summary")
+    page.wait_for_function(
+        "() => document.querySelector('#launch-command').textContent.includes('vllm serve')"
+    )
+    command = page.locator("#launch-command").inner_text()
+    assert "--tensor-parallel-size 2" in command and "--max-num-seqs 32" in command
+    page.select_option("#launch-engine", "trtllm")
+    page.wait_for_function(
+        "() => document.querySelector('#launch-command').textContent.includes('trtllm-serve')"
+    )
+    assert "--tp_size 2" in page.locator("#launch-command").inner_text()

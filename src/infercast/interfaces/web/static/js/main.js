@@ -6,6 +6,7 @@ import { $, clear, h } from "./dom.js";
 import { renderForm, showFieldErrors } from "./form.js";
 import { resolvePlan, tpOptions } from "./plan.js";
 import { redraw, renderCompare, renderSingle } from "./results.js";
+import { renderLaunchBox } from "./launch_box.js";
 import { initSearch, searchQuery, showSearch } from "./search.js";
 import { defaultConfig, fromQuery, requestBody, toQuery } from "./state.js";
 
@@ -153,6 +154,7 @@ function renderResults() {
   } else {
     clear($("compare-view"));
     renderSingle($("single-view"), app.results.a);
+    if (app.results.a?.result) renderLaunchBox($("single-view"), requestBody(app.view.configs.a));
   }
 }
 
