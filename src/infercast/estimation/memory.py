@@ -10,8 +10,9 @@
   sum over layers: they are freed layer by layer); the LM head's fp32 logits count for the rows
   that need them (one per sequence in the step).
 - Reserve: what the engine leaves outside its memory pool (CUDA context, CUDA graphs,
-  communication buffers, allocator slack): ``(1 − memory_utilization)`` of capacity, the
-  framework's setting (vLLM 0.90, SGLang 0.88), at least 1.5 GB.
+  communication buffers, allocator slack): the engine's rule, ``(1 − memory_utilization)`` of
+  capacity (vLLM 0.90, SGLang 0.88, TensorRT-LLM 0.92 as an approximation of its
+  free-memory fraction), at least 1.5 GB (:meth:`infercast.engines.Engine.reserve_bytes`).
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from dataclasses import dataclass
 from infercast.estimation.timing import StepTimer, is_edge_layer
 
 __all__ = ["MemoryPlan", "plan_memory"]
-
-RESERVE_MIN_BYTES = 1.5e9
 
 
 @dataclass(frozen=True)
@@ -63,14 +62,15 @@ def plan_memory(
     tokens_per_gpu = step_tokens / timer.ctx.plan.dp
     for lt, model in timer.models:
         stored = model.stored_weight_bytes()
-        if not is_edge_layer(lt.layer_class, lt.count):
+        if not is_edge_layer(lt.layer_specs, lt.count):
             per_block += stored * math.ceil(lt.count / pp)
             window = model.kv_window()
             cached = min(context_tokens, window) if window else context_tokens
             kv += model.kv_bytes_per_token() * cached * math.ceil(lt.count / pp)
         else:
             edges.append(stored * lt.count)
-        rows = logit_rows / timer.ctx.plan.dp if lt.layer_class == "OutputLayer" else tokens_per_gpu
+        on_logits = lt.layer_specs.role == "head"  # the LM head works on logit rows only
+        rows = logit_rows / timer.ctx.plan.dp if on_logits else tokens_per_gpu
         activations = max(activations, model.activation_peak_bytes(rows))
     weights = per_block + (max(edges) if pp > 1 and edges else sum(edges))
     capacity = float(timer.hardware.memory_bytes)
@@ -78,8 +78,6 @@ def plan_memory(
         weights_bytes=weights,
         kv_bytes_per_sequence=kv,
         activations_bytes=activations,
-        reserve_bytes=max(
-            RESERVE_MIN_BYTES, (1.0 - timer.params.framework.memory_utilization) * capacity
-        ),
+        reserve_bytes=timer.params.framework.reserve_bytes(capacity),
         capacity_bytes=capacity,
     )

@@ -26,6 +26,8 @@ __all__ = [
     "ConfigReader",
     "FamilyConfig",
     "LayerPart",
+    "OnBase",
+    "RoutedExperts",
     "check_heads",
     "layer_windows",
 ]
@@ -75,6 +77,47 @@ class FamilyConfig(Protocol):
     def layer_parts(self) -> list[LayerPart]: ...
 
     def notes(self) -> list[str]: ...
+
+
+class OnBase:
+    """Mixin of a family config built on a Llama-family ``base`` (by composition): the model
+    figures every family reports come from it, and it has no notes of its own by default."""
+
+    base: Any
+
+    @property
+    def model_type(self) -> str:
+        return str(self.base.model_type)
+
+    @property
+    def hidden_size(self) -> int:
+        return int(self.base.hidden_size)
+
+    @property
+    def num_layers(self) -> int:
+        return int(self.base.num_layers)
+
+    @property
+    def vocab_size(self) -> int:
+        return int(self.base.vocab_size)
+
+    def layer_parts(self) -> list[LayerPart]:
+        return list(self.base.layer_parts())
+
+    def notes(self) -> list[str]:
+        return []
+
+
+class RoutedExperts:
+    """Mixin of MoE family configs with ``num_experts`` and ``num_experts_per_tok``."""
+
+    num_experts: int
+    num_experts_per_tok: int
+
+    @property
+    def is_truly_sparse(self) -> bool:
+        """True iff fewer than all experts run per token (top_k == num_experts is dense)."""
+        return 0 < self.num_experts_per_tok < self.num_experts
 
 
 class ConfigReader:

@@ -23,9 +23,12 @@ from infercast.importers.configs.base import (
     MAX_WINDOW,
     ConfigReader,
     LayerPart,
+    OnBase,
+    RoutedExperts,
     layer_windows,
 )
 from infercast.importers.configs.llama import LlamaFamilyConfig
+from infercast.importers.configs.registry import GGUFKey, family
 
 __all__ = ["MixtralConfig", "Qwen2MoeConfig", "Qwen3MoeConfig", "moe_part"]
 
@@ -79,8 +82,19 @@ def _sparse_layers(reader: ConfigReader, num_layers: int) -> tuple[int, tuple[in
     return step, mlp_only
 
 
+@family(
+    "qwen3_moe",
+    gguf="qwen3moe",
+    gguf_keys=(
+        GGUFKey("head_dim", "attention.key_length"),
+        GGUFKey("num_experts", "expert_count", required=True),
+        GGUFKey("num_experts_per_tok", "expert_used_count", default=8),
+        GGUFKey("moe_intermediate_size", "expert_feed_forward_length", required=True),
+        GGUFKey("norm_topk_prob", "expert_weights_norm", default=True),
+    ),
+)
 @dataclass(frozen=True)
-class Qwen3MoeConfig:
+class Qwen3MoeConfig(OnBase, RoutedExperts):
     """Configuration for Qwen3-MoE family models (Qwen3-30B-A3B and friends).
 
     All MoE hyperparameters live here; dense fields are inherited via ``base``, whose
@@ -151,25 +165,8 @@ class Qwen3MoeConfig:
             dense_intermediate_size=dense,
         )
 
-    @property
-    def is_truly_sparse(self) -> bool:
-        """True iff fewer than all experts run per token (top_k == num_experts is dense)."""
-        return 0 < self.num_experts_per_tok < self.num_experts
-
     def is_moe_layer(self, i: int) -> bool:
         return i not in self.mlp_only_layers and (i + 1) % self.decoder_sparse_step == 0
-
-    @property
-    def hidden_size(self) -> int:
-        return self.base.hidden_size
-
-    @property
-    def num_layers(self) -> int:
-        return self.base.num_layers
-
-    @property
-    def vocab_size(self) -> int:
-        return self.base.vocab_size
 
     def ffn_part(self, i: int) -> LayerPart:
         if not self.is_moe_layer(i):
@@ -191,10 +188,8 @@ class Qwen3MoeConfig:
             parts += self.base.block_parts(i, self.ffn_part(i))
         return parts + self.base.head_parts()
 
-    def notes(self) -> list[str]:
-        return []
 
-
+@family("qwen2_moe")
 @dataclass(frozen=True)
 class Qwen2MoeConfig(Qwen3MoeConfig):
     """Qwen2-MoE (Qwen1.5-MoE, Qwen2-57B-A14B): Qwen2 attention (q/k/v biases, no QK-norm)
@@ -259,8 +254,9 @@ def _qwen2_moe_windows(reader: ConfigReader, num_layers: int) -> tuple[int | Non
     return layer_windows(reader, num_layers, window, default)
 
 
+@family("mixtral")
 @dataclass(frozen=True)
-class MixtralConfig:
+class MixtralConfig(OnBase, RoutedExperts):
     """Mixtral: Mistral attention (a non-null ``sliding_window`` applies to every layer) and a
     sparse MoE FFN in every layer: ``num_local_experts`` experts of ``intermediate_size``,
     ``num_experts_per_tok`` (default 2) per token, router weights renormalised over the top-k.
@@ -283,22 +279,6 @@ class MixtralConfig:
         )
         return cls(base, num_experts, top_k, base.intermediate_size)
 
-    @property
-    def is_truly_sparse(self) -> bool:
-        return 0 < self.num_experts_per_tok < self.num_experts
-
-    @property
-    def hidden_size(self) -> int:
-        return self.base.hidden_size
-
-    @property
-    def num_layers(self) -> int:
-        return self.base.num_layers
-
-    @property
-    def vocab_size(self) -> int:
-        return self.base.vocab_size
-
     def layer_parts(self) -> list[LayerPart]:
         parts: list[LayerPart] = []
         for i in range(self.num_layers):
@@ -314,6 +294,3 @@ class MixtralConfig:
             )
             parts += self.base.block_parts(i, ffn)
         return parts + self.base.head_parts()
-
-    def notes(self) -> list[str]:
-        return []

@@ -19,6 +19,7 @@ from infercast.estimation.result import (
 )
 
 __all__ = [
+    "DeploymentFieldInfo",
     "HealthResponse",
     "ImportResponse",
     "LayerClassInfo",
@@ -146,10 +147,30 @@ class LayersResponse(_Out):
     )
 
 
+class DeploymentFieldInfo(_Out):
+    """One field of a deployment (``infercast.deployment.FIELDS``), for forms."""
+
+    name: str = Field(description="Field name, as in POST /estimate.")
+    part: str = Field(description="model, hardware, plan, formats, framework or workload.")
+    type: str = Field(description="integer, string or boolean.")
+    required: bool = Field(description="Whether the body must give it.")
+    default: int | str | bool | None = Field(description="Default when not given.")
+    minimum: int | None = Field(description="Smallest accepted value (integers).")
+    maximum: int | None = Field(description="Largest accepted value (integers).")
+    description: str = Field(description="What the field means, with its unit.")
+
+
 class OptionsResponse(_Out):
     """``GET /api/options``: the choices the estimator accepts."""
 
-    dtypes: list[str] = Field(description="Weight / MoE / KV-cache formats.")
+    dtypes: list[str] = Field(description="Every known format.")
+    formats: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Formats each role accepts: keys weight_dtype, moe_dtype, kv_dtype.",
+    )
+    deployment_fields: list[DeploymentFieldInfo] = Field(
+        default_factory=list, description="The fields of a deployment (POST /estimate's body)."
+    )
     frameworks: list[str] = Field(description="Serving engines with their own efficiencies.")
     concurrency_sweep: list[int] = Field(
         description="Concurrencies the web app sweeps for its throughput curve (requests)."

@@ -19,40 +19,17 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from infercast.estimation.result import EstimateResult, LayerBreakdown, LayerPhaseCost
-from infercast.interfaces.cli.common import JsonOption, ModelsDirOption, console
+from infercast.interfaces.cli.common import console
 from infercast.interfaces.cli.estimate import (
-    ConcurrencyOption,
-    CpOption,
-    DeploymentArgs,
-    DpOption,
-    EpOption,
-    FrameworkOption,
-    GpusOption,
-    HardwareOption,
-    IslOption,
-    KvDtypeOption,
-    ModelOption,
-    MoeDtypeOption,
-    MoeTpOption,
-    OslOption,
-    PpOption,
-    SpOption,
-    TpOption,
-    WeightDtypeOption,
+    deployment_command,
     print_header,
     print_notes,
-    run_estimate,
 )
+from infercast.specs.classes import LAYER_CLASSES
 
 __all__ = ["layers_json", "register"]
 
 _PREFIXES = ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
-_SHORT_CLASSES = {
-    "AttentionLayer": "MHA attention",
-    "GroupedQueryAttentionLayer": "GQA attention",
-    "SlidingWindowAttentionLayer": "SWA attention",
-    "MultiHeadLatentAttentionLayer": "MLA attention",
-}
 _SHORT_BOUNDS = {"communication": "comm"}
 _JSON_FIELDS = (
     "model_id",
@@ -82,7 +59,8 @@ def si(value: float, unit: str) -> str:
 
 def short_class(layer_class: str) -> str:
     """'GQA attention', 'GatedMLP', 'MoE': full class names would push the table off screen."""
-    return _SHORT_CLASSES.get(layer_class, layer_class.removesuffix("Layer"))
+    cls = LAYER_CLASSES.get(layer_class)
+    return cls.short_name if cls and cls.short_name else layer_class.removesuffix("Layer")
 
 
 def _ms(value: float) -> str:
@@ -213,29 +191,7 @@ def _fill(
     return table
 
 
-def layers_command(
-    model: ModelOption,
-    hardware: HardwareOption,
-    isl: IslOption,
-    osl: OslOption,
-    concurrency: ConcurrencyOption,
-    gpus: GpusOption = None,
-    tp: TpOption = 1,
-    dp: DpOption = 1,
-    pp: PpOption = 1,
-    ep: EpOption = 1,
-    moe_tp: MoeTpOption = None,
-    weight_dtype: WeightDtypeOption = None,
-    moe_dtype: MoeDtypeOption = None,
-    kv_dtype: KvDtypeOption = None,
-    framework: FrameworkOption = None,
-    json_output: JsonOption = False,
-    models_dir: ModelsDirOption = None,
-    sp: SpOption = False,
-    cp: CpOption = 1,
-) -> None:
-    """Per-layer FLOPs, bytes, communication and time per GPU for prefill and decode."""
-    result = run_estimate(DeploymentArgs.from_options(locals()))
+def _show(result: EstimateResult, json_output: bool) -> None:
     if json_output:
         typer.echo(json.dumps(layers_json(result), indent=2))
         return
@@ -247,6 +203,11 @@ def layers_command(
         for table in tables:
             console.print(table)
     print_notes(result.notes)
+
+
+layers_command = deployment_command(
+    _show, "Per-layer FLOPs, bytes, communication and time per GPU for prefill and decode."
+)
 
 
 def register(app: typer.Typer) -> None:

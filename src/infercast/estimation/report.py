@@ -1,0 +1,253 @@
+"""Stage 4 of an estimate — report: the serving metrics, the fit verdict and the result.
+
+:func:`metrics` is the one definition of what a serving point means to a benchmark (TTFT,
+TPOT, latency, throughput per GPU), used by estimate, reconcile and calibration alike;
+:func:`fit_verdict` says whether a deployment fits, queues or does not fit, what limits it
+and by how much (clients render it; ``fit_reason`` is the same in words).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infercast.deployment import Workload
+from infercast.estimation.admit import Admission
+from infercast.estimation.memory import MemoryPlan
+from infercast.estimation.resolve import Resolved, min_kv_heads
+from infercast.estimation.result import (
+    EstimateResult,
+    FitVerdict,
+    LayerBreakdown,
+    LayerPhaseCost,
+    MemoryBreakdown,
+    PhaseSummary,
+    PlanSummary,
+)
+from infercast.estimation.serving import ServingPoint
+from infercast.estimation.timing import LayerTiming, StepTiming
+from infercast.layers import StepShape
+
+__all__ = ["ServingMetrics", "build_result", "fit_verdict", "metrics"]
+
+_GB = 1e9
+
+
+@dataclass(frozen=True)
+class ServingMetrics:
+    """What a closed-loop benchmark of a serving point measures."""
+
+    ttft_ms: float
+    tpot_ms: float | None
+    """None for an encoder (no decode phase)."""
+    e2e_latency_ms: float
+    output_tokens_per_s_per_gpu: float
+    total_tokens_per_s_per_gpu: float
+    tokens_per_s_per_user: float
+    requests_per_s: float
+
+
+def metrics(
+    point: ServingPoint, workload: Workload, gpus: int, encoder: bool = False
+) -> ServingMetrics:
+    """Benchmark figures of ``point``: an encoder produces no output tokens and has no TPOT."""
+    x = point.requests_per_s
+    osl = 0 if encoder else workload.osl
+    tpot_ms = None if encoder else point.tpot_s * 1e3
+    ttft_ms = point.ttft_s * 1e3
+    e2e_ms = ttft_ms + (max(osl - 1, 0) * point.tpot_s * 1e3 if not encoder else 0.0)
+    return ServingMetrics(
+        ttft_ms=ttft_ms,
+        tpot_ms=tpot_ms,
+        e2e_latency_ms=e2e_ms,
+        output_tokens_per_s_per_gpu=x * osl / gpus,
+        total_tokens_per_s_per_gpu=x * (workload.isl + osl) / gpus,
+        tokens_per_s_per_user=(1e3 / tpot_ms) if tpot_ms else 0.0,
+        requests_per_s=x,
+    )
+
+
+def _phase_cost(t: LayerTiming) -> LayerPhaseCost:
+    c, n = t.cost, t.count
+    return LayerPhaseCost(
+        flops_per_gpu=c.flops * n,
+        weight_bytes_per_gpu=c.weight_bytes * n,
+        kv_bytes_per_gpu=c.kv_bytes * n,
+        activation_bytes_per_gpu=c.activation_bytes * n,
+        communication_bytes_per_gpu=c.communication_bytes * n,
+        compute_ms=t.compute_s * 1e3,
+        memory_ms=t.memory_s * 1e3,
+        communication_ms=t.communication_s * 1e3,
+        time_ms=t.time_s * 1e3,
+        bound=t.bound,  # type: ignore[arg-type]
+    )
+
+
+def _phase_summary(step: StepTiming, tokens: float) -> PhaseSummary:
+    return PhaseSummary(
+        time_ms=step.time_s * 1e3,
+        flops_per_gpu=sum(t.cost.flops * t.count for t in step.layers),
+        memory_bytes_per_gpu=sum(t.cost.memory_bytes * t.count for t in step.layers),
+        communication_bytes_per_gpu=sum(t.cost.communication_bytes * t.count for t in step.layers),
+        bottleneck=step.bottleneck,  # type: ignore[arg-type]
+        batch_tokens=round(tokens),
+    )
+
+
+def fit_verdict(admission: Admission, concurrency: int) -> FitVerdict:
+    """Fits / queues / does not fit, the limiting part and by how much."""
+    mem, kv = admission.memory, admission.kv_bytes
+    total = mem.weights_bytes + kv + mem.activations_bytes + mem.reserve_bytes
+    if total > mem.capacity_bytes:
+        if mem.weights_bytes > mem.capacity_bytes:
+            limit = "weights"
+        elif mem.free_for_kv() <= 0:
+            limit = "no_kv_room"
+        else:
+            limit = "memory"
+        return FitVerdict(
+            status="does_not_fit",
+            limit=limit,  # type: ignore[arg-type]
+            excess_bytes=total - mem.capacity_bytes,
+            queued_requests=0,
+        )
+    if admission.max_concurrency and concurrency > admission.cap:
+        limit = "kv_cache" if admission.cap == admission.max_concurrency else "batch_cap"
+        return FitVerdict(
+            status="queues",
+            limit=limit,  # type: ignore[arg-type]
+            excess_bytes=0.0,
+            queued_requests=concurrency - admission.cap,
+        )
+    return FitVerdict(status="fits", limit=None, excess_bytes=0.0, queued_requests=0)
+
+
+def fit_reason(mem: MemoryPlan, kv_bytes: float, fits: bool, seqs: float, cp: int = 1) -> str:
+    """The memory sum in words (``fit_reason``)."""
+    held = f"{seqs:g} sequences" if cp == 1 else f"1/{cp} of {seqs:g} sequences"
+    total = mem.weights_bytes + kv_bytes + mem.activations_bytes + mem.reserve_bytes
+    parts = (
+        f"weights {mem.weights_bytes / _GB:.1f} GB + KV {kv_bytes / _GB:.1f} GB "
+        f"({held}) + activations {mem.activations_bytes / _GB:.1f} GB + reserve "
+        f"{mem.reserve_bytes / _GB:.1f} GB = {total / _GB:.1f} GB"
+    )
+    cap = f"{mem.capacity_bytes / _GB:.0f} GB"
+    if fits:
+        return f"fits: {parts} ≤ {cap} per GPU"
+    if mem.weights_bytes > mem.capacity_bytes:
+        weights_gb = mem.weights_bytes / _GB
+        return f"does not fit: the weights alone ({weights_gb:.1f} GB) exceed {cap} per GPU"
+    if mem.free_for_kv() <= 0:
+        return (
+            f"does not fit: weights, activations and reserve leave no room for a KV cache in {cap}"
+        )
+    return f"does not fit: {parts} > {cap} per GPU"
+
+
+def efficiency_note(resolved: Resolved) -> str:
+    eff = resolved.params.efficiency
+    moe = f", MoE GEMMs {eff.moe_compute:.2f}" if resolved.spec.is_moe else ""
+    return (
+        f"efficiencies: {resolved.params.source}; compute {eff.compute:.2f}{moe}, "
+        f"HBM {eff.memory_bandwidth:.2f}, collectives {eff.collective:.2f} (fractions of peak); "
+        f"overheads {eff.step_overhead_s * 1e3:.2f} ms per step, "
+        f"{eff.layer_overhead_s * 1e6:.1f} us per layer, "
+        f"{eff.request_overhead_s * 1e3:.1f} ms per request; "
+        f"arrival burstiness {resolved.params.burstiness:.2f}"
+    )
+
+
+def _layers(prefill: StepTiming, decode: StepTiming | None) -> list[LayerBreakdown]:
+    decode_layers = decode.layers if decode else [None] * len(prefill.layers)
+    return [
+        LayerBreakdown(
+            name=pre.name,
+            layer_class=pre.layer_class,
+            count=pre.count,
+            prefill=_phase_cost(pre),
+            decode=_phase_cost(dec) if dec is not None else None,
+        )
+        for pre, dec in zip(prefill.layers, decode_layers, strict=True)
+    ]
+
+
+def build_result(
+    resolved: Resolved,
+    workload: Workload,
+    admission: Admission,
+    point: ServingPoint,
+    notes: list[str],
+) -> EstimateResult:
+    """The result of one estimate (``workload.osl`` as estimated: 0 for an encoder)."""
+    spec, plan, timer = resolved.spec, resolved.plan, admission.timer
+    encoder = spec.is_encoder_only
+    isl, osl = workload.isl, workload.osl
+    budget = resolved.params.framework.max_num_batched_tokens
+    mem, kv_bytes = admission.memory, admission.kv_bytes
+    total = mem.weights_bytes + kv_bytes + mem.activations_bytes + mem.reserve_bytes
+    fits = total <= mem.capacity_bytes
+    figures = metrics(point, workload, plan.gpus, encoder)
+    prefill_chunk = float(min(isl, budget))
+    prefill_step = timer.step_time(
+        StepShape(
+            prefill_tokens=prefill_chunk,
+            prefill_seqs=prefill_chunk / isl,
+            prefill_context=(isl + 1) / 2.0,
+            prefill_chunk=prefill_chunk,
+        ),
+        detail=True,
+    )
+    decode_step = None
+    if not encoder:
+        decode_step = timer.step_time(
+            StepShape(decode_seqs=max(point.decode_seqs, 1.0), decode_context=isl + osl / 2.0),
+            detail=True,
+        )
+    bottleneck = {"prefill": prefill_step.bottleneck}
+    if decode_step is not None:
+        bottleneck["decode"] = decode_step.bottleneck
+    return EstimateResult(
+        model_id=spec.model_id,
+        hardware_id=resolved.hardware.id,
+        framework=resolved.params.framework.name,
+        plan=PlanSummary(
+            gpus=plan.gpus,
+            tp=plan.tp,
+            dp=plan.dp,
+            pp=plan.pp,
+            moe_tp=plan.moe_tp,
+            ep=plan.ep,
+            sp=plan.sp,
+            cp=plan.cp,
+            kv_heads_replicated=plan.kv_replicated(min_kv_heads(spec)),
+            label=plan.describe(),
+        ),
+        dtypes=resolved.dtypes,
+        isl=isl,
+        osl=osl,
+        concurrency=workload.concurrency,
+        ttft_ms=figures.ttft_ms,
+        tpot_ms=figures.tpot_ms,
+        e2e_latency_ms=figures.e2e_latency_ms,
+        output_tokens_per_s_per_gpu=figures.output_tokens_per_s_per_gpu,
+        total_tokens_per_s_per_gpu=figures.total_tokens_per_s_per_gpu,
+        tokens_per_s_per_user=figures.tokens_per_s_per_user,
+        requests_per_s=figures.requests_per_s,
+        memory_per_gpu_bytes=total,
+        memory=MemoryBreakdown(
+            weights_bytes=mem.weights_bytes,
+            kv_cache_bytes=kv_bytes,
+            activations_bytes=mem.activations_bytes,
+            reserve_bytes=mem.reserve_bytes,
+            total_bytes=total,
+            capacity_bytes=mem.capacity_bytes,
+        ),
+        fits=fits,
+        fit_reason=fit_reason(mem, kv_bytes, fits, admission.kv_sequences_per_gpu, plan.cp),
+        fit=fit_verdict(admission, workload.concurrency),
+        max_concurrency=admission.max_concurrency,
+        bottleneck=bottleneck,  # type: ignore[arg-type]
+        prefill=_phase_summary(prefill_step, prefill_chunk),
+        decode=_phase_summary(decode_step, point.decode_seqs) if decode_step else None,
+        layers=_layers(prefill_step, decode_step),
+        notes=notes,
+    )
