@@ -69,7 +69,7 @@ def test_sglang_dp_attention_counts_the_whole_stage_in_tp() -> None:
         "deepseek-ai/DeepSeek-R1",
     ]
     f = flags(cmd.argv)
-    assert f["--tp"] == "8" and f["--dp"] == "4" and "--enable-dp-attention" in f
+    assert f["--tp-size"] == "8" and f["--dp-size"] == "4" and "--enable-dp-attention" in f
     assert f["--ep-size"] == "8" and f["--max-running-requests"] == "300"
     assert f["--chunked-prefill-size"] == "8192" and f["--kv-cache-dtype"] == "auto"
 
@@ -79,7 +79,7 @@ def test_sglang_dense_and_fp8() -> None:
         "sglang", LLAMA, LaunchPlan(tp=8, weight_dtype="fp8", kv_dtype="fp8", concurrency=32)
     )
     f = flags(cmd.argv)
-    assert f["--tp"] == "8" and "--dp" not in f and "--enable-dp-attention" not in f
+    assert f["--tp-size"] == "8" and "--dp-size" not in f and "--enable-dp-attention" not in f
     assert f["--quantization"] == "fp8" and f["--kv-cache-dtype"] == "fp8_e4m3"
 
 
@@ -118,8 +118,8 @@ def test_bad_plans_and_engines() -> None:
 
 
 def test_cli_launch_prints_the_command_and_json() -> None:
-    args = ["launch", "--engine", "trtllm", "-m", "deepseek-ai/DeepSeek-R1"]
-    args += ["--dp", "8", "--ep", "8", "-c", "64"]
+    args = ["launch", "--engine", "trtllm", "-m", "deepseek-ai/DeepSeek-R1", "--hardware", "h200"]
+    args += ["--dp", "8", "--ep", "8", "--isl", "1024", "--osl", "1024", "--concurrency", "64"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert result.output.startswith("trtllm-serve deepseek-ai/DeepSeek-R1 --backend pytorch")
@@ -130,19 +130,19 @@ def test_cli_launch_prints_the_command_and_json() -> None:
 
 
 def test_cli_launch_unexpressible_is_one_line_exit_2() -> None:
-    result = runner.invoke(
-        app,
-        [
-            "launch",
-            "--engine",
-            "vllm",
-            "-m",
-            "meta-llama/Llama-3.1-8B-Instruct",
-            "--dp",
-            "2",
-            "--cp",
-            "2",
-        ],
-    )
+    args = ["launch", "--engine", "vllm", "-m", "meta-llama/Llama-3.1-8B-Instruct"]
+    args += ["--hardware", "h100", "--dp", "2", "--cp", "2"]
+    result = runner.invoke(app, [*args, "--isl", "32768", "--osl", "64", "--concurrency", "1"])
     assert result.exit_code == 2
     assert "no context parallelism" in result.output and "Traceback" not in result.output
+
+
+def test_flags_agree_with_the_engine_catalog() -> None:
+    # The settings the catalog names a flag for appear under exactly that flag.
+    from infercast.engines import ENGINES
+
+    plan = LaunchPlan(tp=2, dp=4, ep=8, concurrency=64)
+    for engine in ("vllm", "sglang"):
+        argv = launch_command(engine, R1, plan).argv
+        for setting in ("tp", "dp", "ep", "max_num_seqs", "max_num_batched_tokens"):
+            assert ENGINES[engine].launch_flags[setting] in argv, (engine, setting)

@@ -106,7 +106,7 @@ def test_downloads_and_launch_command(page: Any, server_url: str, tmp_path: Any)
     )
     command = page.locator("#s-launch-command").inner_text()
     assert command.startswith("python -m sglang.launch_server --model-path meta-llama/")
-    assert f"--tp {plan['tp']}" in command
+    assert f"--tp-size {plan['tp']}" in command
 
 
 def test_estimate_view_launch_box(page: Any, server_url: str) -> None:

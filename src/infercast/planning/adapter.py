@@ -1,11 +1,10 @@
 """The one place where planning meets the estimation pipeline.
 
-Search, sizing, launch and sweeps only reach the cost model through these three functions, so
-when the estimation side changes its entry points (the architecture issue's ``Deployment``
-object) the switch is made here and nowhere else:
+Search, sizing, launch and sweeps only reach the cost model through these functions, so when
+the estimation side changes its entry points the switch is made here and nowhere else:
 
 - :func:`deploy` resolves and validates one plan (formats, parallelism, framework) into the
-  estimation package's prepared deployment;
+  estimation pipeline's :class:`Resolved` deployment (cost models built once per plan);
 - :func:`probe` runs the closed-loop steady state of that deployment at one concurrency and
   returns the SLA-relevant figures, computed with the same formulas as ``estimate`` (so a
   probe and the estimate of the same plan agree to the last bit);
@@ -17,12 +16,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from infercast.estimation.estimate import Deployment, _admission, _estimate, prepare, serving_point
+from infercast.deployment import Workload
+from infercast.engines import ENGINES, canonical_engine
+from infercast.errors import InvalidInputError
+from infercast.estimation.admit import admit
+from infercast.estimation.estimate import _estimate, prepare, serving_point
+from infercast.estimation.resolve import Resolved
 from infercast.estimation.result import EstimateResult
 from infercast.hardware import Hardware
 from infercast.specs.schema import ModelSpec
 
-__all__ = ["Probe", "admission", "deploy", "full_estimate", "probe"]
+__all__ = [
+    "Probe",
+    "Resolved",
+    "admission",
+    "check_framework",
+    "deploy",
+    "full_estimate",
+    "probe",
+]
 
 ADMISSION_PROBE = 10**6
 """A concurrency above any engine's batch cap: the admission rule at this load uses the
@@ -40,21 +52,22 @@ class Probe:
     tokens_per_s_per_user: float
 
 
-def deploy(spec: ModelSpec, hardware: Hardware, args: dict[str, Any]) -> Deployment:
+def deploy(spec: ModelSpec, hardware: Hardware, args: dict[str, Any]) -> Resolved:
     """Prepare one plan; ``args`` are ``estimate``'s plan keywords (tp, dp, …, framework)."""
     return prepare(spec, hardware, **args)
 
 
-def admission(dep: Deployment, isl: int, osl: int) -> tuple[int, float]:
+def admission(dep: Resolved, isl: int, osl: int) -> tuple[int, float]:
     """Most requests the engine holds at once for this workload (KV capacity and batch cap),
     and — when that is 0 — how many bytes per GPU are missing for one sequence's KV cache."""
-    mem, max_concurrency, cap = _admission(dep, isl, osl, ADMISSION_PROBE)
-    if max_concurrency > 0:
-        return cap, 0.0
+    admitted = admit(dep, Workload(isl, osl, ADMISSION_PROBE))
+    if admitted.max_concurrency > 0:
+        return admitted.cap, 0.0
+    mem = admitted.memory
     return 0, max(mem.kv_bytes_per_sequence - mem.free_for_kv(), 0.0)
 
 
-def probe(dep: Deployment, isl: int, osl: int, concurrency: int) -> Probe:
+def probe(dep: Resolved, isl: int, osl: int, concurrency: int) -> Probe:
     """TTFT, TPOT and throughputs at ``concurrency``, exactly as ``estimate`` derives them."""
     point = serving_point(dep, isl, osl, concurrency)
     tpot_ms = point.tpot_s * 1e3
@@ -67,17 +80,14 @@ def probe(dep: Deployment, isl: int, osl: int, concurrency: int) -> Probe:
     )
 
 
-def full_estimate(dep: Deployment, isl: int, osl: int, concurrency: int) -> EstimateResult:
-    """``infercast estimate`` of this deployment (same prepared state, same code path)."""
-    return _estimate(dep, isl, osl, concurrency)
+def full_estimate(dep: Resolved, isl: int, osl: int, concurrency: int) -> EstimateResult:
+    """``infercast estimate`` of this deployment (same resolved state, same code path)."""
+    return _estimate(dep, Workload(isl, osl, concurrency))
 
 
 def check_framework(name: str | None) -> None:
-    """Reject a framework the estimation side does not know (a search must not silently fall
+    """Reject a framework the engine catalog does not know (a search must not silently fall
     back to generic parameters for every plan)."""
-    from infercast.errors import InvalidInputError
-    from infercast.estimation.params import FRAMEWORKS, canonical_framework
-
-    if name is not None and canonical_framework(name) not in FRAMEWORKS:
-        known = ", ".join(FRAMEWORKS)
+    if name is not None and canonical_engine(name) not in ENGINES:
+        known = ", ".join(ENGINES)
         raise InvalidInputError(f"frameworks: unknown framework {name!r} (known: {known})")

@@ -21,6 +21,11 @@ Flags are those of each engine's documented CLI at a stated version:
   ``tp_size / ep_size``; the KV format is ``kv_cache_config.dtype``. ``--max_batch_size`` is
   per rank.
 
+The flag names of the settings the engine catalog knows (``launch_flags`` in
+``infercast/engines/catalog.json``: tp, dp, pp, ep, step budget, batch cap, memory fraction, KV
+format) come from there, so the catalog and the commands cannot disagree; the rest (DP
+attention, context length, quantisation, TensorRT-LLM's YAML) are written here.
+
 A plan an engine cannot express raises :class:`CannotExpress` naming the reason, instead of
 printing a command that would run something else.
 """
@@ -32,8 +37,8 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Literal
 
+from infercast.engines import ENGINES as CATALOG
 from infercast.errors import InvalidInputError
-from infercast.estimation.params import FRAMEWORKS
 from infercast.parallel import ParallelPlan
 from infercast.specs.schema import ModelSpec
 
@@ -129,27 +134,27 @@ def _vllm(spec: ModelSpec, plan: LaunchPlan, moe_tp: int) -> LaunchCommand:
             f"expert-parallel over them (ep={group}); ep={plan.ep} × moe_tp={moe_tp} cannot be "
             "launched"
         )
-    fw = FRAMEWORKS["vllm"]
+    fw, f = CATALOG["vllm"], CATALOG["vllm"].launch_flags
     argv = ["vllm", "serve", spec.hf_model_id]
-    argv += ["--tensor-parallel-size", str(plan.tp)]
+    argv += [f["tp"], str(plan.tp)]
     if plan.pp > 1:
-        argv += ["--pipeline-parallel-size", str(plan.pp)]
+        argv += [f["pp"], str(plan.pp)]
     if plan.dp > 1:
-        argv += ["--data-parallel-size", str(plan.dp)]
+        argv += [f["dp"], str(plan.dp)]
     if spec.is_moe and plan.ep > 1:
-        argv.append("--enable-expert-parallel")
+        argv.append(f["ep"])  # a switch: EP over all tp × dp GPUs
     quant, notes = _quantization(spec, plan.weight_dtype, "--quantization")
     argv += quant
-    argv += ["--max-num-seqs", str(math.ceil(plan.concurrency / plan.dp))]
-    argv += ["--max-num-batched-tokens", str(fw.max_num_batched_tokens)]
+    argv += [f["max_num_seqs"], str(math.ceil(plan.concurrency / plan.dp))]
+    argv += [f["max_num_batched_tokens"], str(fw.max_num_batched_tokens)]
     argv += ["--max-model-len", str(plan.isl + plan.osl)]
-    argv += ["--kv-cache-dtype", "fp8" if _fp8_kv(plan.kv_dtype) else "auto"]
-    argv += ["--gpu-memory-utilization", f"{fw.memory_utilization:g}"]
+    argv += [f["kv_dtype"], "fp8" if _fp8_kv(plan.kv_dtype) else "auto"]
+    argv += [f["memory_utilization"], f"{fw.memory_utilization:g}"]
     return LaunchCommand("vllm", ENGINES["vllm"], argv, notes=notes)
 
 
 def _sglang(spec: ModelSpec, plan: LaunchPlan, moe_tp: int) -> LaunchCommand:
-    fw = FRAMEWORKS["sglang"]
+    fw, f = CATALOG["sglang"], CATALOG["sglang"].launch_flags
     dp_attention = spec.is_moe and plan.dp > 1
     tp_flag = plan.tp * plan.dp if dp_attention else plan.tp
     if spec.is_moe and moe_tp * plan.ep != tp_flag:
@@ -158,27 +163,27 @@ def _sglang(spec: ModelSpec, plan: LaunchPlan, moe_tp: int) -> LaunchCommand:
             f"replica; moe_tp×ep={moe_tp}×{plan.ep} cannot be launched"
         )
     argv = ["python", "-m", "sglang.launch_server", "--model-path", spec.hf_model_id]
-    argv += ["--tp", str(tp_flag)]
+    argv += [f["tp"], str(tp_flag)]
     if plan.dp > 1:
-        argv += ["--dp", str(plan.dp)]
+        argv += [f["dp"], str(plan.dp)]
     if dp_attention:
         argv.append("--enable-dp-attention")
     if plan.pp > 1:
-        argv += ["--pp-size", str(plan.pp)]
+        argv += [f["pp"], str(plan.pp)]
     if spec.is_moe and plan.ep > 1:
-        argv += ["--ep-size", str(plan.ep)]
+        argv += [f["ep"], str(plan.ep)]
     quant, notes = _quantization(spec, plan.weight_dtype, "--quantization")
     argv += quant
-    argv += ["--chunked-prefill-size", str(fw.max_num_batched_tokens)]
-    argv += ["--max-running-requests", str(plan.concurrency)]
+    argv += [f["max_num_batched_tokens"], str(fw.max_num_batched_tokens)]
+    argv += [f["max_num_seqs"], str(plan.concurrency)]
     argv += ["--context-length", str(plan.isl + plan.osl)]
-    argv += ["--kv-cache-dtype", "fp8_e4m3" if _fp8_kv(plan.kv_dtype) else "auto"]
-    argv += ["--mem-fraction-static", f"{fw.memory_utilization:g}"]
+    argv += [f["kv_dtype"], "fp8_e4m3" if _fp8_kv(plan.kv_dtype) else "auto"]
+    argv += [f["memory_utilization"], f"{fw.memory_utilization:g}"]
     return LaunchCommand("sglang", ENGINES["sglang"], argv, notes=notes)
 
 
 def _trtllm(spec: ModelSpec, plan: LaunchPlan, moe_tp: int) -> LaunchCommand:
-    fw = FRAMEWORKS["trtllm"]
+    fw, f = CATALOG["trtllm"], CATALOG["trtllm"].launch_flags
     if plan.dp > 1 and (plan.tp > 1 or not spec.is_moe):
         raise CannotExpress(
             "TensorRT-LLM's attention data parallelism makes every rank its own DP rank "
@@ -188,13 +193,15 @@ def _trtllm(spec: ModelSpec, plan: LaunchPlan, moe_tp: int) -> LaunchCommand:
         )
     tp_size = plan.tp * plan.dp
     argv = ["trtllm-serve", spec.hf_model_id, "--backend", "pytorch"]
-    argv += ["--tp_size", str(tp_size), "--pp_size", str(plan.pp)]
+    argv += [f["tp"], str(tp_size), f["pp"], str(plan.pp)]
     if spec.is_moe:
-        argv += ["--ep_size", str(plan.ep)]
-    argv += ["--max_batch_size", str(math.ceil(plan.concurrency / plan.dp))]
-    argv += ["--max_num_tokens", str(fw.max_num_batched_tokens)]
+        argv += [f["ep"], str(plan.ep)]
+    argv += [f["max_num_seqs"], str(math.ceil(plan.concurrency / plan.dp))]
+    argv += [f["max_num_batched_tokens"], str(fw.max_num_batched_tokens)]
     argv += ["--max_seq_len", str(plan.isl + plan.osl)]
-    argv += ["--kv_cache_free_gpu_memory_fraction", "0.9"]
+    # The KV pool's share of the memory left after weights: TensorRT-LLM's default 0.9 (what
+    # the engine's modelled memory_utilization stands for).
+    argv += [f["memory_utilization"], "0.9"]
     _, notes = _quantization(spec, plan.weight_dtype, "")
     if plan.weight_dtype == "fp8":
         notes = ["weights in fp8: point MODEL at an fp8 (ModelOpt) checkpoint"]

@@ -19,10 +19,10 @@ from pydantic import ValidationError
 
 from infercast.dtypes import UnknownDTypeError, dtype
 from infercast.errors import InvalidInputError
-from infercast.estimation.estimate import Deployment
 from infercast.hardware import get_hardware
 from infercast.planning import adapter
 from infercast.planning.adapter import Probe
+from infercast.planning.adapter import Resolved as Deployment
 from infercast.planning.concurrency import largest_concurrency
 from infercast.planning.pareto import Front
 from infercast.planning.prices import resolve_prices, usd_per_million_tokens
