@@ -275,3 +275,15 @@ def test_replicas_arithmetic_is_ceil() -> None:
     plan = result.plans[0]
     assert plan.replicas == math.ceil(5000 / plan.max_concurrency)
     assert plan.concurrency == math.ceil(5000 / plan.replicas)
+
+
+def test_sizing_across_hardware_gives_each_parts_fewest_gpus() -> None:
+    users = 800
+    options = {"gpus": 1, "users": users, "objective": "gpus", "example_prices": True}
+    result = search(LLAMA8, ["h100", "h200"], **options, **WORK, **SLA)
+    best = {p.hardware: p for p in result.best_per_hardware}
+    assert set(best) == {"h100", "h200"}
+    for hw, plan in best.items():
+        alone = search(LLAMA8, hw, **options, **WORK, **SLA).plans[0]
+        assert plan.total_gpus == alone.total_gpus == math.ceil(users / alone.max_concurrency)
+        assert plan.usd_per_hour == EXAMPLE_PRICES_USD_PER_GPU_HOUR[hw] * plan.total_gpus

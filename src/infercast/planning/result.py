@@ -171,6 +171,10 @@ class SearchResult(_Model):
     """The result of a plan search (the CLI's `--json`, `POST /search`)."""
 
     plans: list[PlanResult] = Field(description="Top plans by the objective.")
+    best_per_hardware: list[PlanResult] = Field(
+        description="The best plan of each hardware id that has one (sizing across parts: "
+        "with users and prices, the fewest GPUs or lowest cost per part)."
+    )
     pareto: list[ParetoPoint] = Field(description="Ordered by tokens/s per user.")
     evaluated: int = Field(description="Valid plans evaluated.")
     feasible: int = Field(description="Plans meeting every SLA limit at some concurrency.")

@@ -278,6 +278,10 @@ def run_search(
     evaluated, probes, truncated = run.evaluated, run.probes, run.truncated
     feasible.sort(key=_sort_key(req.objective, prices))
     plans = [_plan_result(f, spec.model_id, req, prices) for f in feasible[: req.top]]
+    per_hardware: dict[str, _Feasible] = {}
+    for f in feasible:
+        per_hardware.setdefault(f.cand.hardware, f)
+    best_per_hardware = [_plan_result(f, spec.model_id, req, prices) for f in per_hardware.values()]
     front = [
         ParetoPoint(**_fields(cand, dep, p, spec.model_id, req))
         for p, (cand, dep) in run.front.ordered()
@@ -289,6 +293,7 @@ def run_search(
         )
     return SearchResult(
         plans=plans,
+        best_per_hardware=best_per_hardware,
         pareto=front,
         evaluated=evaluated,
         feasible=len(feasible),

@@ -152,6 +152,18 @@ def _print(result: SearchResult) -> None:
         table.add_row(*row)
     wide = Console(width=max(console.width, 150))  # the plan table is wide; never squeeze it
     wide.print(table if result.plans else "[bold]No plan meets the SLA.[/]")
+    if len(result.best_per_hardware) > 1:
+        console.print("Best plan per hardware:")
+        for p in result.best_per_hardware:
+            cost = p.usd_per_million_output_tokens
+            priced = (
+                f", ${cost:.3f}/M tokens, ${p.usd_per_hour:,.2f}/hour" if cost is not None else ""
+            )
+            console.print(
+                f"  {p.hardware}: {p.total_gpus} GPUs ({p.replicas} × {p.label}){priced}",
+                highlight=False,
+                markup=False,
+            )
     for r in result.rejected:
         console.print(f"[yellow]rejected[/] {r.constraint}: {r.nearest_miss}", highlight=False)
     for note in result.notes:
