@@ -10,9 +10,9 @@ hold — KV capacity, batch cap, or the users to serve).
   close): probe the guess and its neighbour, then widen the step geometrically until the
   boundary is bracketed, then bisect. An exact guess costs two probes.
 
-Bisection interpolates the binding limit's load (value / limit) in log–log coordinates, where
-it is close to a straight line, and falls back to halving whenever an interpolated step failed
-to halve the bracket, so it never needs more than about 2·log2(cap) probes.
+Bisection interpolates each broken limit's load (value / limit) linearly between the bracket's
+ends and takes the first crossing, and falls back to halving whenever an interpolated step
+failed to halve the bracket, so it never needs more than about 2·log2(cap) probes.
 """
 
 from __future__ import annotations
@@ -38,12 +38,17 @@ class Solved:
     limited_by: str
 
 
-def _guess(lo: Probe, hi: Probe, m_lo: float, m_hi: float) -> float:
-    """Where the binding load crosses 1, by the secant through the bracket's ends."""
-    if not math.isfinite(m_hi) or m_hi <= m_lo:
-        return (lo.concurrency + hi.concurrency) / 2
-    t = (1.0 - m_lo) / (m_hi - m_lo)
-    return lo.concurrency + t * (hi.concurrency - lo.concurrency)
+def _guess(sla: Sla, lo: Probe, hi: Probe) -> float:
+    """Where the first limit to bind crosses its value: for each limit ``hi`` breaks, the
+    secant of its load (value / limit) between the bracket's ends; the smallest crossing."""
+    at_lo, at_hi = sla.ratios(lo), sla.ratios(hi)
+    crossings = []
+    for name, high in at_hi.items():
+        low = at_lo[name]
+        if high > 1.0 and math.isfinite(high) and high > low:
+            t = (1.0 - low) / (high - low)
+            crossings.append(lo.concurrency + t * (hi.concurrency - lo.concurrency))
+    return min(crossings) if crossings else (lo.concurrency + hi.concurrency) / 2
 
 
 class _Search:
@@ -99,19 +104,18 @@ class _Search:
             step = max(2, step * 4, round(c * 0.1) if step == 1 else 0)
 
     def narrow(self, lo: Probe, hi: Probe) -> tuple[Probe, Probe]:
-        m_lo, m_hi = self.sla.margin(lo), self.sla.margin(hi)
         interpolate = True
         while hi.concurrency - lo.concurrency > 1:
             width = hi.concurrency - lo.concurrency
             target = (
-                _guess(lo, hi, m_lo, m_hi) if interpolate else (lo.concurrency + hi.concurrency) / 2
+                _guess(self.sla, lo, hi) if interpolate else (lo.concurrency + hi.concurrency) / 2
             )
             c = min(hi.concurrency - 1, max(lo.concurrency + 1, round(target)))
             p, ok = self.probe(c)
             if ok:
-                lo, m_lo = p, self.sla.margin(p)
+                lo = p
             else:
-                hi, m_hi = p, self.sla.margin(p)
+                hi = p
             interpolate = (hi.concurrency - lo.concurrency) <= width / 2
         return lo, hi
 
