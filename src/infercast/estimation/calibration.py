@@ -147,7 +147,7 @@ def _residuals(cases: list[CalibrationCase], values: dict[str, float]) -> np.nda
         }
         for metric, measured in case.measured.items():
             weight = TTFT_WEIGHT if metric == "ttft_ms" else 1.0
-            value = max(predicted[metric], 1e-9)
+            value = max(predicted[metric] or 0.0, 1e-9)
             out.append(weight * math.log(value / measured))
     return np.asarray(out)
 

@@ -26,6 +26,7 @@ from infercast.estimation.result import (
 from infercast.estimation.serving import ServingPoint
 from infercast.estimation.timing import LayerTiming, StepTiming
 from infercast.layers import StepShape
+from infercast.parallel import ParallelPlan
 
 __all__ = ["ServingMetrics", "build_result", "fit_verdict", "metrics"]
 
@@ -78,7 +79,7 @@ def _phase_cost(t: LayerTiming) -> LayerPhaseCost:
         memory_ms=t.memory_s * 1e3,
         communication_ms=t.communication_s * 1e3,
         time_ms=t.time_s * 1e3,
-        bound=t.bound,  # type: ignore[arg-type]
+        bound=t.bound,
     )
 
 
@@ -88,15 +89,66 @@ def _phase_summary(step: StepTiming, tokens: float) -> PhaseSummary:
         flops_per_gpu=sum(t.cost.flops * t.count for t in step.layers),
         memory_bytes_per_gpu=sum(t.cost.memory_bytes * t.count for t in step.layers),
         communication_bytes_per_gpu=sum(t.cost.communication_bytes * t.count for t in step.layers),
-        bottleneck=step.bottleneck,  # type: ignore[arg-type]
+        bottleneck=step.bottleneck,
         batch_tokens=round(tokens),
     )
 
 
-def fit_verdict(admission: Admission, concurrency: int) -> FitVerdict:
-    """Fits / queues / does not fit, the limiting part and by how much."""
+def _num(value: float) -> str:
+    """Three significant figures, as the web page prints numbers."""
+    if abs(value) >= 1e5:
+        return f"{round(value):,}"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{float(f'{value:.3g}'):g}"
+
+
+def _advice(admission: Admission, concurrency: int, over_bytes: float) -> list[str]:
+    """What to change when a plan does not fit, from the largest overflowing part."""
+    mem = admission.memory
+    lines = [f"Over by {_num(over_bytes / _GB)} GB per GPU."] if over_bytes > 0 else []
+    if mem.weights_bytes > mem.capacity_bytes - mem.reserve_bytes:
+        lines.append(
+            "Spread the weights over more GPUs (raise TP or PP), use lower-precision weights "
+            "(e.g. fp8), or pick an accelerator with more memory."
+        )
+    elif admission.max_concurrency <= 0:
+        lines.append(
+            "Not even one request of this length fits next to the weights: add GPUs (raise TP "
+            "or PP), use fp8 weights or an fp8 KV cache, or shorten the sequences."
+        )
+    elif admission.max_concurrency < concurrency:
+        lines.append(
+            f"At most {admission.max_concurrency} concurrent requests fit: lower the "
+            "concurrency or the sequence lengths, use an fp8 KV cache, or add GPUs."
+        )
+    else:
+        lines.append("Lower the concurrency or sequence lengths, use an fp8 KV cache, or add GPUs.")
+    return lines
+
+
+def _sentence(reason: str) -> str:
+    """``fit_reason`` without its ``fits:`` / ``does not fit:`` prefix, as a sentence."""
+    text = reason.strip()
+    for prefix in ("fits:", "does not fit:"):
+        if text.lower().startswith(prefix):
+            text = text[len(prefix) :].strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def plan_line(hardware_id: str, plan: ParallelPlan, moe: bool) -> str:
+    """'h100 × 8 · TP2 DP4 PP1 EP8 CP2 SP': hardware, GPUs and every degree in use."""
+    text = f"{hardware_id} × {plan.gpus} · TP{plan.tp} DP{plan.dp} PP{plan.pp}"
+    text += f" EP{plan.ep}" if moe else ""
+    text += f" CP{plan.cp}" if plan.cp > 1 else ""
+    return text + (" SP" if plan.sp else "")
+
+
+def fit_verdict(admission: Admission, concurrency: int, reason: str = "") -> FitVerdict:
+    """Fits / queues / does not fit, the limiting part, by how much and what to change."""
     mem, kv = admission.memory, admission.kv_bytes
     total = mem.weights_bytes + kv + mem.activations_bytes + mem.reserve_bytes
+    detail = _sentence(reason) if reason else ""
     if total > mem.capacity_bytes:
         if mem.weights_bytes > mem.capacity_bytes:
             limit = "weights"
@@ -106,19 +158,22 @@ def fit_verdict(admission: Admission, concurrency: int) -> FitVerdict:
             limit = "memory"
         return FitVerdict(
             status="does_not_fit",
-            limit=limit,  # type: ignore[arg-type]
+            limit=limit,
             excess_bytes=total - mem.capacity_bytes,
             queued_requests=0,
+            detail=detail,
+            advice=_advice(admission, concurrency, total - mem.capacity_bytes),
         )
     if admission.max_concurrency and concurrency > admission.cap:
         limit = "kv_cache" if admission.cap == admission.max_concurrency else "batch_cap"
         return FitVerdict(
             status="queues",
-            limit=limit,  # type: ignore[arg-type]
+            limit=limit,
             excess_bytes=0.0,
             queued_requests=concurrency - admission.cap,
+            detail=detail,
         )
-    return FitVerdict(status="fits", limit=None, excess_bytes=0.0, queued_requests=0)
+    return FitVerdict(status="fits", limit=None, excess_bytes=0.0, queued_requests=0, detail=detail)
 
 
 def fit_reason(mem: MemoryPlan, kv_bytes: float, fits: bool, seqs: float, cp: int = 1) -> str:
@@ -186,6 +241,7 @@ def build_result(
     total = mem.weights_bytes + kv_bytes + mem.activations_bytes + mem.reserve_bytes
     fits = total <= mem.capacity_bytes
     figures = metrics(point, workload, plan.gpus, encoder)
+    reason = fit_reason(mem, kv_bytes, fits, admission.kv_sequences_per_gpu, plan.cp)
     prefill_chunk = float(min(isl, budget))
     prefill_step = timer.step_time(
         StepShape(
@@ -220,6 +276,7 @@ def build_result(
             cp=plan.cp,
             kv_heads_replicated=plan.kv_replicated(min_kv_heads(spec)),
             label=plan.describe(),
+            line=plan_line(resolved.hardware.id, plan, spec.is_moe),
         ),
         dtypes=resolved.dtypes,
         isl=isl,
@@ -242,10 +299,10 @@ def build_result(
             capacity_bytes=mem.capacity_bytes,
         ),
         fits=fits,
-        fit_reason=fit_reason(mem, kv_bytes, fits, admission.kv_sequences_per_gpu, plan.cp),
-        fit=fit_verdict(admission, workload.concurrency),
+        fit_reason=reason,
+        fit=fit_verdict(admission, workload.concurrency, reason),
         max_concurrency=admission.max_concurrency,
-        bottleneck=bottleneck,  # type: ignore[arg-type]
+        bottleneck=bottleneck,
         prefill=_phase_summary(prefill_step, prefill_chunk),
         decode=_phase_summary(decode_step, point.decode_seqs) if decode_step else None,
         layers=_layers(prefill_step, decode_step),

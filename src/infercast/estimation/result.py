@@ -1,5 +1,6 @@
 """Typed results of a serving estimate — the contract shared by the Python API, the CLI's
-``--json``, and ``POST /estimate``. Every field states its unit; conventions are in the README.
+``--json``, and ``POST /estimate``. Every field states its unit; conventions are in
+docs/PERFORMANCE_MODEL.md.
 """
 
 from __future__ import annotations
@@ -30,19 +31,19 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _request_field(f: DeploymentField) -> tuple[Any, Any]:
-    bounds = {k: v for k, v in (("ge", f.ge), ("le", f.le)) if v is not None}
+def request_field(f: DeploymentField) -> tuple[Any, Any]:
+    bounds: dict[str, Any] = {k: v for k, v in (("ge", f.ge), ("le", f.le)) if v is not None}
     if f.required:
         return f.annotation, Field(description=f.description, **bounds)
     return f.annotation, Field(default=f.default, description=f.description, **bounds)
 
 
 _RequestFields: Any = create_model(  # type: ignore[call-overload]
-    "_RequestFields", __base__=_Model, **{f.name: _request_field(f) for f in FIELDS}
+    "_RequestFields", __base__=_Model, **{f.name: request_field(f) for f in FIELDS}
 )
 
 
-class EstimateRequest(_RequestFields):  # type: ignore[misc]
+class EstimateRequest(_RequestFields):
     """Arguments of ``infercast.estimate`` (and the JSON body of ``POST /estimate``): the fields
     of :data:`infercast.deployment.FIELDS`."""
 
@@ -67,6 +68,11 @@ class PlanSummary(_Model):
     label: str = Field(
         default="", description="The plan in one label, e.g. 'TP4×DP2 (MoE TP1×EP8) CP2 SP'."
     )
+    line: str = Field(
+        default="",
+        description="Hardware, GPUs and degrees in one line, e.g. 'h100 × 8 · TP2 DP4 PP1 "
+        "EP8 CP2 SP' (EP for MoE models only), for display.",
+    )
 
 
 class FitVerdict(_Model):
@@ -84,6 +90,14 @@ class FitVerdict(_Model):
     )
     excess_bytes: float = Field(description="Memory per GPU beyond capacity (bytes; 0 if fits).")
     queued_requests: int = Field(description="Requests waiting outside the engine (0 if none).")
+    detail: str = Field(
+        default="", description="The memory sum behind the verdict, one sentence (no prefix)."
+    )
+    advice: list[str] = Field(
+        default_factory=list,
+        description="What to change when it does not fit: how much it is over, then the "
+        "changes that address the limiting part (empty when it fits).",
+    )
 
 
 class DTypeChoice(_Model):

@@ -73,7 +73,7 @@ class StepTiming:
                 sums["compute"] += lt.compute_s
             else:
                 sums["memory"] += lt.memory_s
-            sums["communication"] += lt.communication_s + 0.0
+            sums["communication"] += lt.communication_s
             sums["overhead"] += lt.overhead_s
         sums["overhead"] += self.step_overhead_s
         sums["communication"] += self.pipeline_s

@@ -42,6 +42,11 @@ def _is_linear(module: str) -> bool:
     return not module.endswith("embed_tokens") and "embeddings" not in module
 
 
+def _any_of(matchers: list[Callable[[str], bool]]) -> Callable[[str], bool]:
+    """A module matcher true when any of ``matchers`` is."""
+    return lambda module: any(match(module) for match in matchers)
+
+
 def _compile(pattern: str) -> Callable[[str], bool]:
     if pattern.startswith("re:"):
         try:
@@ -156,16 +161,16 @@ def read_quantization(reader: ConfigReader) -> QuantizationPlan | None:
         what = "mxfp4 on the MoE experts"
     elif method == "gptq" or method == "awq":
         bits = q.get("bits", q.get("w_bit"))
-        formats = {4: "int4", 8: "int8"}
-        if bits not in formats or isinstance(bits, bool):
+        by_bits = {4: "int4", 8: "int8"}
+        if bits not in by_bits or isinstance(bits, bool):
             raise reader.error(
                 f"{field}.bits", f"{bits!r}-bit {method} is not modelled (only 4 and 8 bits)"
             )
         in_blocks: Callable[[str], bool] = lambda m: ".layers." in m and _is_linear(m)  # noqa: E731
-        rules = [(in_blocks, formats[bits])]
+        rules = [(in_blocks, by_bits[bits])]
         if q.get("lm_head") is True:
             excluded = not_convert
-            rules.append((lambda m: m == "lm_head", formats[bits]))
+            rules.append((lambda m: m == "lm_head", by_bits[bits]))
         what = f"{method} {bits}-bit, group size {q.get('group_size', q.get('q_group_size'))}"
     elif method == "bitsandbytes":
         if q.get("load_in_4bit") is True:
@@ -239,6 +244,6 @@ def _compressed_tensors(
         if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
             raise reader.error(f"{where}.targets", f"must be a list of strings, got {targets!r}")
         matchers = [_is_linear if t == "Linear" else _compile(t) for t in targets]
-        rules.append((lambda m, ms=matchers: any(match(m) for match in ms), fmt))
+        rules.append((_any_of(matchers), fmt))
         formats.append(fmt)
     return rules, f"compressed-tensors ({', '.join(sorted(set(formats)))})"

@@ -11,6 +11,7 @@ name: a new layer class made of existing ops is costed without new code here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from infercast.dtypes import DType, dtype
 from infercast.layers.base import CostContext, StepShape, tp_reduce
@@ -19,7 +20,7 @@ from infercast.parallel.shards import local_features, local_params
 from infercast.specs.classes.base import LayerSpecs
 from infercast.specs.ops import AttentionCore, Embedding, Linear, Norm, Op, Router
 
-__all__ = ["Gemm", "GemmRows", "PlacedOps", "op_kinds"]
+__all__ = ["Gemm", "OpsCost", "PlacedOps", "op_kinds"]
 
 
 @dataclass(frozen=True)
@@ -127,11 +128,26 @@ class PlacedOps:
                 tp_reduce(collectives, plan.tp, act.nbytes(tokens * op.out_features), plan.sp)
 
 
-class GemmRows:
-    """Mixin of the cost models: :meth:`gemms` of a step from the rows each kind of Linear
-    multiplies (``_gemm_rows``); the sum of their FLOPs is the step's ``matmul_flops``."""
+class OpsCost:
+    """Base of the cost models: ONE instance's ops placed on a GPU (``self.placed``), their
+    stored bytes, and the GEMMs (M, N, K, format) of a step from the rows each kind of Linear
+    multiplies (``_gemm_rows``; their FLOPs sum to the step's ``matmul_flops``). A layer with
+    a KV cache overrides ``kv_bytes_per_token`` and ``kv_window``."""
 
-    placed: PlacedOps
+    specs: Any
+
+    def __init__(self, specs: LayerSpecs, ctx: CostContext, tied_format: DType | None = None):
+        self.specs, self.ctx = specs, ctx
+        self.placed = PlacedOps(specs, ctx, tied_format)
+
+    def stored_weight_bytes(self) -> float:
+        return self.placed.stored_weight_bytes()
+
+    def kv_bytes_per_token(self) -> float:
+        return 0.0
+
+    def kv_window(self) -> int | None:
+        return None
 
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
         return {}

@@ -165,7 +165,7 @@ class ConfigReader:
     ) -> int:
         value = self._get(name, default)
         if value is default and default is not _MISSING:
-            return value  # type: ignore[no-any-return]
+            return value
         return self._check_int(name, value, minimum, maximum)
 
     def opt_integer(self, name: str, *, minimum: int = 1, maximum: int = MAX_HIDDEN) -> int | None:
@@ -179,7 +179,7 @@ class ConfigReader:
                 return self.integer(name, **bounds)
         if default is _MISSING:
             raise self.error(names[0], "is required but missing")
-        return default  # type: ignore[no-any-return]
+        return default
 
     def flag(self, name: str, default: Any = _MISSING) -> bool:
         value = self._get(name, default)

@@ -25,7 +25,7 @@ from infercast.importers.configs.base import (
     layer_windows,
 )
 from infercast.importers.configs.llama import LlamaFamilyConfig
-from infercast.importers.configs.moe import moe_part
+from infercast.importers.configs.moe import routed_part
 from infercast.importers.configs.registry import GGUFKey, family
 
 __all__ = ["GptOssConfig"]
@@ -89,16 +89,8 @@ class GptOssConfig(OnBase, RoutedExperts):
         parts: list[LayerPart] = []
         for i in range(self.num_layers):
             experts = f"model.layers.{i}.mlp.experts"
-            ffn = moe_part(
-                i,
-                self.hidden_size,
-                self.num_experts,
-                self.num_experts_per_tok,
-                self.expert_intermediate_size,
-                (f"{experts}.gate_up_proj", f"{experts}.down_proj"),
-                router_bias=True,
-                expert_bias=True,
-            )
+            modules = (f"{experts}.gate_up_proj", f"{experts}.down_proj")
+            ffn = routed_part(self, i, modules, router_bias=True, expert_bias=True)
             attention, *rest = self.base.block_parts(i, ffn)
             attention = replace(attention, specs={**attention.specs, "attention_sinks": True})
             parts += [attention, *rest]

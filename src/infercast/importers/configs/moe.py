@@ -33,6 +33,20 @@ from infercast.importers.configs.registry import GGUFKey, family
 __all__ = ["MixtralConfig", "Qwen2MoeConfig", "Qwen3MoeConfig", "moe_part"]
 
 
+def routed_part(config: Any, i: int, modules: tuple[str, ...], **options: Any) -> LayerPart:
+    """The MoE FFN of block ``i`` of a family config with routed experts (``num_experts``,
+    ``num_experts_per_tok``, ``expert_intermediate_size``, ``hidden_size``)."""
+    return moe_part(
+        i,
+        config.hidden_size,
+        config.num_experts,
+        config.num_experts_per_tok,
+        config.expert_intermediate_size,
+        modules,
+        **options,
+    )
+
+
 def moe_part(
     i: int,
     hidden_size: int,
@@ -172,15 +186,8 @@ class Qwen3MoeConfig(OnBase, RoutedExperts):
         if not self.is_moe_layer(i):
             return self.base.dense_ffn_part(i, self.dense_intermediate_size)
         prefix = f"model.layers.{i}.mlp.experts.0"
-        return moe_part(
-            i,
-            self.hidden_size,
-            self.num_experts,
-            self.num_experts_per_tok,
-            self.expert_intermediate_size,
-            tuple(f"{prefix}.{p}" for p in ("gate_proj", "up_proj", "down_proj")),
-            norm_topk_prob=self.norm_topk_prob,
-        )
+        modules = tuple(f"{prefix}.{p}" for p in ("gate_proj", "up_proj", "down_proj"))
+        return routed_part(self, i, modules, norm_topk_prob=self.norm_topk_prob)
 
     def layer_parts(self) -> list[LayerPart]:
         parts: list[LayerPart] = []
@@ -283,14 +290,7 @@ class MixtralConfig(OnBase, RoutedExperts):
         parts: list[LayerPart] = []
         for i in range(self.num_layers):
             prefix = f"model.layers.{i}.block_sparse_moe.experts.0"
-            ffn = moe_part(
-                i,
-                self.hidden_size,
-                self.num_experts,
-                self.num_experts_per_tok,
-                self.expert_intermediate_size,
-                tuple(f"{prefix}.{w}" for w in ("w1", "w3", "w2")),
-                norm_topk_prob=self.norm_topk_prob,
-            )
+            modules = tuple(f"{prefix}.{w}" for w in ("w1", "w3", "w2"))
+            ffn = routed_part(self, i, modules, norm_topk_prob=self.norm_topk_prob)
             parts += self.base.block_parts(i, ffn)
         return parts + self.base.head_parts()

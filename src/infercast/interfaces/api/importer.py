@@ -1,9 +1,10 @@
 """Turns an uploaded file's bytes into a ``ModelSpec``, without executing anything in it.
 
 Three kinds of upload are recognised by content, not by name: a GGUF header (magic ``GGUF``),
-a spec already in the seed format (``layer_types`` but no ``model_type``), or a Hugging Face
-``config.json`` (``model_type``). JSON is decoded with the standard library only; nothing from
-the upload is evaluated, imported or used as a path (no ``trust_remote_code``).
+a spec already in the infercast model spec (v1) format (``layer_types`` but no
+``model_type``), or a Hugging Face ``config.json`` (``model_type``). JSON is decoded with the
+standard library only; nothing from the upload is evaluated, imported or used as a path (no
+``trust_remote_code``).
 """
 
 from __future__ import annotations

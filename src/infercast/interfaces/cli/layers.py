@@ -197,7 +197,7 @@ def _show(result: EstimateResult, json_output: bool) -> None:
         return
     print_header(result)
     for phase in ("prefill", "decode"):
-        tables = phase_tables(result, phase, console)  # type: ignore[arg-type]
+        tables = phase_tables(result, phase, console)
         if not tables:
             console.print(f"{phase}: none ({result.model_id} is an encoder)", highlight=False)
         for table in tables:

@@ -120,7 +120,7 @@ async def import_model(
     file: Annotated[
         UploadFile,
         File(
-            description="A Hugging Face config.json (≤ 4 MiB), a spec in the seed format, or "
+            description="A Hugging Face config.json (≤ 4 MiB), an infercast model spec (v1), or "
             "the header of a GGUF file (≤ 64 MiB; tensor data not needed)."
         ),
     ],
@@ -142,7 +142,7 @@ async def import_model(
     state: ApiState = Depends(get_state),
 ) -> ImportResponse:
     """Build the spec (nothing in the upload is executed), add it to this session's models,
-    and return it in the seed's format."""
+    and return it as an infercast model spec (v1)."""
     data = await _read_bounded(file)
     try:
         imported = import_upload(data, _display_name(file.filename), hf_model_id)

@@ -51,6 +51,13 @@ export const api = {
     }),
   search: (body, signal) => post("/search", body, signal),
   launch: (body) => post("/launch", body),
+  sweep: (body, signal) =>
+    request("/estimate/sweep", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body),
+      signal,
+    }),
   importFile: (file, hfModelId) => {
     const form = new FormData();
     form.append("file", file);

@@ -22,14 +22,11 @@ export function dpOptions(constraints, gpus, tp) {
   return divisors(gpus / tp).filter((dp) => gpus / (tp * dp) <= layers);
 }
 
+// The server lists the valid EP degrees for each tp × dp (its own shard rules).
 export function epOptions(constraints, tp, dp) {
   if (!constraints?.num_experts) return [1];
-  const group = tp * dp;
-  const sizes = constraints.expert_intermediate_sizes || [];
-  const eps = (constraints.valid_ep || [1]).filter(
-    (ep) => group % ep === 0 && sizes.every((size) => size % (group / ep) === 0),
-  );
-  return eps.length ? eps : [1];
+  const eps = constraints.valid_ep_by_group?.[String(tp * dp)];
+  return eps?.length ? eps : [1];
 }
 
 // CP ranks are taken from the attention-DP ranks, so CP must divide DP.

@@ -56,49 +56,16 @@ function kpiWarning(result, side) {
   );
 }
 
-// What to change when a plan does not fit, from the largest overflowing part.
-function fitAdvice(result) {
-  const m = result.memory;
-  const over = m.total_bytes - m.capacity_bytes;
-  const lines = [];
-  if (over > 0) lines.push(`Over by ${gb(over)} per GPU.`);
-  if (m.weights_bytes > m.capacity_bytes - m.reserve_bytes) {
-    lines.push(
-      "Spread the weights over more GPUs (raise TP or PP), use lower-precision weights " +
-        "(e.g. fp8), or pick an accelerator with more memory.",
-    );
-  } else if (result.max_concurrency <= 0) {
-    lines.push(
-      "Not even one request of this length fits next to the weights: add GPUs (raise TP or " +
-        "PP), use fp8 weights or an fp8 KV cache, or shorten the sequences.",
-    );
-  } else if (result.max_concurrency < result.concurrency) {
-    lines.push(
-      `At most ${result.max_concurrency} concurrent requests fit: lower the concurrency or ` +
-        "the sequence lengths, use an fp8 KV cache, or add GPUs.",
-    );
-  } else {
-    lines.push("Lower the concurrency or sequence lengths, use an fp8 KV cache, or add GPUs.");
-  }
-  return lines.join(" ");
-}
-
 function fitBadge(result, side) {
   const max = result.max_concurrency;
   return h(
     "div",
     { class: `fit ${result.fits ? "fits" : "no-fit"}`, id: `fit-${side}` },
     h("strong", { text: result.fits ? "Fits" : "Does not fit" }),
-    ` — ${sentence(result.fit_reason)}`,
+    ` — ${result.fit?.detail || result.fit_reason}`,
     result.fits && max > 0 && max < 1e8 ? ` Max concurrency that fits: ${max}.` : "",
-    result.fits ? null : h("p", { class: "fit-advice", text: fitAdvice(result) }),
+    result.fits ? null : h("p", { class: "fit-advice", text: (result.fit?.advice || []).join(" ") }),
   );
-}
-
-function sentence(text) {
-  // The badge already says fits / does not fit: drop the reason's own prefix.
-  const t = String(text || "").trim().replace(/^(fits|does not fit):\s*/i, "");
-  return /[.!?]$/.test(t) ? t : `${t}.`;
 }
 
 function memoryCard(result, side, title) {
@@ -200,12 +167,9 @@ function notesBlock(result) {
   );
 }
 
+// The server words the plan (hardware, GPUs, degrees): the page only shows it.
 function planText(r) {
-  const p = r.plan;
-  const moe = r.dtypes.moe_dtype ? ` EP${p.ep}` : "";
-  const cp = p.cp > 1 ? ` CP${p.cp}` : "";
-  const sp = p.sp ? " SP" : "";
-  return `${r.hardware_id} × ${p.gpus} · TP${p.tp} DP${p.dp} PP${p.pp}${moe}${cp}${sp}`;
+  return r.plan.line;
 }
 
 function compareTable(a, b) {
