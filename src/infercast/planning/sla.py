@@ -129,5 +129,5 @@ class Rejections:
                     f"{lead} {limit_text.format(limit)}: {reach.format(miss.best)} "
                     f"with {miss.label} at C = 1"
                 )
-            out.append(Rejection(constraint=constraint, plans=miss.plans, nearest_miss=text))  # type: ignore[arg-type]
+            out.append(Rejection(constraint=constraint, plans=miss.plans, nearest_miss=text))
         return out

@@ -154,13 +154,12 @@ def _print(result: SearchResult) -> None:
     wide.print(table if result.plans else "[bold]No plan meets the SLA.[/]")
     if len(result.best_per_hardware) > 1:
         console.print("Best plan per hardware:")
-        for p in result.best_per_hardware:
-            cost = p.usd_per_million_output_tokens
-            priced = (
-                f", ${cost:.3f}/M tokens, ${p.usd_per_hour:,.2f}/hour" if cost is not None else ""
-            )
+        for best in result.best_per_hardware:
+            cost, hour = best.usd_per_million_output_tokens, best.usd_per_hour or 0.0
+            money = f", ${cost:.3f}/M tokens, ${hour:,.2f}/hour" if cost is not None else ""
             console.print(
-                f"  {p.hardware}: {p.total_gpus} GPUs ({p.replicas} × {p.label}){priced}",
+                f"  {best.hardware}: {best.total_gpus} GPUs "
+                f"({best.replicas} × {best.label}){money}",
                 highlight=False,
                 markup=False,
             )
@@ -171,11 +170,11 @@ def _print(result: SearchResult) -> None:
     console.print()
     console.print("Pareto front (points numbered slowest-per-user first):")
     console.print(pareto_chart(result.pareto), highlight=False, markup=False)
-    for i, p in enumerate(result.pareto[:35], 1):
+    for i, point in enumerate(result.pareto[:35], 1):
         mark = "123456789abcdefghijklmnopqrstuvwxyz"[i - 1]
         console.print(
-            f"  {mark}: {p.label}  {p.output_tokens_per_s_per_gpu:,.0f} tok/s/GPU, "
-            f"{p.tokens_per_s_per_user:.1f} tok/s/user",
+            f"  {mark}: {point.label}  {point.output_tokens_per_s_per_gpu:,.0f} tok/s/GPU, "
+            f"{point.tokens_per_s_per_user:.1f} tok/s/user",
             highlight=False,
             markup=False,
         )

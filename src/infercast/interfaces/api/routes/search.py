@@ -39,7 +39,7 @@ _EXAMPLE = {
 
 @router.post("/search", response_model=SearchResult, summary="Find the best plans under an SLA")
 def search(
-    body: SearchRequest = Body(  # type: ignore[assignment]
+    body: SearchRequest = Body(
         openapi_examples={"llama-70b": {"summary": "70B on H100", "value": _EXAMPLE}}
     ),
     state: ApiState = Depends(get_state),
