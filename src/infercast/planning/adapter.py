@@ -31,6 +31,7 @@ __all__ = [
     "Resolved",
     "admission",
     "check_framework",
+    "decode_seqs_at",
     "deploy",
     "full_estimate",
     "probe",
@@ -78,6 +79,26 @@ def probe(dep: Resolved, isl: int, osl: int, concurrency: int) -> Probe:
         output_tokens_per_s_per_gpu=point.requests_per_s * osl / dep.plan.gpus,
         tokens_per_s_per_user=(1e3 / tpot_ms) if tpot_ms else 0.0,
     )
+
+
+def decode_seqs_at(dep: Resolved, isl: int, osl: int, step_ms: float, most: int) -> float:
+    """Decode sequences (≤ ``most``) whose pure-decode step takes ``step_ms``: where a TPOT
+    limit lies on the decode-only step time — a first guess at the SLA's concurrency that
+    costs a dozen step times instead of a closed-loop solve."""
+    from infercast.layers import StepShape
+
+    context = isl + osl / 2.0
+
+    def step_ms_at(seqs: float) -> float:
+        return dep.timer.step_time(StepShape(decode_seqs=seqs, decode_context=context)).time_s * 1e3
+
+    if step_ms_at(float(most)) <= step_ms:
+        return float(most)
+    lo, hi = 0.0, float(most)
+    while hi - lo > max(1.0, 0.02 * lo):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if step_ms_at(mid) <= step_ms else (lo, mid)
+    return lo
 
 
 def full_estimate(dep: Resolved, isl: int, osl: int, concurrency: int) -> EstimateResult:

@@ -6,8 +6,9 @@ hold — KV capacity, batch cap, or the users to serve).
 
 - Without a guess: probe C = 1 (if it fails, no concurrency meets the SLA) and C = cap (if it
   passes, the engine is the limit), then bisect between them.
-- With a guess (``C*`` of a plan that differs only in formats or engine, which is usually
-  close): probe the guess and its neighbour, then widen the step geometrically until the
+- With a guess — ``C*`` of a plan that differs only in formats or engine (usually close), or
+  a rough estimate from decode step times — probe it and a neighbour (the next integer, or an
+  eighth of the guess away for a rough one), then widen the step geometrically until the
   boundary is bracketed, then bisect. An exact guess costs two probes.
 
 Bisection interpolates each broken limit's load (value / limit) linearly between the bracket's
@@ -73,7 +74,7 @@ class _Search:
         limited = "engine capacity" if hi is None else self.sla.binding(hi)
         return Solved(lo, self.first, self.passing, limited)
 
-    def bracket(self, guess: int | None) -> tuple[Probe | None, Probe | None]:
+    def bracket(self, guess: int | None, rough: bool) -> tuple[Probe | None, Probe | None]:
         """(largest passing, smallest failing) probes found; None where there is none."""
         if guess is None:
             first, ok = self.probe(1)
@@ -83,7 +84,7 @@ class _Search:
             return (top, None) if ok else (first, top)
         c = min(max(guess, 1), self.cap)
         p, ok = self.probe(c)
-        step = 1
+        step = max(1, c // 4) if rough else 1
         while True:
             if ok:
                 if c == self.cap:
@@ -121,12 +122,17 @@ class _Search:
 
 
 def largest_concurrency(
-    evaluate: Callable[[int], Probe], sla: Sla, cap: int, guess: int | None = None
+    evaluate: Callable[[int], Probe],
+    sla: Sla,
+    cap: int,
+    guess: int | None = None,
+    rough: bool = False,
 ) -> Solved:
     """``evaluate(C)`` → probe; ``cap ≥ 1`` the largest concurrency allowed; ``guess`` a
-    likely answer (from a similar plan) or None."""
+    likely answer or None; ``rough``: the guess is an estimate (first steps of an eighth of
+    it), not the answer of a near-identical plan (first step: the neighbour)."""
     search = _Search(evaluate, sla, cap)
-    lo, hi = search.bracket(guess)
+    lo, hi = search.bracket(guess, rough)
     if lo is not None and hi is not None:
         lo, hi = search.narrow(lo, hi)
     return search.done(lo, hi)

@@ -204,6 +204,11 @@ class _Run:
         self.guesses: dict[tuple[object, ...], int] = {}
         self.evaluated = self.probes = 0
         self.truncated = False
+        limits = [req.tpot_max_ms]
+        if req.min_tokens_per_s_per_user:
+            limits.append(1e3 / req.min_tokens_per_s_per_user)
+        given = [x for x in limits if x is not None]
+        self.tpot_limit = min(given) if given else None
 
     def _evaluator(self, dep: Deployment) -> Callable[[int], Probe]:
         def evaluate(c: int) -> Probe:
@@ -222,7 +227,12 @@ class _Run:
         upper = min(cap, req.users) if req.users else cap
         layout = (cand.hardware, cand.tp, cand.dp, cand.pp, cand.ep, cand.cp, cand.sp)
         evaluate = self._evaluator(dep)
-        solved = largest_concurrency(evaluate, self.sla, upper, self.guesses.get(layout))
+        guess = self.guesses.get(layout)
+        if guess is None and self.tpot_limit is not None:
+            guess = max(
+                1, round(adapter.decode_seqs_at(dep, req.isl, req.osl, self.tpot_limit, upper))
+            )
+        solved = largest_concurrency(evaluate, self.sla, upper, guess)
         if solved.best is None:
             assert solved.first is not None
             self.guesses[layout] = 1
