@@ -105,3 +105,17 @@ def test_cli_sweep_writes_csv(tmp_path: Path, local_rows: list[dict[str, Any]]) 
     bad.write_text("models: [\n")
     result = CliRunner().invoke(app, ["sweep", str(bad)])
     assert result.exit_code == 2 and "not valid YAML" in result.output
+
+
+def test_parquet_output_or_a_clear_error(tmp_path: Path, local_rows: list[dict[str, Any]]) -> None:
+    from infercast.planning.sweep import write_table
+
+    target = tmp_path / "rows.parquet"
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        with pytest.raises(InvalidInputError, match="pyarrow"):
+            write_table(local_rows, target)
+        return
+    write_table(local_rows, target)
+    assert pq.read_table(target).column("tpot_ms").to_pylist() == [r["tpot_ms"] for r in local_rows]

@@ -3,8 +3,9 @@
 Search, sizing, launch and sweeps only reach the cost model through these functions, so when
 the estimation side changes its entry points the switch is made here and nowhere else:
 
-- :func:`deploy` resolves and validates one plan (formats, parallelism, framework) into the
-  estimation pipeline's :class:`Resolved` deployment (cost models built once per plan);
+- :func:`deployment` makes a search candidate an :class:`infercast.deployment.Deployment`
+  (without a workload: the search varies the load), and :func:`deploy` resolves it — formats,
+  the plan checked against the model, parameters, cost models built once per plan;
 - :func:`probe` runs the closed-loop steady state of that deployment at one concurrency and
   returns the SLA-relevant figures, computed with the same formulas as ``estimate`` (so a
   probe and the estimate of the same plan agree to the last bit);
@@ -16,12 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from infercast.deployment import Workload
+from infercast.deployment import Deployment, Workload
 from infercast.engines import ENGINES, canonical_engine
 from infercast.errors import InvalidInputError
 from infercast.estimation.admit import admit
-from infercast.estimation.estimate import _estimate, prepare, serving_point
-from infercast.estimation.resolve import Resolved
+from infercast.estimation.estimate import _estimate, serving_point
+from infercast.estimation.resolve import Resolved, resolve
 from infercast.estimation.result import EstimateResult
 from infercast.hardware import Hardware
 from infercast.specs.schema import ModelSpec
@@ -33,6 +34,7 @@ __all__ = [
     "check_framework",
     "decode_seqs_at",
     "deploy",
+    "deployment",
     "full_estimate",
     "probe",
 ]
@@ -53,9 +55,15 @@ class Probe:
     tokens_per_s_per_user: float
 
 
+def deployment(spec: ModelSpec, hardware: Hardware, args: dict[str, Any]) -> Deployment:
+    """The :class:`~infercast.deployment.Deployment` of one plan (no workload: the search
+    varies the load); ``args`` are ``estimate``'s plan keywords (tp, dp, …, framework)."""
+    return Deployment.of(model=spec, hardware=hardware, **args)
+
+
 def deploy(spec: ModelSpec, hardware: Hardware, args: dict[str, Any]) -> Resolved:
-    """Prepare one plan; ``args`` are ``estimate``'s plan keywords (tp, dp, …, framework)."""
-    return prepare(spec, hardware, **args)
+    """Resolve one plan's deployment (formats, plan against the model, cost models)."""
+    return resolve(deployment(spec, hardware, args))
 
 
 def admission(dep: Resolved, isl: int, osl: int) -> tuple[int, float]:
