@@ -21,10 +21,11 @@ def curve(calls: list[int]) -> Callable[[int], Probe]:
     return evaluate
 
 
+@pytest.mark.parametrize("rough", [False, True])
 @pytest.mark.parametrize("guess", [None, 1, 37, 40, 41, 500, 5000])
-def test_largest_c_under_tpot(guess: int | None) -> None:
+def test_largest_c_under_tpot(guess: int | None, rough: bool) -> None:
     calls: list[int] = []
-    solved = largest_concurrency(curve(calls), Sla(tpot_max_ms=50.0), 1000, guess)
+    solved = largest_concurrency(curve(calls), Sla(tpot_max_ms=50.0), 1000, guess, rough)
     # 10 + C ≤ 50 ⇔ C ≤ 40.
     assert solved.best is not None and solved.best.concurrency == 40
     assert solved.limited_by == "tpot_max_ms"

@@ -8,7 +8,7 @@ hold — KV capacity, batch cap, or the users to serve).
   passes, the engine is the limit), then bisect between them.
 - With a guess — ``C*`` of a plan that differs only in formats or engine (usually close), or
   a rough estimate from decode step times — probe it and a neighbour (the next integer, or an
-  eighth of the guess away for a rough one), then widen the step geometrically until the
+  half of the guess away for a rough one), then widen the step geometrically until the
   boundary is bracketed, then bisect. An exact guess costs two probes.
 
 Bisection interpolates each broken limit's load (value / limit) linearly between the bracket's
@@ -84,7 +84,7 @@ class _Search:
             return (top, None) if ok else (first, top)
         c = min(max(guess, 1), self.cap)
         p, ok = self.probe(c)
-        step = max(1, c // 4) if rough else 1
+        step = max(1, c // 2) if rough else 1
         while True:
             if ok:
                 if c == self.cap:
@@ -129,7 +129,7 @@ def largest_concurrency(
     rough: bool = False,
 ) -> Solved:
     """``evaluate(C)`` → probe; ``cap ≥ 1`` the largest concurrency allowed; ``guess`` a
-    likely answer or None; ``rough``: the guess is an estimate (first steps of an eighth of
+    likely answer or None; ``rough``: the guess is an estimate (first step half of
     it), not the answer of a near-identical plan (first step: the neighbour)."""
     search = _Search(evaluate, sla, cap)
     lo, hi = search.bracket(guess, rough)

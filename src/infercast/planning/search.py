@@ -193,7 +193,8 @@ class _Run:
 
     Plans that differ only in formats or engine come one after the other; the concurrency
     solved for one is the next one's guess (:func:`largest_concurrency`), which usually
-    settles it in two or three probes.
+    settles it in two or three probes. Any other plan with a TPOT (or per-user speed) limit
+    starts from the decode sequences whose pure-decode step meets that limit.
     """
 
     def __init__(self, req: SearchRequest, sla: Sla):
@@ -227,12 +228,11 @@ class _Run:
         upper = min(cap, req.users) if req.users else cap
         layout = (cand.hardware, cand.tp, cand.dp, cand.pp, cand.ep, cand.cp, cand.sp)
         evaluate = self._evaluator(dep)
-        guess = self.guesses.get(layout)
+        guess, rough = self.guesses.get(layout), False
         if guess is None and self.tpot_limit is not None:
-            guess = max(
-                1, round(adapter.decode_seqs_at(dep, req.isl, req.osl, self.tpot_limit, upper))
-            )
-        solved = largest_concurrency(evaluate, self.sla, upper, guess)
+            seqs = adapter.decode_seqs_at(dep, req.isl, req.osl, self.tpot_limit, upper)
+            guess, rough = max(1, round(seqs)), True
+        solved = largest_concurrency(evaluate, self.sla, upper, guess, rough)
         if solved.best is None:
             assert solved.first is not None
             self.guesses[layout] = 1
