@@ -38,6 +38,10 @@ def test_valid_expert_degrees_per_group(api_client: TestClient) -> None:
     assert by_group["6"] == []
     dense = api_client.get("/api/layers", params={"model_id": LLAMA}).json()["constraints"]
     assert dense["valid_ep_by_group"] == {}
+    # CP ranks are DP ranks: cp must divide dp.
+    assert dense["valid_cp_by_dp"]["8"] == [1, 2, 4, 8]
+    assert dense["valid_cp_by_dp"]["6"] == [1, 2, 3, 6]
+    assert dense["valid_cp_by_dp"]["1"] == [1]
 
 
 def test_formats_per_role(api_client: TestClient) -> None:

@@ -25,39 +25,24 @@ import stat
 from infercast.errors import InvalidInputError
 from infercast.importers.gguf_format import (
     DEFAULT_MAX_HEADER_BYTES,
-    MATERIALISE_MAX_ITEMS,
-    MAX_ARRAY_DEPTH,
-    MAX_DIMS,
     MAX_KV_COUNT,
-    MAX_NAME_BYTES,
-    MAX_STRING_BYTES,
-    MAX_TENSOR_COUNT,
-    MAX_TENSOR_SHAPES,
     ArraySummary,
     GGUFFormatError,
     GGUFMetadata,
 )
-from infercast.importers.gguf_format import (
-    os_reason as _os_reason,
-)
+from infercast.importers.gguf_format import os_reason as _os_reason
 from infercast.importers.gguf_parser import Parser as _Parser
 
 __all__ = [
     "DEFAULT_MAX_HEADER_BYTES",
-    "MATERIALISE_MAX_ITEMS",
-    "MAX_ARRAY_DEPTH",
-    "MAX_DIMS",
     "MAX_KV_COUNT",
-    "MAX_NAME_BYTES",
-    "MAX_STRING_BYTES",
-    "MAX_TENSOR_COUNT",
-    "MAX_TENSOR_SHAPES",
     "ArraySummary",
     "GGUFFormatError",
     "GGUFMetadata",
     "read_gguf_metadata",
     "read_gguf_metadata_bytes",
 ]
+"""The readers and the records they return; every limit is in :mod:`.gguf_format`."""
 
 
 def read_gguf_metadata(

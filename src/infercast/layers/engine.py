@@ -76,6 +76,8 @@ class PlacedOps:
         }
         self.tied_format = tied_format or own
         self.linears = [op for op in self.ops if isinstance(op, Linear)]
+        self._stored_bytes: float | None = None
+        self._row_outputs = [op.out_features for op in self.linears if op.shard == "row"]
 
     def format_of(self, op: Op) -> DType:
         if isinstance(op, Linear) and op.tied:
@@ -86,8 +88,13 @@ class PlacedOps:
         return local_params(op, self.ctx.plan)
 
     def stored_weight_bytes(self) -> float:
-        """Bytes of this instance's weights on one GPU (every op, in its format)."""
-        return sum(self.format_of(op).nbytes(self.local_params(op)) for op in self.ops)
+        """Bytes of this instance's weights on one GPU (every op, in its format; computed once:
+        every step reads them)."""
+        if self._stored_bytes is None:
+            self._stored_bytes = sum(
+                self.format_of(op).nbytes(self.local_params(op)) for op in self.ops
+            )
+        return self._stored_bytes
 
     def stored_params(self, fmt_role: str) -> float:
         """Per-GPU parameters of the ops stored in one format role (experts: all local ones)."""
@@ -123,9 +130,10 @@ class PlacedOps:
         """The TP reduction of each row-parallel Linear's output for ``tokens`` rows: an
         all-reduce, or reduce-scatter + all-gather under sequence parallelism."""
         plan, act = self.ctx.plan, self.ctx.activation_dtype
-        for op in self.linears:
-            if op.shard == "row":
-                tp_reduce(collectives, plan.tp, act.nbytes(tokens * op.out_features), plan.sp)
+        if plan.tp <= 1:
+            return
+        for width in self._row_outputs:
+            tp_reduce(collectives, plan.tp, act.nbytes(tokens * width), plan.sp)
 
 
 class OpsCost:

@@ -7,7 +7,7 @@ plan and its 422 is authoritative.
 
 from __future__ import annotations
 
-from infercast.parallel import ParallelPlan
+from infercast.parallel import ParallelPlan, PlanError
 from infercast.parallel.shards import shard_problems
 from infercast.specs import ModelSpec
 
@@ -50,6 +50,22 @@ def _valid_ep(spec: ModelSpec, group: int) -> list[int]:
     return out
 
 
+def _valid_cp(spec: ModelSpec, dp: int) -> list[int]:
+    """Context-parallel degrees the plan rules accept over ``dp`` ranks (``ParallelPlan``)."""
+    if not spec.layers_with("attention"):
+        return [1]
+    return [cp for cp in range(1, dp + 1) if _builds(dp, cp)]
+
+
+def _builds(dp: int, cp: int) -> bool:
+    """Whether ``ParallelPlan.build`` accepts these degrees (its own arithmetic rules)."""
+    try:
+        ParallelPlan.build(dp=dp, cp=cp)
+    except PlanError:
+        return False
+    return True
+
+
 def plan_constraints(spec: ModelSpec) -> PlanConstraints:
     cores = [lt.layer_specs.attention_core() for lt in spec.layers_with("attention")]
     heads = [core.heads for core in cores if core]
@@ -64,6 +80,7 @@ def plan_constraints(spec: ModelSpec) -> PlanConstraints:
     if moe:
         valid_ep = [ep for ep in valid_ep if all(m.num_experts % ep == 0 for m in moe)]
     by_group = {str(g): _valid_ep(spec, g) for g in range(1, MAX_GROUP + 1)} if moe else {}
+    by_dp = {str(dp): _valid_cp(spec, dp) for dp in range(1, MAX_GROUP + 1)}
     return PlanConstraints(
         num_layers=spec.num_layers,
         attention_heads=heads,
@@ -74,4 +91,5 @@ def plan_constraints(spec: ModelSpec) -> PlanConstraints:
         valid_ep=valid_ep,
         expert_intermediate_sizes=[m.expert_intermediate_size for m in moe],
         valid_ep_by_group=by_group,
+        valid_cp_by_dp=by_dp,
     )

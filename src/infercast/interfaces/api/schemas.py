@@ -135,6 +135,12 @@ class PlanConstraints(_Out):
         description="Inner width of one routed expert per MoE entry: moe_tp = tp × dp / ep "
         "must divide each (empty for dense models)."
     )
+    valid_cp_by_dp: dict[str, list[int]] = Field(
+        default_factory=dict,
+        description="For each attention data-parallel degree dp (as a string key, up to 128), "
+        "the context-parallel degrees the estimator accepts (cp divides dp; 1 only for a "
+        "model without attention).",
+    )
     valid_ep_by_group: dict[str, list[int]] = Field(
         default_factory=dict,
         description="For each attention group size tp × dp (as a string key, up to "

@@ -29,9 +29,9 @@ export function epOptions(constraints, tp, dp) {
   return eps?.length ? eps : [1];
 }
 
-// CP ranks are taken from the attention-DP ranks, so CP must divide DP.
-export function cpOptions(dp) {
-  return divisors(dp || 1);
+// The server lists the CP degrees valid at each DP (CP ranks are taken from the DP ranks).
+export function cpOptions(constraints, dp) {
+  return constraints?.valid_cp_by_dp?.[String(dp || 1)] || [1];
 }
 
 function snap(value, options) {
@@ -81,7 +81,7 @@ export function resolvePlan(config, constraints, hardware) {
       notes.push(`EP ${old} needs an MoE model; using EP 1.`);
     }
   }
-  const cps = cpOptions(config.dp);
+  const cps = cpOptions(constraints, config.dp);
   if (!cps.includes(config.cp)) {
     const old = config.cp;
     config.cp = 1;
