@@ -287,3 +287,25 @@ def test_sizing_across_hardware_gives_each_parts_fewest_gpus() -> None:
         alone = search(LLAMA8, hw, **options, **WORK, **SLA).plans[0]
         assert plan.total_gpus == alone.total_gpus == math.ceil(users / alone.max_concurrency)
         assert plan.usd_per_hour == EXAMPLE_PRICES_USD_PER_GPU_HOUR[hw] * plan.total_gpus
+
+
+def test_forked_workers_give_the_serial_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    from infercast.planning import evaluate
+
+    forks: list[str] = []
+    real = multiprocessing.get_context
+
+    def context(method: str) -> Any:
+        forks.append(method)
+        return real(method)
+
+    monkeypatch.setattr(evaluate.multiprocessing, "get_context", context)
+    monkeypatch.setattr(evaluate.threading, "active_count", lambda: 1)  # the harness's threads
+    options = {"max_gpus": 16, "kv_dtypes": ["bf16", "fp8"], "top": 20, **WORK, **SLA}
+    serial = search(LLAMA8, "h100", **options)
+    assert serial.evaluated >= 2 * evaluate.MIN_PLANS_PER_WORKER
+    parallel = search(LLAMA8, "h100", workers=2, **options)
+    assert forks == ["fork"]
+    assert parallel.model_dump() == serial.model_dump()

@@ -9,10 +9,10 @@ plan's figures are exactly what ``infercast estimate`` says of it.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,7 +23,7 @@ from infercast.hardware import get_hardware
 from infercast.planning import adapter
 from infercast.planning.adapter import Probe
 from infercast.planning.adapter import Resolved as Deployment
-from infercast.planning.concurrency import largest_concurrency
+from infercast.planning.evaluate import Outcome, solve_plans
 from infercast.planning.pareto import Front
 from infercast.planning.prices import resolve_prices, usd_per_million_tokens
 from infercast.planning.result import (
@@ -45,15 +45,21 @@ DEFAULT_MAX_GPUS = 8
 @dataclass
 class _Feasible:
     cand: Candidate
-    dep: Deployment
-    best: Probe
-    final: Probe
-    replicas: int
-    limited_by: str
+    outcome: Outcome
+
+    @property
+    def best(self) -> Probe:
+        assert self.outcome.best is not None
+        return self.outcome.best
+
+    @property
+    def final(self) -> Probe:
+        assert self.outcome.final is not None
+        return self.outcome.final
 
     @property
     def total_gpus(self) -> int:
-        return self.replicas * self.cand.gpus
+        return self.outcome.replicas * self.cand.gpus
 
 
 def validation_message(exc: ValidationError) -> str:
@@ -69,16 +75,19 @@ def search(model: str | ModelSpec, hardware: str | list[str], **options: Any) ->
     """Search every plan of ``model`` on ``hardware`` (see :class:`SearchRequest` for options).
 
     ``registry`` (a :class:`Registry`) may be passed to search models outside the catalog;
-    ``model`` may also be a :class:`ModelSpec`.
+    ``model`` may also be a :class:`ModelSpec`; ``workers`` forks that many processes to
+    solve the plans (same result).
     """
     registry = options.pop("registry", None)
+    workers = options.pop("workers", 1)
     hw = [hardware] if isinstance(hardware, str) else list(hardware)
     model_id = model.model_id if isinstance(model, ModelSpec) else model
     try:
         request = SearchRequest(model=model_id, hardware=hw, **options)
     except ValidationError as exc:
         raise InvalidInputError(validation_message(exc)) from None
-    return run_search(request, registry, spec=model if isinstance(model, ModelSpec) else None)
+    spec = model if isinstance(model, ModelSpec) else None
+    return run_search(request, registry, spec=spec, workers=workers)
 
 
 def _formats(
@@ -133,7 +142,7 @@ def _label(cand: Candidate, dep: Deployment) -> str:
     return f"{cand.hardware} {describe(cand, dep.spec.is_moe)} {fmt} {dep.params.framework.name}"
 
 
-def _fields(cand: Candidate, dep: Deployment, p: Probe, model: str, req: SearchRequest) -> dict:
+def _fields(cand: Candidate, o: Outcome, p: Probe, model: str, req: SearchRequest) -> dict:
     args = {"model": model, **cand.estimate_args(), "isl": req.isl, "osl": req.osl}
     args["concurrency"] = p.concurrency
     return {
@@ -146,16 +155,16 @@ def _fields(cand: Candidate, dep: Deployment, p: Probe, model: str, req: SearchR
         "moe_tp": cand.moe_tp,
         "cp": cand.cp,
         "sp": cand.sp,
-        "weight_dtype": dep.dtypes.weight_dtype,
-        "moe_dtype": dep.dtypes.moe_dtype,
-        "kv_dtype": dep.dtypes.kv_dtype,
-        "framework": dep.params.framework.name,
+        "weight_dtype": o.weight_dtype,
+        "moe_dtype": o.moe_dtype,
+        "kv_dtype": o.kv_dtype,
+        "framework": o.framework,
         "concurrency": p.concurrency,
         "ttft_ms": p.ttft_ms,
         "tpot_ms": p.tpot_ms,
         "output_tokens_per_s_per_gpu": p.output_tokens_per_s_per_gpu,
         "tokens_per_s_per_user": p.tokens_per_s_per_user,
-        "label": f"{_label(cand, dep)} C={p.concurrency}",
+        "label": f"{o.label} C={p.concurrency}",
         "estimate_args": args,
     }
 
@@ -174,83 +183,44 @@ def _sort_key(
     return key
 
 
-def _per_replica(
-    solved: Probe, users: int | None, evaluate: Callable[[int], Probe], sla: Sla
-) -> tuple[Probe, int]:
-    """The load each replica carries when ``users`` are spread over just enough replicas."""
-    if users is None:
-        return solved, 1
-    replicas = math.ceil(users / solved.concurrency)
-    load = math.ceil(users / replicas)
-    if load == solved.concurrency:
-        return solved, replicas
-    p = evaluate(load)
-    return (p, replicas) if sla.ok(p) else (solved, replicas)
-
-
 class _Run:
-    """The state of one search: feasible plans, the front, the why-not summary, counters.
+    """The state of one search, fed the plans' outcomes in plan-space order: feasible plans,
+    the Pareto front, the why-not summary."""
 
-    Plans that differ only in formats or engine come one after the other; the concurrency
-    solved for one is the next one's guess (:func:`largest_concurrency`), which usually
-    settles it in two or three probes. Any other plan with a TPOT (or per-user speed) limit
-    starts from the decode sequences whose pure-decode step meets that limit.
-    """
-
-    def __init__(self, req: SearchRequest, sla: Sla):
-        self.req, self.sla = req, sla
+    def __init__(self, sla: Sla):
         self.rejections = Rejections(sla)
         self.feasible: list[_Feasible] = []
         self.front = Front()
-        self.guesses: dict[tuple[object, ...], int] = {}
-        self.evaluated = self.probes = 0
-        self.truncated = False
-        limits = [req.tpot_max_ms]
-        if req.min_tokens_per_s_per_user:
-            limits.append(1e3 / req.min_tokens_per_s_per_user)
-        given = [x for x in limits if x is not None]
-        self.tpot_limit = min(given) if given else None
 
-    def _evaluator(self, dep: Deployment) -> Callable[[int], Probe]:
-        def evaluate(c: int) -> Probe:
-            self.probes += 1
-            return adapter.probe(dep, self.req.isl, self.req.osl, c)
+    def record(self, cand: Candidate, o: Outcome) -> None:
+        if o.shortfall_bytes is not None:
+            self.rejections.memory(o.label, o.shortfall_bytes)
+        elif o.best is None:
+            assert o.first is not None
+            self.rejections.latency(o.label, o.first)
+        else:
+            self.feasible.append(_Feasible(cand, o))
+            for p in o.passing:
+                self.front.add(p, (cand, o))
 
-        return evaluate
 
-    def evaluate(self, cand: Candidate, dep: Deployment) -> None:
-        req = self.req
-        self.evaluated += 1
-        cap, shortfall = adapter.admission(dep, req.isl, req.osl)
-        if cap == 0:
-            self.rejections.memory(_label(cand, dep), shortfall)
-            return
-        upper = min(cap, req.users) if req.users else cap
-        layout = (cand.hardware, cand.tp, cand.dp, cand.pp, cand.ep, cand.cp, cand.sp)
-        evaluate = self._evaluator(dep)
-        guess, rough = self.guesses.get(layout), False
-        if guess is None and self.tpot_limit is not None:
-            seqs = adapter.decode_seqs_at(dep, req.isl, req.osl, self.tpot_limit, upper)
-            guess, rough = max(1, round(seqs)), True
-        solved = largest_concurrency(evaluate, self.sla, upper, guess, rough)
-        if solved.best is None:
-            assert solved.first is not None
-            self.guesses[layout] = 1
-            self.rejections.latency(_label(cand, dep), solved.first)
-            return
-        self.guesses[layout] = solved.best.concurrency
-        final, replicas = _per_replica(solved.best, req.users, evaluate, self.sla)
-        limited = solved.limited_by
-        if req.users and solved.best.concurrency == req.users:
-            limited = "users"
-        self.feasible.append(_Feasible(cand, dep, solved.best, final, replicas, limited))
-        for p in solved.passing:
-            self.front.add(p, (cand, dep))
+def _tpot_limit(req: SearchRequest) -> float | None:
+    """The tightest TPOT the SLA implies (a per-user speed R means TPOT ≤ 1000 / R)."""
+    limits = [req.tpot_max_ms]
+    if req.min_tokens_per_s_per_user:
+        limits.append(1e3 / req.min_tokens_per_s_per_user)
+    given = [x for x in limits if x is not None]
+    return min(given) if given else None
 
 
 def run_search(
-    req: SearchRequest, registry: Registry | None = None, spec: ModelSpec | None = None
+    req: SearchRequest,
+    registry: Registry | None = None,
+    spec: ModelSpec | None = None,
+    workers: int = 1,
 ) -> SearchResult:
+    """The search of ``req``; ``workers > 1`` solves the plans in that many forked processes
+    (see :mod:`.evaluate`: the same result, sooner on several cores)."""
     started = time.perf_counter()
     spec = spec or (registry or default_registry()).get(req.model)
     if spec.is_encoder_only:
@@ -273,28 +243,40 @@ def run_search(
     for fw in frameworks:
         adapter.check_framework(fw)
     sla = Sla(req.ttft_max_ms, req.tpot_max_ms, req.min_tokens_per_s_per_user)
-    run = _Run(req, sla)
-    for cand in candidates(spec, hw_ids, counts, req.isl, formats, frameworks):
-        if run.evaluated >= req.max_plans or time.perf_counter() - started > req.time_limit_s:
-            run.truncated = True
-            notes.append(
-                f"stopped after {run.evaluated} plans (max_plans {req.max_plans}, time_limit_s "
-                f"{req.time_limit_s:g}): the plans and front cover those only"
-            )
-            break
-        run.evaluate(cand, adapter.deploy(spec, hardware[cand.hardware], cand.plan_args()))
+    plan_space = list(
+        islice(candidates(spec, hw_ids, counts, req.isl, formats, frameworks), req.max_plans + 1)
+    )
+    truncated = len(plan_space) > req.max_plans
+    plan_space = plan_space[: req.max_plans]
+    outcomes, cut = solve_plans(
+        spec, hardware, req, sla, _tpot_limit(req), plan_space, _label, started, workers
+    )
+    run = _Run(sla)
+    for o in outcomes:
+        run.record(plan_space[o.index], o)
+    evaluated, probes = len(outcomes), sum(o.probes for o in outcomes)
+    if truncated or cut:
+        truncated = True
+        notes.append(
+            f"stopped after {evaluated} plans (max_plans {req.max_plans}, time_limit_s "
+            f"{req.time_limit_s:g}): the plans and front cover those only"
+        )
     feasible = run.feasible
     rejections = run.rejections
-    evaluated, probes, truncated = run.evaluated, run.probes, run.truncated
     feasible.sort(key=_sort_key(req.objective, prices))
-    plans = [_plan_result(f, spec.model_id, req, prices) for f in feasible[: req.top]]
+
+    def result(f: _Feasible) -> PlanResult:
+        dep = adapter.deploy(spec, hardware[f.cand.hardware], f.cand.plan_args())
+        return _plan_result(f, dep, spec.model_id, req, prices)
+
+    plans = [result(f) for f in feasible[: req.top]]
     per_hardware: dict[str, _Feasible] = {}
     for f in feasible:
         per_hardware.setdefault(f.cand.hardware, f)
-    best_per_hardware = [_plan_result(f, spec.model_id, req, prices) for f in per_hardware.values()]
+    best_per_hardware = [result(f) for f in per_hardware.values()]
     front = [
-        ParetoPoint(**_fields(cand, dep, p, spec.model_id, req))
-        for p, (cand, dep) in run.front.ordered()
+        ParetoPoint(**_fields(cand, o, p, spec.model_id, req))
+        for p, (cand, o) in run.front.ordered()
     ]
     if prices and any(src == "EXAMPLE price" for _, src in prices.values()):
         notes.append(
@@ -315,10 +297,14 @@ def run_search(
 
 
 def _plan_result(
-    f: _Feasible, model: str, req: SearchRequest, prices: dict[str, tuple[float, str]]
+    f: _Feasible,
+    dep: Deployment,
+    model: str,
+    req: SearchRequest,
+    prices: dict[str, tuple[float, str]],
 ) -> PlanResult:
-    est = adapter.full_estimate(f.dep, req.isl, req.osl, f.final.concurrency)
-    fields = _fields(f.cand, f.dep, f.final, model, req)
+    est = adapter.full_estimate(dep, req.isl, req.osl, f.final.concurrency)
+    fields = _fields(f.cand, f.outcome, f.final, model, req)
     fields.update(
         ttft_ms=est.ttft_ms,
         tpot_ms=est.tpot_ms,
@@ -338,8 +324,8 @@ def _plan_result(
     return PlanResult(
         **fields,
         max_concurrency=f.best.concurrency,
-        limited_by=f.limited_by,
-        replicas=f.replicas,
+        limited_by=f.outcome.limited_by,
+        replicas=f.outcome.replicas,
         total_gpus=f.total_gpus,
         e2e_latency_ms=est.e2e_latency_ms,
         memory_per_gpu_bytes=est.memory_per_gpu_bytes,

@@ -77,9 +77,15 @@ def search_command(
         Path | None,
         typer.Option("--csv", help="Write the top plans as CSV to FILE.", dir_okay=False),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", help="Processes solving plans (default: all cores)."),
+    ] = None,
     models_dir: ModelsDirOption = None,
 ) -> None:
     """Find the best deployment plans for a model under an SLA."""
+    import os
+
     from infercast.planning import search
     from infercast.planning.prices import parse_price
     from infercast.planning.tables import PLAN_COLUMNS, csv_text, plan_row
@@ -107,6 +113,7 @@ def search_command(
             objective=objective,
             top=top,
             registry=Registry.load(models_dir) if models_dir else None,
+            workers=workers or os.cpu_count() or 1,
         )
     except InfercastError as exc:
         raise fail(str(exc)) from None
