@@ -32,7 +32,7 @@ from infercast.specs.schema import ModelSpec
 
 __all__ = ["MIN_PLANS_PER_WORKER", "Outcome", "solve_plans"]
 
-MIN_PLANS_PER_WORKER = 64
+MIN_PLANS_PER_WORKER = 128
 """Fewer plans than this per worker are solved serially: forking would cost more."""
 
 
