@@ -157,7 +157,7 @@ function renderResults() {
 
 // One request for the whole curve (POST /estimate/sweep); a newer estimate aborts it.
 async function sweep(side, config, seq, signal) {
-  const { concurrency, ...body } = requestBody(config);
+  const body = curveBody(config);
   let results = [];
   try {
     const answer = await api.sweep({ ...body, concurrencies: app.options.concurrency_sweep }, signal);
@@ -210,10 +210,15 @@ async function estimateAll() {
   if (!app.timerPending) document.body.dataset.pending = "0";
 }
 
-// The curve depends on everything but the concurrency.
+// The curve depends on everything but the concurrency (the sweep supplies its own).
+function curveBody(config) {
+  const body = requestBody(config);
+  delete body.concurrency;
+  return body;
+}
+
 function sweepKey(config) {
-  const { concurrency, ...rest } = requestBody(config);
-  return JSON.stringify(rest);
+  return JSON.stringify(curveBody(config));
 }
 
 function schedule(delay = DEBOUNCE_MS) {
