@@ -246,8 +246,7 @@ function onGpusChange(config, gpus) {
   const domain = hardwareOf(config)?.scale_up_domain_size || 8;
   const tps = tpOptions(constraints, gpus).filter((tp) => tp <= domain);
   config.tp = tps.length ? tps[tps.length - 1] : 1;
-  config.dp = 1;
-  config.pp = gpus / config.tp;
+  config.dp = 1; // the server's layouts then give the PP (resolvePlan)
   config.ep = 1;
   config.cp = 1;
 }
