@@ -486,3 +486,16 @@ def test_context_and_sequence_parallelism(page: Any, browser: Any, server_url: s
     assert query["b_cp"] == ["2"] and "b_sp" not in query and query["sp"] == ["1"]
     plan_row = page.locator("#compare-table tbody tr", has_text="Plan").inner_text()
     assert "DP2 PP2 SP" in plan_row and "CP2" in plan_row, plan_row
+
+
+def test_hybrid_model_memory_bar_shows_the_recurrent_state(page: Any, server_url: str) -> None:
+    # Qwen3-Next holds a fixed Gated DeltaNet state per sequence beside its KV cache: the bar
+    # and the legend show it as its own part; a model without one shows no such part.
+    _open(page, f"{server_url}/?model=Qwen_Qwen3-Next-80B-A3B-Thinking&hw=h200&gpus=4&tp=4")
+    assert page.locator(".memory-chart rect.seg-state").count() == 1
+    legend = _texts(page, ".memory-card .legend li")
+    assert any(t.startswith("Recurrent state") for t in legend), legend
+    assert page.locator(".memory-card .legend li").count() == 6  # five parts and the total
+    _shot(page, "10-hybrid-state")
+    _open(page, f"{server_url}/?model=Qwen_Qwen3-8B")
+    assert page.locator(".memory-chart rect.seg-state").count() == 0
