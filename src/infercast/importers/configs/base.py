@@ -58,6 +58,9 @@ class LayerPart:
     specs: Mapping[str, Any]
     layer_idx: int | None = None
     modules: tuple[str, ...] = field(default=())
+    spec_modules: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
+    """(spec, modules) for specs naming the stored format of a sub-part, e.g.
+    ``shared_expert_weight_dtype`` of a MoE whose shared experts stay unquantized."""
 
 
 class FamilyConfig(Protocol):

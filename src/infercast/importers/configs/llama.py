@@ -12,6 +12,7 @@ family (defaults included), so a config.json means here what it means there.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +76,11 @@ class LlamaFamilyConfig:
     """Phi-3 style ``qkv_proj``/``gate_up_proj`` (same counts; matters for module names)."""
     rope_theta: float | None = None
     max_position_embeddings: int | None = None
+    attention_options: tuple[tuple[str, Any], ...] = ()
+    """Further attention specs every layer shares (``qk_norm_scope``, ``output_gate``, …)."""
+    chunked_layers: tuple[int, ...] = ()
+    """Layers attending within ``attention_chunk_size`` chunks (Llama 4's RoPE layers)."""
+    attention_chunk_size: int | None = None
 
     # ---- construction from config.json ----
 
@@ -214,7 +220,11 @@ class LlamaFamilyConfig:
             "num_heads": self.num_heads,
             "head_dim": self.head_dim,
         }
-        if window is not None:
+        if i in self.chunked_layers:
+            cls, name = "ChunkedLocalAttentionLayer", "chunked_attention"
+            specs["num_kv_heads"] = self.num_kv_heads
+            specs["attention_chunk_size"] = self.attention_chunk_size
+        elif window is not None:
             cls, name = "SlidingWindowAttentionLayer", "sliding_attention"
             specs["num_kv_heads"] = self.num_kv_heads
             specs["sliding_window"] = window
@@ -224,6 +234,7 @@ class LlamaFamilyConfig:
             cls, name = "GroupedQueryAttentionLayer", "attention"
             specs["num_kv_heads"] = self.num_kv_heads
         specs.update(qkv_bias=self.qkv_bias, o_bias=self.o_bias, qk_norm=self.qk_norm)
+        specs.update(self.attention_options)
         prefix = f"model.layers.{i}.self_attn"
         projections = (
             ("qkv_proj", "o_proj")
@@ -251,10 +262,6 @@ class LlamaFamilyConfig:
             "norm", "NormLayer", {"hidden_size": self.hidden_size, "has_bias": False}, i
         )
 
-    def block_parts(self, i: int, ffn: LayerPart) -> list[LayerPart]:
-        """Attention, the given FFN and the block's norms."""
-        return [self.attention_part(i), ffn] + [self.norm_part(i)] * self.norms_per_block
-
     def head_parts(self) -> list[LayerPart]:
         """Final norm, embedding and LM head (tied: 0 own parameters, still a matmul)."""
         embedding = {"vocab_size": self.vocab_size, "hidden_size": self.hidden_size}
@@ -265,11 +272,24 @@ class LlamaFamilyConfig:
             LayerPart("lm_head", "OutputLayer", head, None, ("lm_head",)),
         ]
 
-    def layer_parts(self) -> list[LayerPart]:
+    def assemble(
+        self,
+        ffn: Callable[[int], LayerPart | None],
+        mixer: Callable[[int], LayerPart | None] | None = None,
+        norms: Callable[[int], int] | None = None,
+    ) -> list[LayerPart]:
+        """The shared block builder: block ``i`` holds ``mixer(i)`` (default: this config's
+        attention), ``ffn(i)`` (``None``: a block without one) and ``norms(i)`` norms (default
+        ``norms_per_block``); then the final norm, embedding and LM head."""
         parts: list[LayerPart] = []
         for i in range(self.num_layers):
-            parts += self.block_parts(i, self.dense_ffn_part(i))
+            block = (mixer(i) if mixer is not None else self.attention_part(i), ffn(i))
+            parts += [p for p in block if p is not None]
+            parts += [self.norm_part(i)] * (norms(i) if norms is not None else self.norms_per_block)
         return parts + self.head_parts()
+
+    def layer_parts(self) -> list[LayerPart]:
+        return self.assemble(self.dense_ffn_part)
 
     def notes(self) -> list[str]:
         return []

@@ -17,6 +17,7 @@ from infercast.errors import InfercastError
 from infercast.importers import ImportResult, import_source
 from infercast.interfaces.cli.common import ModelsDirOption, err_console, fail
 from infercast.specs import format_params
+from infercast.specs.figures import spec_figures
 from infercast.specs.registry import MODELS_PATH_ENV, user_models_dirs
 
 __all__ = ["register"]
@@ -39,6 +40,8 @@ def _report(result: ImportResult) -> None:
             f"is_truly_sparse={moe.is_truly_sparse}",
             highlight=False,
         )
+    for note in result.notes:
+        err_console.print(note, highlight=False, soft_wrap=True)
     if result.gguf_types is not None:
         err_console.print(f"GGUF weight types: {result.quantization}", highlight=False)
     elif result.quantization:
@@ -74,6 +77,15 @@ def import_command(
         typer.Option("--hf-id", help="Hugging Face id (org/name) to file the spec under."),
     ] = None,
     models_dir: ModelsDirOption = None,
+    figures: Annotated[
+        bool,
+        typer.Option(
+            "--figures",
+            help="Print the headline figures as JSON instead of the spec: total_params, "
+            "active_params, kv_bytes_per_token_bf16, state_bytes_per_sequence_bf16 and the "
+            "census of layer kinds.",
+        ),
+    ] = False,
 ) -> None:
     """Import a model's architecture as a spec (counts derived by infercast's layer classes)."""
     save_dir: Path | None = None
@@ -91,6 +103,13 @@ def import_command(
         raise fail(str(exc)) from None
     text = json.dumps(result.spec.to_json_dict(), indent=2) + "\n"
     _report(result)
+    if figures:
+        typer.echo(json.dumps(spec_figures(result.spec), indent=2))
+        if save_dir is not None:
+            _write(save_dir / f"{result.spec.model_id}.json", text)
+        if output is not None:
+            _write(output, text)
+        return
     if save_dir is not None:
         _write(save_dir / f"{result.spec.model_id}.json", text)
     if output is not None:
