@@ -303,8 +303,8 @@ def test_forked_workers_give_the_serial_result(monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(evaluate.multiprocessing, "get_context", context)
     monkeypatch.setattr(evaluate.threading, "active_count", lambda: 1)  # the harness's threads
-    monkeypatch.setattr(evaluate, "MIN_PLANS_PER_WORKER", 64)
-    options = {"max_gpus": 16, "kv_dtypes": ["bf16", "fp8"], "top": 20, **WORK, **SLA}
+    monkeypatch.setattr(evaluate, "MIN_PLANS_PER_WORKER", 8)
+    options = {"max_gpus": 6, "kv_dtypes": ["bf16", "fp8"], "top": 20, **WORK, **SLA}
     serial = search(LLAMA8, "h100", **options)
     assert serial.evaluated >= 2 * evaluate.MIN_PLANS_PER_WORKER
     parallel = search(LLAMA8, "h100", workers=2, **options)
