@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from infercast.errors import InvalidInputError
-from infercast.specs.classes import LAYER_CLASSES
+from infercast.specs.classes import LAYER_CLASSES, classes_with
 from infercast.specs.schema import ModelSpec
 
 __all__ = [
@@ -168,11 +168,15 @@ def semantic_problems(
     for location, message in _census_problems(spec):
         add(location, message)
     embeddings = spec.layers_with("embedding")
+    embedding_class = " or ".join(sorted(classes_with("embedding")))
     if len(embeddings) != 1 or embeddings[0].count != 1:
-        add("layer_types", "exactly one EmbeddingLayer with count 1 is required")
+        add("layer_types", f"exactly one {embedding_class} with count 1 is required")
     tied = [lt for lt in spec.layers_with("head") if getattr(lt.layer_specs, "tied", False)]
     if tied and not embeddings:
-        add("layer_types", "a tied OutputLayer needs an EmbeddingLayer to share weights with")
+        add(
+            "layer_types",
+            f"a tied {tied[0].layer_class} needs an {embedding_class} to share weights with",
+        )
 
     computed = spec.computed_total_params
     if spec.total_params != computed:

@@ -24,6 +24,7 @@ from infercast.importers.configs.base import (
 )
 from infercast.importers.configs.llama import LlamaFamilyConfig
 from infercast.importers.configs.moe import read_experts
+from infercast.specs.classes.moe import MoELayerSpecs
 
 __all__ = [
     "BlockDecoder",
@@ -91,7 +92,7 @@ class ExpertLayout:
         shared = f"model.layers.{i}.mlp.shared_experts.gate_proj"
         return LayerPart(
             "moe",
-            "MoELayer",
+            MoELayerSpecs,
             {
                 "hidden_size": hidden,
                 "num_experts": self.num_experts,

@@ -22,6 +22,8 @@ from infercast.importers.configs.base import MAX_HEADS, MAX_LAYERS, ConfigReader
 from infercast.importers.configs.blocks import BlockDecoder
 from infercast.importers.configs.llama import LlamaFamilyConfig
 from infercast.importers.configs.registry import family
+from infercast.specs.classes.attention import AttentionLayerSpecs, GroupedQueryAttentionLayerSpecs
+from infercast.specs.classes.mlp import LinearLayerSpecs
 
 __all__ = ["DeciLMFamily", "ffn_mult_to_intermediate_size"]
 
@@ -114,11 +116,13 @@ class DeciLMFamily:
                 return None
             if block.attention == "linear":
                 specs = {**linear, "replaces": "attention"}
-                return LayerPart("linear_attention", "LinearLayer", specs, i)
+                return LayerPart("linear_attention", LinearLayerSpecs, specs, i)
             part = base.attention_part(i)
             specs = {**part.specs, "num_kv_heads": block.kv_heads}
-            cls = "AttentionLayer" if block.kv_heads == heads else "GroupedQueryAttentionLayer"
-            if cls == "AttentionLayer":
+            cls = (
+                AttentionLayerSpecs if block.kv_heads == heads else GroupedQueryAttentionLayerSpecs
+            )
+            if cls is AttentionLayerSpecs:
                 specs.pop("num_kv_heads")
             return LayerPart(part.name, cls, specs, i, part.modules)
 
@@ -127,7 +131,7 @@ class DeciLMFamily:
             if block.ffn == "none":
                 return None
             if block.ffn == "linear":
-                return LayerPart("linear_ffn", "LinearLayer", {**linear, "replaces": "ffn"}, i)
+                return LayerPart("linear_ffn", LinearLayerSpecs, {**linear, "replaces": "ffn"}, i)
             return base.dense_ffn_part(i, block.intermediate_size)
 
         def norms(i: int) -> int:

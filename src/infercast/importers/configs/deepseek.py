@@ -35,6 +35,11 @@ from infercast.importers.configs.base import (
 )
 from infercast.importers.configs.moe import moe_part
 from infercast.importers.configs.registry import GGUFArchitecture, family
+from infercast.specs.classes.base import LayerSpecs
+from infercast.specs.classes.edges import EmbeddingLayerSpecs, NormLayerSpecs, OutputLayerSpecs
+from infercast.specs.classes.hybrid import DeepSeekSparseAttentionLayerSpecs
+from infercast.specs.classes.latent import MultiHeadLatentAttentionLayerSpecs
+from infercast.specs.classes.mlp import GatedMLPLayerSpecs
 
 __all__ = ["DeepseekV3Config"]
 
@@ -210,9 +215,9 @@ class DeepseekV3Config:
         prefix = f"model.layers.{i}.self_attn"
         q = ("q_a_proj", "q_b_proj") if self.q_lora_rank else ("q_proj",)
         names = ("kv_b_proj", *q, "kv_a_proj_with_mqa", "o_proj")
-        layer_class = "MultiHeadLatentAttentionLayer"
+        spec_class: type[LayerSpecs] = MultiHeadLatentAttentionLayerSpecs
         if self.index_n_heads:
-            layer_class = "DeepSeekSparseAttentionLayer"
+            spec_class = DeepSeekSparseAttentionLayerSpecs
             specs.update(
                 index_n_heads=self.index_n_heads,
                 index_head_dim=self.index_head_dim,
@@ -220,7 +225,7 @@ class DeepseekV3Config:
             )
         return LayerPart(
             "attention",
-            layer_class,
+            spec_class,
             specs,
             i,
             tuple(f"{prefix}.{n}" for n in names),
@@ -234,7 +239,7 @@ class DeepseekV3Config:
                 "intermediate_size": self.intermediate_size,
             }
             modules = tuple(f"{mlp}.{p}" for p in ("gate_proj", "up_proj", "down_proj"))
-            return LayerPart("feedforward", "GatedMLPLayer", specs, i, modules)
+            return LayerPart("feedforward", GatedMLPLayerSpecs, specs, i, modules)
         part = moe_part(
             i,
             self.hidden_size,
@@ -253,7 +258,9 @@ class DeepseekV3Config:
         return part
 
     def layer_parts(self) -> list[LayerPart]:
-        norm = LayerPart("norm", "NormLayer", {"hidden_size": self.hidden_size, "has_bias": False})
+        norm = LayerPart(
+            "norm", NormLayerSpecs, {"hidden_size": self.hidden_size, "has_bias": False}
+        )
         parts: list[LayerPart] = []
         for i in range(self.num_layers):
             parts += [self.attention_part(i), self.ffn_part(i), norm, norm]
@@ -261,10 +268,10 @@ class DeepseekV3Config:
         return [
             *parts,
             norm,
-            LayerPart("embedding", "EmbeddingLayer", embedding, None, ("model.embed_tokens",)),
+            LayerPart("embedding", EmbeddingLayerSpecs, embedding, None, ("model.embed_tokens",)),
             LayerPart(
                 "lm_head",
-                "OutputLayer",
+                OutputLayerSpecs,
                 {**embedding, "tied": self.tie_word_embeddings},
                 None,
                 ("lm_head",),

@@ -28,6 +28,15 @@ from infercast.importers.configs.base import (
     layer_windows,
 )
 from infercast.importers.configs.registry import GGUFArchitecture, GGUFKey, family
+from infercast.specs.classes.attention import (
+    AttentionLayerSpecs,
+    ChunkedLocalAttentionLayerSpecs,
+    GroupedQueryAttentionLayerSpecs,
+    SlidingWindowAttentionLayerSpecs,
+)
+from infercast.specs.classes.base import LayerSpecs
+from infercast.specs.classes.edges import EmbeddingLayerSpecs, NormLayerSpecs, OutputLayerSpecs
+from infercast.specs.classes.mlp import GatedMLPLayerSpecs
 
 __all__ = ["LLAMA_FAMILY_TYPES", "LlamaFamilyConfig"]
 
@@ -220,18 +229,19 @@ class LlamaFamilyConfig:
             "num_heads": self.num_heads,
             "head_dim": self.head_dim,
         }
+        cls: type[LayerSpecs]
         if i in self.chunked_layers:
-            cls, name = "ChunkedLocalAttentionLayer", "chunked_attention"
+            cls, name = ChunkedLocalAttentionLayerSpecs, "chunked_attention"
             specs["num_kv_heads"] = self.num_kv_heads
             specs["attention_chunk_size"] = self.attention_chunk_size
         elif window is not None:
-            cls, name = "SlidingWindowAttentionLayer", "sliding_attention"
+            cls, name = SlidingWindowAttentionLayerSpecs, "sliding_attention"
             specs["num_kv_heads"] = self.num_kv_heads
             specs["sliding_window"] = window
         elif self.num_kv_heads == self.num_heads:
-            cls, name = "AttentionLayer", "attention"
+            cls, name = AttentionLayerSpecs, "attention"
         else:
-            cls, name = "GroupedQueryAttentionLayer", "attention"
+            cls, name = GroupedQueryAttentionLayerSpecs, "attention"
             specs["num_kv_heads"] = self.num_kv_heads
         specs.update(qkv_bias=self.qkv_bias, o_bias=self.o_bias, qk_norm=self.qk_norm)
         specs.update(self.attention_options)
@@ -255,11 +265,11 @@ class LlamaFamilyConfig:
             else ("gate_proj", "up_proj", "down_proj")
         )
         modules = tuple(f"model.layers.{i}.mlp.{p}" for p in projections)
-        return LayerPart("feedforward", "GatedMLPLayer", specs, i, modules)
+        return LayerPart("feedforward", GatedMLPLayerSpecs, specs, i, modules)
 
     def norm_part(self, i: int | None = None) -> LayerPart:
         return LayerPart(
-            "norm", "NormLayer", {"hidden_size": self.hidden_size, "has_bias": False}, i
+            "norm", NormLayerSpecs, {"hidden_size": self.hidden_size, "has_bias": False}, i
         )
 
     def head_parts(self) -> list[LayerPart]:
@@ -268,8 +278,8 @@ class LlamaFamilyConfig:
         head: dict[str, Any] = {**embedding, "tied": self.tie_word_embeddings}
         return [
             self.norm_part(),
-            LayerPart("embedding", "EmbeddingLayer", embedding, None, ("model.embed_tokens",)),
-            LayerPart("lm_head", "OutputLayer", head, None, ("lm_head",)),
+            LayerPart("embedding", EmbeddingLayerSpecs, embedding, None, ("model.embed_tokens",)),
+            LayerPart("lm_head", OutputLayerSpecs, head, None, ("lm_head",)),
         ]
 
     def assemble(

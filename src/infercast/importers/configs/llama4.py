@@ -4,7 +4,7 @@ NoPE global layers, and MoE with a shared expert.
 Per transformers' ``modeling_llama4``:
 - ``no_rope_layers`` (default: 0 at every ``no_rope_layer_interval``-th layer, interval 4)
   marks the NoPE layers: they attend globally (full causal attention). The RoPE layers attend
-  within ``attention_chunk_size``-token chunks (8192): ``ChunkedLocalAttentionLayer``;
+  within ``attention_chunk_size``-token chunks (8192): ``ChunkedLocalAttentionLayerSpecs``;
 - QK-norm (``use_qk_norm``) is a weightless L2 norm: no parameters; ``attention_bias`` biases
   q, k, v and o;
 - MoE layers (``moe_layers``, default every ``interleave_moe_layer_step``-th layer) hold

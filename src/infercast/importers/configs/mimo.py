@@ -24,6 +24,10 @@ from infercast.importers.configs.base import (
 from infercast.importers.configs.blocks import BlockDecoder, routed_experts
 from infercast.importers.configs.llama import LlamaFamilyConfig
 from infercast.importers.configs.registry import family
+from infercast.specs.classes.attention import (
+    GroupedQueryAttentionLayerSpecs,
+    SlidingWindowAttentionLayerSpecs,
+)
 
 __all__ = ["MiMoV2FlashFamily", "mimo_v2_from_hf"]
 
@@ -75,9 +79,9 @@ def mimo_v2_from_hf(reader: ConfigReader) -> BlockDecoder:
         if sliding:
             specs["sliding_window"] = window
             return LayerPart(
-                "sliding_attention", "SlidingWindowAttentionLayer", specs, i, part.modules
+                "sliding_attention", SlidingWindowAttentionLayerSpecs, specs, i, part.modules
             )
-        return LayerPart("attention", "GroupedQueryAttentionLayer", specs, i, part.modules)
+        return LayerPart("attention", GroupedQueryAttentionLayerSpecs, specs, i, part.modules)
 
     def ffn(i: int) -> LayerPart:
         return moe.part(i, base.hidden_size) if moe.moe_layers[i] else base.dense_ffn_part(i)

@@ -29,6 +29,7 @@ from infercast.importers.configs.base import (
 )
 from infercast.importers.configs.llama import LlamaFamilyConfig
 from infercast.importers.configs.registry import GGUFKey, family
+from infercast.specs.classes.moe import MoELayerSpecs
 
 __all__ = ["MixtralConfig", "Qwen2MoeConfig", "Qwen3MoeConfig", "moe_part", "read_experts"]
 
@@ -56,7 +57,7 @@ def moe_part(
     modules: tuple[str, ...],
     **options: Any,
 ) -> LayerPart:
-    """One MoE FFN instance; ``options`` are MoELayer's optional specs (shared experts, biases)."""
+    """One MoE FFN instance; ``options`` are optional MoE specs (shared experts, biases)."""
     specs = {
         "hidden_size": hidden_size,
         "num_experts": num_experts,
@@ -64,7 +65,7 @@ def moe_part(
         "expert_intermediate_size": expert_size,
         **options,
     }
-    return LayerPart("moe", "MoELayer", specs, i, modules)
+    return LayerPart("moe", MoELayerSpecs, specs, i, modules)
 
 
 def read_experts(
@@ -241,7 +242,7 @@ class Qwen2MoeConfig(Qwen3MoeConfig):
 
     def ffn_part(self, i: int) -> LayerPart:
         part = super().ffn_part(i)
-        if part.layer_class != "MoELayer":
+        if part.spec_class is not MoELayerSpecs:
             return part
         specs = {
             **part.specs,

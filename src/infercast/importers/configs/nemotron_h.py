@@ -4,7 +4,7 @@ Per transformers' ``modeling_nemotron_h``, ``hybrid_override_pattern`` has one c
 block, and each block holds exactly one mixer or FFN behind one RMSNorm:
 - ``M``: a Mamba-2 mixer — ``mamba_num_heads`` heads of ``mamba_head_dim``, ``ssm_state_size``,
   ``n_groups``, a ``conv_kernel`` convolution (bias ``use_conv_bias``), projection biases
-  ``use_bias`` (see ``Mamba2Layer``);
+  ``use_bias`` (see ``Mamba2LayerSpecs``);
 - ``*``: GQA attention (``num_attention_heads``, ``num_key_value_heads``, ``head_dim``,
   biases ``attention_bias``), no RoPE;
 - ``-``: a 2-projection MLP (squared ReLU) of ``intermediate_size`` (biases ``mlp_bias``);
@@ -27,6 +27,9 @@ from infercast.importers.configs.blocks import BlockDecoder, expert_modules, sta
 from infercast.importers.configs.llama import LlamaFamilyConfig
 from infercast.importers.configs.moe import read_experts
 from infercast.importers.configs.registry import family
+from infercast.specs.classes.hybrid import Mamba2LayerSpecs
+from infercast.specs.classes.mlp import MLPLayerSpecs
+from infercast.specs.classes.moe import MoELayerSpecs
 
 __all__ = ["NemotronHFamily", "nemotron_h_from_hf"]
 
@@ -113,16 +116,16 @@ def nemotron_h_from_hf(reader: ConfigReader) -> BlockDecoder:
         if pattern[i] == "M":
             prefix = f"backbone.layers.{i}.mixer"
             modules = (f"{prefix}.in_proj", f"{prefix}.out_proj")
-            return LayerPart("mamba", "Mamba2Layer", mamba, i, modules)
+            return LayerPart("mamba", Mamba2LayerSpecs, mamba, i, modules)
         return None
 
     def ffn(i: int) -> LayerPart | None:
         if pattern[i] == "-":
             part = base.dense_ffn_part(i)
-            return LayerPart("feedforward", "MLPLayer", part.specs, i, part.modules)
+            return LayerPart("feedforward", MLPLayerSpecs, part.specs, i, part.modules)
         if pattern[i] == "E":
             modules = expert_modules(i, "experts.0", "mixer")
-            return LayerPart("moe", "MoELayer", moe, i, modules)
+            return LayerPart("moe", MoELayerSpecs, moe, i, modules)
         return None
 
     return BlockDecoder(base, mixer, ffn)

@@ -9,7 +9,7 @@ Per transformers' ``modeling_qwen3_next`` / ``modeling_qwen3_5``:
   ``attn_output_gate``, default true);
 - linear attention is a Gated DeltaNet: ``linear_num_key_heads`` × ``linear_key_head_dim``
   keys, ``linear_num_value_heads`` × ``linear_value_head_dim`` values, a depthwise causal
-  convolution of ``linear_conv_kernel_dim`` taps (see ``GatedDeltaNetLayer``);
+  convolution of ``linear_conv_kernel_dim`` taps (see ``GatedDeltaNetLayerSpecs``);
 - FFNs as in Qwen2-MoE: MoE layers (not in ``mlp_only_layers``, on the ``decoder_sparse_step``
   grid) with ``num_experts`` experts of ``moe_intermediate_size``, ``num_experts_per_tok`` per
   token and one gated shared expert of ``shared_expert_intermediate_size``; dense gated MLPs of
@@ -37,6 +37,7 @@ from infercast.importers.configs.blocks import (
 from infercast.importers.configs.llama import LlamaFamilyConfig
 from infercast.importers.configs.moe import _sparse_layers, moe_part, read_experts
 from infercast.importers.configs.registry import family
+from infercast.specs.classes.hybrid import GatedDeltaNetLayerSpecs
 
 __all__ = ["Qwen3NextFamily", "mixer_kinds", "qwen3_next_from_hf"]
 
@@ -116,7 +117,7 @@ def qwen3_next_from_hf(reader: ConfigReader) -> BlockDecoder:
             return base.attention_part(i)
         prefix = f"model.layers.{i}.linear_attn"
         modules = (f"{prefix}.in_proj_qkvz", f"{prefix}.out_proj")
-        return LayerPart("linear_attention", "GatedDeltaNetLayer", delta_net, i, modules)
+        return LayerPart("linear_attention", GatedDeltaNetLayerSpecs, delta_net, i, modules)
 
     def ffn(i: int) -> LayerPart:
         if not moe_layers[i] or expert_size is None:

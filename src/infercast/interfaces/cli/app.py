@@ -33,6 +33,9 @@ _COMMAND_MODULES = (
     "reconcile",
     "calibrate",
     "serve",
+    "search",
+    "launch",
+    "sweep",
 )
 
 

@@ -196,5 +196,7 @@ def layer_class(cls: _C) -> _C:
     """Register a layer-spec class (decorator); its ``class_name`` must be new."""
     if not cls.class_name or cls.class_name in LAYER_CLASSES:
         raise ValueError(f"layer class {cls.__name__}: missing or duplicate class_name")
+    if not cls.short_name:
+        raise ValueError(f"layer class {cls.__name__}: missing short_name (tables print it)")
     LAYER_CLASSES[cls.class_name] = cls
     return cls

@@ -6,7 +6,9 @@ import { $, clear, h } from "./dom.js";
 import { renderForm, showFieldErrors } from "./form.js";
 import { resolvePlan, tpOptions } from "./plan.js";
 import { redraw, renderCompare, renderSingle } from "./results.js";
-import { fromQuery, requestBody, toQuery } from "./state.js";
+import { renderLaunchBox } from "./launch_box.js";
+import { initSearch, searchQuery, showSearch } from "./search.js";
+import { defaultConfig, fromQuery, requestBody, toQuery } from "./state.js";
 
 const DEBOUNCE_MS = 250;
 
@@ -90,7 +92,7 @@ async function renderActiveForm() {
 }
 
 function syncUrl() {
-  const query = toQuery(app.view);
+  const query = [toQuery(app.view), searchQuery()].filter(Boolean).join("&");
   const url = `${location.pathname}${query ? `?${query}` : ""}`;
   if (url !== `${location.pathname}${location.search}`) history.replaceState(null, "", url);
 }
@@ -152,12 +154,13 @@ function renderResults() {
   } else {
     clear($("compare-view"));
     renderSingle($("single-view"), app.results.a);
+    if (app.results.a?.result) renderLaunchBox($("single-view"), requestBody(app.view.configs.a));
   }
 }
 
 // One request for the whole curve (POST /estimate/sweep); a newer estimate aborts it.
 async function sweep(side, config, seq, signal) {
-  const { concurrency, ...body } = requestBody(config);
+  const body = curveBody(config);
   let results = [];
   try {
     const answer = await api.sweep({ ...body, concurrencies: app.options.concurrency_sweep }, signal);
@@ -210,10 +213,15 @@ async function estimateAll() {
   if (!app.timerPending) document.body.dataset.pending = "0";
 }
 
-// The curve depends on everything but the concurrency.
+// The curve depends on everything but the concurrency (the sweep supplies its own).
+function curveBody(config) {
+  const body = requestBody(config);
+  delete body.concurrency;
+  return body;
+}
+
 function sweepKey(config) {
-  const { concurrency, ...rest } = requestBody(config);
-  return JSON.stringify(rest);
+  return JSON.stringify(curveBody(config));
 }
 
 function schedule(delay = DEBOUNCE_MS) {
@@ -241,8 +249,7 @@ function onGpusChange(config, gpus) {
   const domain = hardwareOf(config)?.scale_up_domain_size || 8;
   const tps = tpOptions(constraints, gpus).filter((tp) => tp <= domain);
   config.tp = tps.length ? tps[tps.length - 1] : 1;
-  config.dp = 1;
-  config.pp = gpus / config.tp;
+  config.dp = 1; // the server's layouts then give the PP (resolvePlan)
   config.ep = 1;
   config.cp = 1;
 }
@@ -346,6 +353,22 @@ async function onImport(e) {
   }
 }
 
+// A plan from the search view (its `estimate_args`) becomes config A of the estimate view.
+async function loadPlan(args) {
+  const config = { ...defaultConfig() };
+  for (const key of ["model", "hardware", "gpus", "tp", "dp", "pp", "ep", "cp", "sp"]) config[key] = args[key];
+  for (const key of ["weight_dtype", "moe_dtype", "kv_dtype", "framework"]) config[key] = args[key] || "";
+  for (const key of ["isl", "osl", "concurrency"]) config[key] = String(args[key]);
+  app.view.compare = false;
+  app.view.side = "a";
+  app.view.configs.a = config;
+  app.notices.a = (await normalise(config)).notes;
+  showSearch(false);
+  renderLayout();
+  await renderActiveForm();
+  schedule(0);
+}
+
 async function init() {
   try {
     const [models, hardware, options] = await Promise.all([api.models(), api.hardware(), api.options()]);
@@ -367,6 +390,7 @@ async function init() {
   await renderActiveForm();
   bindForm();
   bindCompare();
+  initSearch({ catalogs: () => app, loadPlan, syncUrl });
   let resizeTimer = null;
   window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);
