@@ -215,8 +215,8 @@ def test_an_mla_shared_expert_block_launches_about_twice_a_gqa_moe_block() -> No
         moe = next(lt for lt in spec.layer_types if lt.layer_class == "MoELayer")
         attn = next(lt for lt in spec.layer_types if "Attention" in lt.layer_class)
         return (
-            kernels_per_instance(attn.layer_class, attn.layer_specs)
-            + kernels_per_instance("MoELayer", moe.layer_specs)
+            kernels_per_instance(attn.layer_specs)
+            + kernels_per_instance(moe.layer_specs)
             + 2  # two norms
         )
 

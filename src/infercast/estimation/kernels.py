@@ -27,44 +27,32 @@ as collectives, each with its own latency floor):
   +2; shared experts (``DeepseekV2MoE.shared_experts``): gate_up, act, down and the add: +4;
   a sigmoid shared-expert gate (Qwen2-MoE): +2.
 - Norm: one (``fused_add_rms_norm``). Embedding: one gather. LM head: one GEMM (sampling is
-  part of the per-step overhead).
+  part of the per-step overhead). Recurrent mixers (Gated DeltaNet, Mamba-2): in_proj, the
+  short conv, the scan, the gated norm, out_proj and the state write: 6 (infercast's reading
+  of vLLM's ``mamba_mixer2.py`` / ``qwen3_next.py``).
+
+The base counts are each class's ``kernels`` (declared in ``specs/classes``); the variants
+below read the spec's own fields, never its class name.
 """
 
 from __future__ import annotations
 
-from infercast.specs.layer_classes import LayerSpecs
+from infercast.specs.classes.base import LayerSpecs
 
 __all__ = ["kernels_per_instance"]
 
-_BASE: dict[str, int] = {
-    "AttentionLayer": 5,
-    "GroupedQueryAttentionLayer": 5,
-    "SlidingWindowAttentionLayer": 5,
-    "MultiHeadLatentAttentionLayer": 11,
-    "GatedMLPLayer": 3,
-    "MLPLayer": 3,
-    "MoELayer": 7,
-    "NormLayer": 1,
-    "EmbeddingLayer": 1,
-    "OutputLayer": 1,
-    "PoolerLayer": 2,
-}
-_DEFAULT = 4
-"""A layer class this table does not know (a user-defined one): a few kernels, like an MLP."""
 
-
-def kernels_per_instance(layer_class: str, specs: LayerSpecs) -> int:
-    """Kernels one instance of ``layer_class`` launches per step (collectives excluded)."""
-    count = _BASE.get(layer_class, _DEFAULT)
+def kernels_per_instance(specs: LayerSpecs) -> int:
+    """Kernels one instance of this layer launches per step (collectives excluded)."""
+    count = type(specs).kernels
     if getattr(specs, "qk_norm", False):
-        count += 2
-    if layer_class == "MultiHeadLatentAttentionLayer" and not getattr(specs, "q_lora_rank", 0):
-        count -= 2
-    if layer_class == "MoELayer":
-        if getattr(specs, "router_score_correction_bias", False):
-            count += 2
-        if getattr(specs, "num_shared_experts", 0):
-            count += 4
-        if getattr(specs, "shared_expert_gate", False):
-            count += 2
+        count += 2  # per-head q_norm and k_norm
+    if hasattr(specs, "q_lora_rank") and not specs.q_lora_rank:
+        count -= 2  # q_proj instead of q_a_proj + q_a_layernorm + q_b_proj
+    if getattr(specs, "router_score_correction_bias", False):
+        count += 2  # grouped top-k with the correction bias
+    if getattr(specs, "num_shared_experts", 0):
+        count += 4  # shared experts: gate_up, act, down, add
+    if getattr(specs, "shared_expert_gate", False):
+        count += 2  # the sigmoid gate and its multiply
     return count

@@ -21,7 +21,8 @@ SGLang and vLLM serve wider DeepSeek deployments with DP attention instead."""
 def unsupported_reasons(spec: ModelSpec, plan: ParallelPlan, hardware: Hardware) -> list[str]:
     """Plans vLLM, SGLang and TensorRT-LLM would not run as given, each with its reason."""
     reasons = []
-    if spec.layers_of("MultiHeadLatentAttentionLayer") and plan.tp > MLA_MAX_TP:
+    cores = [lt.layer_specs.attention_core() for lt in spec.layer_types]
+    if any(c is not None and c.kind == "mla" for c in cores) and plan.tp > MLA_MAX_TP:
         reasons.append(
             f"MLA attention at tp={plan.tp} > {MLA_MAX_TP}: the engines do not shard latent "
             "attention that wide (they use DP attention for larger groups)"

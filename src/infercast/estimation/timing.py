@@ -101,9 +101,7 @@ class StepTimer:
         # the ``pp`` stage steps of one batch step, each instance runs exactly once.
         self.stage_counts = [lt.count / pp for lt, _ in self.models]
         self.traits = [lt.layer_specs for lt, _ in self.models]
-        self.kernels = [
-            kernels_per_instance(lt.layer_class, lt.layer_specs) for lt, _ in self.models
-        ]
+        self.kernels = [kernels_per_instance(lt.layer_specs) for lt, _ in self.models]
         self._peaks: dict[str, float] = {}
         eff = params.efficiency
         self.flops_rate_act = self._peak(ctx.activation_dtype) * eff.compute

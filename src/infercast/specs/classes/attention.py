@@ -32,6 +32,7 @@ HEADS = "{n} attention heads are"
 
 class _AttentionSpecs(LayerSpecs):
     supported_parallelism: ClassVar[tuple[str, ...]] = ("tensor_parallel", "context_parallel")
+    kernels: ClassVar[int] = 5  # qkv_proj, rotary, cache write, attention, o_proj
     role: ClassVar[Role] = "attention"
 
     hidden_size: Size

@@ -11,7 +11,8 @@ declares, as class attributes, the traits the rest of infercast reads instead of
 - ``per_block``: True when its instances sit in the transformer blocks (split over pipeline
   stages, hold KV cache), False for once-per-model layers (embedding, head, pooler); ``None``
   means per block unless the entry has ``count`` 1 (the final norm);
-- ``kernel_overhead``: whether each instance pays the per-kernel launch gap;
+- ``kernels``: GPU kernels one instance launches per step, collectives excluded (the counts
+  and their sources in the engines' model code: :mod:`infercast.estimation.kernels`);
 - ``efficiency_class``: which achievable-compute fraction its GEMMs run at (``dense``, or
   ``moe`` for grouped expert GEMMs);
 - ``short_name``: the label tables print (``GQA attention``); ``label``: the kind in prose
@@ -95,7 +96,7 @@ class LayerSpecs(BaseModel):
     supported_parallelism: ClassVar[tuple[str, ...]] = ()
     role: ClassVar[Role]
     per_block: ClassVar[bool | None] = True
-    kernel_overhead: ClassVar[bool] = True
+    kernels: ClassVar[int] = 4
     efficiency_class: ClassVar[Literal["dense", "moe"]] = "dense"
     short_name: ClassVar[str] = ""
     label: ClassVar[str] = ""

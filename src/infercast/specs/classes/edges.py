@@ -19,7 +19,7 @@ class NormLayerSpecs(LayerSpecs):
     supported_parallelism: ClassVar[tuple[str, ...]] = ()
     role: ClassVar[Role] = "norm"
     per_block: ClassVar[bool | None] = None  # a lone norm (count 1) is the final norm
-    kernel_overhead: ClassVar[bool] = False  # fused into neighbouring kernels
+    kernels: ClassVar[int] = 1  # fused_add_rms_norm
     short_name: ClassVar[str] = "Norm"
 
     hidden_size: Size
@@ -39,7 +39,7 @@ class EmbeddingLayerSpecs(LayerSpecs):
     supported_parallelism: ClassVar[tuple[str, ...]] = ("tensor_parallel",)
     role: ClassVar[Role] = "embedding"
     per_block: ClassVar[bool | None] = False
-    kernel_overhead: ClassVar[bool] = False
+    kernels: ClassVar[int] = 1
     short_name: ClassVar[str] = "Embedding"
 
     vocab_size: Vocab
@@ -70,6 +70,7 @@ class OutputLayerSpecs(LayerSpecs):
     supported_parallelism: ClassVar[tuple[str, ...]] = ("tensor_parallel",)
     role: ClassVar[Role] = "head"
     per_block: ClassVar[bool | None] = False
+    kernels: ClassVar[int] = 1  # the LM-head GEMM (sampling is per-step overhead)
     short_name: ClassVar[str] = "Output"
 
     vocab_size: Vocab
@@ -102,7 +103,7 @@ class PoolerLayerSpecs(LayerSpecs):
     supported_parallelism: ClassVar[tuple[str, ...]] = ()
     role: ClassVar[Role] = "pooler"
     per_block: ClassVar[bool | None] = False
-    kernel_overhead: ClassVar[bool] = False
+    kernels: ClassVar[int] = 2
     short_name: ClassVar[str] = "Pooler"
 
     hidden_size: Size

@@ -89,6 +89,7 @@ class _RecurrentMixerSpecs(LayerSpecs):
     """What linear-attention and SSM mixers share: role, TP by heads, the state's format."""
 
     supported_parallelism: ClassVar[tuple[str, ...]] = ("tensor_parallel",)
+    kernels: ClassVar[int] = 6  # in_proj, conv1d, the scan, gated norm, out_proj, state write
     role: ClassVar[Role] = "mixer"
 
     state_dtype: str | None = Field(

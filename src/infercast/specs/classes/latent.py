@@ -33,6 +33,7 @@ class MultiHeadLatentAttentionLayerSpecs(LayerSpecs):
         "data_parallel",
     )
     role: ClassVar[Role] = "attention"
+    kernels: ClassVar[int] = 11  # see infercast.estimation.kernels
     short_name: ClassVar[str] = "MLA attention"
     label: ClassVar[str] = "MLA"
 

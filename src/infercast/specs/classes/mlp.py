@@ -19,6 +19,7 @@ class MLPLayerSpecs(LayerSpecs):
     class_name: ClassVar[str] = "MLPLayer"
     description: ClassVar[str] = "Standard 2-projection MLP (up, activation, down): GPT-2, BERT."
     supported_parallelism: ClassVar[tuple[str, ...]] = ("tensor_parallel", "sequence_parallel")
+    kernels: ClassVar[int] = 3  # up (gate_up), activation, down
     role: ClassVar[Role] = "ffn"
     short_name: ClassVar[str] = "MLP"
 
@@ -49,6 +50,7 @@ class GatedMLPLayerSpecs(MLPLayerSpecs):
 @layer_class
 class LinearLayerSpecs(LayerSpecs):
     class_name: ClassVar[str] = "LinearLayer"
+    kernels: ClassVar[int] = 1
     description: ClassVar[str] = (
         "A single hidden → hidden Linear standing in for a block's attention or FFN "
         "(DeciLM / Nemotron-NAS 'replace_with_linear'); row-parallel over TP."

@@ -29,6 +29,7 @@ class MoELayerSpecs(LayerSpecs):
         "experts per token; optional always-on shared experts (DeepSeek, Qwen2-MoE)."
     )
     supported_parallelism: ClassVar[tuple[str, ...]] = ("tensor_parallel", "expert_parallel")
+    kernels: ClassVar[int] = 7  # router, top-k, align, w13, act, w2, sum
     role: ClassVar[Role] = "ffn"
     efficiency_class: ClassVar[Literal["dense", "moe"]] = "moe"
     short_name: ClassVar[str] = "MoE"
