@@ -31,7 +31,8 @@ def _catalog_only_app() -> FastAPI:
     """The app over the built-in catalog only, whatever INFERCAST_MODELS_PATH says."""
     saved = os.environ.pop(MODELS_PATH_ENV, None)
     try:
-        return create_app()
+        # schemathesis's ASGI transport sends "Host: testserver".
+        return create_app(allowed_hosts=["testserver"])
     finally:
         if saved is not None:
             os.environ[MODELS_PATH_ENV] = saved

@@ -418,7 +418,7 @@ def client() -> Any:
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("INFERCAST_MODELS_PATH", raising=False)
         app = create_app()
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         yield c
 
 

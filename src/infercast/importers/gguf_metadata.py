@@ -42,9 +42,11 @@ __all__ = [
     "DEFAULT_MAX_HEADER_BYTES",
     "MATERIALISE_MAX_ITEMS",
     "MAX_ARRAY_DEPTH",
+    "MAX_ARRAY_ITEMS",
     "MAX_DIMS",
     "MAX_KV_COUNT",
     "MAX_NAME_BYTES",
+    "MAX_NESTED_ARRAYS",
     "MAX_STRING_BYTES",
     "MAX_TENSOR_COUNT",
     "MAX_TENSOR_SHAPES",
@@ -53,13 +55,15 @@ __all__ = [
     "GGUFMetadata",
     "read_gguf_metadata",
     "read_gguf_metadata_bytes",
+    "read_gguf_metadata_stream",
 ]
 
 # ---- limits (all checked before allocating or looping) ----------------------------------------
 DEFAULT_MAX_HEADER_BYTES: Final = 64 * 2**20
 """Largest header read; real headers (incl. a 256k-token vocab) are a few MiB to ~20 MiB."""
 MAX_KV_COUNT: Final = 65_536
-MAX_TENSOR_COUNT: Final = 1_000_000
+MAX_TENSOR_COUNT: Final = 262_144
+"""Tensors in one header (DeepSeek-V3 has ~1,800; 2^18 is over a hundred times that)."""
 MAX_STRING_BYTES: Final = 2**20
 """Longest string value that is decoded (strings inside skipped arrays are only bounded by size)."""
 MAX_NAME_BYTES: Final = 65_535
@@ -70,6 +74,12 @@ MAX_DIMS: Final = 8
 MATERIALISE_MAX_ITEMS: Final = 1024
 """Arrays longer than this are skipped and stored as :class:`ArraySummary`."""
 MAX_TENSOR_SHAPES: Final = 65_536
+MAX_ARRAY_ITEMS: Final = 4_000_000
+"""Strings and arrays inside arrays, over the whole header: each one costs a loop step, so the
+work of a header is bounded by items, not only by bytes (5 M nested empty arrays fit in 64 MiB).
+Real headers hold well under 1 M (a 256k vocab plus its merges)."""
+MAX_NESTED_ARRAYS: Final = 65_536
+"""Arrays inside arrays over the whole header (real headers have none or a handful)."""
 """Tensor shapes kept in :attr:`GGUFMetadata.tensor_shapes`; type counts always cover all."""
 
 _CHUNK: Final = 2**20
@@ -185,6 +195,19 @@ def read_gguf_metadata_bytes(
     return _Parser(io.BytesIO(buf), len(buf), name, max_header_bytes).parse()
 
 
+def read_gguf_metadata_stream(
+    stream: BinaryIO,
+    size: int,
+    *,
+    name: str = "<upload>",
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+) -> GGUFMetadata:
+    """Parse a GGUF header from a seekable stream positioned at byte 0 (an upload's spooled
+    file), so the upload is never copied into memory whole."""
+    _check_limit_arg(max_header_bytes)
+    return _Parser(stream, size, name, max_header_bytes).parse()
+
+
 # ---- implementation ---------------------------------------------------------------------------
 
 
@@ -234,6 +257,8 @@ class _Parser:
         self._buf = b""
         self._buf_start = 0
         self._stream_pos = 0
+        self._items_left = MAX_ARRAY_ITEMS
+        self._nested_left = MAX_NESTED_ARRAYS
 
     # -- low level ------------------------------------------------------------------------------
 
@@ -359,6 +384,8 @@ class _Parser:
             f"{what}: array of {_fmt_int(count)} {itype.name} items",
             count_at,
         )
+        if itype is GGUFValueType.STRING or itype is GGUFValueType.ARRAY:
+            self._charge(itype, count, what, count_at)
         if not materialise or count > MATERIALISE_MAX_ITEMS:
             self._skip_items(itype, count, what, depth)
             return ArraySummary(itype.name, count)
@@ -367,6 +394,24 @@ class _Parser:
         if itype is GGUFValueType.ARRAY:
             return [self._array(f"{what}[{j}]", depth + 1, True) for j in range(count)]
         return self._scalars(itype, count, f"{what} items")
+
+    def _charge(self, itype: GGUFValueType, count: int, what: str, at: int) -> None:
+        """Count items that each cost a loop step against the header's budgets."""
+        self._items_left -= count
+        if itype is GGUFValueType.ARRAY:
+            self._nested_left -= count
+            if self._nested_left < 0:
+                self._fail(
+                    f"{what}: more than {_fmt_int(MAX_NESTED_ARRAYS)} arrays inside arrays "
+                    "in the header",
+                    at,
+                )
+        if self._items_left < 0:
+            self._fail(
+                f"{what}: more than {_fmt_int(MAX_ARRAY_ITEMS)} strings and arrays inside "
+                "arrays in the header",
+                at,
+            )
 
     def _skip_items(self, itype: GGUFValueType, count: int, what: str, depth: int) -> None:
         if itype is GGUFValueType.STRING:

@@ -27,6 +27,10 @@ __all__ = ["LayerType", "ModelSpec"]
 ParallelismName = Literal[tuple(PARALLELISM_KINDS)]  # type: ignore[valid-type]
 
 
+MAX_LAYER_TYPES = 128
+"""Entries of ``layer_types`` in one spec (the catalog's largest has 6)."""
+
+
 class _LayerTypeBase(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
@@ -109,7 +113,12 @@ class ModelSpec(BaseModel):
     total_params_formatted: str = Field(
         pattern=r"^\d+(\.\d+)?[KMBT]$", description="total_params rounded, e.g. '70.6B'."
     )
-    layer_types: list[LayerType] = Field(min_length=1, max_length=1000)  # type: ignore[valid-type]
+    layer_types: list[LayerType] = Field(  # type: ignore[valid-type]
+        min_length=1,
+        max_length=MAX_LAYER_TYPES,
+        description=f"Distinct layer entries (at most {MAX_LAYER_TYPES}: each costs estimate "
+        "time and result size; real models have under a dozen).",
+    )
     validated: bool = Field(description="Parameter counts checked against an independent count.")
     validation_notes: str | None = None
     validation_sources: list[str] | None = None
