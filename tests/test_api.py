@@ -301,8 +301,12 @@ def test_estimate_moe(client: TestClient) -> None:
         ({"concurrency": 0}, "concurrency", "greater_than_equal"),
         ({"isl": -5}, "isl", "greater_than_equal"),
         ({"isl": 10**12}, "isl", "less_than_equal"),
-        ({"osl": "many"}, "osl", "int_parsing"),
-        ({"tp": 1.5}, "tp", "int_from_float"),
+        ({"osl": "many"}, "osl", "int_type"),
+        ({"tp": 1.5}, "tp", "int_type"),
+        ({"isl": True}, "isl", "int_type"),  # strict: a boolean is not 1
+        ({"isl": "1024"}, "isl", "int_type"),  # strict: a string is not a number
+        ({"tp": 2.0}, "tp", "int_type"),
+        ({"sp": "true"}, "sp", "bool_type"),
         ({"gpus": None, "isl": None}, "isl", "int_type"),
         ({"bogus": 1}, "bogus", "extra_forbidden"),
         ({"model": 7}, "model", "string_type"),

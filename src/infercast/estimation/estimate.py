@@ -22,6 +22,7 @@ from typing import Any
 
 from infercast.dtypes import DType, UnknownDTypeError, dtype
 from infercast.errors import InvalidInputError
+from infercast.estimation.checks import check_load
 from infercast.estimation.memory import MemoryPlan, plan_memory
 from infercast.estimation.params import ModelParams, resolve_params
 from infercast.estimation.result import (
@@ -337,6 +338,7 @@ def _admission(
 
 def _estimate(dep: Deployment, isl: int, osl: int, concurrency: int) -> EstimateResult:
     spec, plan = dep.spec, dep.plan
+    check_load(spec, isl, osl)
     notes = list(dep.notes)
     encoder = spec.is_encoder_only
     if encoder and osl > 0:

@@ -12,6 +12,7 @@ error.
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -19,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from infercast.errors import UnknownIdError
 from infercast.hardware import Efficiency, Hardware
 
 __all__ = [
@@ -127,12 +129,10 @@ def resolve_params(
         notes.append("no framework given: generic scheduler settings (8192-token steps)")
     elif fw in FRAMEWORKS:
         settings = FRAMEWORKS[fw]
-    else:
-        settings = FRAMEWORKS["generic"]
-        notes.append(
-            f"framework {framework!r} has no parameters: generic ones used "
-            f"(known: {', '.join(k for k in FRAMEWORKS if k != 'generic')})"
-        )
+    else:  # a typo ("vllmm") must not silently become another engine's answer
+        close = difflib.get_close_matches(fw, list(FRAMEWORKS) + list(_ALIASES), n=3, cutoff=0.5)
+        known = [_ALIASES.get(c, c) for c in close] + list(FRAMEWORKS)
+        raise UnknownIdError("framework", str(framework), list(dict.fromkeys(known)))
     sets = (calibration if calibration is not None else load_calibration()).get("sets", {})
     for key in (f"{hardware.id}/{fw}", f"{hardware.id}/*"):
         if key in sets:

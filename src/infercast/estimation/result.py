@@ -28,7 +28,11 @@ class _Model(BaseModel):
 
 
 class EstimateRequest(_Model):
-    """Arguments of ``infercast.estimate`` (and the JSON body of ``POST /estimate``)."""
+    """Arguments of ``infercast.estimate`` (and the JSON body of ``POST /estimate``).
+
+    Strict: ``"isl": true`` or ``"isl": "1024"`` is an error, not 1 or 1024."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     model: str = Field(description="Model id (model_id or Hugging Face id) in the registry.")
     hardware: str = Field(description="Hardware id from the catalog, e.g. 'h100', 'b200'.")
