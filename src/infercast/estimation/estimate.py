@@ -63,22 +63,18 @@ def _checkpoint_default(spec: ModelSpec) -> DType:
 
 
 def _moe_checkpoint_dtype(spec: ModelSpec) -> str | None:
-    for lt in spec.layers_of("MoELayer"):
+    for lt in spec.moe_entries:
         if lt.layer_specs.weight_dtype:
             return str(lt.layer_specs.weight_dtype)
     return None
 
 
 def _dense_checkpoint_dtype(spec: ModelSpec) -> str:
-    for lt in spec.layers_of(
-        "GroupedQueryAttentionLayer",
-        "AttentionLayer",
-        "SlidingWindowAttentionLayer",
-        "MultiHeadLatentAttentionLayer",
-        "GatedMLPLayer",
-        "MLPLayer",
-    ):
-        if lt.layer_specs.weight_dtype:
+    """The stored format of the first attention or dense FFN entry that names one."""
+    moe = {id(lt) for lt in spec.moe_entries}
+    for lt in spec.layer_types:
+        role = lt.layer_specs.role
+        if role in ("attention", "ffn") and id(lt) not in moe and lt.layer_specs.weight_dtype:
             return str(lt.layer_specs.weight_dtype)
     return "bf16"
 
@@ -194,8 +190,8 @@ def prepare(
 
 
 def _min_kv_heads(spec: ModelSpec) -> int:
-    heads = [getattr(lt.layer_specs, "num_kv_heads", None) for lt in spec.layer_types]
-    known = [h for h in heads if h]
+    cores = [lt.layer_specs.attention_core() for lt in spec.layer_types]
+    known = [core.kv_heads for core in cores if core is not None]
     return min(known) if known else 10**9
 
 

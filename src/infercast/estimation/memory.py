@@ -63,14 +63,15 @@ def plan_memory(
     tokens_per_gpu = step_tokens / timer.ctx.plan.dp
     for lt, model in timer.models:
         stored = model.stored_weight_bytes()
-        if not is_edge_layer(lt.layer_class, lt.count):
+        if not is_edge_layer(lt.layer_specs, lt.count):
             per_block += stored * math.ceil(lt.count / pp)
             window = model.kv_window()
             cached = min(context_tokens, window) if window else context_tokens
             kv += model.kv_bytes_per_token() * cached * math.ceil(lt.count / pp)
         else:
             edges.append(stored * lt.count)
-        rows = logit_rows / timer.ctx.plan.dp if lt.layer_class == "OutputLayer" else tokens_per_gpu
+        on_logits = lt.layer_specs.role == "head"  # the LM head works on logit rows only
+        rows = logit_rows / timer.ctx.plan.dp if on_logits else tokens_per_gpu
         activations = max(activations, model.activation_peak_bytes(rows))
     weights = per_block + (max(edges) if pp > 1 and edges else sum(edges))
     capacity = float(timer.hardware.memory_bytes)

@@ -22,6 +22,7 @@ from infercast.estimation.params import ModelParams
 from infercast.hardware import Hardware
 from infercast.layers import CostContext, LayerCost, StepShape, cost_models
 from infercast.parallel import Collective, collective_time_s
+from infercast.specs.classes.base import LayerSpecs
 from infercast.specs.schema import ModelSpec
 
 __all__ = ["LayerTiming", "StepTimer", "StepTiming", "is_edge_layer"]
@@ -115,19 +116,22 @@ class StepTimer:
         return sum(collective_time_s(c, self.hardware, eff) for c in collectives)
 
     def time_layer(
-        self, name: str, layer_class: str, count: float, cost: LayerCost, reported: int
+        self, name: str, traits: LayerSpecs, count: float, cost: LayerCost, reported: int
     ) -> LayerTiming:
+        """All ``count`` instances of one layer type; ``traits``: its specs (whose class
+        declares its efficiency class and whether it pays the per-kernel overhead)."""
         eff = self.params.efficiency
+        layer_class = traits.class_name
         compute = 0.0
         if cost.matmul_flops:
             fmt = cost.matmul_dtype or self.ctx.activation_dtype
-            fraction = eff.moe_compute if layer_class == "MoELayer" else eff.compute
+            fraction = eff.moe_compute if traits.efficiency_class == "moe" else eff.compute
             compute += cost.matmul_flops / (self._peak(fmt) * fraction)
         if cost.attention_flops:
             compute += cost.attention_flops / self.flops_rate_act
         memory = cost.memory_bytes / self.bandwidth
         comm = self._collectives_s(cost.collectives)
-        overhead = eff.layer_overhead_s if layer_class not in _CHEAP else 0.0
+        overhead = eff.layer_overhead_s if traits.kernel_overhead else 0.0
         return LayerTiming(
             name=name,
             layer_class=layer_class,
@@ -143,9 +147,8 @@ class StepTimer:
         layers = []
         total = 0.0
         for (lt, model), count in zip(self.models, self.stage_counts, strict=True):
-            timing = self.time_layer(
-                lt.name, lt.layer_class, count, model.step_cost(shape), lt.count
-            )
+            cost = model.step_cost(shape)
+            timing = self.time_layer(lt.name, lt.layer_specs, count, cost, lt.count)
             total += timing.time_s
             if detail:
                 layers.append(timing)
@@ -182,14 +185,10 @@ class StepTimer:
         return StepTiming(stage.time_s * pp + p2p, layers, stage.step_overhead_s * pp, p2p)
 
 
-_CHEAP = frozenset({"NormLayer", "EmbeddingLayer", "PoolerLayer"})
-_EDGE_CLASSES = frozenset({"EmbeddingLayer", "OutputLayer", "PoolerLayer"})
-
-
-def is_edge_layer(layer_class: str, count: int) -> bool:
+def is_edge_layer(specs: LayerSpecs, count: int) -> bool:
     """Embedding, LM head, pooler and a lone final norm: once per model, not per block.
 
-    Decided by class, not by ``count``: a single attention or FFN entry (one first-k dense
-    layer, a one-block model) is still a block and caches KV.
+    Decided by the class's ``per_block`` trait, not by ``count`` alone: a single attention or
+    FFN entry (one first-k dense layer, a one-block model) is still a block and caches KV.
     """
-    return layer_class in _EDGE_CLASSES or (layer_class == "NormLayer" and count == 1)
+    return not specs.is_per_block(count)

@@ -15,7 +15,6 @@ from typing import Any
 from infercast.errors import InvalidInputError
 from infercast.importers.configs.base import FamilyConfig, LayerPart
 from infercast.specs import LAYER_CLASSES, ModelSpec, format_params, parse_spec
-from infercast.specs.layer_classes import ATTENTION_CLASSES, FFN_CLASSES
 
 __all__ = ["build_spec", "default_name", "model_id_for"]
 
@@ -38,11 +37,10 @@ def default_name(hf_model_id: str) -> str:
 
 
 def _order(layer_class: str) -> int:
-    if layer_class in ATTENTION_CLASSES:
-        return 0
-    if layer_class in FFN_CLASSES:
-        return 1
-    return 2 + ["NormLayer", "EmbeddingLayer", "OutputLayer", "PoolerLayer"].index(layer_class)
+    """Entries sort by role: attention, FFN, norm, embedding, head, pooler (the registry's)."""
+    roles = [cls.role for cls in LAYER_CLASSES.values()]
+    cls = LAYER_CLASSES.get(layer_class)
+    return roles.index(cls.role) if cls else len(roles)
 
 
 def group_parts(

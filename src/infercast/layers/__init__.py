@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from infercast.errors import InvalidInputError
 from infercast.layers.attention import AttentionCost, LatentAttentionCost
 from infercast.layers.base import CostContext, LayerCost, StepShape
 from infercast.layers.edges import EmbeddingCost, NormCost, OutputCost, PoolerCost
+from infercast.layers.engine import Gemm, PlacedOps, op_kinds
 from infercast.layers.ffn import MLPCost, MoECost, expected_experts_touched
+from infercast.specs.classes.base import LayerSpecs
 from infercast.specs.schema import ModelSpec
 
 __all__ = [
     "CostContext",
     "CostModel",
+    "Gemm",
     "LayerCost",
+    "PlacedOps",
     "StepShape",
+    "cost_model_class",
     "cost_models",
     "expected_experts_touched",
 ]
@@ -28,29 +34,40 @@ class CostModel(Protocol):
     def step_cost(self, shape: StepShape) -> LayerCost: ...
 
 
-_BUILDERS: dict[str, Any] = {
-    "AttentionLayer": AttentionCost,
-    "GroupedQueryAttentionLayer": AttentionCost,
-    "SlidingWindowAttentionLayer": AttentionCost,
-    "MultiHeadLatentAttentionLayer": LatentAttentionCost,
-    "MLPLayer": MLPCost,
-    "GatedMLPLayer": MLPCost,
-    "MoELayer": MoECost,
-    "NormLayer": NormCost,
-    "EmbeddingLayer": EmbeddingCost,
-    "PoolerLayer": PoolerCost,
-}
+_BY_KIND: tuple[tuple[str, Any], ...] = (
+    ("attention:gqa", AttentionCost),
+    ("attention:mla", LatentAttentionCost),
+    ("router", MoECost),
+    ("logits", OutputCost),
+    ("pooled", PoolerCost),
+    ("linear", MLPCost),
+    ("lookup", EmbeddingCost),
+    ("norm", NormCost),
+)
+"""Which cost model a layer gets, by what its ops contain (first match wins)."""
+
+
+def cost_model_class(specs: LayerSpecs) -> Any:
+    """The cost model of a layer class, chosen from its ops (never its name)."""
+    kinds = op_kinds(specs.ops())
+    for kind, model in _BY_KIND:
+        if kind in kinds:
+            return model
+    raise InvalidInputError(
+        f"layer class {specs.class_name}: no cost model for ops {sorted(kinds) or 'none'}"
+    )
 
 
 def cost_models(spec: ModelSpec, ctx: CostContext) -> list[tuple[Any, CostModel]]:
     """(layer type, its cost model) for every entry of the spec, in order."""
-    embedding = spec.layers_of("EmbeddingLayer")
+    embedding = spec.layers_with("embedding")
     embedding_dtype = embedding[0].layer_specs.weight_dtype if embedding else None
     models: list[tuple[Any, CostModel]] = []
     for lt in spec.layer_types:
-        if lt.layer_class == "OutputLayer":
+        builder = cost_model_class(lt.layer_specs)
+        if builder is OutputCost:
             model: CostModel = OutputCost(lt.layer_specs, ctx, embedding_dtype)
         else:
-            model = _BUILDERS[lt.layer_class](lt.layer_specs, ctx)
+            model = builder(lt.layer_specs, ctx)
         models.append((lt, model))
     return models

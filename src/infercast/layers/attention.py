@@ -33,25 +33,16 @@ Context parallelism (``cp > 1``, ring attention), per attention layer and GPU:
 
 from __future__ import annotations
 
-from infercast.dtypes import DType, dtype
-from infercast.layers.base import CostContext, LayerCost, StepShape, tp_reduce
+from infercast.dtypes import dtype
+from infercast.layers.base import CostContext, LayerCost, StepShape
+from infercast.layers.engine import GemmRows, PlacedOps
 from infercast.parallel import Collective
-from infercast.specs.layer_classes import (
-    MultiHeadLatentAttentionLayerSpecs,
-    SlidingWindowAttentionLayerSpecs,
-    _AttentionSpecs,
-)
+from infercast.specs.classes.attention import _AttentionSpecs
+from infercast.specs.classes.latent import MultiHeadLatentAttentionLayerSpecs
 
 __all__ = ["AttentionCost", "LatentAttentionCost"]
 
 _FP32 = dtype("fp32")
-
-
-def _weight_dtype(specs: object, ctx: CostContext) -> DType:
-    if ctx.weight_dtype is not None:
-        return ctx.weight_dtype
-    name = getattr(specs, "weight_dtype", None)
-    return dtype(name) if name else ctx.default_dtype
 
 
 def _capped(context: float, window: int | None) -> float:
@@ -77,26 +68,23 @@ def _windowed_prefill(context: float, chunk: float, window: int | None) -> float
     return (m * cached + m * (m + 1) / 2 + (chunk - m) * window) / chunk
 
 
-class AttentionCost:
+class AttentionCost(GemmRows):
     """MHA, GQA and sliding-window GQA."""
 
     def __init__(self, specs: _AttentionSpecs, ctx: CostContext):
         plan = ctx.plan
         self.specs = specs
         self.ctx = ctx
-        self.wdtype = _weight_dtype(specs, ctx)
-        self.heads = specs.num_heads / plan.tp
-        self.kv_heads = plan.kv_heads_per_gpu(specs.kv_heads)
-        self.window = (
-            specs.sliding_window if isinstance(specs, SlidingWindowAttentionLayerSpecs) else None
-        )
-        h, d = specs.hidden_size, specs.head_dim
-        self.matmul_params = h * self.heads * d * 2 + 2 * h * self.kv_heads * d
-        bias = (self.heads + 2 * self.kv_heads) * d if specs.qkv_bias else 0
-        bias += h if specs.o_bias else 0
-        sinks = self.heads if specs.attention_sinks else 0  # one logit per local head
-        self.stored_params = self.matmul_params + bias + (2 * d if specs.qk_norm else 0) + sinks
-        self.kv_elements_per_token = 2 * self.kv_heads * d if specs.causal else 0
+        self.placed = PlacedOps(specs, ctx)
+        core = specs.attention_core()
+        assert core is not None
+        self.wdtype = self.placed.formats["dense"]
+        self.heads = core.heads / plan.tp
+        self.kv_heads = plan.kv_heads_per_gpu(core.kv_heads)
+        self.window = core.window
+        d = core.head_dim
+        self.matmul_params = self.placed.matmul_weights()
+        self.kv_elements_per_token = 2 * self.kv_heads * d if core.causal else 0
         self.kv_token_bytes = ctx.kv_dtype.nbytes(self.kv_elements_per_token)
         """Cached K/V of one token on a GPU holding that token (the whole of it at cp = 1)."""
         # K/V passed around the CP ring per token: the cache's format; an encoder's in the
@@ -110,7 +98,10 @@ class AttentionCost:
         self.combine_width = self.heads * (d + 1)  # partial output + its log-sum-exp
 
     def stored_weight_bytes(self) -> float:
-        return self.wdtype.nbytes(self.stored_params)
+        return self.placed.stored_weight_bytes()
+
+    def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
+        return {"token": self.ctx.local_tokens(shape)}
 
     def kv_bytes_per_token(self) -> float:
         """Per GPU, per cached token of a sequence held by this GPU's DP rank (÷ cp: each of
@@ -165,7 +156,7 @@ class AttentionCost:
                 tokens * (2 * specs.hidden_size + 2 * (2 * self.heads + 2 * self.kv_heads) * d)
             ),
         )
-        tp_reduce(cost.collectives, plan.tp, act.nbytes(tokens * specs.hidden_size), plan.sp)
+        self.placed.reduce_partial_sums(cost.collectives, tokens)
         if plan.cp > 1:
             _context_parallel(
                 cost.collectives,
@@ -206,26 +197,17 @@ def _context_parallel(
         collectives.append(Collective("reduce_scatter", cp, queries * combine_bytes))
 
 
-class LatentAttentionCost:
+class LatentAttentionCost(GemmRows):
     """Multi-head latent attention (DeepSeek-V2/V3, Kimi K2)."""
 
     def __init__(self, specs: MultiHeadLatentAttentionLayerSpecs, ctx: CostContext):
         plan = ctx.plan
         self.specs = specs
         self.ctx = ctx
-        self.wdtype = _weight_dtype(specs, ctx)
-        h, n = specs.hidden_size, specs.num_heads
-        self.heads = n / plan.tp
-        replicated = h * (specs.kv_lora_rank + specs.qk_rope_head_dim)
-        if specs.q_lora_rank:
-            replicated += h * specs.q_lora_rank
-            split = specs.q_lora_rank * n * specs.qk_head_dim
-        else:
-            split = h * n * specs.qk_head_dim
-        split += specs.kv_lora_rank * n * (specs.qk_nope_head_dim + specs.v_head_dim)
-        split += n * specs.v_head_dim * h
-        self.matmul_params = replicated + split / plan.tp
-        self.stored_params = self.matmul_params + specs.kv_lora_rank + specs.q_lora_rank
+        self.placed = PlacedOps(specs, ctx)
+        self.wdtype = self.placed.formats["dense"]
+        self.heads = specs.num_heads / plan.tp
+        self.matmul_params = self.placed.matmul_weights()
         self.kv_elements_per_token = specs.kv_lora_rank + specs.qk_rope_head_dim
         self.kv_token_bytes = ctx.kv_dtype.nbytes(self.kv_elements_per_token)
         # Absorbed decode: a query is (latent + rope) per head, a partial output the latent.
@@ -235,7 +217,10 @@ class LatentAttentionCost:
         self.combine_bytes = _FP32.nbytes(self.heads * (specs.kv_lora_rank + 1))
 
     def stored_weight_bytes(self) -> float:
-        return self.wdtype.nbytes(self.stored_params)
+        return self.placed.stored_weight_bytes()
+
+    def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
+        return {"token": self.ctx.local_tokens(shape)}
 
     def kv_bytes_per_token(self) -> float:
         """The latent of one token (÷ cp: a sequence's tokens are split over its cp ranks)."""
@@ -271,7 +256,7 @@ class LatentAttentionCost:
             kv_bytes=kv,
             activation_bytes=act.nbytes(tokens * 4 * s.hidden_size),
         )
-        tp_reduce(cost.collectives, plan.tp, act.nbytes(tokens * s.hidden_size), plan.sp)
+        self.placed.reduce_partial_sums(cost.collectives, tokens)
         if plan.cp > 1:
             _context_parallel(
                 cost.collectives,

@@ -12,10 +12,11 @@ tokens per GPU follow the placement rule of :mod:`infercast.layers.base`.
 
 from __future__ import annotations
 
-from infercast.dtypes import DType, dtype
+from infercast.dtypes import dtype
 from infercast.layers.base import CostContext, LayerCost, StepShape, tp_reduce
+from infercast.layers.engine import GemmRows, PlacedOps
 from infercast.parallel import Collective
-from infercast.specs.layer_classes import (
+from infercast.specs.classes.edges import (
     EmbeddingLayerSpecs,
     NormLayerSpecs,
     OutputLayerSpecs,
@@ -27,11 +28,6 @@ __all__ = ["EmbeddingCost", "NormCost", "OutputCost", "PoolerCost"]
 _FP32 = dtype("fp32")
 
 
-def _own_dtype(name: str | None, ctx: CostContext) -> DType:
-    """Embeddings, heads and norms keep the checkpoint's format (quantizers skip them)."""
-    return dtype(name) if name else ctx.default_dtype
-
-
 class _NoCache:
     def kv_bytes_per_token(self) -> float:
         return 0.0
@@ -40,15 +36,14 @@ class _NoCache:
         return None
 
 
-class NormCost(_NoCache):
+class NormCost(_NoCache, GemmRows):
     def __init__(self, specs: NormLayerSpecs, ctx: CostContext):
         self.specs, self.ctx = specs, ctx
+        self.placed = PlacedOps(specs, ctx)
         self.split = ctx.plan.tp if ctx.plan.sp else 1  # sequence parallel: 1/tp of the tokens
 
     def stored_weight_bytes(self) -> float:
-        return _own_dtype(self.specs.weight_dtype, self.ctx).nbytes(
-            self.specs.parameter_count_per_instance()
-        )
+        return self.placed.stored_weight_bytes()
 
     def activation_peak_bytes(self, tokens: float) -> float:
         """Input and output of ``tokens`` (÷ tp under sequence parallelism)."""
@@ -62,13 +57,14 @@ class NormCost(_NoCache):
         )
 
 
-class EmbeddingCost(_NoCache):
+class EmbeddingCost(_NoCache, GemmRows):
     def __init__(self, specs: EmbeddingLayerSpecs, ctx: CostContext):
         self.specs, self.ctx = specs, ctx
-        self.wdtype = _own_dtype(specs.weight_dtype, ctx)
+        self.placed = PlacedOps(specs, ctx)
+        self.wdtype = self.placed.formats["own"]
 
     def stored_weight_bytes(self) -> float:
-        return self.wdtype.nbytes(self.specs.parameter_count_per_instance() / self.ctx.plan.tp)
+        return self.placed.stored_weight_bytes()
 
     def activation_peak_bytes(self, tokens: float) -> float:
         return self.ctx.activation_dtype.nbytes(tokens * self.specs.hidden_size)
@@ -85,20 +81,24 @@ class EmbeddingCost(_NoCache):
         return cost
 
 
-class OutputCost(_NoCache):
+class OutputCost(_NoCache, GemmRows):
     def __init__(self, specs: OutputLayerSpecs, ctx: CostContext, embedding_dtype: str | None):
         self.specs, self.ctx = specs, ctx
-        self.wdtype = _own_dtype(embedding_dtype if specs.tied else specs.weight_dtype, ctx)
-        self.vocab_slice = specs.vocab_size / ctx.plan.tp
+        tied = dtype(embedding_dtype) if embedding_dtype else ctx.default_dtype
+        self.placed = PlacedOps(specs, ctx, tied_format=tied)
+        (head,) = self.placed.linears
+        self.wdtype = self.placed.format_of(head)
+        self.vocab_slice = self.placed.local_out(head)
 
     def stored_weight_bytes(self) -> float:
-        bias = self.vocab_slice if self.specs.has_bias else 0.0  # vocab-parallel like the matrix
-        if self.specs.tied:
-            return self.wdtype.nbytes(bias)
-        return self.wdtype.nbytes(self.vocab_slice * self.specs.hidden_size + bias)
+        """The vocabulary slice of the matrix (none when tied) and of its bias."""
+        return self.placed.stored_weight_bytes()
 
     def activation_peak_bytes(self, tokens: float) -> float:
         return _FP32.nbytes(tokens * self.vocab_slice)
+
+    def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
+        return {"logit": shape.logit_rows / self.ctx.sequence_ranks}
 
     def step_cost(self, shape: StepShape) -> LayerCost:
         plan = self.ctx.plan
@@ -118,16 +118,20 @@ class OutputCost(_NoCache):
         return cost
 
 
-class PoolerCost(_NoCache):
+class PoolerCost(_NoCache, GemmRows):
     def __init__(self, specs: PoolerLayerSpecs, ctx: CostContext):
         self.specs, self.ctx = specs, ctx
-        self.wdtype = _own_dtype(specs.weight_dtype, ctx)
+        self.placed = PlacedOps(specs, ctx)
+        self.wdtype = self.placed.formats["own"]
 
     def stored_weight_bytes(self) -> float:
-        return self.wdtype.nbytes(self.specs.parameter_count_per_instance())
+        return self.placed.stored_weight_bytes()
 
     def activation_peak_bytes(self, tokens: float) -> float:
         return 0.0
+
+    def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
+        return {"sequence": shape.prefill_seqs / self.ctx.sequence_ranks}
 
     def step_cost(self, shape: StepShape) -> LayerCost:
         rows = shape.prefill_seqs / self.ctx.sequence_ranks  # the first token of each sequence

@@ -15,10 +15,11 @@ the expert all-to-alls already dispatch each token from one GPU only, and are un
 
 from __future__ import annotations
 
-from infercast.dtypes import DType, dtype
 from infercast.layers.base import CostContext, LayerCost, StepShape, tp_reduce
+from infercast.layers.engine import GemmRows, PlacedOps
 from infercast.parallel import Collective
-from infercast.specs.layer_classes import MLPLayerSpecs, MoELayerSpecs
+from infercast.specs.classes.mlp import MLPLayerSpecs
+from infercast.specs.classes.moe import MoELayerSpecs
 
 __all__ = ["MLPCost", "MoECost", "expected_experts_touched"]
 
@@ -30,28 +31,23 @@ def expected_experts_touched(num_experts: int, top_k: int, tokens: float) -> flo
     return num_experts * (1.0 - (1.0 - top_k / num_experts) ** tokens)
 
 
-def _dtype_for(name: str | None, override: DType | None, default: DType) -> DType:
-    if override is not None:
-        return override
-    return dtype(name) if name else default
-
-
-class MLPCost:
+class MLPCost(GemmRows):
     """2-projection and gated (3-projection) MLPs."""
 
     def __init__(self, specs: MLPLayerSpecs, ctx: CostContext):
         self.specs = specs
         self.ctx = ctx
-        self.wdtype = _dtype_for(specs.weight_dtype, ctx.weight_dtype, ctx.default_dtype)
-        self.projections = 3 if specs.class_name == "GatedMLPLayer" else 2
-        tp = ctx.plan.tp
-        self.inner = specs.intermediate_size / tp
-        self.matmul_params = self.projections * specs.hidden_size * self.inner
-        bias = (self.projections - 1) * self.inner + specs.hidden_size if specs.has_bias else 0
-        self.stored_params = self.matmul_params + bias
+        self.placed = PlacedOps(specs, ctx)
+        self.wdtype = self.placed.formats["dense"]
+        self.projections = len(self.placed.linears)
+        self.inner = self.placed.local_out(self.placed.linears[0])  # intermediate / tp
+        self.matmul_params = self.placed.matmul_weights()
 
     def stored_weight_bytes(self) -> float:
-        return self.wdtype.nbytes(self.stored_params)
+        return self.placed.stored_weight_bytes()
+
+    def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
+        return {"token": self.ctx.local_tokens(shape)}
 
     def kv_bytes_per_token(self) -> float:
         return 0.0
@@ -64,7 +60,7 @@ class MLPCost:
         return self.ctx.activation_dtype.nbytes(tokens * width)
 
     def step_cost(self, shape: StepShape) -> LayerCost:
-        plan, act = self.ctx.plan, self.ctx.activation_dtype
+        act = self.ctx.activation_dtype
         tokens = self.ctx.local_tokens(shape)
         h = self.specs.hidden_size
         cost = LayerCost(
@@ -73,34 +69,31 @@ class MLPCost:
             weight_bytes=self.stored_weight_bytes(),
             activation_bytes=act.nbytes(tokens * (2 * h + 2 * self.projections * self.inner)),
         )
-        tp_reduce(cost.collectives, plan.tp, act.nbytes(tokens * h), plan.sp)
+        self.placed.reduce_partial_sums(cost.collectives, tokens)
         return cost
 
 
-class MoECost:
+class MoECost(GemmRows):
     """Routed experts (moe_tp × ep), shared experts (tp) and the router (replicated)."""
 
     def __init__(self, specs: MoELayerSpecs, ctx: CostContext):
         plan = ctx.plan
         self.specs = specs
         self.ctx = ctx
-        self.edtype = _dtype_for(specs.weight_dtype, ctx.moe_dtype, ctx.default_dtype)
+        self.placed = placed = PlacedOps(specs, ctx)
         # The router is never quantized (checkpoints and vLLM/SGLang keep the gate in 16 bits,
         # whatever the weight_dtype); shared experts are dense weights (the weight_dtype
         # override applies) stored as the layer's checkpoint format says (DeepSeek-V3 keeps
-        # them in fp8 like its other linears).
-        self.router_dtype = ctx.default_dtype
-        self.shared_dtype = _dtype_for(specs.weight_dtype, ctx.weight_dtype, ctx.default_dtype)
-        h = specs.hidden_size
+        # them in fp8 like its other linears). The roles are declared by the ops.
+        self.edtype = placed.formats["expert"]
+        self.router_dtype = placed.formats["router"]
+        self.shared_dtype = placed.formats["dense"]
         self.local_experts = specs.num_experts / plan.ep
-        self.expert_params = specs.params_per_expert() / plan.moe_tp
-        self.expert_matmul = 3 * h * specs.expert_intermediate_size / plan.moe_tp
-        shared = specs.shared_expert_parameters() / plan.tp
-        gate = h if (specs.shared_expert_gate and specs.num_shared_experts) else 0
-        router = specs.router_parameters() - gate
-        self.dense_matmul = shared + h * specs.num_experts + gate
-        self.shared_params = shared
-        self.router_params = router + gate
+        self.expert_params = placed.stored_params("expert") / self.local_experts
+        self.expert_matmul = placed.matmul_weights(experts=True)
+        self.dense_matmul = placed.matmul_weights()
+        self.shared_params = placed.stored_params("dense")
+        self.router_params = placed.stored_params("router")
 
     def _dense_bytes(self) -> float:
         """Shared experts (split ``tp`` ways) and the router (replicated)."""
@@ -110,6 +103,11 @@ class MoECost:
 
     def stored_weight_bytes(self) -> float:
         return self.edtype.nbytes(self.local_experts * self.expert_params) + self._dense_bytes()
+
+    def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
+        """Dense parts on this GPU's DP-rank tokens; experts on the pairs landing here."""
+        pairs = shape.tokens * self.specs.num_experts_per_tok / self.ctx.plan.ep
+        return {"token": self.ctx.local_tokens(shape), "expert": pairs}
 
     def kv_bytes_per_token(self) -> float:
         return 0.0

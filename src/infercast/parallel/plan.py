@@ -29,7 +29,7 @@ import math
 from dataclasses import dataclass
 
 from infercast.errors import InvalidInputError
-from infercast.specs.layer_classes import ATTENTION_CLASSES
+from infercast.parallel.shards import shard_problems
 from infercast.specs.schema import ModelSpec
 
 __all__ = ["ParallelPlan", "PlanError"]
@@ -147,42 +147,16 @@ class ParallelPlan:
             problems.append(message)
 
         for lt in spec.layer_types:
-            s = lt.layer_specs
             where = f"{lt.name} ({lt.layer_class})"
-            heads = getattr(s, "num_heads", None)
-            if heads is not None and heads % self.tp:
-                _add("tp", f"{where}: {heads} attention heads are not divisible by tp={self.tp}")
-            kv = getattr(s, "num_kv_heads", None)
-            if kv is not None and heads is not None and not heads % self.tp:
-                if self.tp <= kv and kv % self.tp:
-                    _add("tp", f"{where}: {kv} KV heads are not divisible by tp={self.tp}")
-                if self.tp > kv and self.tp % kv:
-                    _add(
-                        "tp",
-                        f"{where}: tp={self.tp} is not a multiple of the {kv} KV heads, so they "
-                        "cannot be replicated evenly",
-                    )
-            inter = getattr(s, "intermediate_size", None)
-            if inter is not None and inter % self.tp:
-                _add("tp", f"{where}: intermediate size {inter} is not divisible by tp={self.tp}")
-            if lt.layer_class == "MoELayer":
-                if s.num_experts % self.ep:
-                    _add(
-                        "ep", f"{where}: {s.num_experts} experts are not divisible by ep={self.ep}"
-                    )
-                if s.expert_intermediate_size % self.moe_tp:
-                    _add(
-                        "moe_tp",
-                        f"{where}: expert size {s.expert_intermediate_size} is not divisible by "
-                        f"moe_tp={self.moe_tp}",
-                    )
+            for field, message in shard_problems(lt.layer_specs.ops(), self):
+                _add(field, f"{where}: {message}")
         if not spec.is_moe and self.ep > 1:
             problems.append(f"ep={self.ep} needs a Mixture-of-Experts model; this one is dense")
             fields.append("ep")
         if self.pp > spec.num_layers:
             problems.append(f"pp={self.pp} exceeds the model's {spec.num_layers} layers")
             fields.append("pp")
-        if self.cp > 1 and not spec.layers_of(*ATTENTION_CLASSES):
+        if self.cp > 1 and not spec.layers_with("attention"):
             problems.append(
                 f"cp={self.cp} needs attention layers to split the context over; this model has "
                 "none (use cp=1)"

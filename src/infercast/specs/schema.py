@@ -8,19 +8,14 @@ an error that names them. ``total_params`` counts every parameter once (see the 
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from infercast.dtypes import dtype
-from infercast.specs.layer_classes import (
-    ATTENTION_CLASSES,
-    FFN_CLASSES,
-    LAYER_CLASSES,
-    PARALLELISM_KINDS,
-    LayerSpecs,
-    MoELayerSpecs,
-)
+from infercast.specs.classes import LAYER_CLASSES, PARALLELISM_KINDS, LayerSpecs
+from infercast.specs.classes.moe import MoELayerSpecs
+from infercast.specs.ops import Router
 
 __all__ = ["LayerType", "ModelSpec"]
 
@@ -72,20 +67,10 @@ def _variant(class_name: str, specs_model: type[LayerSpecs]) -> type[_LayerTypeB
 _VARIANTS = tuple(_variant(name, model) for name, model in LAYER_CLASSES.items())
 
 LayerType = Annotated[
-    _VARIANTS[0]
-    | _VARIANTS[1]
-    | _VARIANTS[2]
-    | _VARIANTS[3]
-    | _VARIANTS[4]
-    | _VARIANTS[5]  # type: ignore[valid-type]
-    | _VARIANTS[6]
-    | _VARIANTS[7]
-    | _VARIANTS[8]
-    | _VARIANTS[9]
-    | _VARIANTS[10],  # type: ignore[valid-type]
+    Union[_VARIANTS],  # type: ignore[valid-type]  # noqa: UP007 (a tuple of types)
     Field(discriminator="class_"),
 ]
-assert len(_VARIANTS) == 11, "update the LayerType union when adding a layer class"
+"""One ``layer_types`` entry: the union of every registered class's variant."""
 
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
 _HF_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$"
@@ -128,6 +113,10 @@ class ModelSpec(BaseModel):
     def layers_of(self, *classes: str) -> list[Any]:
         return [lt for lt in self.layer_types if lt.layer_class in classes]
 
+    def layers_with(self, role: str) -> list[Any]:
+        """The entries whose class has this ``role`` (attention, ffn, norm, embedding, ...)."""
+        return [lt for lt in self.layer_types if lt.layer_specs.role == role]
+
     @cached_property
     def computed_total_params(self) -> int:
         return sum(lt.parameter_count for lt in self.layer_types)
@@ -158,7 +147,16 @@ class ModelSpec(BaseModel):
 
     @property
     def moe_layers(self) -> list[MoELayerSpecs]:
-        return [lt.layer_specs for lt in self.layers_of("MoELayer")]
+        """Specs of the entries that route tokens to experts (have a Router op)."""
+        return [lt.layer_specs for lt in self.moe_entries]
+
+    @property
+    def moe_entries(self) -> list[Any]:
+        return [
+            lt
+            for lt in self.layer_types
+            if any(isinstance(op, Router) for op in lt.layer_specs.ops())
+        ]
 
     @property
     def is_moe(self) -> bool:
@@ -171,16 +169,16 @@ class ModelSpec(BaseModel):
     @property
     def is_encoder_only(self) -> bool:
         """No causal attention: no decode phase and no KV cache (BERT)."""
-        attention = self.layers_of(*ATTENTION_CLASSES)
+        attention = self.layers_with("attention")
         return bool(attention) and not any(lt.layer_specs.causal for lt in attention)
 
     @property
     def attention_layer_count(self) -> int:
-        return sum(lt.count for lt in self.layers_of(*ATTENTION_CLASSES))
+        return sum(lt.count for lt in self.layers_with("attention"))
 
     @property
     def ffn_layer_count(self) -> int:
-        return sum(lt.count for lt in self.layers_of(*FFN_CLASSES))
+        return sum(lt.count for lt in self.layers_with("ffn"))
 
     def to_json_dict(self) -> dict[str, Any]:
         """The spec as the seed's JSON (aliases, optional specs at their defaults omitted)."""

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from infercast.errors import InvalidInputError
-from infercast.specs.layer_classes import ATTENTION_CLASSES, FFN_CLASSES, LAYER_CLASSES
+from infercast.specs.classes import LAYER_CLASSES
 from infercast.specs.schema import ModelSpec
 
 __all__ = [
@@ -155,22 +155,8 @@ def semantic_problems(
         vocab = getattr(specs, "vocab_size", None)
         if vocab is not None and vocab != spec.vocab_size:
             add(f"{where}.specs.vocab_size", f"{vocab} differs from the model's {spec.vocab_size}")
-        kv_heads = getattr(specs, "num_kv_heads", None)
-        if kv_heads is not None:
-            if kv_heads > specs.num_heads:
-                add(
-                    f"{where}.specs.num_kv_heads", f"{kv_heads} exceeds num_heads {specs.num_heads}"
-                )
-            elif specs.num_heads % kv_heads:
-                add(
-                    f"{where}.specs.num_kv_heads",
-                    f"num_heads {specs.num_heads} is not a multiple of num_kv_heads {kv_heads}",
-                )
-        if lt.layer_class == "MoELayer" and specs.num_experts_per_tok > specs.num_experts:
-            add(
-                f"{where}.specs.num_experts_per_tok",
-                f"top-k {specs.num_experts_per_tok} exceeds num_experts {specs.num_experts}",
-            )
+        for field, message in specs.problems():
+            add(f"{where}.specs.{field}", message)
         if specs.parameter_count is not None:
             actual = specs.parameter_count_per_instance()
             if specs.parameter_count != actual:
@@ -185,14 +171,14 @@ def semantic_problems(
     ffn = spec.ffn_layer_count
     if ffn and ffn != spec.num_layers:
         add("layer_types", f"MLP/MoE counts sum to {ffn}, num_layers is {spec.num_layers}")
-    if not spec.layers_of(*ATTENTION_CLASSES):
+    if not spec.layers_with("attention"):
         add("layer_types", "no attention layer")
-    if not spec.layers_of(*FFN_CLASSES):
+    if not spec.layers_with("ffn"):
         add("layer_types", "no MLP / gated MLP / MoE layer")
-    embeddings = spec.layers_of("EmbeddingLayer")
+    embeddings = spec.layers_with("embedding")
     if len(embeddings) != 1 or embeddings[0].count != 1:
         add("layer_types", "exactly one EmbeddingLayer with count 1 is required")
-    tied = [lt for lt in spec.layers_of("OutputLayer") if lt.layer_specs.tied]
+    tied = [lt for lt in spec.layers_with("head") if getattr(lt.layer_specs, "tied", False)]
     if tied and not embeddings:
         add("layer_types", "a tied OutputLayer needs an EmbeddingLayer to share weights with")
 

@@ -1,13 +1,15 @@
 """Which parallelism degrees a model admits, so clients offer only valid choices.
 
-These mirror ``ParallelPlan.validate_for``'s shape rules (a degree must split heads, widths or
-experts evenly); the estimator still validates the whole plan and its 422 is authoritative.
+These are ``ParallelPlan.validate_for``'s shape rules (:mod:`infercast.parallel.shards`: a
+degree must split heads, widths or experts evenly); the estimator still validates the whole
+plan and its 422 is authoritative.
 """
 
 from __future__ import annotations
 
+from infercast.parallel import ParallelPlan
+from infercast.parallel.shards import shard_problems
 from infercast.specs import ModelSpec
-from infercast.specs.layer_classes import ATTENTION_CLASSES
 
 from .schemas import PlanConstraints
 
@@ -20,26 +22,23 @@ def _divisors(n: int, limit: int = MAX_DEGREE) -> list[int]:
     return [d for d in range(1, min(n, limit) + 1) if n % d == 0]
 
 
-def _tp_ok(tp: int, heads: list[int], kv_heads: list[int], widths: list[int]) -> bool:
-    if any(h % tp for h in heads) or any(w % tp for w in widths):
-        return False
-    # KV heads split evenly (kv % tp == 0) or are replicated (tp a multiple of kv).
-    return all(kv % tp == 0 or tp % kv == 0 for kv in kv_heads)
+def _tp_ok(spec: ModelSpec, tp: int) -> bool:
+    """No op of the model breaks a ``tp`` rule (the estimator's own shard rules)."""
+    plan = ParallelPlan(tp=tp, moe_tp=tp)
+    return not any(
+        field == "tp"
+        for lt in spec.layer_types
+        for field, _ in shard_problems(lt.layer_specs.ops(), plan)
+    )
 
 
 def plan_constraints(spec: ModelSpec) -> PlanConstraints:
-    attention = spec.layers_of(*ATTENTION_CLASSES)
-    heads = [lt.layer_specs.num_heads for lt in attention]
-    kv_heads = [
-        getattr(lt.layer_specs, "num_kv_heads", None)
-        or (1 if lt.layer_class == "MultiHeadLatentAttentionLayer" else lt.layer_specs.num_heads)
-        for lt in attention
-    ]
-    widths = [
-        lt.layer_specs.intermediate_size for lt in spec.layers_of("MLPLayer", "GatedMLPLayer")
-    ]
+    cores = [lt.layer_specs.attention_core() for lt in spec.layers_with("attention")]
+    heads = [core.heads for core in cores if core]
+    # MLA's absorbed decode shares one latent over all heads: 1 KV head for display.
+    kv_heads = [1 if core.kind == "mla" else core.kv_heads for core in cores if core]
     candidates = sorted({d for h in heads for d in _divisors(h)}) or [1]
-    valid_tp = [tp for tp in candidates if _tp_ok(tp, heads, kv_heads, widths)] or [1]
+    valid_tp = [tp for tp in candidates if _tp_ok(spec, tp)] or [1]
     moe = spec.moe_layers
     num_experts = moe[0].num_experts if moe else None
     top_k = moe[0].num_experts_per_tok if moe else None

@@ -31,7 +31,7 @@ def _report(result: ImportResult) -> None:
         highlight=False,
         soft_wrap=True,
     )
-    for layer in spec.layers_of("MoELayer"):
+    for layer in spec.moe_entries:
         moe = layer.layer_specs
         err_console.print(
             f"MoE ({layer.name} ×{layer.count}): {moe.num_experts_per_tok} of "

@@ -43,16 +43,11 @@ from infercast.interfaces.cli.estimate import (
     print_notes,
     run_estimate,
 )
+from infercast.specs.classes import LAYER_CLASSES
 
 __all__ = ["layers_json", "register"]
 
 _PREFIXES = ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
-_SHORT_CLASSES = {
-    "AttentionLayer": "MHA attention",
-    "GroupedQueryAttentionLayer": "GQA attention",
-    "SlidingWindowAttentionLayer": "SWA attention",
-    "MultiHeadLatentAttentionLayer": "MLA attention",
-}
 _SHORT_BOUNDS = {"communication": "comm"}
 _JSON_FIELDS = (
     "model_id",
@@ -82,7 +77,8 @@ def si(value: float, unit: str) -> str:
 
 def short_class(layer_class: str) -> str:
     """'GQA attention', 'GatedMLP', 'MoE': full class names would push the table off screen."""
-    return _SHORT_CLASSES.get(layer_class, layer_class.removesuffix("Layer"))
+    cls = LAYER_CLASSES.get(layer_class)
+    return cls.short_name if cls and cls.short_name else layer_class.removesuffix("Layer")
 
 
 def _ms(value: float) -> str:

@@ -18,7 +18,6 @@ from rich.table import Table
 from infercast.errors import InfercastError
 from infercast.interfaces.cli.common import JsonOption, ModelsDirOption, console, err_console, fail
 from infercast.specs import ModelSpec, Registry, format_params
-from infercast.specs.layer_classes import ATTENTION_CLASSES
 
 __all__ = ["register"]
 
@@ -27,13 +26,6 @@ models_app = typer.Typer(
     help="Model catalog: layer types, parameter counts, MoE sparsity, KV cache per token.",
     no_args_is_help=True,
 )
-
-_ATTENTION_KINDS = {
-    "AttentionLayer": "MHA",
-    "GroupedQueryAttentionLayer": "GQA",
-    "SlidingWindowAttentionLayer": "sliding-window GQA",
-    "MultiHeadLatentAttentionLayer": "MLA",
-}
 
 
 def load_registry(models_dirs: list[Path] | None) -> Registry:
@@ -194,7 +186,7 @@ def show_command(
         highlight=False,
     )
     if spec.is_moe:
-        for layer in spec.layers_of("MoELayer"):
+        for layer in spec.moe_entries:
             moe = layer.layer_specs
             console.print(
                 f"MoE ({layer.name} ×{layer.count}): {moe.num_experts} experts, top-k "
@@ -213,8 +205,8 @@ def show_command(
             highlight=False,
         )
     kinds = []
-    for layer in spec.layers_of(*ATTENTION_CLASSES):
-        kind = _ATTENTION_KINDS[layer.layer_class]
+    for layer in spec.layers_with("attention"):
+        kind = layer.layer_specs.label or layer.layer_class
         window = getattr(layer.layer_specs, "sliding_window", None)
         kinds.append(f"{kind}{f' (window {window})' if window else ''} ×{layer.count}")
     console.print(f"attention: {', '.join(kinds)}", highlight=False)

@@ -1,0 +1,141 @@
+"""The cost engine: a layer's declared ops placed on one GPU under a plan, in their formats.
+
+Every cost model (:mod:`.attention`, :mod:`.ffn`, :mod:`.edges`) reads a layer through
+:class:`PlacedOps` instead of re-deriving its shapes: per-GPU parameters and stored bytes
+(:func:`infercast.parallel.shards.local_params`), the matmul weights a token multiplies
+through, the GEMM shapes ``(M, N, K, format)`` of a step, and the row-parallel reduction. Which
+cost model a layer gets is decided by its ops too (:func:`cost_model_for`), never by its class
+name: a new layer class made of existing ops is costed without new code here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infercast.dtypes import DType, dtype
+from infercast.layers.base import CostContext, StepShape, tp_reduce
+from infercast.parallel import Collective
+from infercast.parallel.shards import local_features, local_params
+from infercast.specs.classes.base import LayerSpecs
+from infercast.specs.ops import AttentionCore, Embedding, Linear, Norm, Op, Router
+
+__all__ = ["Gemm", "GemmRows", "PlacedOps", "op_kinds"]
+
+
+@dataclass(frozen=True)
+class Gemm:
+    """One matrix multiply on one GPU: ``[M, K] × [K, N]`` with weights in ``fmt``.
+
+    Expert GEMMs are grouped: ``M`` is the token-expert pairs landing on this GPU, ``N``/``K``
+    one expert's slice."""
+
+    name: str
+    m: float
+    n: float
+    k: float
+    fmt: DType
+
+    @property
+    def flops(self) -> float:
+        return 2.0 * self.m * self.n * self.k
+
+
+def op_kinds(ops: tuple[Op, ...]) -> frozenset[str]:
+    """What a layer is made of, for choosing its cost model: ``attention:gqa``,
+    ``attention:mla``, ``router``, ``logits``, ``pooled``, ``lookup``, ``norm``, ``linear``."""
+    kinds: set[str] = set()
+    for op in ops:
+        if isinstance(op, AttentionCore):
+            kinds.add(f"attention:{op.kind}")
+        elif isinstance(op, Router):
+            kinds.add("router")
+        elif isinstance(op, Linear):
+            kinds.add({"logit": "logits", "sequence": "pooled"}.get(op.rows, "linear"))
+        elif isinstance(op, Embedding):
+            kinds.add("lookup")
+        elif isinstance(op, Norm):
+            kinds.add("norm")
+    return frozenset(kinds)
+
+
+class PlacedOps:
+    """ONE instance's ops on one GPU of ``ctx.plan``, each in the format of its role.
+
+    ``tied_format``: the format of the matrix a tied Linear shares (the embedding's)."""
+
+    def __init__(self, specs: LayerSpecs, ctx: CostContext, tied_format: DType | None = None):
+        self.specs, self.ctx = specs, ctx
+        self.ops = specs.ops()
+        own = dtype(specs.weight_dtype) if specs.weight_dtype else ctx.default_dtype
+        self.formats: dict[str, DType] = {
+            "dense": ctx.weight_dtype or own,
+            "expert": ctx.moe_dtype or own,
+            "router": ctx.default_dtype,
+            "own": own,
+        }
+        self.tied_format = tied_format or own
+        self.linears = [op for op in self.ops if isinstance(op, Linear)]
+
+    def format_of(self, op: Op) -> DType:
+        if isinstance(op, Linear) and op.tied:
+            return self.tied_format
+        return self.formats[getattr(op, "fmt", "own")]
+
+    def local_params(self, op: Op) -> float:
+        return local_params(op, self.ctx.plan)
+
+    def stored_weight_bytes(self) -> float:
+        """Bytes of this instance's weights on one GPU (every op, in its format)."""
+        return sum(self.format_of(op).nbytes(self.local_params(op)) for op in self.ops)
+
+    def stored_params(self, fmt_role: str) -> float:
+        """Per-GPU parameters of the ops stored in one format role (experts: all local ones)."""
+        return sum(self.local_params(op) for op in self.ops if getattr(op, "fmt", "") == fmt_role)
+
+    def matmul_weights(self, rows: str = "token", experts: bool = False) -> float:
+        """Weight elements on this GPU one row multiplies through: the non-expert Linears on
+        ``rows`` (``token``/``logit``/``sequence``), or one expert's slice (``experts``)."""
+        total = 0.0
+        for op in self.linears:
+            if (op.shard == "expert") != experts or (not experts and op.rows != rows):
+                continue
+            k, n = local_features(op, self.ctx.plan)
+            total += k * n
+        return total
+
+    def local_out(self, op: Linear) -> float:
+        return local_features(op, self.ctx.plan)[1]
+
+    def gemms(self, rows: dict[str, float]) -> list[Gemm]:
+        """GEMM shapes of one step: ``rows`` maps ``token``/``logit``/``sequence``/``expert``
+        to the M of the Linears on those rows (``expert``: token-expert pairs on this GPU)."""
+        out = []
+        for op in self.linears:
+            kind = "expert" if op.shard == "expert" else op.rows
+            m = rows.get(kind, 0.0)
+            if m > 0:
+                k, n = local_features(op, self.ctx.plan)
+                out.append(Gemm(op.name, m, n, k, self.format_of(op)))
+        return out
+
+    def reduce_partial_sums(self, collectives: list[Collective], tokens: float) -> None:
+        """The TP reduction of each row-parallel Linear's output for ``tokens`` rows: an
+        all-reduce, or reduce-scatter + all-gather under sequence parallelism."""
+        plan, act = self.ctx.plan, self.ctx.activation_dtype
+        for op in self.linears:
+            if op.shard == "row":
+                tp_reduce(collectives, plan.tp, act.nbytes(tokens * op.out_features), plan.sp)
+
+
+class GemmRows:
+    """Mixin of the cost models: :meth:`gemms` of a step from the rows each kind of Linear
+    multiplies (``_gemm_rows``); the sum of their FLOPs is the step's ``matmul_flops``."""
+
+    placed: PlacedOps
+
+    def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
+        return {}
+
+    def gemms(self, shape: StepShape) -> list[Gemm]:
+        """The GEMMs (M, N, K, format) one instance runs on one GPU in this step."""
+        return self.placed.gemms(self._gemm_rows(shape))
