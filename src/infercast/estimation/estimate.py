@@ -37,6 +37,7 @@ from infercast.estimation.result import (
 )
 from infercast.estimation.serving import ServingPoint, solve_closed_loop
 from infercast.estimation.timing import LayerTiming, StepTimer, StepTiming
+from infercast.estimation.verdict import serving_verdict
 from infercast.hardware import Hardware, get_hardware
 from infercast.layers import CostContext, StepShape
 from infercast.parallel import ParallelPlan
@@ -137,6 +138,8 @@ def prepare(
     experts = _format(moe_dtype, "moe_dtype")
     if experts is not None and not spec.is_moe:
         raise InvalidInputError(f"moe_dtype: {spec.hf_model_id} has no MoE layers")
+    if experts is None and spec.is_moe:
+        experts = weights  # weight_dtype sets every weight; moe_dtype overrides the experts
     kv = _format(kv_dtype, "kv_dtype") or dtype("bf16")
     if kv.name in ("int4", "mxfp4", "nvfp4"):
         raise InvalidInputError(
@@ -360,6 +363,15 @@ def _estimate(dep: Deployment, isl: int, osl: int, concurrency: int) -> Estimate
     fits = total <= mem.capacity_bytes
     gpus = plan.gpus
     x = point.requests_per_s
+    fit_reason = _fit_reason(mem, kv_bytes, fits, seqs_per_gpu, plan.cp)
+    verdict = serving_verdict(
+        fits=fits,
+        fit_reason=fit_reason,
+        concurrency=concurrency,
+        max_concurrency=max_concurrency,
+        engine_cap=dep.params.framework.max_num_seqs * plan.dp,
+        requests_per_s=x,
+    )
     tpot_ms = None if encoder else point.tpot_s * 1e3
     out_tokens = 0 if encoder else osl
     ttft_ms = point.ttft_s * 1e3
@@ -386,6 +398,7 @@ def _estimate(dep: Deployment, isl: int, osl: int, concurrency: int) -> Estimate
                 name=pre.name,
                 layer_class=pre.layer_class,
                 count=pre.count,
+                weight_dtype=pre.cost.matmul_dtype.name if pre.cost.matmul_dtype else None,
                 prefill=_phase_cost(pre),
                 decode=_phase_cost(dec) if dec is not None else None,
             )
@@ -430,8 +443,12 @@ def _estimate(dep: Deployment, isl: int, osl: int, concurrency: int) -> Estimate
             capacity_bytes=mem.capacity_bytes,
         ),
         fits=fits,
-        fit_reason=_fit_reason(mem, kv_bytes, fits, seqs_per_gpu, plan.cp),
+        fit_reason=fit_reason,
         max_concurrency=max_concurrency,
+        admitted_concurrency=verdict.admitted_concurrency,
+        verdict=verdict.state,
+        verdict_reason=verdict.reason,
+        queue_wait_ms=verdict.queue_wait_ms,
         bottleneck=bottleneck,  # type: ignore[arg-type]
         prefill=_phase_summary(prefill_step, prefill_chunk),
         decode=_phase_summary(decode_step, point.decode_seqs) if decode_step else None,

@@ -144,6 +144,11 @@ class LayerBreakdown(_Model):
     name: str = Field(description="layer_types[].name")
     layer_class: str = Field(description="layer_types[].class")
     count: int = Field(description="Instances on one pipeline stage × stages (all of them).")
+    weight_dtype: str | None = Field(
+        default=None,
+        description="Format its matmul weights are stored in (experts' for an MoE layer; None "
+        "for layers without matmuls, e.g. norms).",
+    )
     prefill: LayerPhaseCost = Field(description="All instances, one prefill step of `isl`.")
     decode: LayerPhaseCost | None = Field(
         description="All instances, one decode step of the whole batch (None for encoders)."
@@ -185,6 +190,20 @@ class EstimateResult(_Model):
     fit_reason: str = Field(description="Why it fits or not, in words.")
     max_concurrency: int = Field(
         description="Largest concurrency whose KV cache fits beside the weights (0: none)."
+    )
+    admitted_concurrency: int = Field(
+        description="Requests the KV cache and the engine admit at once: min(concurrency, "
+        "max_concurrency, engine batch cap × dp). Below concurrency the rest queue."
+    )
+    verdict: Literal["fits", "queues", "does_not_fit"] = Field(
+        description="'fits': memory fits and every request runs at once; 'queues': memory fits "
+        "but only admitted_concurrency requests run at once, the rest wait; 'does_not_fit': "
+        "memory does not fit."
+    )
+    verdict_reason: str = Field(description="The verdict in words: the limit and what to change.")
+    queue_wait_ms: float = Field(
+        description="Mean wait for a slot (ms, part of TTFT): (concurrency − admitted) / "
+        "requests_per_s by Little's law; 0 unless the verdict is 'queues'."
     )
     bottleneck: dict[str, Bottleneck] = Field(
         description="Dominant cost per phase: keys 'prefill' and 'decode'."
