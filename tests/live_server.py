@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -16,13 +17,14 @@ __all__ = ["serve_in_thread"]
 
 
 @contextmanager
-def serve_in_thread(app: ASGIApp, start_timeout_s: float = 15.0) -> Iterator[str]:
-    """Serve ``app`` and yield its base URL; stops the server on exit."""
+def serve_in_thread(app: ASGIApp, start_timeout_s: float = 15.0, **config: Any) -> Iterator[str]:
+    """Serve ``app`` and yield its base URL; stops the server on exit. ``config``: more
+    ``uvicorn.Config`` arguments (e.g. ``http=`` a protocol class)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", **config))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout_s

@@ -7,8 +7,10 @@ is held open must not stop ``/health`` from answering, and parses beyond the lim
 from __future__ import annotations
 
 import json
+import socket
 import struct
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,6 +25,7 @@ from hypothesis import strategies as st
 from infercast.interfaces.api import create_app
 from infercast.interfaces.api.cache import CachedEstimate, EstimateCache
 from infercast.interfaces.api.routes import importing
+from infercast.interfaces.api.server import GuardedH11Protocol
 from infercast.interfaces.api.state import MAX_CONCURRENT_PARSES
 from infercast.specs import SpecError, parse_spec
 from infercast.specs.registry import MODELS_PATH_ENV, builtin_catalog_dir
@@ -273,3 +276,63 @@ def test_a_spec_has_a_bounded_number_of_layer_types() -> None:
     data["layer_types"] = data["layer_types"] + extra
     with pytest.raises(SpecError, match=f"at most {MAX_LAYER_TYPES}"):
         parse_spec(data, source="big.json")
+
+
+# ---- item 6: HTTP details ------------------------------------------------------------------------
+
+
+class _QuickHeaders(GuardedH11Protocol):
+    header_timeout_s = 0.3
+
+
+def _raw(url: str, data: bytes, wait_s: float = 2.0) -> bytes:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=wait_s) as sock:
+        sock.sendall(data)
+        chunks = []
+        try:
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        except TimeoutError:
+            chunks.append(b"<still open>")
+        return b"".join(chunks)
+
+
+def test_half_sent_headers_are_dropped_and_malformed_http_gets_json() -> None:
+    with serve_in_thread(create_app(), http=_QuickHeaders) as url:
+        start = time.monotonic()
+        # a request whose headers never end: closed by the server after its deadline
+        assert _raw(url, b"GET /health HTTP/1.1\r\nHost: localhost\r\nX-a: b\r\n") == b""
+        assert time.monotonic() - start < 1.5
+        reply = _raw(url, b"\x16\x03\x01 not http at all\r\n\r\n")
+        head, _, body = reply.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400") and b"application/json" in head
+        assert json.loads(body)["error"] == "invalid_input"
+        # a complete request is served normally, keep-alive and all
+        ok = _raw(url, b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        assert ok.startswith(b"HTTP/1.1 200")
+
+
+def test_head_is_get_without_a_body(client: TestClient) -> None:
+    for path in ("/", "/health", "/models", "/static/app.css"):
+        got, head = client.get(path), client.head(path)
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["content-length"] == str(len(got.content))
+
+
+@pytest.mark.parametrize("path", ["/health/", "/static"])
+def test_redirects_never_reflect_the_host(path: str) -> None:
+    c = TestClient(create_app(allowed_hosts=["*"]), base_url="http://evil.example")
+    response = c.get(path, follow_redirects=False)
+    assert response.status_code == 307 and response.headers["location"].startswith("/")
+    assert "evil" not in response.headers["location"]
+
+
+def test_openapi_states_id_patterns_and_plan_rules(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    (param,) = document["paths"]["/models/{model_id}"]["get"]["parameters"]
+    assert param["schema"]["pattern"].startswith("^[A-Za-z0-9]")
+    request = document["components"]["schemas"]["EstimateRequest"]
+    assert request["properties"]["hardware"]["pattern"].startswith("^[A-Za-z0-9]")
+    assert "moe_tp × ep = tp × dp" in request["description"]
+    assert "cp divides dp" in request["description"]

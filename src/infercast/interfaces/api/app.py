@@ -1,8 +1,8 @@
 """The FastAPI application: routers, error handlers, limits, CORS and the web app.
 
 ``create_app`` is the only constructor (the CLI's ``serve``, tests and benchmarks use it), so
-every process gets the same middleware stack: security headers → allowed hosts and origins →
-CORS (only if configured) → body-size limit → routes.
+every process gets the same middleware stack: security headers → HEAD and relative redirects →
+allowed hosts and origins → CORS (only if configured) → body-size limit → routes.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from infercast.interfaces.web import mount_web
 from .errors import install_error_handlers
 from .headers import SecurityHeadersMiddleware
 from .hosts import HostOriginMiddleware
+from .http_semantics import HttpSemanticsMiddleware
 from .limits import BodySizeLimitMiddleware
 from .openapi import install_openapi
 from .routes import ROUTERS
@@ -89,5 +90,6 @@ def create_app(
     app.add_middleware(
         HostOriginMiddleware, allowed_hosts=hosts, bind_host=bind_host, allowed_origins=origins
     )
+    app.add_middleware(HttpSemanticsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     return app

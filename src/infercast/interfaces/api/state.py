@@ -26,8 +26,10 @@ from .cache import EstimateCache
 from .errors import ApiError, ErrorProblem
 
 __all__ = [
+    "HARDWARE_ID_PATTERN",
     "MAX_CONCURRENT_PARSES",
     "MAX_IMPORTED_SPECS",
+    "MODEL_ID_PATTERN",
     "ApiState",
     "get_state",
     "validate_hardware_id",
@@ -39,8 +41,10 @@ MAX_IMPORTED_SPECS = 64
 MAX_CONCURRENT_PARSES = 2
 """Uploads parsed at once (each in a worker thread); ``POST /import`` answers 429 beyond."""
 
-_MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?")
-_HARDWARE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
+MODEL_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?"
+HARDWARE_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}"
+_MODEL_ID = re.compile(MODEL_ID_PATTERN)
+_HARDWARE_ID = re.compile(HARDWARE_ID_PATTERN)
 
 MODEL_ID_RULE = (
     "a model_id or Hugging Face id: letters, digits, '.', '_', '-', at most one '/', "

@@ -8,6 +8,8 @@ to stderr.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -54,6 +56,35 @@ def _write(path: Path, text: str) -> None:
     err_console.print(f"wrote {path}", highlight=False)
 
 
+def _save(directory: Path, model_id: str, text: str, overwrite: bool) -> None:
+    """Write ``<model_id>.json`` into a models directory: never through a symlink, never over
+    an existing file unless ``overwrite``, and atomically (a temp file renamed into place)."""
+    target = directory / f"{model_id}.json"
+    if target.is_symlink():
+        raise fail(f"--save: {target} is a symbolic link; refusing to write through it")
+    if target.exists() and not overwrite:
+        raise fail(f"--save: {target} already exists; pass --overwrite to replace it")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".import-", suffix=".json", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)  # replaces a path, never follows a link at the target
+    except OSError as exc:
+        raise fail(f"cannot write {target}: {exc.strerror or exc}") from None
+    err_console.print(f"wrote {target}", highlight=False)
+
+
+def _warn_unloadable_name(output: Path, model_id: str) -> None:
+    if output.suffix == ".json" and output.stem != model_id:
+        err_console.print(
+            f"[yellow]warning:[/] {output.name} is not {model_id}.json: a --models-dir holding "
+            "it will skip it (a spec file must be named after its model_id)",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 def import_command(
     source: Annotated[
         str,
@@ -74,6 +105,9 @@ def import_command(
         typer.Option("--hf-id", help="Hugging Face id (org/name) to file the spec under."),
     ] = None,
     models_dir: ModelsDirOption = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="With --save: replace an existing file.")
+    ] = False,
 ) -> None:
     """Import a model's architecture as a spec (counts derived by infercast's layer classes)."""
     save_dir: Path | None = None
@@ -92,8 +126,9 @@ def import_command(
     text = json.dumps(result.spec.to_json_dict(), indent=2) + "\n"
     _report(result)
     if save_dir is not None:
-        _write(save_dir / f"{result.spec.model_id}.json", text)
+        _save(save_dir, result.spec.model_id, text, overwrite)
     if output is not None:
+        _warn_unloadable_name(output, result.spec.model_id)
         _write(output, text)
     else:
         typer.echo(text, nl=False)

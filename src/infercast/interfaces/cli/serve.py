@@ -63,7 +63,16 @@ def serve(
             "use the API (no authentication).",
             highlight=False,
         )
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+    from infercast.interfaces.api.server import GuardedH11Protocol
+
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        server_header=False,
+        http=GuardedH11Protocol,  # type: ignore[arg-type]
+    )
 
 
 def register(app: typer.Typer) -> None:
