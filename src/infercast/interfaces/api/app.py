@@ -14,6 +14,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from infercast.hardware import list_hardware
+from infercast.hardware.registry import set_hardware_dirs
 from infercast.interfaces.web import mount_web
 
 from .errors import install_error_handlers
@@ -55,13 +57,18 @@ def create_app(
     cors_origins: Iterable[str] | None = None,
     allowed_hosts: Iterable[str] | None = None,
     bind_host: str | None = None,
+    hardware_dirs: Iterable[str | Path] | None = None,
 ) -> FastAPI:
     """Build the API (and web app) over the built-in catalog plus ``models_dirs``.
 
     CORS is off unless ``cors_origins`` (or ``INFERCAST_CORS_ORIGINS``) names origins. Requests
     must name ``bind_host``, localhost or one of ``allowed_hosts`` (or
-    ``INFERCAST_ALLOWED_HOSTS``) in ``Host`` (see :mod:`.hosts`).
+    ``INFERCAST_ALLOWED_HOSTS``) in ``Host`` (see :mod:`.hosts`). ``hardware_dirs`` adds
+    user-defined accelerators (process-wide, see :mod:`infercast.hardware.registry`).
     """
+    if hardware_dirs is not None:
+        set_hardware_dirs(hardware_dirs)
+    list_hardware()  # a broken user hardware file fails here, at start-up, naming the file
     app = FastAPI(
         title="infercast",
         version=package_version(),

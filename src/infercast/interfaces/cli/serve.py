@@ -54,7 +54,7 @@ def serve(
         cors_origins=cors_origin or None,
         allowed_hosts=allowed_host or None,
         bind_host=host,
-    )
+    )  # user hardware comes from the global --hardware-dir / INFERCAST_HARDWARE_PATH
     shown = f"[{host}]" if ":" in host else host
     console.print(f"infercast web app and API: http://{shown}:{port}/", highlight=False)
     if not _is_loopback(host):
