@@ -175,3 +175,14 @@ def test_gpus_inconsistent_with_the_plan_is_an_error() -> None:
     )  # fmt: skip
     assert result.exit_code == 2
     assert "gpus=8 but tp × dp × pp = 4×1×1 = 4" in result.output
+
+
+def test_a_lone_long_prompt_holds_the_activations_of_one_chunk() -> None:
+    """Chunked prefill (8,192-token steps): at C = 1 a 32k prompt is 4 chunks of 8,192 tokens,
+    so its peak activations are those of an 8,192-token prompt, not 4× them."""
+    model = "meta-llama/Llama-3.1-8B-Instruct"
+    chunk = infercast.estimate(model, "h100", isl=8192, osl=16, concurrency=1)
+    long = infercast.estimate(model, "h100", isl=32768, osl=16, concurrency=1)
+    assert long.memory.activations_bytes == chunk.memory.activations_bytes
+    short = infercast.estimate(model, "h100", isl=1024, osl=16, concurrency=1)
+    assert short.memory.activations_bytes == pytest.approx(chunk.memory.activations_bytes / 8)

@@ -320,8 +320,9 @@ def _admission(
     """
     plan = dep.plan
     budget = dep.params.framework.max_num_batched_tokens
-    # A step holds a full token budget once prompts queue; a lone request only its own prompt.
-    step_tokens = max(float(min(isl, budget)), float(budget if concurrency > 1 else isl))
+    # A step holds a full token budget once prompts queue; a lone request one chunk of its
+    # prompt (chunked prefill: at most the budget, however long the prompt).
+    step_tokens = float(budget if concurrency > 1 else min(isl, budget))
     mem = plan_memory(
         dep.timer,
         isl + osl,
