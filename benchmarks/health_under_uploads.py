@@ -25,9 +25,9 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load_estimate import HOST, _free_port, _wait_ready  # noqa: E402
+from load_estimate import HOST, _free_port, _wait_ready
 
-from infercast.importers.gguf_metadata import MAX_ARRAY_ITEMS  # noqa: E402
+from infercast.importers.gguf_metadata import MAX_ARRAY_ITEMS
 
 MAX_UPLOADS = 64
 
@@ -88,7 +88,8 @@ def main() -> None:
 
         verdict = "PASS" if latencies[-1] <= 100 else "MISS"
         print(
-            f"{uploads} concurrent {len(payload) / 1e6:.0f} MB hostile GGUF uploads in {wall:.1f} s:"
+            f"{uploads} concurrent {len(payload) / 1e6:.0f} MB hostile GGUF uploads in "
+            f"{wall:.1f} s:"
             f" statuses {dict(sorted(statuses.items()))}; /health x{len(latencies)}: "
             f"p50 {pct(0.5):.1f} ms, p99 {pct(0.99):.1f} ms, max {latencies[-1]:.1f} ms | "
             f"target max ≤ 100 ms: {verdict}"
