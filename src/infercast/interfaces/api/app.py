@@ -2,7 +2,8 @@
 
 ``create_app`` is the only constructor (the CLI's ``serve``, tests and benchmarks use it), so
 every process gets the same middleware stack: security headers → HEAD and relative redirects →
-allowed hosts and origins → CORS (only if configured) → body-size limit → routes.
+allowed hosts and origins → CORS (only if configured) → body-size limit → upload slots →
+routes.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .errors import install_error_handlers
 from .headers import SecurityHeadersMiddleware
 from .hosts import HostOriginMiddleware
 from .http_semantics import HttpSemanticsMiddleware
-from .limits import BodySizeLimitMiddleware
+from .limits import BodySizeLimitMiddleware, UploadSlotsMiddleware
 from .openapi import install_openapi
 from .routes import ROUTERS
 from .routes.health import package_version
@@ -83,6 +84,7 @@ def create_app(
         app.include_router(router)
     mount_web(app)
 
+    app.add_middleware(UploadSlotsMiddleware, slots=app.state.infercast.parse_slots)
     app.add_middleware(BodySizeLimitMiddleware)
     origins = list(cors_origins) if cors_origins is not None else cors_origins_from_env()
     if origins:

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import tempfile
-import threading
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
@@ -50,59 +49,33 @@ def _too_large(kind: str, limit: int) -> ApiError:
     )
 
 
-def _parse_upload(
-    stream: BinaryIO, filename: str, hf_model_id: str | None, slots: threading.Semaphore
-) -> ImportedSpec:
-    """Size check and parse of a spooled upload, in a worker thread; releases its parse slot."""
-    try:
-        stream.seek(0, os.SEEK_END)
-        size = stream.tell()
-        stream.seek(0)
-        head = stream.read(len(GGUF_MAGIC))
-        if size == 0:
-            raise ApiError(
-                422,
-                "invalid_input",
-                "file: the upload is empty",
-                [
-                    ErrorProblem(
-                        field="file", location="body", rule="non_empty", message="empty file"
-                    )
-                ],
-            )
-        limit = upload_limit(head)
-        if size > limit:
-            raise _too_large("GGUF header" if head.startswith(GGUF_MAGIC) else "JSON file", limit)
-        try:
-            return import_upload(stream, size, filename, hf_model_id)
-        except SpecError:
-            raise
-        except InfercastError as exc:
-            raise ApiError(
-                422,
-                "invalid_input",
-                str(exc),
-                [ErrorProblem(field="file", location="body", rule="importable", message=str(exc))],
-            ) from None
-    finally:
-        slots.release()
-
-
-async def _parse_off_loop(
-    state: ApiState, upload: UploadFile, hf_model_id: str | None
-) -> ImportedSpec:
-    """Parse in a worker thread so the event loop (``/health``, estimates) keeps answering;
-    at most :data:`~infercast.interfaces.api.state.MAX_CONCURRENT_PARSES` at once, 429 beyond."""
-    if not state.parse_slots.acquire(blocking=False):
+def _parse_upload(stream: BinaryIO, filename: str, hf_model_id: str | None) -> ImportedSpec:
+    """Size checks and parse of the spooled upload (in a worker thread)."""
+    stream.seek(0, os.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    head = stream.read(len(GGUF_MAGIC))
+    if size == 0:
         raise ApiError(
-            429,
-            "busy",
-            "file: the server is parsing as many uploads as it allows at once; retry shortly",
-            [ErrorProblem(field="file", location="body", rule="busy", message="retry shortly")],
+            422,
+            "invalid_input",
+            "file: the upload is empty",
+            [ErrorProblem(field="file", location="body", rule="non_empty", message="empty file")],
         )
-    return await anyio.to_thread.run_sync(
-        _parse_upload, upload.file, _display_name(upload.filename), hf_model_id, state.parse_slots
-    )
+    limit = upload_limit(head)
+    if size > limit:
+        raise _too_large("GGUF header" if head.startswith(GGUF_MAGIC) else "JSON file", limit)
+    try:
+        return import_upload(stream, size, filename, hf_model_id)
+    except SpecError:
+        raise
+    except InfercastError as exc:
+        raise ApiError(
+            422,
+            "invalid_input",
+            str(exc),
+            [ErrorProblem(field="file", location="body", rule="importable", message=str(exc))],
+        ) from None
 
 
 def _save(state: ApiState, spec_json: dict[str, object], model_id: str, overwrite: bool) -> Path:
@@ -188,7 +161,11 @@ async def import_model(
 ) -> ImportResponse:
     """Build the spec (nothing in the upload is executed), add it to this session's models,
     and return it in the seed's format."""
-    imported = await _parse_off_loop(state, file, hf_model_id)
+    # Parsed in a worker thread, so /health and estimates keep answering; at most
+    # MAX_CONCURRENT_PARSES uploads are in the app at once (UploadSlotsMiddleware, 429 beyond).
+    imported = await anyio.to_thread.run_sync(
+        _parse_upload, file.file, _display_name(file.filename), hf_model_id
+    )
     spec = imported.spec
     validate_model_id(spec.model_id, field_name="model_id", location="file")
     clash = state.builtin_conflict(spec)
