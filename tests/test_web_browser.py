@@ -457,3 +457,35 @@ def test_context_and_sequence_parallelism(page: Any, browser: Any, server_url: s
     assert query["b_cp"] == ["2"] and "b_sp" not in query and query["sp"] == ["1"]
     plan_row = page.locator("#compare-table tbody tr", has_text="Plan").inner_text()
     assert "DP2 PP2 SP" in plan_row and "CP2" in plan_row, plan_row
+
+
+def test_queues_state_is_amber_and_curve_points_are_clickable(page: Any, server_url: str) -> None:
+    """Llama-3.3-70B on 2×H100 TP2 at C = 64 fits in memory but admits 2 requests at once:
+    the page says "Queues" (amber) above the figures, not a green "Fits"."""
+    _open(
+        page,
+        server_url
+        + "/?model=meta-llama_Llama-3.3-70B-Instruct&hw=h100&gpus=2&tp=2&isl=1024&osl=1024&conc=64",
+    )
+    badge = page.locator("#fit-a")
+    assert badge.inner_text().startswith("Queues") and "fit queues" in badge.get_attribute("class")
+    warning = page.locator("#kpi-warning-a")
+    assert "Queues: 2 of 64 requests run at once" in warning.inner_text()
+    assert "queues" in warning.get_attribute("class")
+    # the curve follows the admitted maximum (2) and the asked load: 1 … 128
+    page.wait_for_function("() => document.querySelectorAll('#curve circle.dot').length >= 8")
+    loads = sorted(
+        int(c)
+        for c in page.locator("#curve circle.dot").evaluate_all(
+            "els => els.map(e => e.dataset.concurrency)"
+        )
+    )
+    assert loads == [1, 2, 4, 8, 16, 32, 64, 128]
+    assert page.locator("#curve circle.dot.queued").count() == 6  # 4 … 128 queue
+    _shot(page, "queues")
+    before = _ready(page)
+    # (points of queued loads can lie on top of each other: dispatch the click to this one)
+    page.locator('#curve circle.dot[data-concurrency="2"]').dispatch_event("click")
+    _wait_for_update(page, before)
+    assert page.locator("#concurrency").input_value() == "2"
+    assert page.locator("#fit-a").inner_text().startswith("Fits")

@@ -210,8 +210,13 @@ export function throughputCurve(series, width, height = 300) {
       dots.push(
         s("circle", {
           cx: X(p.x), cy: Y(p.y), r: current ? 6 : 4,
-          class: `dot ${sr.cls}${p.fits ? "" : " no-fit"}${current ? " current" : ""}`,
-        }, s("title", { text: `${sr.label} — concurrency ${p.c}: ${num(p.x)} tok/s/user, ${num(p.y)} tok/s/GPU${p.fits ? "" : " (does not fit in memory)"}` })),
+          class: `dot ${sr.cls}${p.fits ? "" : " no-fit"}${p.queued ? " queued" : ""}${current ? " current" : ""}${sr.pick ? " pickable" : ""}`,
+          "data-concurrency": p.c,
+          tabindex: sr.pick ? 0 : null,
+          role: sr.pick ? "button" : null,
+          onclick: sr.pick ? () => sr.pick(p.c) : null,
+          onkeydown: sr.pick ? (e) => (e.key === "Enter" || e.key === " ") && sr.pick(p.c) : null,
+        }, s("title", { text: `${sr.label} — concurrency ${p.c}: ${num(p.x)} tok/s/user, ${num(p.y)} tok/s/GPU${p.fits ? "" : " (does not fit in memory)"}${p.queued ? " (requests queue)" : ""}` })),
       );
     }
     const order = [...pts].sort((p, q) => (q.c === sr.current) - (p.c === sr.current));

@@ -155,10 +155,23 @@ function renderResults() {
   }
 }
 
+// Concurrencies the curve samples: powers of two up to twice the larger of the asked load and
+// the most the KV cache admits (so the knee where requests start to queue is on the curve),
+// plus that maximum itself.
+function sweepLoads(result) {
+  const admitted = Math.min(result?.max_concurrency || 0, 16384);
+  const top = Math.min(Math.max(2 * Math.max(result?.concurrency || 1, admitted), 8), 32768);
+  const loads = [];
+  for (let c = 1; c <= top; c *= 2) loads.push(c);
+  if (admitted > 0 && !loads.includes(admitted)) loads.push(admitted);
+  return loads.sort((a, b) => a - b);
+}
+
 async function sweep(side, config, seq) {
   const body = requestBody(config);
+  const loads = sweepLoads(app.results[side]?.result);
   const answers = await Promise.all(
-    app.options.concurrency_sweep.map((c) => api.estimate({ ...body, concurrency: c }).catch(() => null)),
+    loads.map((c) => api.estimate({ ...body, concurrency: c }).catch(() => null)),
   );
   if (seq !== app.seq) return;
   app.results[side] = { ...app.results[side], sweep: answers.filter(Boolean), sweeping: false };
@@ -284,6 +297,11 @@ function bindForm() {
     $(key).addEventListener("input", (e) => changed((c) => (c[key] = e.target.value), { rerender: false }));
   }
   $("config-form").addEventListener("submit", (e) => e.preventDefault());
+  // A click on a point of the concurrency curve asks that concurrency (results.js sends it).
+  document.addEventListener("pick-concurrency", (e) => {
+    app.view.side = e.detail.side;
+    changed((c) => (c.concurrency = String(e.detail.concurrency)));
+  });
   $("import-file").addEventListener("change", onImport);
 }
 

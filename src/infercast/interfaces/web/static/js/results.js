@@ -45,8 +45,17 @@ function kpiRow(result, side) {
   );
 }
 
-// A plain "does not fit" warning over the figures: they describe a deployment that cannot run.
+// A plain warning over the figures when the plan does not fit, or fits but queues: the
+// figures then describe a deployment that cannot run, or one where most requests wait.
 function kpiWarning(result, side) {
+  if (result.verdict === "queues") {
+    return h(
+      "p",
+      { class: "kpi-warning queues", id: `kpi-warning-${side}`, role: "note" },
+      h("strong", { text: `Queues: ${result.admitted_concurrency} of ${result.concurrency} requests run at once` }),
+      ` — ${sentence(result.verdict_reason)}`,
+    );
+  }
   if (result.fits) return null;
   return h(
     "p",
@@ -83,21 +92,29 @@ function fitAdvice(result) {
   return lines.join(" ");
 }
 
+const VERDICTS = {
+  fits: ["fits", "Fits"],
+  queues: ["queues", "Queues"],
+  does_not_fit: ["no-fit", "Does not fit"],
+};
+
 function fitBadge(result, side) {
   const max = result.max_concurrency;
+  const [cls, word] = VERDICTS[result.verdict] || VERDICTS[result.fits ? "fits" : "does_not_fit"];
+  const reason = result.verdict === "queues" ? result.verdict_reason : result.fit_reason;
   return h(
     "div",
-    { class: `fit ${result.fits ? "fits" : "no-fit"}`, id: `fit-${side}` },
-    h("strong", { text: result.fits ? "Fits" : "Does not fit" }),
-    ` — ${sentence(result.fit_reason)}`,
-    result.fits && max > 0 && max < 1e8 ? ` Max concurrency that fits: ${max}.` : "",
+    { class: `fit ${cls}`, id: `fit-${side}` },
+    h("strong", { text: word }),
+    ` — ${sentence(reason)}`,
+    result.fits && max > 0 && max < 1e8 ? ` Max concurrency that fits: ${max}; admitted at once: ${result.admitted_concurrency}.` : "",
     result.fits ? null : h("p", { class: "fit-advice", text: fitAdvice(result) }),
   );
 }
 
 function sentence(text) {
   // The badge already says fits / does not fit: drop the reason's own prefix.
-  const t = String(text || "").trim().replace(/^(fits|does not fit):\s*/i, "");
+  const t = String(text || "").trim().replace(/^(fits|does not fit|queues):\s*/i, "");
   return /[.!?]$/.test(t) ? t : `${t}.`;
 }
 
@@ -163,14 +180,21 @@ function curveCard(entries, title) {
       label: SERIES[side][0],
       cls: SERIES[side][1],
       current: state.result?.concurrency,
-      points: state.sweep.map((r) => ({ c: r.concurrency, x: r.tokens_per_s_per_user, y: r.output_tokens_per_s_per_gpu, fits: r.fits })),
+      pick: (c) => document.dispatchEvent(new CustomEvent("pick-concurrency", { detail: { side, concurrency: c } })),
+      points: state.sweep.map((r) => ({
+        c: r.concurrency,
+        x: r.tokens_per_s_per_user,
+        y: r.output_tokens_per_s_per_gpu,
+        fits: r.fits,
+        queued: r.verdict === "queues",
+      })),
     }));
   const pending = entries.some(([, state]) => state?.sweeping);
   const legend = h(
     "ul",
     { class: "legend" },
     series.length > 1 ? series.map((sr) => h("li", {}, h("span", { class: `swatch ${sr.cls}`, "aria-hidden": "true" }), sr.label)) : null,
-    h("li", { class: "hint", text: "Labels: concurrency (requests in flight). Ringed: the current one. Hollow: does not fit in memory." }),
+    h("li", { class: "hint", text: "Labels: concurrency (requests in flight). Ringed: the current one. Amber: requests queue (more than the KV cache admits). Hollow: does not fit in memory. Click a point to estimate it." }),
   );
   const el = card(title, "curve-title", legend, chart);
   return {
@@ -180,7 +204,7 @@ function curveCard(entries, title) {
         const text = encoder
           ? "Encoder model: no decode phase, so no per-user token speed to plot."
           : pending
-            ? "Sweeping concurrency 1 … 512 …"
+            ? "Sweeping concurrency …"
             : "No points.";
         chart.replaceChildren(h("p", { class: "hint", text }));
         return;
