@@ -28,6 +28,7 @@ run: $(VENV)/.installed-run
 test: $(VENV)/.installed-dev chromium
 	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/ruff format --check src tests scripts benchmarks
+	$(BIN)/mypy src
 	$(BIN)/pytest
 
 ## chromium: the Debian package the browser tests drive (never a downloaded browser)
@@ -39,6 +40,7 @@ chromium:
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/ruff format --check src tests scripts benchmarks
+	$(BIN)/mypy src
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix src tests scripts benchmarks

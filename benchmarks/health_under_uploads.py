@@ -27,7 +27,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load_estimate import HOST, _free_port, _wait_ready
 
-from infercast.importers.gguf_metadata import MAX_ARRAY_ITEMS
+from infercast.importers.gguf_format import MAX_ARRAY_ITEMS
 
 MAX_UPLOADS = 64
 

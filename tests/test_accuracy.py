@@ -8,15 +8,12 @@ every change to the cost model: a regression fails here, not in a user's capacit
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from conftest import BENCHMARKS_CSV as CSV
 from infercast.estimation.params import load_calibration
 from infercast.estimation.reconcile import predict_rows, read_benchmark_csv, summarize
 
-CSV = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks"
-CSV = CSV / "serving-calibration.csv"
 TARGETS = {"tpot_ms": 12.0, "output_tokens_per_s_per_gpu": 12.0, "ttft_ms": 25.0}
 
 # Groups whose own measurements disagree with each other beyond any model: the 20 GB200 rows

@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 import infercast
+from conftest import BENCHMARKS_CSV, HF_CONFIGS
 from infercast.estimation.result import EstimateResult
 from infercast.hardware import get_hardware
 from infercast.interfaces.api import create_app
@@ -31,9 +32,8 @@ from infercast.specs.registry import MODELS_PATH_ENV, builtin_catalog_dir
 DENSE = "TinyLlama/TinyLlama-1.1B-Chat-v1.0"
 DENSE_ID = "TinyLlama_TinyLlama-1.1B-Chat-v1.0"
 MOE = "Qwen/Qwen3-30B-A3B"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-TINYLLAMA_CONFIG = SHARED / "hf-configs" / "TinyLlama_TinyLlama-1.1B-Chat-v1.0.json"
-BENCHMARKS_CSV = SHARED / "benchmarks" / "serving-calibration.csv"
+
+TINYLLAMA_CONFIG = HF_CONFIGS / "TinyLlama_TinyLlama-1.1B-Chat-v1.0.json"
 
 BASE = {"model": DENSE, "hardware": "h100", "isl": 1024, "osl": 128, "concurrency": 8}
 

@@ -11,11 +11,10 @@ from typing import Any
 
 import pytest
 
+from conftest import REPO, SHARED
 from infercast.specs import ModelSpec, Registry, load_spec_file
 from infercast.specs.registry import builtin_catalog_dir
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
 EXPECTED_PATH = SHARED / "hf-configs" / "EXPECTED.json"
 EXPECTED: dict[str, dict[str, Any]] = json.loads(EXPECTED_PATH.read_text(encoding="utf-8"))[
     "models"

@@ -11,12 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 import infercast
+from conftest import BENCHMARKS_CSV as BENCHMARKS
+from conftest import SHARED
 from infercast.estimation.params import _builtin_calibration_path
 from infercast.interfaces.cli.app import app
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-BENCHMARKS = SHARED / "benchmarks" / "serving-calibration.csv"
 runner = CliRunner()
 
 GPT_OSS = ("--model", "openai/gpt-oss-120b", "--hardware", "h100", "--tp", "1")

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from conftest import HF_CONFIGS as SHARED
 from infercast.interfaces.cli.app import app
 from infercast.specs import parse_spec
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "hf-configs"
 runner = CliRunner()
 
 

@@ -39,19 +39,22 @@ def test_two_of_64_admitted_is_queues_not_fits() -> None:
     r = infercast.estimate(LLAMA70, "h100", tp=2, isl=1024, osl=1024, concurrency=64)
     assert r.fits  # memory fits …
     assert r.admitted_concurrency == r.max_concurrency == 2  # … but only 2 run at once
-    assert r.verdict == "queues"
+    assert r.fit is not None and r.fit.status == "queues" and r.fit.limit == "kv_cache"
+    assert r.fit.queued_requests == 62
     # Little's law in the closed loop: 62 of 64 cycling requests are waiting.
-    assert r.queue_wait_ms == pytest.approx(62 / r.requests_per_s * 1e3)
-    assert r.queue_wait_ms < r.ttft_ms
-    assert "only 2 of 64" in r.verdict_reason and "kv_dtype fp8" in r.verdict_reason
+    assert r.fit.queue_wait_ms == pytest.approx(62 / r.requests_per_s * 1e3)
+    assert r.fit.queue_wait_ms < r.ttft_ms
+    advice = " ".join(r.fit.advice)
+    assert "Only 2 of 64" in advice and "kv_dtype fp8" in advice
 
 
 def test_all_admitted_fits_and_weights_too_big_does_not_fit() -> None:
     fits = infercast.estimate(LLAMA70, "h100", tp=2, isl=1024, osl=1024, concurrency=2)
-    assert (fits.verdict, fits.admitted_concurrency, fits.queue_wait_ms) == ("fits", 2, 0.0)
+    assert fits.fit is not None and fits.fit.status == "fits"
+    assert (fits.admitted_concurrency, fits.fit.queue_wait_ms) == (2, 0.0)
     big = infercast.estimate(LLAMA70, "h100", tp=1, isl=1024, osl=1024, concurrency=2)
-    assert not big.fits and big.verdict == "does_not_fit"
-    assert big.verdict_reason.startswith("does not fit")
+    assert not big.fits and big.fit is not None and big.fit.status == "does_not_fit"
+    assert big.fit_reason.startswith("does not fit")
 
 
 def test_engine_batch_cap_queues_and_says_what_to_change() -> None:
@@ -60,18 +63,19 @@ def test_engine_batch_cap_queues_and_says_what_to_change() -> None:
         "TinyLlama/TinyLlama-1.1B-Chat-v1.0", "h200", isl=128, osl=128, concurrency=2000
     )
     assert r.max_concurrency > 2000 and r.admitted_concurrency == 1024
-    assert r.verdict == "queues" and "max_num_seqs" in r.verdict_reason
+    assert r.fit is not None and r.fit.status == "queues" and r.fit.limit == "batch_cap"
+    assert "max_num_seqs" in " ".join(r.fit.advice)
 
 
 def test_queues_state_in_api_and_cli_first(client: TestClient) -> None:
     body = {"model": LLAMA70, "hardware": "h100", "tp": 2, "isl": 1024, "osl": 1024}
     got = client.post("/estimate", json={**body, "concurrency": 64}).json()
-    assert got["verdict"] == "queues" and got["admitted_concurrency"] == 2
+    assert got["fit"]["status"] == "queues" and got["admitted_concurrency"] == 2
     out = cli_run(
         "estimate", "--model", LLAMA70, "--hardware", "h100", "--tp", "2",
         "--isl", "1024", "--osl", "1024", "--concurrency", "64",
     ).stdout  # fmt: skip
-    assert out.index("queues: only 2 of 64") < out.index("Serving performance")
+    assert out.index("queues: Only 2 of 64") < out.index("Serving performance")
     assert "admitted at once: 2 of 64" in out
 
 

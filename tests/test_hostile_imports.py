@@ -17,11 +17,8 @@ from gguf import GGUFValueType as VT
 
 from infercast.errors import InvalidInputError
 from infercast.importers import import_source, spec_from_hf_config
-from infercast.importers.gguf_metadata import (
-    MAX_ARRAY_ITEMS,
-    MAX_NESTED_ARRAYS,
-    read_gguf_metadata_bytes,
-)
+from infercast.importers.gguf_format import MAX_ARRAY_ITEMS, MAX_NESTED_ARRAYS
+from infercast.importers.gguf_metadata import read_gguf_metadata_bytes
 from infercast.safe_json import MAX_JSON_DEPTH, loads_bounded
 
 H = 64

@@ -27,17 +27,27 @@ from infercast.parallel import Collective, ParallelPlan
 from infercast.specs.layer_classes import (
     AttentionLayerSpecs,
     EmbeddingLayerSpecs,
-    GatedMLPLayerSpecs,
     GroupedQueryAttentionLayerSpecs,
     MLPLayerSpecs,
     MoELayerSpecs,
-    MultiHeadLatentAttentionLayerSpecs,
     NormLayerSpecs,
     OutputLayerSpecs,
     PoolerLayerSpecs,
     SlidingWindowAttentionLayerSpecs,
 )
 from infercast.specs.schema import ModelSpec
+from shapes import (
+    DECODE,
+    GATED,
+    GQA,
+    MLA,
+    MLA_NORMS,
+    MLA_REPLICATED,
+    MLA_SPLIT,
+    MOE,
+    PREFILL,
+    PREFILL_CACHED,
+)
 
 BF16 = dtype("bf16")
 B = 2  # bytes per bf16 element
@@ -63,21 +73,11 @@ def context(
     )
 
 
-# One prompt of S = 8 tokens from scratch: token i attends to i positions, mean (8+1)/2 = 4.5.
-PREFILL = StepShape(prefill_tokens=8, prefill_seqs=1, prefill_context=4.5, prefill_chunk=8)
-# The same 8-token chunk after 16 cached tokens: mean context 16 + 4.5 = 20.5.
-PREFILL_CACHED = StepShape(prefill_tokens=8, prefill_seqs=1, prefill_context=20.5, prefill_chunk=8)
-# Four sequences decoding one token each against 100 cached positions.
-DECODE = StepShape(decode_seqs=4, decode_context=100)
-
-
 def all_reduce(tp: int, nbytes: float) -> list[Collective]:
     return [Collective("all_reduce", tp, nbytes)]
 
 
 # ---------------------------------------------------------------------------- attention (GQA)
-
-GQA = GroupedQueryAttentionLayerSpecs(hidden_size=64, num_heads=4, num_kv_heads=2, head_dim=16)
 
 
 def test_gqa_weights_tp1_and_tp2() -> None:
@@ -269,20 +269,6 @@ def test_window_larger_than_the_context_changes_nothing() -> None:
 
 # ------------------------------------------------------------------------------------- MLA
 
-MLA = MultiHeadLatentAttentionLayerSpecs(
-    hidden_size=64,
-    num_heads=4,
-    q_lora_rank=32,
-    kv_lora_rank=16,
-    qk_nope_head_dim=8,
-    qk_rope_head_dim=4,
-    v_head_dim=8,
-)
-# Replicated down-projections: kv_a 64×(16+4) = 1280, q_a 64×32 = 2048 → 3328.
-# Split per-head up-projections: q_b 32×4×(8+4) = 1536, kv_b 16×4×(8+8) = 1024,
-# o 4×8×64 = 2048 → 4608. Norms (replicated): kv_lora 16 + q_lora 32 = 48.
-MLA_REPLICATED, MLA_SPLIT, MLA_NORMS = 3328, 4608, 48
-
 
 def test_mla_weights_tp1_and_tp2() -> None:
     assert MLA.parameter_count_per_instance() == MLA_REPLICATED + MLA_SPLIT + MLA_NORMS  # 7984
@@ -325,7 +311,6 @@ def test_mla_decode_absorbed_form() -> None:
 # ------------------------------------------------------------------------------------ MLPs
 
 MLP = MLPLayerSpecs(hidden_size=64, intermediate_size=128, has_bias=True)
-GATED = GatedMLPLayerSpecs(hidden_size=64, intermediate_size=128)
 
 
 def test_mlp_weights_with_biases() -> None:
@@ -361,10 +346,6 @@ def test_gated_mlp() -> None:
 
 # ------------------------------------------------------------------------------------- MoE
 
-# 8 experts, top-2, expert width 32: one expert = gate + up + down = 3·64·32 = 6144 params.
-MOE = MoELayerSpecs(
-    hidden_size=64, num_experts=8, num_experts_per_tok=2, expert_intermediate_size=32
-)
 EXPERT = 6144
 ROUTER = 64 * 8  # 512
 

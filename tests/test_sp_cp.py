@@ -33,7 +33,7 @@ from infercast.layers.ffn import MLPCost, MoECost
 from infercast.parallel import Collective, ParallelPlan, PlanError
 from infercast.specs.layer_classes import EmbeddingLayerSpecs, NormLayerSpecs
 from infercast.specs.schema import ModelSpec
-from test_layer_costs import (
+from shapes import (
     DECODE,
     GATED,
     GQA,
@@ -412,14 +412,8 @@ BODY = {"model": TINY, "hardware": "h100", "isl": 4096, "osl": 64, "concurrency"
 
 
 @pytest.fixture(scope="module")
-def client() -> Any:
-    from infercast.interfaces.api import create_app
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("INFERCAST_MODELS_PATH", raising=False)
-        app = create_app()
-    with TestClient(app, base_url="http://localhost") as c:
-        yield c
+def client(api_client: TestClient) -> TestClient:
+    return api_client
 
 
 def test_api_estimate_accepts_sp_and_cp(client: TestClient) -> None:

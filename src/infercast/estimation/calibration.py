@@ -26,10 +26,12 @@ from typing import Any
 import numpy as np
 from scipy.optimize import least_squares
 
+from infercast.deployment import Workload
 from infercast.errors import InfercastError, InvalidInputError
-from infercast.estimation.estimate import Deployment, serving_point
+from infercast.estimation.estimate import Resolved, serving_point
 from infercast.estimation.params import DEFAULT_BURSTINESS, canonical_framework
 from infercast.estimation.reconcile import BenchmarkRow, _deployment_key, _prepare_row
+from infercast.estimation.report import metrics
 from infercast.estimation.timing import StepTimer
 from infercast.specs.registry import Registry, default_registry
 
@@ -61,7 +63,7 @@ TTFT_WEIGHT = 1.0
 class CalibrationCase:
     """One distinct configuration with its (averaged) measurements."""
 
-    deployment: Deployment
+    deployment: Resolved
     isl: int
     osl: int
     concurrency: int
@@ -75,7 +77,7 @@ def _cases(rows: list[BenchmarkRow], registry: Registry) -> tuple[list[Calibrati
     for row in rows:
         key = (*_deployment_key(row), row.text("isl"), row.text("osl"), row.text("concurrency"))
         grouped[key].append(row)
-    deployments: dict[tuple[Any, ...], Deployment | str] = {}
+    deployments: dict[tuple[Any, ...], Resolved | str] = {}
     cases, skipped = [], []
     for members in grouped.values():
         first = members[0]
@@ -120,7 +122,7 @@ def _cases(rows: list[BenchmarkRow], registry: Registry) -> tuple[list[Calibrati
     return cases, skipped
 
 
-def _with_parameters(dep: Deployment, values: dict[str, float]) -> Deployment:
+def _with_parameters(dep: Resolved, values: dict[str, float]) -> Resolved:
     figures = {k: v for k, v in values.items() if k != "burstiness"}
     efficiency = dep.params.efficiency.model_copy(update=figures)
     params = replace(dep.params, efficiency=efficiency, burstiness=values["burstiness"])
@@ -130,22 +132,22 @@ def _with_parameters(dep: Deployment, values: dict[str, float]) -> Deployment:
 
 def _residuals(cases: list[CalibrationCase], values: dict[str, float]) -> np.ndarray:
     out: list[float] = []
-    cache: dict[int, Deployment] = {}
+    cache: dict[int, Resolved] = {}
     for case in cases:
         ident = id(case.deployment)
         if ident not in cache:
             cache[ident] = _with_parameters(case.deployment, values)
         point = serving_point(cache[ident], case.isl, case.osl, case.concurrency)
+        workload = Workload(case.isl, case.osl, case.concurrency)
+        figures = metrics(point, workload, case.deployment.plan.gpus)
         predicted = {
-            "tpot_ms": point.tpot_s * 1e3,
-            "ttft_ms": point.ttft_s * 1e3,
-            "output_tokens_per_s_per_gpu": point.requests_per_s
-            * case.osl
-            / case.deployment.plan.gpus,
+            "tpot_ms": figures.tpot_ms,
+            "ttft_ms": figures.ttft_ms,
+            "output_tokens_per_s_per_gpu": figures.output_tokens_per_s_per_gpu,
         }
         for metric, measured in case.measured.items():
             weight = TTFT_WEIGHT if metric == "ttft_ms" else 1.0
-            value = max(predicted[metric], 1e-9)
+            value = max(predicted[metric] or 0.0, 1e-9)
             out.append(weight * math.log(value / measured))
     return np.asarray(out)
 

@@ -10,8 +10,9 @@
   sum over layers: they are freed layer by layer); the LM head's fp32 logits count for the rows
   that need them (one per sequence in the step).
 - Reserve: what the engine leaves outside its memory pool (CUDA context, CUDA graphs,
-  communication buffers, allocator slack): ``(1 − memory_utilization)`` of capacity, the
-  framework's setting (vLLM 0.90, SGLang 0.88), at least 1.5 GB.
+  communication buffers, allocator slack): the engine's rule, ``(1 − memory_utilization)`` of
+  capacity (vLLM 0.90, SGLang 0.88, TensorRT-LLM 0.92 as an approximation of its
+  free-memory fraction), at least 1.5 GB (:meth:`infercast.engines.Engine.reserve_bytes`).
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from dataclasses import dataclass
 from infercast.estimation.timing import StepTimer, is_edge_layer
 
 __all__ = ["MemoryPlan", "plan_memory"]
-
-RESERVE_MIN_BYTES = 1.5e9
 
 
 @dataclass(frozen=True)
@@ -79,8 +78,6 @@ def plan_memory(
         weights_bytes=weights,
         kv_bytes_per_sequence=kv,
         activations_bytes=activations,
-        reserve_bytes=max(
-            RESERVE_MIN_BYTES, (1.0 - timer.params.framework.memory_utilization) * capacity
-        ),
+        reserve_bytes=timer.params.framework.reserve_bytes(capacity),
         capacity_bytes=capacity,
     )

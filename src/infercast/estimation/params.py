@@ -5,9 +5,9 @@ Resolution order for ``(hardware, framework)``:
    on measured serving benchmarks);
 2. the calibrated set for that hardware with any framework (``"*"``);
 3. the hardware catalog's physically reasonable defaults.
-Scheduler settings (prefill token budget per step, batch cap) come from the framework's
-defaults, or generic ones for a framework infercast does not know — said in the notes, never an
-error.
+Scheduler and memory settings (step token budget, batch cap, memory-reserve rule) come from
+the engine catalog (:mod:`infercast.engines`), or the generic engine's for a framework infercast
+does not know — said in the notes, never an error.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from infercast.engines import ENGINES, GENERIC, Engine, canonical_engine
 from infercast.errors import UnknownIdError
 from infercast.hardware import Efficiency, Hardware
 
@@ -37,56 +38,16 @@ __all__ = [
 CALIBRATION_FILE = "calibration.json"
 
 
-@dataclass(frozen=True)
-class FrameworkSettings:
-    name: str
-    max_num_batched_tokens: int
-    """Token budget of one step (chunked prefill): prompt chunks + decode tokens."""
-    max_num_seqs: int
-    """Most sequences decoding at once."""
-    memory_utilization: float
-    """Fraction of HBM the engine may use for weights, activations and KV cache (vLLM's
-    gpu_memory_utilization, SGLang's mem_fraction_static); the rest is the runtime reserve."""
-    description: str
+FrameworkSettings = Engine
+"""The engine settings an estimate uses (an :class:`infercast.engines.Engine`)."""
 
-
-FRAMEWORKS: dict[str, FrameworkSettings] = {
-    f.name: f
-    for f in (
-        FrameworkSettings(
-            "vllm",
-            8192,
-            1024,
-            0.90,
-            "vLLM V1: chunked prefill, 8192-token step budget, gpu_memory_utilization 0.9",
-        ),
-        FrameworkSettings(
-            "sglang", 8192, 1024, 0.88, "SGLang: chunked prefill 8192, mem_fraction_static 0.88"
-        ),
-        FrameworkSettings(
-            "trtllm",
-            8192,
-            1024,
-            0.92,
-            "TensorRT-LLM: in-flight batching, 8192 max num tokens, KV cache fills 90 % of "
-            "the memory left after weights",
-        ),
-        FrameworkSettings("generic", 8192, 1024, 0.90, "generic continuous-batching engine"),
-    )
-}
-_ALIASES = {
-    "trt": "trtllm",
-    "tensorrt-llm": "trtllm",
-    "tensorrt_llm": "trtllm",
-    "trt-llm": "trtllm",
-}
+FRAMEWORKS: dict[str, Engine] = ENGINES
+"""Every known engine by id (the catalog ``infercast/engines/catalog.json``)."""
 
 
 def canonical_framework(name: str | None) -> str | None:
-    if name is None:
-        return None
-    key = name.strip().lower()
-    return _ALIASES.get(key, key)
+    """The engine id a user's framework name means (aliases resolved, lower case)."""
+    return canonical_engine(name)
 
 
 DEFAULT_BURSTINESS = 0.1
@@ -98,7 +59,7 @@ with equal output lengths). Closed-loop benchmarks sit in between; calibration f
 @dataclass(frozen=True)
 class ModelParams:
     efficiency: Efficiency
-    framework: FrameworkSettings
+    framework: Engine
     source: str
     """Where the efficiency figures came from (for the notes)."""
     burstiness: float = DEFAULT_BURSTINESS
@@ -125,13 +86,14 @@ def resolve_params(
     notes: list[str] = []
     fw = canonical_framework(framework)
     if fw is None:
-        settings = FRAMEWORKS["generic"]
+        settings = FRAMEWORKS[GENERIC]
         notes.append("no framework given: generic scheduler settings (8192-token steps)")
     elif fw in FRAMEWORKS:
         settings = FRAMEWORKS[fw]
     else:  # a typo ("vllmm") must not silently become another engine's answer
-        close = difflib.get_close_matches(fw, list(FRAMEWORKS) + list(_ALIASES), n=3, cutoff=0.5)
-        known = [_ALIASES.get(c, c) for c in close] + list(FRAMEWORKS)
+        names = [name.lower() for e in ENGINES.values() for name in (e.id, *e.aliases)]
+        close = difflib.get_close_matches(fw, names, n=3, cutoff=0.5)
+        known = [canonical_engine(c) or c for c in close] + list(FRAMEWORKS)
         raise UnknownIdError("framework", str(framework), list(dict.fromkeys(known)))
     sets = (calibration if calibration is not None else load_calibration()).get("sets", {})
     for key in (f"{hardware.id}/{fw}", f"{hardware.id}/*"):

@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infercast.deployment import FIELDS, Deployment, Workload
 from infercast.errors import InfercastError, InvalidInputError
-from infercast.estimation.estimate import Deployment, prepare, serving_point
+from infercast.estimation.estimate import serving_point
+from infercast.estimation.report import metrics
+from infercast.estimation.resolve import Resolved, resolve
 from infercast.specs.registry import Registry, default_registry
 
 __all__ = [
@@ -147,33 +150,35 @@ def _deployment_key(row: BenchmarkRow) -> tuple[Any, ...]:
     return tuple(row.text(k) for k in keys) + tuple(row.text(k) for k in ints)
 
 
+_COLUMNS = {f.csv: f for f in FIELDS if f.csv}
+"""Benchmark-CSV column → deployment field (declared with the field)."""
+_WORKLOAD = {"isl", "osl", "concurrency"}
+
+
+def _row_fields(row: BenchmarkRow) -> dict[str, Any]:
+    """The deployment fields of a row (workload excluded); an empty cell is the default, and
+    ``0`` for ``gpus``/``moe_tp`` means unset."""
+    fields: dict[str, Any] = {}
+    for column, f in _COLUMNS.items():
+        if f.name in _WORKLOAD or not row.text(column):
+            continue
+        if f.annotation in (str, str | None):
+            fields[f.name] = row.text(column)
+        else:
+            fields[f.name] = row.integer(column) or (None if f.default is None else 0)
+    return fields
+
+
 def _prepare_row(
     row: BenchmarkRow, registry: Registry, calibration: dict[str, Any] | None
-) -> Deployment:
-    spec = registry.get(row.text("model"))
-    tp = row.integer("attention_tp", 1)
-    dp = row.integer("attention_dp", 1)
-    moe_tp = row.integer("moe_tp", 0) or None
-    ep = row.integer("moe_ep", 1)
-    if not spec.is_moe:
-        moe_tp, ep = None, 1
-    moe_dtype = row.text("moe_dtype") or None
-    return prepare(
-        spec,
-        row.text("hardware"),
-        gpus=row.integer("gpus", 0) or None,
-        tp=tp,
-        dp=dp,
-        pp=row.integer("pp", 1),
-        ep=ep,
-        moe_tp=moe_tp,
-        weight_dtype=row.text("gemm_dtype") or None,
-        moe_dtype=moe_dtype if spec.is_moe else None,
-        kv_dtype=row.text("kv_dtype") or None,
-        framework=row.text("framework") or None,
-        registry=registry,
-        calibration=calibration,
-    )
+) -> Resolved:
+    fields = _row_fields(row)
+    spec = registry.get(fields.pop("model", ""))
+    if not spec.is_moe:  # dense rows carry blank or 1/1 expert columns
+        fields.pop("moe_tp", None)
+        fields.pop("ep", None)
+        fields.pop("moe_dtype", None)
+    return resolve(Deployment.of(model=spec, **fields), registry=registry, calibration=calibration)
 
 
 def predict_rows(
@@ -184,7 +189,7 @@ def predict_rows(
     progress: Callable[[int], None] | None = None,
 ) -> list[Prediction]:
     registry = registry or default_registry()
-    deployments: dict[tuple[Any, ...], Deployment | InfercastError] = {}
+    deployments: dict[tuple[Any, ...], Resolved | InfercastError] = {}
     out = []
     for row in rows:
         prediction = Prediction(row)
@@ -203,14 +208,11 @@ def predict_rows(
             if isl < 1 or concurrency < 1:
                 raise InvalidInputError("isl and concurrency must be ≥ 1")
             point = serving_point(dep, isl, osl, concurrency)
-            gpus = dep.plan.gpus
-            x = point.requests_per_s
-            prediction.predicted = {
-                "ttft_ms": point.ttft_s * 1e3,
-                "tpot_ms": point.tpot_s * 1e3,
-                "output_tokens_per_s_per_gpu": x * osl / gpus,
-                "total_tokens_per_s_per_gpu": x * (isl + osl) / gpus,
-            }
+            figures = metrics(
+                point, Workload(isl, osl, concurrency), dep.plan.gpus, dep.spec.is_encoder_only
+            )
+            predicted = {metric: getattr(figures, metric) for metric in METRICS}
+            prediction.predicted = {k: v for k, v in predicted.items() if v is not None}
         except InfercastError as exc:
             prediction.error = str(exc).replace("\n", " ")
         out.append(prediction)

@@ -1,18 +1,22 @@
 """Typed results of a serving estimate — the contract shared by the Python API, the CLI's
-``--json``, and ``POST /estimate``. Every field states its unit; conventions are in the README.
+``--json``, and ``POST /estimate``. Every field states its unit; conventions are in
+docs/PERFORMANCE_MODEL.md.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from infercast.deployment import FIELDS, DeploymentField
 
 __all__ = [
     "Bottleneck",
     "DTypeChoice",
     "EstimateRequest",
     "EstimateResult",
+    "FitVerdict",
     "LayerBreakdown",
     "LayerPhaseCost",
     "MemoryBreakdown",
@@ -27,67 +31,24 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class EstimateRequest(_Model):
-    """Arguments of ``infercast.estimate`` (and the JSON body of ``POST /estimate``).
+def request_field(f: DeploymentField) -> tuple[Any, Any]:
+    bounds: dict[str, Any] = {k: v for k, v in (("ge", f.ge), ("le", f.le)) if v is not None}
+    if f.required:
+        return f.annotation, Field(description=f.description, **bounds)
+    return f.annotation, Field(default=f.default, description=f.description, **bounds)
 
-    Strict: ``"isl": true`` or ``"isl": "1024"`` is an error, not 1 or 1024."""
+
+_RequestFields: Any = create_model(  # type: ignore[call-overload]
+    "_RequestFields", __base__=_Model, **{f.name: request_field(f) for f in FIELDS}
+)
+
+
+class EstimateRequest(_RequestFields):
+    """Arguments of ``infercast.estimate`` (and the JSON body of ``POST /estimate``): the fields
+    of :data:`infercast.deployment.FIELDS`. Strict: ``"isl": true`` or ``"isl": "1024"`` is an
+    error, not 1 or 1024."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
-
-    model: str = Field(description="Model id (model_id or Hugging Face id) in the registry.")
-    hardware: str = Field(description="Hardware id from the catalog, e.g. 'h100', 'b200'.")
-    gpus: int | None = Field(
-        default=None,
-        ge=1,
-        le=4096,
-        description="GPUs serving one replica; defaults to tp × dp × pp. Must equal it if given.",
-    )
-    tp: int = Field(default=1, ge=1, le=1024, description="Attention tensor-parallel degree.")
-    dp: int = Field(default=1, ge=1, le=1024, description="Attention data-parallel degree.")
-    pp: int = Field(default=1, ge=1, le=256, description="Pipeline-parallel stages.")
-    ep: int = Field(
-        default=1, ge=1, le=1024, description="MoE expert-parallel degree (moe_tp × ep = tp × dp)."
-    )
-    moe_tp: int | None = Field(
-        default=None,
-        ge=1,
-        le=1024,
-        description="MoE tensor-parallel degree; defaults to tp × dp / ep.",
-    )
-    weight_dtype: str | None = Field(
-        default=None,
-        description="Format of dense (non-expert) weights; defaults to the checkpoint's.",
-    )
-    moe_dtype: str | None = Field(
-        default=None, description="Format of MoE expert weights; defaults to the checkpoint's."
-    )
-    kv_dtype: str | None = Field(
-        default=None, description="KV-cache format; defaults to the dense weights' 16-bit format."
-    )
-    framework: str | None = Field(
-        default=None,
-        description="Serving engine (vllm, sglang, trtllm); unknown or absent → generic "
-        "efficiency parameters (said in `notes`).",
-    )
-    isl: int = Field(ge=1, le=10_000_000, description="Input (prompt) tokens per request.")
-    osl: int = Field(ge=0, le=10_000_000, description="Output tokens per request.")
-    concurrency: int = Field(
-        ge=1, le=1_000_000, description="Requests in flight (closed-loop benchmark)."
-    )
-    sp: bool = Field(
-        default=False,
-        description="Sequence parallelism (Megatron-style, within the TP group): each TP "
-        "all-reduce becomes a reduce-scatter + all-gather and norms work on 1/tp of the tokens. "
-        "A no-op at tp = 1 (said in `notes`).",
-    )
-    cp: int = Field(
-        default=1,
-        ge=1,
-        le=1024,
-        description="Context-parallel degree for long prefills (ring attention): a sequence is "
-        "spread over cp of the dp attention-DP ranks, each holding 1/cp of its KV cache. Must "
-        "divide dp; adds no GPUs (gpus = tp × dp × pp).",
-    )
 
 
 class PlanSummary(_Model):
@@ -106,6 +67,44 @@ class PlanSummary(_Model):
     )
     kv_heads_replicated: bool = Field(
         description="True when tp exceeds the KV heads and each GPU holds a replicated KV head."
+    )
+    label: str = Field(
+        default="", description="The plan in one label, e.g. 'TP4×DP2 (MoE TP1×EP8) CP2 SP'."
+    )
+    line: str = Field(
+        default="",
+        description="Hardware, GPUs and degrees in one line, e.g. 'h100 × 8 · TP2 DP4 PP1 "
+        "EP8 CP2 SP' (EP for MoE models only), for display.",
+    )
+
+
+class FitVerdict(_Model):
+    """Whether the deployment fits, in fields a client renders (``fit_reason`` says it in
+    words)."""
+
+    status: Literal["fits", "queues", "does_not_fit"] = Field(
+        description="fits; queues (fits, but only part of the requests run at once, the rest "
+        "wait and their wait is in TTFT); does_not_fit (memory per GPU exceeds capacity)."
+    )
+    limit: Literal["weights", "no_kv_room", "memory", "kv_cache", "batch_cap"] | None = Field(
+        description="What limits it: the weights alone exceed capacity; weights, activations "
+        "and reserve leave no room for a KV cache; the total exceeds capacity; the KV cache "
+        "holds fewer requests than asked; the engine's batch cap. None when it fits."
+    )
+    excess_bytes: float = Field(description="Memory per GPU beyond capacity (bytes; 0 if fits).")
+    queued_requests: int = Field(description="Requests waiting outside the engine (0 if none).")
+    queue_wait_ms: float = Field(
+        default=0.0,
+        description="Mean wait of a request for a slot (ms, part of TTFT): queued_requests / "
+        "requests_per_s by Little's law in the closed loop; 0 unless the status is 'queues'.",
+    )
+    detail: str = Field(
+        default="", description="The memory sum behind the verdict, one sentence (no prefix)."
+    )
+    advice: list[str] = Field(
+        default_factory=list,
+        description="What to change when it does not fit: how much it is over, then the "
+        "changes that address the limiting part (empty when it fits).",
     )
 
 
@@ -188,22 +187,17 @@ class EstimateResult(_Model):
     memory: MemoryBreakdown
     fits: bool = Field(description="Whether memory_per_gpu_bytes ≤ capacity.")
     fit_reason: str = Field(description="Why it fits or not, in words.")
+    fit: FitVerdict | None = Field(
+        default=None, description="The fit verdict as fields (status, limit, by how much)."
+    )
     max_concurrency: int = Field(
         description="Largest concurrency whose KV cache fits beside the weights (0: none)."
     )
     admitted_concurrency: int = Field(
+        default=0,
         description="Requests the KV cache and the engine admit at once: min(concurrency, "
-        "max_concurrency, engine batch cap × dp). Below concurrency the rest queue."
-    )
-    verdict: Literal["fits", "queues", "does_not_fit"] = Field(
-        description="'fits': memory fits and every request runs at once; 'queues': memory fits "
-        "but only admitted_concurrency requests run at once, the rest wait; 'does_not_fit': "
-        "memory does not fit."
-    )
-    verdict_reason: str = Field(description="The verdict in words: the limit and what to change.")
-    queue_wait_ms: float = Field(
-        description="Mean wait for a slot (ms, part of TTFT): (concurrency − admitted) / "
-        "requests_per_s by Little's law; 0 unless the verdict is 'queues'."
+        "max_concurrency, engine batch cap × dp). Below concurrency the rest queue (fit.status "
+        "'queues').",
     )
     bottleneck: dict[str, Bottleneck] = Field(
         description="Dominant cost per phase: keys 'prefill' and 'decode'."

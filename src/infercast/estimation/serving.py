@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from infercast.estimation.timing import StepTimer
 from infercast.layers import StepShape
 
-__all__ = ["ServingPoint", "solve_closed_loop"]
+__all__ = ["LoopState", "ServingPoint", "solve", "solve_closed_loop"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,26 @@ class ServingPoint:
     decode_step_s: float
     prefill_fraction: float
     queued_outside_s: float
+
+
+@dataclass(frozen=True)
+class LoopState:
+    """The engine's steady state at one request throughput ``X`` (module docstring)."""
+
+    tau_s: float
+    """Mean step time τ."""
+    decode_seqs: float
+    """Sequences decoding, D."""
+    chunk_tokens: float
+    """Prompt tokens in a prefill-carrying step, P."""
+    prefill_fraction: float
+    """Share of the steps that carry a prefill chunk, f."""
+    mixed_step_s: float
+    """T(D, P)."""
+    plain_step_s: float
+    """T(D, 0)."""
+    ttft_s: float
+    """Time to first token, queueing inside the engine included."""
 
 
 _FIXED_POINT_ITERATIONS = 24
@@ -90,8 +110,8 @@ class _Engine:
     def chunk_room(self, decode_seqs: float) -> float:
         return max(float(self.budget) - decode_seqs, min(float(self.budget), 256.0))
 
-    def state_at(self, x: float, concurrency: float) -> tuple[float, ...]:
-        """(τ, D, P, f, T(D,P), T(D,0), TTFT) at request throughput ``x``."""
+    def state_at(self, x: float, concurrency: float) -> LoopState:
+        """The steady state at request throughput ``x``."""
         isl, osl = self.isl, self.osl
         # Always the same start: with steps in T(·) (whole prompt chunks) the iteration can end
         # in different places from different starts, and the root finder needs one function.
@@ -128,7 +148,7 @@ class _Engine:
         full = self.step_s(decode, room)
         clustered = self.burstiness * max(concurrency - 1.0, 0.0) * isl / room * full
         ttft = self.request_overhead + 0.5 * tau + service + wait + clustered
-        return tau, decode, chunk, frac, t_mixed, t_plain, ttft
+        return LoopState(tau, decode, chunk, frac, t_mixed, t_plain, ttft)
 
 
 def _root(
@@ -183,10 +203,10 @@ def solve_closed_loop(
     engine = _Engine(timer, isl, osl, budget)
     admitted = float(max(1, min(concurrency, engine_cap)))
 
-    def population(x: float) -> tuple[float, tuple[float, ...]]:
+    def population(x: float) -> float:
+        """Clients the loop holds at throughput ``x``: ``X·(TTFT + (osl−1)·τ)``."""
         state = engine.state_at(x, admitted)
-        tau, ttft = state[0], state[6]
-        return x * (ttft + max(osl - 1, 0) * tau), state
+        return x * (state.ttft_s + max(osl - 1, 0) * state.tau_s)
 
     # Upper bracket: prefill saturation (every step full of prompt chunks).
     # Prompts cannot arrive faster than full steps of prompt tokens are processed; past that
@@ -199,25 +219,33 @@ def solve_closed_loop(
     def excess(x: float) -> float:
         # Finite everywhere (an overloaded prefill queue is "very many clients"), so the root
         # finder can interpolate; it bisects where the curve has steps or no useful slope.
-        return min(population(x)[0], _OVERLOADED * 10) - admitted
+        return min(population(x), _OVERLOADED * 10) - admitted
 
     f_hi = excess(hi)
     while f_hi < 0 and hi < 1e12:
         hi *= 2.0
         f_hi = excess(hi)
     x = hi if f_hi <= 0 else _root(excess, 0.0, hi, 1e-5, 1e-4 * admitted, -admitted, f_hi)
-    tau, decode, chunk, frac, t_mixed, t_plain, ttft = engine.state_at(x, admitted)
+    state = engine.state_at(x, admitted)
+    ttft = state.ttft_s
     if not math.isfinite(ttft):
-        ttft = admitted / x - max(osl - 1, 0) * tau
+        ttft = admitted / x - max(osl - 1, 0) * state.tau_s
     queued = max(0.0, concurrency - admitted) / x
     return ServingPoint(
         requests_per_s=x,
-        tpot_s=tau,
+        tpot_s=state.tau_s,
         ttft_s=ttft + queued,
-        decode_seqs=decode,
-        prefill_chunk_tokens=chunk,
-        prefill_step_s=t_mixed,
-        decode_step_s=t_plain,
-        prefill_fraction=frac,
+        decode_seqs=state.decode_seqs,
+        prefill_chunk_tokens=state.chunk_tokens,
+        prefill_step_s=state.mixed_step_s,
+        decode_step_s=state.plain_step_s,
+        prefill_fraction=state.prefill_fraction,
         queued_outside_s=queued,
     )
+
+
+def solve(
+    timer: StepTimer, budget: int, isl: int, osl: int, concurrency: int, cap: int
+) -> ServingPoint:
+    """Stage 3 of an estimate — solve: the closed loop for the admitted load (``osl ≥ 1``)."""
+    return solve_closed_loop(timer, isl, max(osl, 1), concurrency, budget, cap)

@@ -73,7 +73,7 @@ class StepTiming:
                 sums["compute"] += lt.compute_s
             else:
                 sums["memory"] += lt.memory_s
-            sums["communication"] += lt.communication_s + 0.0
+            sums["communication"] += lt.communication_s
             sums["overhead"] += lt.overhead_s
         sums["overhead"] += self.step_overhead_s
         sums["communication"] += self.pipeline_s
@@ -95,6 +95,7 @@ class StepTimer:
         # Every layer type's instances are spread evenly over the stages for timing: summed over
         # the ``pp`` stage steps of one batch step, each instance runs exactly once.
         self.stage_counts = [lt.count / pp for lt, _ in self.models]
+        self.traits = [lt.layer_specs for lt, _ in self.models]
         self._peaks: dict[str, float] = {}
         eff = params.efficiency
         self.flops_rate_act = self._peak(ctx.activation_dtype) * eff.compute
@@ -146,9 +147,10 @@ class StepTimer:
     def stage_time(self, shape: StepShape, detail: bool = False) -> StepTiming:
         layers = []
         total = 0.0
-        for (lt, model), count in zip(self.models, self.stage_counts, strict=True):
-            cost = model.step_cost(shape)
-            timing = self.time_layer(lt.name, lt.layer_specs, count, cost, lt.count)
+        for (lt, model), count, traits in zip(
+            self.models, self.stage_counts, self.traits, strict=True
+        ):
+            timing = self.time_layer(lt.name, traits, count, model.step_cost(shape), lt.count)
             total += timing.time_s
             if detail:
                 layers.append(timing)

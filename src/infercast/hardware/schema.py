@@ -126,11 +126,6 @@ class Efficiency(_Strict):
         description="Why these values: defaults' justification or the calibration they came from.",
     )
 
-    @staticmethod
-    def parameter_names() -> tuple[str, ...]:
-        """The fitted (numeric) parameters, in declaration order."""
-        return tuple(EFFICIENCY_BOUNDS)
-
 
 class ScaleUp(_Strict):
     """The GPU-to-GPU fabric inside one scale-up domain (NVLink, Infinity Fabric, PCIe)."""
@@ -254,7 +249,7 @@ class Hardware(_Strict):
         """
         for cls_ in (compute_class, fallback, _BASE_CLASS):
             if cls_ in self.peak_flops:
-                return self.peak_flops[cls_], cls_  # type: ignore[index]
+                return self.peak_flops[cls_], cls_
         raise AssertionError("unreachable: bf16 peak is validated")  # pragma: no cover
 
     def peak_flops_for_dtype(self, fmt: DType | str) -> tuple[float, str]:

@@ -4,9 +4,11 @@ llama.cpp's metadata keys (``{arch}.block_count``, ``{arch}.expert_count``, …)
 to the Hugging Face fields the family configs read, so a GGUF and its config.json give the same
 spec. Facts GGUF only implies are read from the tensor list: a missing ``output.weight`` means
 tied embeddings; ``attn_q.bias``/``attn_output.bias``/``ffn_up.bias`` mean biases;
-``exp_probs_b`` means DeepSeek-V3's score-correction bias. Missing required keys are errors
-naming the GGUF key. The weights' ggml types (Q4_K, Q8_0, MXFP4, …) are reported in the spec's
-notes; they do not map one-to-one onto infercast's formats, so no ``weight_dtype`` is guessed.
+``exp_probs_b`` means DeepSeek-V3's score-correction bias. Which keys an architecture reads is
+its family's table (``@family(..., gguf=...)`` in ``importers/configs/``). Missing required
+keys are errors naming the GGUF key. The weights' ggml types (Q4_K, Q8_0, MXFP4, …) are
+reported in the spec's notes; they do not map one-to-one onto infercast's formats, so no
+``weight_dtype`` is guessed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import os
 from typing import Any
 
 from infercast.errors import InvalidInputError
-from infercast.importers.configs.base import FamilyConfig
+from infercast.importers.configs import GGUF_ARCHITECTURES, FamilyConfig
 from infercast.importers.gguf_metadata import ArraySummary, GGUFMetadata, read_gguf_metadata
 from infercast.importers.hf_config import family_config
 from infercast.importers.spec_builder import build_spec
@@ -29,15 +31,6 @@ __all__ = [
     "quantization_summary",
     "spec_from_gguf",
 ]
-
-GGUF_ARCHITECTURES = {
-    "llama": "llama",
-    "qwen2": "qwen2",
-    "qwen3": "qwen3",
-    "qwen3moe": "qwen3_moe",
-    "deepseek2": "deepseek_v3",
-    "gpt-oss": "gpt_oss",
-}
 
 
 class _Keys:
@@ -92,17 +85,18 @@ def _vocab_size(meta: GGUFMetadata, keys: _Keys) -> Any:
 
 
 def gguf_hf_config(meta: GGUFMetadata) -> dict[str, Any]:
-    """Translate a GGUF header into the config.json fields its family config reads."""
-    arch = meta.architecture
-    if arch not in GGUF_ARCHITECTURES:
+    """Translate a GGUF header into the config.json fields its family config reads: the keys
+    every architecture shares, then the architecture's own table (``@family(gguf=...)``)."""
+    arch = GGUF_ARCHITECTURES.get(meta.architecture)
+    if arch is None:
         raise InvalidInputError(
-            f"{meta.source}: GGUF architecture {arch!r} is not supported; supported: "
-            f"{', '.join(GGUF_ARCHITECTURES)}"
+            f"{meta.source}: GGUF architecture {meta.architecture!r} is not supported; "
+            f"supported: {', '.join(sorted(GGUF_ARCHITECTURES))}"
         )
     keys = _Keys(meta)
     heads = keys.get("attention.head_count", required=True)
     config: dict[str, Any] = {
-        "model_type": GGUF_ARCHITECTURES[arch],
+        "model_type": arch.model_type,
         "hidden_size": keys.get("embedding_length", required=True),
         "num_hidden_layers": keys.get("block_count", required=True),
         "num_attention_heads": heads,
@@ -113,68 +107,15 @@ def gguf_hf_config(meta: GGUFMetadata) -> dict[str, Any]:
     }
     untied = keys.tensor("output.weight") or meta.tensor_shapes_truncated
     config["tie_word_embeddings"] = not untied
-    if arch != "deepseek2" and keys.get("attention.key_length") is not None:
-        config["head_dim"] = keys.get("attention.key_length")
-    if arch in ("llama", "qwen3"):
-        config["attention_bias"] = keys.tensor("blk.0.attn_q.bias")
-    if arch == "llama":
-        config["mlp_bias"] = keys.tensor("blk.0.ffn_up.bias")
-    if arch in ("llama", "qwen2", "qwen3"):
-        config["intermediate_size"] = keys.get("feed_forward_length", required=True)
-    elif arch == "qwen3moe":
-        config.update(
-            num_experts=keys.get("expert_count", required=True),
-            num_experts_per_tok=keys.get("expert_used_count") or 8,
-            moe_intermediate_size=keys.get("expert_feed_forward_length", required=True),
-            norm_topk_prob=keys.get("expert_weights_norm")
-            if keys.get("expert_weights_norm") is not None
-            else True,
-        )
-    elif arch == "gpt-oss":
-        config.update(
-            num_local_experts=keys.get("expert_count", required=True),
-            num_experts_per_tok=keys.get("expert_used_count", required=True),
-            intermediate_size=keys.get("expert_feed_forward_length", required=True),
-            sliding_window=keys.get("attention.sliding_window", required=True),
-            attention_bias=keys.tensor("blk.0.attn_q.bias"),
-        )
-    else:  # deepseek2
-        config.update(_deepseek(meta, keys))
+    for row in arch.keys:
+        if row.tensor:
+            config[row.hf] = keys.tensor(row.tensor)
+            continue
+        value = keys.get(row.key, required=row.required)
+        config[row.hf] = row.default if value is None else value
+    if arch.extra is not None:
+        config.update(arch.extra(keys))
     return config
-
-
-def _deepseek(meta: GGUFMetadata, keys: _Keys) -> dict[str, Any]:
-    rope = keys.get("rope.dimension_count", required=True)
-    # Newer conversions split kv_b and keep the per-head MLA sizes in *_mla keys.
-    key_length = keys.get("attention.key_length_mla") or keys.get(
-        "attention.key_length", required=True
-    )
-    value_length = keys.get("attention.value_length_mla") or keys.get(
-        "attention.value_length", required=True
-    )
-    if not isinstance(key_length, int) or not isinstance(rope, int) or key_length <= rope:
-        raise InvalidInputError(
-            f"{meta.source}: GGUF key {keys.key('attention.key_length')!r} ({key_length!r}) must "
-            f"exceed {keys.key('rope.dimension_count')!r} ({rope!r}): it is nope + rope"
-        )
-    dense = keys.get("leading_dense_block_count") or 0
-    noaux = keys.tensor(f"blk.{dense}.exp_probs_b.bias") or keys.get("expert_gating_func") == 2
-    return {
-        "model_type": "deepseek_v3" if noaux else "deepseek_v2",
-        "q_lora_rank": keys.get("attention.q_lora_rank") or None,
-        "kv_lora_rank": keys.get("attention.kv_lora_rank", required=True),
-        "qk_rope_head_dim": rope,
-        "qk_nope_head_dim": key_length - rope,
-        "v_head_dim": value_length,
-        "intermediate_size": keys.get("feed_forward_length", required=True),
-        "moe_intermediate_size": keys.get("expert_feed_forward_length", required=True),
-        "n_routed_experts": keys.get("expert_count", required=True),
-        "num_experts_per_tok": keys.get("expert_used_count", required=True),
-        "n_shared_experts": keys.get("expert_shared_count") or 0,
-        "first_k_dense_replace": dense,
-        "norm_topk_prob": bool(keys.get("expert_weights_norm")),
-        "topk_method": "noaux_tc" if noaux else "greedy",
-    }
 
 
 def gguf_family_config(meta: GGUFMetadata) -> FamilyConfig:

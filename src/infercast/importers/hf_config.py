@@ -1,49 +1,25 @@
 """Hugging Face config.json → family config → ``ModelSpec``.
 
-Dispatch is on ``model_type``, the field transformers itself dispatches on; an unknown type is
-an error naming it and listing the supported ones, never a guess from similar-looking fields.
+Dispatch is on ``model_type``, the field transformers itself dispatches on, through the
+families registered with ``@family`` (:mod:`infercast.importers.configs.registry`); an unknown
+type is an error naming it and listing the supported ones, never a guess from similar-looking
+fields.
 Each family module reads every field that changes the arithmetic (see ``configs/``);
 ``quantization_config`` sets each layer type's ``weight_dtype`` (see ``quantization``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from infercast.errors import InvalidInputError
-from infercast.importers.configs.base import ConfigReader, FamilyConfig
-from infercast.importers.configs.bert import BertConfig
-from infercast.importers.configs.deepseek import DeepseekV3Config
-from infercast.importers.configs.gemma import GemmaConfig
-from infercast.importers.configs.gpt_oss import GptOssConfig
-from infercast.importers.configs.llama import LlamaFamilyConfig
-from infercast.importers.configs.moe import MixtralConfig, Qwen2MoeConfig, Qwen3MoeConfig
-from infercast.importers.configs.phi3 import Phi3Config
+from infercast.importers.configs import FAMILIES, ConfigReader, FamilyConfig
 from infercast.importers.quantization import read_quantization
 from infercast.importers.spec_builder import build_spec
 from infercast.specs import ModelSpec
 
 __all__ = ["FAMILIES", "family_config", "spec_from_hf_config"]
-
-FAMILIES: dict[str, Callable[[ConfigReader], FamilyConfig]] = {
-    "llama": LlamaFamilyConfig.from_hf,
-    "mistral": LlamaFamilyConfig.from_hf,
-    "qwen2": LlamaFamilyConfig.from_hf,
-    "qwen3": LlamaFamilyConfig.from_hf,
-    "phi3": Phi3Config.from_hf,
-    "qwen3_moe": Qwen3MoeConfig.from_hf,
-    "qwen2_moe": Qwen2MoeConfig.from_hf,
-    "mixtral": MixtralConfig.from_hf,
-    "deepseek_v2": DeepseekV3Config.from_hf,
-    "deepseek_v3": DeepseekV3Config.from_hf,
-    "kimi_k2": DeepseekV3Config.from_hf,
-    "gpt_oss": GptOssConfig.from_hf,
-    "gemma": GemmaConfig.from_hf,
-    "gemma2": GemmaConfig.from_hf,
-    "gemma3_text": GemmaConfig.from_hf,
-    "bert": BertConfig.from_hf,
-}
 
 
 def family_config(data: Any, source: str = "config.json") -> FamilyConfig:

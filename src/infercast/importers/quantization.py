@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import re2
+import re2  # type: ignore[import-untyped]
 
 from infercast.dtypes import UnknownDTypeError, dtype
 from infercast.errors import InvalidInputError
@@ -46,6 +46,11 @@ _RE2_MAX_MEM_BYTES = 8 << 20
 def _is_linear(module: str) -> bool:
     """Every module the importers name is a Linear except the token embedding."""
     return not module.endswith("embed_tokens") and "embeddings" not in module
+
+
+def _any_of(matchers: list[Callable[[str], bool]]) -> Callable[[str], bool]:
+    """A module matcher true when any of ``matchers`` is."""
+    return lambda module: any(match(module) for match in matchers)
 
 
 def _re2_options() -> re2.Options:
@@ -186,16 +191,16 @@ def read_quantization(reader: ConfigReader) -> QuantizationPlan | None:
         what = "mxfp4 on the MoE experts"
     elif method == "gptq" or method == "awq":
         bits = q.get("bits", q.get("w_bit"))
-        formats = {4: "int4", 8: "int8"}
-        if not isinstance(bits, int) or isinstance(bits, bool) or bits not in formats:
+        by_bits = {4: "int4", 8: "int8"}
+        if not isinstance(bits, int) or isinstance(bits, bool) or bits not in by_bits:
             raise reader.error(
                 f"{field}.bits", f"{bits!r}-bit {method} is not modelled (only 4 and 8 bits)"
             )
         in_blocks: Callable[[str], bool] = lambda m: ".layers." in m and _is_linear(m)  # noqa: E731
-        rules = [(in_blocks, formats[bits])]
+        rules = [(in_blocks, by_bits[bits])]
         if q.get("lm_head") is True:
             excluded = not_convert
-            rules.append((lambda m: m == "lm_head", formats[bits]))
+            rules.append((lambda m: m == "lm_head", by_bits[bits]))
         what = f"{method} {bits}-bit, group size {q.get('group_size', q.get('q_group_size'))}"
     elif method == "bitsandbytes":
         if q.get("load_in_4bit") is True:
@@ -272,6 +277,6 @@ def _compressed_tensors(
             _is_linear if t == "Linear" else _compile(t, reader, f"{where}.targets")
             for t in targets
         ]
-        rules.append((lambda m, ms=matchers: any(match(m) for match in ms), fmt))
+        rules.append((_any_of(matchers), fmt))
         formats.append(fmt)
     return rules, f"compressed-tensors ({', '.join(sorted(set(formats)))})"

@@ -66,7 +66,7 @@ def cost_models(spec: ModelSpec, ctx: CostContext) -> list[tuple[Any, CostModel]
     for lt in spec.layer_types:
         builder = cost_model_class(lt.layer_specs)
         if builder is OutputCost:
-            model: CostModel = OutputCost(lt.layer_specs, ctx, embedding_dtype)
+            model: CostModel = OutputCost(lt.layer_specs, ctx, embedding_dtype)  # type: ignore[arg-type]
         else:
             model = builder(lt.layer_specs, ctx)
         models.append((lt, model))

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from infercast.dtypes import dtype
 from infercast.layers.base import CostContext, LayerCost, StepShape
-from infercast.layers.engine import GemmRows, PlacedOps
+from infercast.layers.engine import OpsCost
 from infercast.parallel import Collective
 from infercast.specs.classes.attention import _AttentionSpecs
 from infercast.specs.classes.latent import MultiHeadLatentAttentionLayerSpecs
@@ -68,14 +68,14 @@ def _windowed_prefill(context: float, chunk: float, window: int | None) -> float
     return (m * cached + m * (m + 1) / 2 + (chunk - m) * window) / chunk
 
 
-class AttentionCost(GemmRows):
+class AttentionCost(OpsCost):
     """MHA, GQA and sliding-window GQA."""
 
+    specs: _AttentionSpecs
+
     def __init__(self, specs: _AttentionSpecs, ctx: CostContext):
+        super().__init__(specs, ctx)
         plan = ctx.plan
-        self.specs = specs
-        self.ctx = ctx
-        self.placed = PlacedOps(specs, ctx)
         core = specs.attention_core()
         assert core is not None
         self.wdtype = self.placed.formats["dense"]
@@ -96,9 +96,6 @@ class AttentionCost(GemmRows):
         )
         self.q_width = self.heads * d
         self.combine_width = self.heads * (d + 1)  # partial output + its log-sum-exp
-
-    def stored_weight_bytes(self) -> float:
-        return self.placed.stored_weight_bytes()
 
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
         return {"token": self.ctx.local_tokens(shape)}
@@ -197,14 +194,14 @@ def _context_parallel(
         collectives.append(Collective("reduce_scatter", cp, queries * combine_bytes))
 
 
-class LatentAttentionCost(GemmRows):
+class LatentAttentionCost(OpsCost):
     """Multi-head latent attention (DeepSeek-V2/V3, Kimi K2)."""
 
+    specs: MultiHeadLatentAttentionLayerSpecs
+
     def __init__(self, specs: MultiHeadLatentAttentionLayerSpecs, ctx: CostContext):
+        super().__init__(specs, ctx)
         plan = ctx.plan
-        self.specs = specs
-        self.ctx = ctx
-        self.placed = PlacedOps(specs, ctx)
         self.wdtype = self.placed.formats["dense"]
         self.heads = specs.num_heads / plan.tp
         self.matmul_params = self.placed.matmul_weights()
@@ -215,9 +212,6 @@ class LatentAttentionCost(GemmRows):
             self.heads * (specs.kv_lora_rank + specs.qk_rope_head_dim)
         )
         self.combine_bytes = _FP32.nbytes(self.heads * (specs.kv_lora_rank + 1))
-
-    def stored_weight_bytes(self) -> float:
-        return self.placed.stored_weight_bytes()
 
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
         return {"token": self.ctx.local_tokens(shape)}

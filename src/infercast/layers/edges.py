@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from infercast.dtypes import dtype
 from infercast.layers.base import CostContext, LayerCost, StepShape, tp_reduce
-from infercast.layers.engine import GemmRows, PlacedOps
+from infercast.layers.engine import OpsCost
 from infercast.parallel import Collective
 from infercast.specs.classes.edges import (
     EmbeddingLayerSpecs,
@@ -28,22 +28,12 @@ __all__ = ["EmbeddingCost", "NormCost", "OutputCost", "PoolerCost"]
 _FP32 = dtype("fp32")
 
 
-class _NoCache:
-    def kv_bytes_per_token(self) -> float:
-        return 0.0
+class NormCost(OpsCost):
+    specs: NormLayerSpecs
 
-    def kv_window(self) -> int | None:
-        return None
-
-
-class NormCost(_NoCache, GemmRows):
     def __init__(self, specs: NormLayerSpecs, ctx: CostContext):
-        self.specs, self.ctx = specs, ctx
-        self.placed = PlacedOps(specs, ctx)
+        super().__init__(specs, ctx)
         self.split = ctx.plan.tp if ctx.plan.sp else 1  # sequence parallel: 1/tp of the tokens
-
-    def stored_weight_bytes(self) -> float:
-        return self.placed.stored_weight_bytes()
 
     def activation_peak_bytes(self, tokens: float) -> float:
         """Input and output of ``tokens`` (÷ tp under sequence parallelism)."""
@@ -57,14 +47,12 @@ class NormCost(_NoCache, GemmRows):
         )
 
 
-class EmbeddingCost(_NoCache, GemmRows):
-    def __init__(self, specs: EmbeddingLayerSpecs, ctx: CostContext):
-        self.specs, self.ctx = specs, ctx
-        self.placed = PlacedOps(specs, ctx)
-        self.wdtype = self.placed.formats["own"]
+class EmbeddingCost(OpsCost):
+    specs: EmbeddingLayerSpecs
 
-    def stored_weight_bytes(self) -> float:
-        return self.placed.stored_weight_bytes()
+    def __init__(self, specs: EmbeddingLayerSpecs, ctx: CostContext):
+        super().__init__(specs, ctx)
+        self.wdtype = self.placed.formats["own"]
 
     def activation_peak_bytes(self, tokens: float) -> float:
         return self.ctx.activation_dtype.nbytes(tokens * self.specs.hidden_size)
@@ -81,18 +69,15 @@ class EmbeddingCost(_NoCache, GemmRows):
         return cost
 
 
-class OutputCost(_NoCache, GemmRows):
+class OutputCost(OpsCost):
+    specs: OutputLayerSpecs
+
     def __init__(self, specs: OutputLayerSpecs, ctx: CostContext, embedding_dtype: str | None):
-        self.specs, self.ctx = specs, ctx
         tied = dtype(embedding_dtype) if embedding_dtype else ctx.default_dtype
-        self.placed = PlacedOps(specs, ctx, tied_format=tied)
+        super().__init__(specs, ctx, tied)
         (head,) = self.placed.linears
         self.wdtype = self.placed.format_of(head)
         self.vocab_slice = self.placed.local_out(head)
-
-    def stored_weight_bytes(self) -> float:
-        """The vocabulary slice of the matrix (none when tied) and of its bias."""
-        return self.placed.stored_weight_bytes()
 
     def activation_peak_bytes(self, tokens: float) -> float:
         return _FP32.nbytes(tokens * self.vocab_slice)
@@ -118,14 +103,12 @@ class OutputCost(_NoCache, GemmRows):
         return cost
 
 
-class PoolerCost(_NoCache, GemmRows):
-    def __init__(self, specs: PoolerLayerSpecs, ctx: CostContext):
-        self.specs, self.ctx = specs, ctx
-        self.placed = PlacedOps(specs, ctx)
-        self.wdtype = self.placed.formats["own"]
+class PoolerCost(OpsCost):
+    specs: PoolerLayerSpecs
 
-    def stored_weight_bytes(self) -> float:
-        return self.placed.stored_weight_bytes()
+    def __init__(self, specs: PoolerLayerSpecs, ctx: CostContext):
+        super().__init__(specs, ctx)
+        self.wdtype = self.placed.formats["own"]
 
     def activation_peak_bytes(self, tokens: float) -> float:
         return 0.0

@@ -11,6 +11,7 @@ name: a new layer class made of existing ops is costed without new code here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from infercast.dtypes import DType, dtype
 from infercast.layers.base import CostContext, StepShape, tp_reduce
@@ -19,7 +20,7 @@ from infercast.parallel.shards import local_features, local_params
 from infercast.specs.classes.base import LayerSpecs
 from infercast.specs.ops import AttentionCore, Embedding, Linear, Norm, Op, Router
 
-__all__ = ["Gemm", "GemmRows", "PlacedOps", "op_kinds"]
+__all__ = ["Gemm", "OpsCost", "PlacedOps", "op_kinds"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ class PlacedOps:
         }
         self.tied_format = tied_format or own
         self.linears = [op for op in self.ops if isinstance(op, Linear)]
+        self._stored_bytes: float | None = None
+        self._row_outputs = [op.out_features for op in self.linears if op.shard == "row"]
 
     def format_of(self, op: Op) -> DType:
         if isinstance(op, Linear) and op.tied:
@@ -85,8 +88,13 @@ class PlacedOps:
         return local_params(op, self.ctx.plan)
 
     def stored_weight_bytes(self) -> float:
-        """Bytes of this instance's weights on one GPU (every op, in its format)."""
-        return sum(self.format_of(op).nbytes(self.local_params(op)) for op in self.ops)
+        """Bytes of this instance's weights on one GPU (every op, in its format; computed once:
+        every step reads them)."""
+        if self._stored_bytes is None:
+            self._stored_bytes = sum(
+                self.format_of(op).nbytes(self.local_params(op)) for op in self.ops
+            )
+        return self._stored_bytes
 
     def stored_params(self, fmt_role: str) -> float:
         """Per-GPU parameters of the ops stored in one format role (experts: all local ones)."""
@@ -122,16 +130,32 @@ class PlacedOps:
         """The TP reduction of each row-parallel Linear's output for ``tokens`` rows: an
         all-reduce, or reduce-scatter + all-gather under sequence parallelism."""
         plan, act = self.ctx.plan, self.ctx.activation_dtype
-        for op in self.linears:
-            if op.shard == "row":
-                tp_reduce(collectives, plan.tp, act.nbytes(tokens * op.out_features), plan.sp)
+        if plan.tp <= 1:
+            return
+        for width in self._row_outputs:
+            tp_reduce(collectives, plan.tp, act.nbytes(tokens * width), plan.sp)
 
 
-class GemmRows:
-    """Mixin of the cost models: :meth:`gemms` of a step from the rows each kind of Linear
-    multiplies (``_gemm_rows``); the sum of their FLOPs is the step's ``matmul_flops``."""
+class OpsCost:
+    """Base of the cost models: ONE instance's ops placed on a GPU (``self.placed``), their
+    stored bytes, and the GEMMs (M, N, K, format) of a step from the rows each kind of Linear
+    multiplies (``_gemm_rows``; their FLOPs sum to the step's ``matmul_flops``). A layer with
+    a KV cache overrides ``kv_bytes_per_token`` and ``kv_window``."""
 
-    placed: PlacedOps
+    specs: Any
+
+    def __init__(self, specs: LayerSpecs, ctx: CostContext, tied_format: DType | None = None):
+        self.specs, self.ctx = specs, ctx
+        self.placed = PlacedOps(specs, ctx, tied_format)
+
+    def stored_weight_bytes(self) -> float:
+        return self.placed.stored_weight_bytes()
+
+    def kv_bytes_per_token(self) -> float:
+        return 0.0
+
+    def kv_window(self) -> int | None:
+        return None
 
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
         return {}

@@ -16,7 +16,7 @@ the expert all-to-alls already dispatch each token from one GPU only, and are un
 from __future__ import annotations
 
 from infercast.layers.base import CostContext, LayerCost, StepShape, tp_reduce
-from infercast.layers.engine import GemmRows, PlacedOps
+from infercast.layers.engine import OpsCost
 from infercast.parallel import Collective
 from infercast.specs.classes.mlp import MLPLayerSpecs
 from infercast.specs.classes.moe import MoELayerSpecs
@@ -31,29 +31,20 @@ def expected_experts_touched(num_experts: int, top_k: int, tokens: float) -> flo
     return num_experts * (1.0 - (1.0 - top_k / num_experts) ** tokens)
 
 
-class MLPCost(GemmRows):
+class MLPCost(OpsCost):
     """2-projection and gated (3-projection) MLPs."""
 
+    specs: MLPLayerSpecs
+
     def __init__(self, specs: MLPLayerSpecs, ctx: CostContext):
-        self.specs = specs
-        self.ctx = ctx
-        self.placed = PlacedOps(specs, ctx)
+        super().__init__(specs, ctx)
         self.wdtype = self.placed.formats["dense"]
         self.projections = len(self.placed.linears)
         self.inner = self.placed.local_out(self.placed.linears[0])  # intermediate / tp
         self.matmul_params = self.placed.matmul_weights()
 
-    def stored_weight_bytes(self) -> float:
-        return self.placed.stored_weight_bytes()
-
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
         return {"token": self.ctx.local_tokens(shape)}
-
-    def kv_bytes_per_token(self) -> float:
-        return 0.0
-
-    def kv_window(self) -> int | None:
-        return None
 
     def activation_peak_bytes(self, tokens: float) -> float:
         width = self.specs.hidden_size + (self.projections - 1) * self.inner
@@ -73,14 +64,14 @@ class MLPCost(GemmRows):
         return cost
 
 
-class MoECost(GemmRows):
+class MoECost(OpsCost):
     """Routed experts (moe_tp × ep), shared experts (tp) and the router (replicated)."""
 
+    specs: MoELayerSpecs
+
     def __init__(self, specs: MoELayerSpecs, ctx: CostContext):
-        plan = ctx.plan
-        self.specs = specs
-        self.ctx = ctx
-        self.placed = placed = PlacedOps(specs, ctx)
+        super().__init__(specs, ctx)
+        plan, placed = ctx.plan, self.placed
         # The router is never quantized (checkpoints and vLLM/SGLang keep the gate in 16 bits,
         # whatever the weight_dtype); shared experts are dense weights (the weight_dtype
         # override applies) stored as the layer's checkpoint format says (DeepSeek-V3 keeps
@@ -108,12 +99,6 @@ class MoECost(GemmRows):
         """Dense parts on this GPU's DP-rank tokens; experts on the pairs landing here."""
         pairs = shape.tokens * self.specs.num_experts_per_tok / self.ctx.plan.ep
         return {"token": self.ctx.local_tokens(shape), "expert": pairs}
-
-    def kv_bytes_per_token(self) -> float:
-        return 0.0
-
-    def kv_window(self) -> int | None:
-        return None
 
     def activation_peak_bytes(self, tokens: float) -> float:
         """``tokens`` of this GPU's DP rank; the token-expert pairs landing on this GPU hold

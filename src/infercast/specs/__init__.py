@@ -1,4 +1,5 @@
-"""Model specs: the seed's JSON format, its layer classes, validation and the registry."""
+"""Model specs: the infercast model spec (v1) JSON format, its layer classes, validation and
+the registry."""
 
 from infercast.specs.layer_classes import LAYER_CLASSES, PARALLELISM_KINDS, LayerSpecs
 from infercast.specs.registry import Registry, default_registry

@@ -8,7 +8,7 @@ an error that names them. ``total_params`` counts every parameter once (see the 
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -55,21 +55,24 @@ class _LayerTypeBase(BaseModel):
 
 
 def _variant(class_name: str, specs_model: type[LayerSpecs]) -> type[_LayerTypeBase]:
-    return create_model(  # type: ignore[call-overload,no-any-return]
+    return create_model(
         class_name,
         __base__=_LayerTypeBase,
         __doc__=specs_model.description,
-        class_=(Literal[class_name], Field(alias="class", description="Layer class name.")),
+        class_=(Literal[class_name], Field(alias="class", description="Layer class name.")),  # type: ignore[arg-type]
         specs=(specs_model, Field(description=f"Specs of a {class_name}.")),
     )
 
 
 _VARIANTS = tuple(_variant(name, model) for name, model in LAYER_CLASSES.items())
 
-LayerType = Annotated[
-    Union[_VARIANTS],  # type: ignore[valid-type]  # noqa: UP007 (a tuple of types)
-    Field(discriminator="class_"),
-]
+if TYPE_CHECKING:  # every variant is a _LayerTypeBase; the checker needs no more
+    LayerType = _LayerTypeBase
+else:
+    LayerType = Annotated[
+        Union[_VARIANTS],  # noqa: UP007 (a tuple of types)
+        Field(discriminator="class_"),
+    ]
 """One ``layer_types`` entry: the union of every registered class's variant."""
 
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
@@ -77,7 +80,7 @@ _HF_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,
 
 
 class ModelSpec(BaseModel):
-    """One model, in the seed's JSON format."""
+    """One model, as an infercast model spec (v1)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -98,7 +101,7 @@ class ModelSpec(BaseModel):
     total_params_formatted: str = Field(
         pattern=r"^\d+(\.\d+)?[KMBT]$", description="total_params rounded, e.g. '70.6B'."
     )
-    layer_types: list[LayerType] = Field(  # type: ignore[valid-type]
+    layer_types: list[LayerType] = Field(
         min_length=1,
         max_length=MAX_LAYER_TYPES,
         description=f"Distinct layer entries (at most {MAX_LAYER_TYPES}: each costs estimate "
@@ -181,7 +184,8 @@ class ModelSpec(BaseModel):
         return sum(lt.count for lt in self.layers_with("ffn"))
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The spec as the seed's JSON (aliases, optional specs at their defaults omitted)."""
+        """The spec as infercast model spec (v1) JSON (aliases; optional specs at their defaults
+        omitted)."""
         data = self.model_dump(by_alias=True, exclude_none=True)
         data["layer_types"] = [_layer_json(layer) for layer in self.layer_types]
         return data

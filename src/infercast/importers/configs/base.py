@@ -27,6 +27,8 @@ __all__ = [
     "ConfigReader",
     "FamilyConfig",
     "LayerPart",
+    "OnBase",
+    "RoutedExperts",
     "check_heads",
     "layer_windows",
 ]
@@ -78,6 +80,47 @@ class FamilyConfig(Protocol):
     def notes(self) -> list[str]: ...
 
 
+class OnBase:
+    """Mixin of a family config built on a Llama-family ``base`` (by composition): the model
+    figures every family reports come from it, and it has no notes of its own by default."""
+
+    base: Any
+
+    @property
+    def model_type(self) -> str:
+        return str(self.base.model_type)
+
+    @property
+    def hidden_size(self) -> int:
+        return int(self.base.hidden_size)
+
+    @property
+    def num_layers(self) -> int:
+        return int(self.base.num_layers)
+
+    @property
+    def vocab_size(self) -> int:
+        return int(self.base.vocab_size)
+
+    def layer_parts(self) -> list[LayerPart]:
+        return list(self.base.layer_parts())
+
+    def notes(self) -> list[str]:
+        return []
+
+
+class RoutedExperts:
+    """Mixin of MoE family configs with ``num_experts`` and ``num_experts_per_tok``."""
+
+    num_experts: int
+    num_experts_per_tok: int
+
+    @property
+    def is_truly_sparse(self) -> bool:
+        """True iff fewer than all experts run per token (top_k == num_experts is dense)."""
+        return 0 < self.num_experts_per_tok < self.num_experts
+
+
 class ConfigReader:
     """Strictly typed access to a config.json object; errors name field, model type and file."""
 
@@ -123,7 +166,7 @@ class ConfigReader:
     ) -> int:
         value = self._get(name, default)
         if value is default and default is not _MISSING:
-            return value  # type: ignore[no-any-return]
+            return value
         return self._check_int(name, value, minimum, maximum)
 
     def opt_integer(self, name: str, *, minimum: int = 1, maximum: int = MAX_HIDDEN) -> int | None:
@@ -137,7 +180,7 @@ class ConfigReader:
                 return self.integer(name, **bounds)
         if default is _MISSING:
             raise self.error(names[0], "is required but missing")
-        return default  # type: ignore[no-any-return]
+        return default
 
     def flag(self, name: str, default: Any = _MISSING) -> bool:
         value = self._get(name, default)

@@ -22,10 +22,12 @@ from infercast.importers.configs.base import (
     ConfigReader,
     LayerPart,
 )
+from infercast.importers.configs.registry import family
 
 __all__ = ["BertConfig"]
 
 
+@family("bert")
 @dataclass(frozen=True)
 class BertConfig:
     """BertModel hyperparameters that change parameter counts or FLOPs."""

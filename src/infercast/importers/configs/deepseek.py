@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from infercast.errors import InvalidInputError
 from infercast.importers.configs.base import (
     MAX_EXPERTS,
     MAX_HEADS,
@@ -28,12 +29,55 @@ from infercast.importers.configs.base import (
     LayerPart,
 )
 from infercast.importers.configs.moe import moe_part
+from infercast.importers.configs.registry import GGUFArchitecture, family
 
 __all__ = ["DeepseekV3Config"]
 
 _DEFAULT_TOPK_METHOD = {"deepseek_v2": "greedy", "deepseek_v3": "noaux_tc", "kimi_k2": "noaux_tc"}
 
 
+def gguf_fields(keys: Any) -> dict[str, Any]:
+    """The config.json fields of a ``deepseek2`` GGUF (MLA sizes, experts, V2 vs V3)."""
+    rope = keys.get("rope.dimension_count", required=True)
+    # Newer conversions split kv_b and keep the per-head MLA sizes in *_mla keys.
+    key_length = keys.get("attention.key_length_mla") or keys.get(
+        "attention.key_length", required=True
+    )
+    value_length = keys.get("attention.value_length_mla") or keys.get(
+        "attention.value_length", required=True
+    )
+    if not isinstance(key_length, int) or not isinstance(rope, int) or key_length <= rope:
+        raise InvalidInputError(
+            f"{keys.meta.source}: GGUF key {keys.key('attention.key_length')!r} "
+            f"({key_length!r}) must exceed {keys.key('rope.dimension_count')!r} ({rope!r}): "
+            "it is nope + rope"
+        )
+    dense = keys.get("leading_dense_block_count") or 0
+    noaux = keys.tensor(f"blk.{dense}.exp_probs_b.bias") or keys.get("expert_gating_func") == 2
+    return {
+        "model_type": "deepseek_v3" if noaux else "deepseek_v2",
+        "q_lora_rank": keys.get("attention.q_lora_rank") or None,
+        "kv_lora_rank": keys.get("attention.kv_lora_rank", required=True),
+        "qk_rope_head_dim": rope,
+        "qk_nope_head_dim": key_length - rope,
+        "v_head_dim": value_length,
+        "intermediate_size": keys.get("feed_forward_length", required=True),
+        "moe_intermediate_size": keys.get("expert_feed_forward_length", required=True),
+        "n_routed_experts": keys.get("expert_count", required=True),
+        "num_experts_per_tok": keys.get("expert_used_count", required=True),
+        "n_shared_experts": keys.get("expert_shared_count") or 0,
+        "first_k_dense_replace": dense,
+        "norm_topk_prob": bool(keys.get("expert_weights_norm")),
+        "topk_method": "noaux_tc" if noaux else "greedy",
+    }
+
+
+@family(
+    "deepseek_v2",
+    "deepseek_v3",
+    "kimi_k2",
+    gguf=(GGUFArchitecture("deepseek2", "deepseek_v3", extra=gguf_fields),),
+)
 @dataclass(frozen=True)
 class DeepseekV3Config:
     """MLA attention, dense-then-MoE FFNs, shared experts (DeepSeek-V2/V3/R1, Kimi K2)."""

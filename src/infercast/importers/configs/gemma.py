@@ -20,16 +20,18 @@ from infercast.importers.configs.base import (
     MAX_LAYERS,
     MAX_WINDOW,
     ConfigReader,
-    LayerPart,
+    OnBase,
     layer_windows,
 )
 from infercast.importers.configs.llama import LlamaFamilyConfig
+from infercast.importers.configs.registry import family
 
 __all__ = ["GemmaConfig"]
 
 
+@family("gemma", "gemma2", "gemma3_text")
 @dataclass(frozen=True)
-class GemmaConfig:
+class GemmaConfig(OnBase):
     """A Gemma model: every field that matters lives in ``base``; the rest is informational."""
 
     base: LlamaFamilyConfig
@@ -66,25 +68,3 @@ class GemmaConfig:
             reader.number("attn_logit_softcapping"),
             reader.number("final_logit_softcapping"),
         )
-
-    @property
-    def model_type(self) -> str:
-        return self.base.model_type
-
-    @property
-    def hidden_size(self) -> int:
-        return self.base.hidden_size
-
-    @property
-    def num_layers(self) -> int:
-        return self.base.num_layers
-
-    @property
-    def vocab_size(self) -> int:
-        return self.base.vocab_size
-
-    def layer_parts(self) -> list[LayerPart]:
-        return self.base.layer_parts()
-
-    def notes(self) -> list[str]:
-        return []

@@ -20,16 +20,31 @@ from infercast.importers.configs.base import (
     MAX_WINDOW,
     ConfigReader,
     LayerPart,
+    OnBase,
+    RoutedExperts,
     layer_windows,
 )
 from infercast.importers.configs.llama import LlamaFamilyConfig
-from infercast.importers.configs.moe import moe_part
+from infercast.importers.configs.moe import routed_part
+from infercast.importers.configs.registry import GGUFKey, family
 
 __all__ = ["GptOssConfig"]
 
 
+@family(
+    "gpt_oss",
+    gguf="gpt-oss",
+    gguf_keys=(
+        GGUFKey("head_dim", "attention.key_length"),
+        GGUFKey("num_local_experts", "expert_count", required=True),
+        GGUFKey("num_experts_per_tok", "expert_used_count", required=True),
+        GGUFKey("intermediate_size", "expert_feed_forward_length", required=True),
+        GGUFKey("sliding_window", "attention.sliding_window", required=True),
+        GGUFKey("attention_bias", tensor="blk.0.attn_q.bias"),
+    ),
+)
 @dataclass(frozen=True)
-class GptOssConfig:
+class GptOssConfig(OnBase, RoutedExperts):
     """gpt-oss: a Llama-family ``base`` (attention, norms, vocab) plus the MoE fields."""
 
     base: LlamaFamilyConfig
@@ -70,40 +85,13 @@ class GptOssConfig:
         )
         return cls(base, num_experts, top_k, base.intermediate_size)
 
-    @property
-    def is_truly_sparse(self) -> bool:
-        return 0 < self.num_experts_per_tok < self.num_experts
-
-    @property
-    def hidden_size(self) -> int:
-        return self.base.hidden_size
-
-    @property
-    def num_layers(self) -> int:
-        return self.base.num_layers
-
-    @property
-    def vocab_size(self) -> int:
-        return self.base.vocab_size
-
     def layer_parts(self) -> list[LayerPart]:
         parts: list[LayerPart] = []
         for i in range(self.num_layers):
             experts = f"model.layers.{i}.mlp.experts"
-            ffn = moe_part(
-                i,
-                self.hidden_size,
-                self.num_experts,
-                self.num_experts_per_tok,
-                self.expert_intermediate_size,
-                (f"{experts}.gate_up_proj", f"{experts}.down_proj"),
-                router_bias=True,
-                expert_bias=True,
-            )
+            modules = (f"{experts}.gate_up_proj", f"{experts}.down_proj")
+            ffn = routed_part(self, i, modules, router_bias=True, expert_bias=True)
             attention, *rest = self.base.block_parts(i, ffn)
             attention = replace(attention, specs={**attention.specs, "attention_sinks": True})
             parts += [attention, *rest]
         return parts + self.base.head_parts()
-
-    def notes(self) -> list[str]:
-        return []

@@ -26,12 +26,30 @@ from infercast.importers.configs.base import (
     check_heads,
     layer_windows,
 )
+from infercast.importers.configs.registry import GGUFArchitecture, GGUFKey, family
 
 __all__ = ["LLAMA_FAMILY_TYPES", "LlamaFamilyConfig"]
 
 LLAMA_FAMILY_TYPES = ("llama", "mistral", "qwen2", "qwen3")
 
 
+_HEAD_DIM = GGUFKey("head_dim", "attention.key_length")
+_FFN = GGUFKey("intermediate_size", "feed_forward_length", required=True)
+_QKV_BIAS = GGUFKey("attention_bias", tensor="blk.0.attn_q.bias")
+
+
+@family(
+    *LLAMA_FAMILY_TYPES,
+    gguf=(
+        GGUFArchitecture(
+            "llama",
+            "llama",
+            (_HEAD_DIM, _QKV_BIAS, GGUFKey("mlp_bias", tensor="blk.0.ffn_up.bias"), _FFN),
+        ),
+        GGUFArchitecture("qwen2", "qwen2", (_HEAD_DIM, _FFN)),
+        GGUFArchitecture("qwen3", "qwen3", (_HEAD_DIM, _QKV_BIAS, _FFN)),
+    ),
+)
 @dataclass(frozen=True)
 class LlamaFamilyConfig:
     """Dense decoder hyperparameters that change parameter counts, FLOPs or the KV cache."""

@@ -23,11 +23,28 @@ from infercast.importers.configs.base import (
     MAX_WINDOW,
     ConfigReader,
     LayerPart,
+    OnBase,
+    RoutedExperts,
     layer_windows,
 )
 from infercast.importers.configs.llama import LlamaFamilyConfig
+from infercast.importers.configs.registry import GGUFKey, family
 
 __all__ = ["MixtralConfig", "Qwen2MoeConfig", "Qwen3MoeConfig", "moe_part"]
+
+
+def routed_part(config: Any, i: int, modules: tuple[str, ...], **options: Any) -> LayerPart:
+    """The MoE FFN of block ``i`` of a family config with routed experts (``num_experts``,
+    ``num_experts_per_tok``, ``expert_intermediate_size``, ``hidden_size``)."""
+    return moe_part(
+        i,
+        config.hidden_size,
+        config.num_experts,
+        config.num_experts_per_tok,
+        config.expert_intermediate_size,
+        modules,
+        **options,
+    )
 
 
 def moe_part(
@@ -79,8 +96,19 @@ def _sparse_layers(reader: ConfigReader, num_layers: int) -> tuple[int, tuple[in
     return step, mlp_only
 
 
+@family(
+    "qwen3_moe",
+    gguf="qwen3moe",
+    gguf_keys=(
+        GGUFKey("head_dim", "attention.key_length"),
+        GGUFKey("num_experts", "expert_count", required=True),
+        GGUFKey("num_experts_per_tok", "expert_used_count", default=8),
+        GGUFKey("moe_intermediate_size", "expert_feed_forward_length", required=True),
+        GGUFKey("norm_topk_prob", "expert_weights_norm", default=True),
+    ),
+)
 @dataclass(frozen=True)
-class Qwen3MoeConfig:
+class Qwen3MoeConfig(OnBase, RoutedExperts):
     """Configuration for Qwen3-MoE family models (Qwen3-30B-A3B and friends).
 
     All MoE hyperparameters live here; dense fields are inherited via ``base``, whose
@@ -151,39 +179,15 @@ class Qwen3MoeConfig:
             dense_intermediate_size=dense,
         )
 
-    @property
-    def is_truly_sparse(self) -> bool:
-        """True iff fewer than all experts run per token (top_k == num_experts is dense)."""
-        return 0 < self.num_experts_per_tok < self.num_experts
-
     def is_moe_layer(self, i: int) -> bool:
         return i not in self.mlp_only_layers and (i + 1) % self.decoder_sparse_step == 0
-
-    @property
-    def hidden_size(self) -> int:
-        return self.base.hidden_size
-
-    @property
-    def num_layers(self) -> int:
-        return self.base.num_layers
-
-    @property
-    def vocab_size(self) -> int:
-        return self.base.vocab_size
 
     def ffn_part(self, i: int) -> LayerPart:
         if not self.is_moe_layer(i):
             return self.base.dense_ffn_part(i, self.dense_intermediate_size)
         prefix = f"model.layers.{i}.mlp.experts.0"
-        return moe_part(
-            i,
-            self.hidden_size,
-            self.num_experts,
-            self.num_experts_per_tok,
-            self.expert_intermediate_size,
-            tuple(f"{prefix}.{p}" for p in ("gate_proj", "up_proj", "down_proj")),
-            norm_topk_prob=self.norm_topk_prob,
-        )
+        modules = tuple(f"{prefix}.{p}" for p in ("gate_proj", "up_proj", "down_proj"))
+        return routed_part(self, i, modules, norm_topk_prob=self.norm_topk_prob)
 
     def layer_parts(self) -> list[LayerPart]:
         parts: list[LayerPart] = []
@@ -191,10 +195,8 @@ class Qwen3MoeConfig:
             parts += self.base.block_parts(i, self.ffn_part(i))
         return parts + self.base.head_parts()
 
-    def notes(self) -> list[str]:
-        return []
 
-
+@family("qwen2_moe")
 @dataclass(frozen=True)
 class Qwen2MoeConfig(Qwen3MoeConfig):
     """Qwen2-MoE (Qwen1.5-MoE, Qwen2-57B-A14B): Qwen2 attention (q/k/v biases, no QK-norm)
@@ -259,8 +261,9 @@ def _qwen2_moe_windows(reader: ConfigReader, num_layers: int) -> tuple[int | Non
     return layer_windows(reader, num_layers, window, default)
 
 
+@family("mixtral")
 @dataclass(frozen=True)
-class MixtralConfig:
+class MixtralConfig(OnBase, RoutedExperts):
     """Mixtral: Mistral attention (a non-null ``sliding_window`` applies to every layer) and a
     sparse MoE FFN in every layer: ``num_local_experts`` experts of ``intermediate_size``,
     ``num_experts_per_tok`` (default 2) per token, router weights renormalised over the top-k.
@@ -283,37 +286,11 @@ class MixtralConfig:
         )
         return cls(base, num_experts, top_k, base.intermediate_size)
 
-    @property
-    def is_truly_sparse(self) -> bool:
-        return 0 < self.num_experts_per_tok < self.num_experts
-
-    @property
-    def hidden_size(self) -> int:
-        return self.base.hidden_size
-
-    @property
-    def num_layers(self) -> int:
-        return self.base.num_layers
-
-    @property
-    def vocab_size(self) -> int:
-        return self.base.vocab_size
-
     def layer_parts(self) -> list[LayerPart]:
         parts: list[LayerPart] = []
         for i in range(self.num_layers):
             prefix = f"model.layers.{i}.block_sparse_moe.experts.0"
-            ffn = moe_part(
-                i,
-                self.hidden_size,
-                self.num_experts,
-                self.num_experts_per_tok,
-                self.expert_intermediate_size,
-                tuple(f"{prefix}.{w}" for w in ("w1", "w3", "w2")),
-                norm_topk_prob=self.norm_topk_prob,
-            )
+            modules = tuple(f"{prefix}.{w}" for w in ("w1", "w3", "w2"))
+            ffn = routed_part(self, i, modules, norm_topk_prob=self.norm_topk_prob)
             parts += self.base.block_parts(i, ffn)
         return parts + self.base.head_parts()
-
-    def notes(self) -> list[str]:
-        return []

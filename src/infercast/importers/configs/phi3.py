@@ -10,14 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infercast.importers.configs.base import MAX_LAYERS, ConfigReader, LayerPart
+from infercast.importers.configs.base import (
+    MAX_LAYERS,
+    ConfigReader,
+    OnBase,
+)
 from infercast.importers.configs.llama import LlamaFamilyConfig
+from infercast.importers.configs.registry import family
 
 __all__ = ["Phi3Config"]
 
 
+@family("phi3")
 @dataclass(frozen=True)
-class Phi3Config:
+class Phi3Config(OnBase):
     """Phi-3: every field that matters lives in ``base`` (with ``fused_projections``)."""
 
     base: LlamaFamilyConfig
@@ -31,25 +37,3 @@ class Phi3Config:
             sliding_windows=LlamaFamilyConfig.all_layers_window(reader, layers),
         )
         return cls(base)
-
-    @property
-    def model_type(self) -> str:
-        return self.base.model_type
-
-    @property
-    def hidden_size(self) -> int:
-        return self.base.hidden_size
-
-    @property
-    def num_layers(self) -> int:
-        return self.base.num_layers
-
-    @property
-    def vocab_size(self) -> int:
-        return self.base.vocab_size
-
-    def layer_parts(self) -> list[LayerPart]:
-        return self.base.layer_parts()
-
-    def notes(self) -> list[str]:
-        return []

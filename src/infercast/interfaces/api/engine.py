@@ -18,9 +18,10 @@ def run_estimate(state: ApiState, request: EstimateRequest) -> CachedEstimate:
     The spec object itself is passed on, so models imported this session (in memory only)
     are estimated exactly like catalog ones.
     """
-    validate_model_id(request.model, field_name="model", location="body")
-    validate_hardware_id(request.hardware, field_name="hardware", location="body")
-    spec = state.get_model(request.model)
+    fields: dict[str, Any] = request.model_dump()
+    validate_model_id(fields["model"], field_name="model", location="body")
+    validate_hardware_id(fields["hardware"], field_name="hardware", location="body")
+    spec = state.get_model(fields["model"])
     key = (state.generation, request.model_dump_json())
     cached = state.cache.get(key)
     if cached is not None:

@@ -1,12 +1,13 @@
 """Turns an uploaded file's bytes into a ``ModelSpec``, without executing anything in it.
 
 Three kinds of upload are recognised by content, not by name: a GGUF header (magic ``GGUF``),
-a spec already in the seed format (``layer_types`` but no ``model_type``), or a Hugging Face
-``config.json`` (``model_type``). JSON is decoded with the standard library only, with bounded
-containers and nesting (:mod:`infercast.safe_json`); a GGUF header is parsed straight from the
-spooled upload with bounded items (:mod:`infercast.importers.gguf_metadata`), so an upload is
-never copied into memory whole. Nothing from the upload is evaluated, imported or used as a path
-(no ``trust_remote_code``). This runs in a worker thread (see ``routes/importing.py``).
+a spec already in the infercast model spec (v1) format (``layer_types`` but no
+``model_type``), or a Hugging Face ``config.json`` (``model_type``). JSON is decoded with the
+standard library only, with bounded containers and nesting (:mod:`infercast.safe_json`); a GGUF
+header is parsed straight from the spooled upload with bounded items
+(:mod:`infercast.importers.gguf_parser`), so an upload is never copied into memory whole.
+Nothing from the upload is evaluated, imported or used as a path (no ``trust_remote_code``).
+This runs in a worker thread (see ``routes/importing.py``).
 """
 
 from __future__ import annotations

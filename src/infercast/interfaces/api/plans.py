@@ -7,7 +7,7 @@ plan and its 422 is authoritative.
 
 from __future__ import annotations
 
-from infercast.parallel import ParallelPlan
+from infercast.parallel import ParallelPlan, PlanError
 from infercast.parallel.shards import shard_problems
 from infercast.specs import ModelSpec
 
@@ -16,6 +16,8 @@ from .schemas import PlanConstraints
 __all__ = ["MAX_DEGREE", "plan_constraints"]
 
 MAX_DEGREE = 1024
+MAX_GROUP = 128
+"""Largest attention group (tp × dp) whose expert-parallel degrees are listed."""
 
 
 def _divisors(n: int, limit: int = MAX_DEGREE) -> list[int]:
@@ -32,6 +34,38 @@ def _tp_ok(spec: ModelSpec, tp: int) -> bool:
     )
 
 
+def _valid_ep(spec: ModelSpec, group: int) -> list[int]:
+    """Expert-parallel degrees with no expert shard problem over ``group`` GPUs."""
+    out = []
+    for ep in _divisors(group):
+        plan = ParallelPlan(tp=1, dp=group, ep=ep, moe_tp=group // ep)
+        problems = [
+            field
+            for lt in spec.moe_entries
+            for field, _ in shard_problems(lt.layer_specs.ops(), plan)
+            if field in ("ep", "moe_tp")
+        ]
+        if not problems:
+            out.append(ep)
+    return out
+
+
+def _valid_cp(spec: ModelSpec, dp: int) -> list[int]:
+    """Context-parallel degrees the plan rules accept over ``dp`` ranks (``ParallelPlan``)."""
+    if not spec.layers_with("attention"):
+        return [1]
+    return [cp for cp in range(1, dp + 1) if _builds(dp, cp)]
+
+
+def _builds(dp: int, cp: int) -> bool:
+    """Whether ``ParallelPlan.build`` accepts these degrees (its own arithmetic rules)."""
+    try:
+        ParallelPlan.build(dp=dp, cp=cp)
+    except PlanError:
+        return False
+    return True
+
+
 def plan_constraints(spec: ModelSpec) -> PlanConstraints:
     cores = [lt.layer_specs.attention_core() for lt in spec.layers_with("attention")]
     heads = [core.heads for core in cores if core]
@@ -45,6 +79,8 @@ def plan_constraints(spec: ModelSpec) -> PlanConstraints:
     valid_ep = sorted({d for m in moe for d in _divisors(m.num_experts)}) if moe else [1]
     if moe:
         valid_ep = [ep for ep in valid_ep if all(m.num_experts % ep == 0 for m in moe)]
+    by_group = {str(g): _valid_ep(spec, g) for g in range(1, MAX_GROUP + 1)} if moe else {}
+    by_dp = {str(dp): _valid_cp(spec, dp) for dp in range(1, MAX_GROUP + 1)}
     return PlanConstraints(
         num_layers=spec.num_layers,
         attention_heads=heads,
@@ -54,4 +90,6 @@ def plan_constraints(spec: ModelSpec) -> PlanConstraints:
         valid_tp=valid_tp,
         valid_ep=valid_ep,
         expert_intermediate_sizes=[m.expert_intermediate_size for m in moe],
+        valid_ep_by_group=by_group,
+        valid_cp_by_dp=by_dp,
     )

@@ -7,18 +7,22 @@ its description and unit.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from infercast.deployment import FIELDS
 from infercast.estimation.result import (
     Bottleneck,
+    EstimateResult,
     LayerBreakdown,
     PhaseSummary,
     PlanSummary,
+    request_field,
 )
 
 __all__ = [
+    "DeploymentFieldInfo",
     "HealthResponse",
     "ImportResponse",
     "LayerClassInfo",
@@ -32,6 +36,8 @@ __all__ = [
     "ReconcileResponse",
     "ReconcileRow",
     "ReconcileSummary",
+    "SweepRequest",
+    "SweepResponse",
 ]
 
 
@@ -129,6 +135,19 @@ class PlanConstraints(_Out):
         description="Inner width of one routed expert per MoE entry: moe_tp = tp × dp / ep "
         "must divide each (empty for dense models)."
     )
+    valid_cp_by_dp: dict[str, list[int]] = Field(
+        default_factory=dict,
+        description="For each attention data-parallel degree dp (as a string key, up to 128), "
+        "the context-parallel degrees the estimator accepts (cp divides dp; 1 only for a "
+        "model without attention).",
+    )
+    valid_ep_by_group: dict[str, list[int]] = Field(
+        default_factory=dict,
+        description="For each attention group size tp × dp (as a string key, up to "
+        f"{128} GPUs), the expert-parallel degrees the estimator accepts there "
+        "(ep divides the experts and tp × dp, moe_tp = tp × dp / ep divides each expert's "
+        "width); an empty list: no degree works at that size. Empty for dense models (ep = 1).",
+    )
 
 
 class LayersResponse(_Out):
@@ -146,10 +165,52 @@ class LayersResponse(_Out):
     )
 
 
+_SweepFields: Any = create_model(  # type: ignore[call-overload]
+    "_SweepFields",
+    __base__=_Out,
+    **{f.name: request_field(f) for f in FIELDS if f.name != "concurrency"},
+)
+
+
+class SweepRequest(_SweepFields):
+    """``POST /estimate/sweep``: one deployment (the fields of ``POST /estimate`` but
+    ``concurrency``) at several concurrencies."""
+
+    concurrencies: list[Annotated[int, Field(ge=1, le=1_000_000)]] = Field(
+        min_length=1, max_length=64, description="Requests in flight, one estimate each."
+    )
+
+
+class SweepResponse(_Out):
+    """``POST /estimate/sweep``: the estimates, in the order of ``concurrencies``."""
+
+    results: list[EstimateResult] = Field(description="One estimate per concurrency.")
+
+
+class DeploymentFieldInfo(_Out):
+    """One field of a deployment (``infercast.deployment.FIELDS``), for forms."""
+
+    name: str = Field(description="Field name, as in POST /estimate.")
+    part: str = Field(description="model, hardware, plan, formats, framework or workload.")
+    type: str = Field(description="integer, string or boolean.")
+    required: bool = Field(description="Whether the body must give it.")
+    default: int | str | bool | None = Field(description="Default when not given.")
+    minimum: int | None = Field(description="Smallest accepted value (integers).")
+    maximum: int | None = Field(description="Largest accepted value (integers).")
+    description: str = Field(description="What the field means, with its unit.")
+
+
 class OptionsResponse(_Out):
     """``GET /api/options``: the choices the estimator accepts."""
 
-    dtypes: list[str] = Field(description="Weight / MoE / KV-cache formats.")
+    dtypes: list[str] = Field(description="Every known format.")
+    formats: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Formats each role accepts: keys weight_dtype, moe_dtype, kv_dtype.",
+    )
+    deployment_fields: list[DeploymentFieldInfo] = Field(
+        default_factory=list, description="The fields of a deployment (POST /estimate's body)."
+    )
     frameworks: list[str] = Field(description="Serving engines with their own efficiencies.")
     concurrency_sweep: list[int] = Field(
         description="Concurrencies the web app sweeps for its throughput curve (requests)."
@@ -178,14 +239,14 @@ class ImportResponse(_Out):
     hf_model_id: str = Field(description="Hugging Face id of the imported spec.")
     source_format: Literal["config.json", "gguf", "spec"] = Field(
         description="What the upload was: a Hugging Face config.json, a GGUF header, or a "
-        "spec already in the seed format."
+        "spec already in the infercast model spec (v1) format."
     )
     saved: bool = Field(description="Whether the spec was written to the user models directory.")
     saved_as: str | None = Field(
         description="File name written (in the first user models directory), if saved."
     )
     warnings: list[str] = Field(description="Importer notes: assumptions and ignored fields.")
-    spec: dict[str, Any] = Field(description="The spec in the seed's JSON format.")
+    spec: dict[str, Any] = Field(description="The spec as infercast model spec (v1) JSON.")
 
 
 class ReconcileRow(_Out):

@@ -87,7 +87,7 @@ class GuardedH11Protocol(H11Protocol):
                 h11.Data(data=_MALFORMED),
                 h11.EndOfMessage(),
             ):
-                self.transport.write(self.conn.send(event))  # type: ignore[arg-type]
+                self.transport.write(self.conn.send(event))
         except h11.LocalProtocolError:
             pass  # a response was already under way: just close
         self.transport.close()

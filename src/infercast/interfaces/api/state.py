@@ -163,4 +163,4 @@ class ApiState:
 
 async def get_state(request: Request) -> ApiState:
     """FastAPI dependency: the process's ``ApiState`` (async: no thread hop per request)."""
-    return request.app.state.infercast  # type: ignore[no-any-return]
+    return request.app.state.infercast

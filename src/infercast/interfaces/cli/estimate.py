@@ -1,17 +1,18 @@
 """``infercast estimate``: one deployment → TTFT, TPOT, throughput, memory per GPU and fit.
 
-The deployment options (model, hardware, parallelism, formats, framework, workload) are defined
-once here and reused by ``infercast layers``, so both commands accept exactly the same flags and
-call the engine the same way. ``--json`` prints the ``EstimateResult`` unchanged — the same
-fields ``POST /estimate`` returns — so scripts can switch between the CLI and the API freely.
-Errors become one line and exit code 2 here (not only in ``app.main``) so the behaviour is the
-same when the typer app is driven directly, e.g. by tests.
+The deployment options (model, hardware, parallelism, formats, framework, workload) are
+generated from :data:`infercast.deployment.FIELDS` and shared with ``infercast layers``, so both
+commands accept exactly the same flags and call the engine the same way. ``--json`` prints the
+``EstimateResult`` unchanged — the same fields ``POST /estimate`` returns — so scripts can
+switch between the CLI and the API freely. Errors become one line and exit code 2 here (not only
+in ``app.main``) so the behaviour is the same when the typer app is driven directly, e.g. by
+tests.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from pathlib import Path
+import inspect
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -19,148 +20,66 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from infercast.deployment import FIELD_NAMES, FIELDS, DeploymentField
 from infercast.errors import InfercastError
 from infercast.estimation.result import EstimateResult
 from infercast.interfaces.cli.common import JsonOption, ModelsDirOption, console, fail
 
-__all__ = ["CpOption", "DeploymentArgs", "SpOption", "register", "run_estimate"]
+__all__ = ["DEPLOYMENT_PARAMETERS", "deployment_command", "register", "run_estimate"]
 
 _GB = 1e9
 
-ModelOption = Annotated[
-    str,
-    typer.Option(
-        "--model", "-m", help="Model id (model_id or Hugging Face id).", show_default=False
-    ),
-]
-HardwareOption = Annotated[
-    str,
-    typer.Option(
-        "--hardware",
-        help="Hardware id, e.g. h100, b200 (`infercast hardware list`).",
-        show_default=False,
-    ),
-]
-GpusOption = Annotated[
-    int | None,
-    typer.Option("--gpus", help="GPUs of one replica; must equal tp × dp × pp when given."),
-]
-TpOption = Annotated[int, typer.Option("--tp", help="Attention tensor-parallel degree.")]
-DpOption = Annotated[int, typer.Option("--dp", help="Attention data-parallel degree.")]
-PpOption = Annotated[int, typer.Option("--pp", help="Pipeline-parallel stages.")]
-EpOption = Annotated[
-    int, typer.Option("--ep", help="MoE expert-parallel degree (moe_tp × ep = tp × dp).")
-]
-MoeTpOption = Annotated[
-    int | None,
-    typer.Option("--moe-tp", help="MoE tensor-parallel degree; default tp × dp / ep."),
-]
-SpOption = Annotated[
-    bool,
-    typer.Option(
-        "--sp/--no-sp",
-        help="Sequence parallelism in the TP group (reduce-scatter + all-gather instead of "
-        "all-reduce; norms on 1/tp of the tokens). No effect at tp 1.",
-    ),
-]
-CpOption = Annotated[
-    int,
-    typer.Option(
-        "--cp",
-        help="Context-parallel degree for long prefills: a sequence spread over cp of the dp "
-        "ranks (ring attention). Must divide dp.",
-    ),
-]
-WeightDtypeOption = Annotated[
-    str | None,
-    typer.Option("--weight-dtype", help="Dense weight format (default: the checkpoint's)."),
-]
-MoeDtypeOption = Annotated[
-    str | None,
-    typer.Option("--moe-dtype", help="MoE expert weight format (default: the checkpoint's)."),
-]
-KvDtypeOption = Annotated[
-    str | None, typer.Option("--kv-dtype", help="KV-cache format (default bf16).")
-]
-FrameworkOption = Annotated[
-    str | None,
-    typer.Option(
-        "--framework", help="Serving engine: vllm, sglang, trtllm (default: generic parameters)."
-    ),
-]
-IslOption = Annotated[
-    int, typer.Option("--isl", help="Input (prompt) tokens per request.", show_default=False)
-]
-OslOption = Annotated[
-    int, typer.Option("--osl", help="Output tokens per request.", show_default=False)
-]
-ConcurrencyOption = Annotated[
-    int,
-    typer.Option(
-        "--concurrency",
-        "-c",
-        help="Requests in flight (closed-loop benchmark).",
-        show_default=False,
-    ),
-]
+
+def _option(f: DeploymentField) -> inspect.Parameter:
+    """The typer option of one deployment field (flag, help and default from the field)."""
+    option = typer.Option(*f.flags, help=f.help, show_default=f.show_default)
+    default = inspect.Parameter.empty if f.required else f.default
+    return inspect.Parameter(
+        f.name,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=default,
+        annotation=Annotated[f.annotation, option],
+    )
 
 
-@dataclass(frozen=True)
-class DeploymentArgs:
-    """The flags shared by ``estimate`` and ``layers``, exactly as the user gave them."""
-
-    model: str
-    hardware: str
-    isl: int
-    osl: int
-    concurrency: int
-    gpus: int | None = None
-    tp: int = 1
-    dp: int = 1
-    pp: int = 1
-    ep: int = 1
-    moe_tp: int | None = None
-    weight_dtype: str | None = None
-    moe_dtype: str | None = None
-    kv_dtype: str | None = None
-    framework: str | None = None
-    models_dirs: tuple[Path, ...] = ()
-    sp: bool = False
-    cp: int = 1
-
-    @classmethod
-    def from_options(cls, options: dict[str, Any]) -> DeploymentArgs:
-        """From a command's parameters (its ``locals()``): the shared flags, by name."""
-        names = {f.name for f in fields(cls)} - {"models_dirs"}
-        values = {k: v for k, v in options.items() if k in names}
-        return cls(**values, models_dirs=tuple(options.get("models_dir") or ()))
+_SHARED = (
+    inspect.Parameter(
+        "json_output", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonOption
+    ),
+    inspect.Parameter(
+        "models_dir", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ModelsDirOption
+    ),
+)
+DEPLOYMENT_PARAMETERS = (
+    *(_option(f) for f in FIELDS if f.required),
+    *(_option(f) for f in FIELDS if not f.required),
+    *_SHARED,
+)
+"""The options of ``estimate`` and ``layers``: every deployment field, ``--json`` and
+``--models-dir``."""
 
 
-def run_estimate(args: DeploymentArgs) -> EstimateResult:
-    """Call the engine; any user-facing error becomes one red line and exit code 2."""
+def deployment_command(
+    show: Callable[[EstimateResult, bool], None], doc: str
+) -> Callable[..., None]:
+    """A command taking the deployment options, estimating, then ``show(result, json)``."""
+
+    def command(**options: Any) -> None:
+        show(run_estimate(options), bool(options.get("json_output")))
+
+    command.__signature__ = inspect.Signature(list(DEPLOYMENT_PARAMETERS))  # type: ignore[attr-defined]
+    command.__doc__ = doc
+    return command
+
+
+def run_estimate(options: dict[str, Any]) -> EstimateResult:
+    """Call the engine with a command's options; a user-facing error becomes one red line and
+    exit code 2."""
     from infercast.estimation.estimate import estimate  # lazy: keeps `infercast --help` fast
 
+    fields = {name: options[name] for name in FIELD_NAMES if name in options}
     try:
-        return estimate(
-            args.model,
-            args.hardware,
-            gpus=args.gpus,
-            tp=args.tp,
-            dp=args.dp,
-            pp=args.pp,
-            ep=args.ep,
-            moe_tp=args.moe_tp,
-            weight_dtype=args.weight_dtype,
-            moe_dtype=args.moe_dtype,
-            kv_dtype=args.kv_dtype,
-            framework=args.framework,
-            isl=args.isl,
-            osl=args.osl,
-            concurrency=args.concurrency,
-            models_dirs=list(args.models_dirs) or None,
-            sp=args.sp,
-            cp=args.cp,
-        )
+        return estimate(**fields, models_dirs=list(options.get("models_dir") or ()) or None)
     except InfercastError as exc:
         raise fail(str(exc)) from None
 
@@ -293,9 +212,13 @@ VERDICT_STYLES = {"fits": "bold green", "queues": "bold yellow", "does_not_fit":
 
 def print_verdict(result: EstimateResult) -> None:
     """Fits / queues / does not fit, first: the figures below mean little without it."""
-    style = VERDICT_STYLES[result.verdict]
-    reason = result.fit_reason if result.verdict == "fits" else result.verdict_reason
-    console.print(f"[{style}]{reason}[/]", highlight=False)  # starts with the verdict word
+    status = result.fit.status if result.fit else ("fits" if result.fits else "does_not_fit")
+    advice = " ".join(result.fit.advice) if result.fit else ""
+    if status == "queues":
+        text = f"queues: {advice}"
+    else:
+        text = result.fit_reason + (f" — {advice}" if advice else "")
+    console.print(Text(text, style=VERDICT_STYLES[status]), highlight=False)
 
 
 def print_result(result: EstimateResult) -> None:
@@ -318,33 +241,17 @@ def print_result(result: EstimateResult) -> None:
     print_notes(result.notes)
 
 
-def estimate_command(
-    model: ModelOption,
-    hardware: HardwareOption,
-    isl: IslOption,
-    osl: OslOption,
-    concurrency: ConcurrencyOption,
-    gpus: GpusOption = None,
-    tp: TpOption = 1,
-    dp: DpOption = 1,
-    pp: PpOption = 1,
-    ep: EpOption = 1,
-    moe_tp: MoeTpOption = None,
-    weight_dtype: WeightDtypeOption = None,
-    moe_dtype: MoeDtypeOption = None,
-    kv_dtype: KvDtypeOption = None,
-    framework: FrameworkOption = None,
-    json_output: JsonOption = False,
-    models_dir: ModelsDirOption = None,
-    sp: SpOption = False,
-    cp: CpOption = 1,
-) -> None:
-    """TTFT, TPOT, throughput per GPU, memory per GPU and whether it fits, for one deployment."""
-    result = run_estimate(DeploymentArgs.from_options(locals()))
+def _show(result: EstimateResult, json_output: bool) -> None:
     if json_output:
         typer.echo(result.model_dump_json(indent=2))
         return
     print_result(result)
+
+
+estimate_command = deployment_command(
+    _show,
+    "TTFT, TPOT, throughput per GPU, memory per GPU and whether it fits, for one deployment.",
+)
 
 
 def register(app: typer.Typer) -> None:

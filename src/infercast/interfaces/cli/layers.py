@@ -19,29 +19,11 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from infercast.estimation.result import EstimateResult, LayerBreakdown, LayerPhaseCost
-from infercast.interfaces.cli.common import JsonOption, ModelsDirOption, console
+from infercast.interfaces.cli.common import console
 from infercast.interfaces.cli.estimate import (
-    ConcurrencyOption,
-    CpOption,
-    DeploymentArgs,
-    DpOption,
-    EpOption,
-    FrameworkOption,
-    GpusOption,
-    HardwareOption,
-    IslOption,
-    KvDtypeOption,
-    ModelOption,
-    MoeDtypeOption,
-    MoeTpOption,
-    OslOption,
-    PpOption,
-    SpOption,
-    TpOption,
-    WeightDtypeOption,
+    deployment_command,
     print_header,
     print_notes,
-    run_estimate,
 )
 from infercast.specs.classes import LAYER_CLASSES
 
@@ -209,40 +191,23 @@ def _fill(
     return table
 
 
-def layers_command(
-    model: ModelOption,
-    hardware: HardwareOption,
-    isl: IslOption,
-    osl: OslOption,
-    concurrency: ConcurrencyOption,
-    gpus: GpusOption = None,
-    tp: TpOption = 1,
-    dp: DpOption = 1,
-    pp: PpOption = 1,
-    ep: EpOption = 1,
-    moe_tp: MoeTpOption = None,
-    weight_dtype: WeightDtypeOption = None,
-    moe_dtype: MoeDtypeOption = None,
-    kv_dtype: KvDtypeOption = None,
-    framework: FrameworkOption = None,
-    json_output: JsonOption = False,
-    models_dir: ModelsDirOption = None,
-    sp: SpOption = False,
-    cp: CpOption = 1,
-) -> None:
-    """Per-layer FLOPs, bytes, communication and time per GPU for prefill and decode."""
-    result = run_estimate(DeploymentArgs.from_options(locals()))
+def _show(result: EstimateResult, json_output: bool) -> None:
     if json_output:
         typer.echo(json.dumps(layers_json(result), indent=2))
         return
     print_header(result)
     for phase in ("prefill", "decode"):
-        tables = phase_tables(result, phase, console)  # type: ignore[arg-type]
+        tables = phase_tables(result, phase, console)
         if not tables:
             console.print(f"{phase}: none ({result.model_id} is an encoder)", highlight=False)
         for table in tables:
             console.print(table)
     print_notes(result.notes)
+
+
+layers_command = deployment_command(
+    _show, "Per-layer FLOPs, bytes, communication and time per GPU for prefill and decode."
+)
 
 
 def register(app: typer.Typer) -> None:

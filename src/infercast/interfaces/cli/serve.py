@@ -71,7 +71,7 @@ def serve(
         port=port,
         log_level="info",
         server_header=False,
-        http=GuardedH11Protocol,  # type: ignore[arg-type]
+        http=GuardedH11Protocol,
     )
 
 

@@ -24,7 +24,7 @@ def list_parts() -> list[HardwareSummary]:
             aliases=list(hw.aliases),
             memory_bytes=hw.memory_bytes,
             memory_bandwidth_bytes_per_s=hw.memory_bandwidth_bytes_per_s,
-            peak_flops=dict(hw.peak_flops),
+            peak_flops={str(k): v for k, v in hw.peak_flops.items()},
             scale_up_name=hw.scale_up.name,
             scale_up_bandwidth_bytes_per_s=hw.scale_up.bandwidth_bytes_per_s,
             scale_up_domain_size=hw.scale_up.domain_size,

@@ -138,7 +138,7 @@ async def import_model(
     file: Annotated[
         UploadFile,
         File(
-            description="A Hugging Face config.json (≤ 4 MiB), a spec in the seed format, or "
+            description="A Hugging Face config.json (≤ 4 MiB), an infercast model spec (v1), or "
             "the header of a GGUF file (≤ 64 MiB; tensor data not needed)."
         ),
     ],
@@ -160,7 +160,7 @@ async def import_model(
     state: ApiState = Depends(get_state),
 ) -> ImportResponse:
     """Build the spec (nothing in the upload is executed), add it to this session's models,
-    and return it in the seed's format."""
+    and return it as an infercast model spec (v1)."""
     # Parsed in a worker thread, so /health and estimates keep answering; at most
     # MAX_CONCURRENT_PARSES uploads are in the app at once (UploadSlotsMiddleware, 429 beyond).
     imported = await anyio.to_thread.run_sync(

@@ -1,4 +1,4 @@
-"""``GET /models`` and ``GET /models/{model_id}``: the registry, in the seed's format."""
+"""``GET /models`` and ``GET /models/{model_id}``: the registry, as infercast model specs (v1)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def list_models(state: ApiState = Depends(get_state)) -> list[ModelSummary]:
             active_params=spec.active_params,
             is_moe=spec.is_moe,
             num_layers=spec.num_layers,
-            source=source,  # type: ignore[arg-type]
+            source=source,
         )
         for spec, source in state.models()
     ]
@@ -36,7 +36,7 @@ def list_models(state: ApiState = Depends(get_state)) -> list[ModelSummary]:
 @router.get(
     "/models/{model_id:path}",
     response_model=dict[str, Any],
-    summary="One model spec in the seed's JSON format",
+    summary="One model, as an infercast model spec (v1)",
 )
 def get_model(
     model_id: str = Path(
@@ -47,6 +47,6 @@ def get_model(
     ),
     state: ApiState = Depends(get_state),
 ) -> dict[str, Any]:
-    """The spec exactly as the seed's ``GET /models/{model_id}`` returns it."""
+    """The spec exactly as stored: an infercast model spec (v1)."""
     validate_model_id(model_id)
     return state.get_model(model_id).to_json_dict()

@@ -41,6 +41,13 @@ export const api = {
       body: JSON.stringify(body),
       signal,
     }),
+  sweep: (body, signal) =>
+    request("/estimate/sweep", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body),
+      signal,
+    }),
   importFile: (file, hfModelId) => {
     const form = new FormData();
     form.append("file", file);

@@ -105,7 +105,8 @@ export function renderForm(config, ctx) {
   fillSelect($("weight_dtype"), [["", "checkpoint"], ...dtypes], config.weight_dtype);
   fillSelect($("moe_dtype"), [["", isMoe ? "checkpoint" : "n/a (dense)"], ...dtypes], config.moe_dtype);
   $("moe_dtype").disabled = !isMoe;
-  fillSelect($("kv_dtype"), [["", "default (16-bit)"], ...dtypes], config.kv_dtype);
+  const kvFormats = options.formats?.kv_dtype ?? dtypes; // the server says which it accepts
+  fillSelect($("kv_dtype"), [["", "default (16-bit)"], ...kvFormats], config.kv_dtype);
   fillSelect($("framework"), [["", "generic"], ...options.frameworks], config.framework);
   for (const key of ["isl", "osl", "concurrency"]) {
     const input = $(key);

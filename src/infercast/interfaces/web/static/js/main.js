@@ -167,18 +167,26 @@ function sweepLoads(result) {
   return loads.sort((a, b) => a - b);
 }
 
-async function sweep(side, config, seq) {
-  const body = requestBody(config);
-  const loads = sweepLoads(app.results[side]?.result);
-  const answers = await Promise.all(
-    loads.map((c) => api.estimate({ ...body, concurrency: c }).catch(() => null)),
-  );
+// One request for the whole curve (POST /estimate/sweep); a newer estimate aborts it.
+async function sweep(side, config, seq, signal) {
+  const { concurrency, ...body } = requestBody(config);
+  let results = [];
+  try {
+    const concurrencies = sweepLoads(app.results[side]?.result);
+    const answer = await api.sweep({ ...body, concurrencies }, signal);
+    results = answer.results;
+  } catch (error) {
+    if (error.name === "AbortError") return;
+  }
   if (seq !== app.seq) return;
-  app.results[side] = { ...app.results[side], sweep: answers.filter(Boolean), sweeping: false };
+  app.results[side] = { ...app.results[side], sweep: results, sweeping: false };
 }
 
 async function estimateAll() {
   const seq = ++app.seq;
+  app.controller?.abort(); // superseded requests are cancelled, not just ignored
+  const controller = new AbortController();
+  app.controller = controller;
   const sides = app.view.compare ? ["a", "b"] : ["a"];
   $("status").textContent = "Estimating…";
   document.body.classList.add("busy");
@@ -186,7 +194,7 @@ async function estimateAll() {
     sides.map(async (side) => {
       const config = app.view.configs[side];
       try {
-        const result = await api.estimate(requestBody(config));
+        const result = await api.estimate(requestBody(config), controller.signal);
         if (seq !== app.seq) return;
         const previous = app.results[side];
         const sameCurve = previous?.sweepKey === sweepKey(config);
@@ -198,7 +206,7 @@ async function estimateAll() {
           sweepKey: sweepKey(config),
         };
       } catch (error) {
-        if (seq !== app.seq) return;
+        if (seq !== app.seq || error.name === "AbortError") return;
         app.results[side] = { result: null, error, sweep: [], sweeping: false };
       }
     }),
@@ -206,7 +214,7 @@ async function estimateAll() {
   if (seq !== app.seq) return;
   renderResults();
   const pending = sides.filter((side) => app.results[side]?.sweeping);
-  await Promise.all(pending.map((side) => sweep(side, app.view.configs[side], seq)));
+  await Promise.all(pending.map((side) => sweep(side, app.view.configs[side], seq, controller.signal)));
   if (seq !== app.seq) return;
   if (pending.length) renderResults();
   $("status").textContent = "";

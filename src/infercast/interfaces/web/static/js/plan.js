@@ -22,19 +22,16 @@ export function dpOptions(constraints, gpus, tp) {
   return divisors(gpus / tp).filter((dp) => gpus / (tp * dp) <= layers);
 }
 
+// The server lists the valid EP degrees for each tp × dp (its own shard rules).
 export function epOptions(constraints, tp, dp) {
   if (!constraints?.num_experts) return [1];
-  const group = tp * dp;
-  const sizes = constraints.expert_intermediate_sizes || [];
-  const eps = (constraints.valid_ep || [1]).filter(
-    (ep) => group % ep === 0 && sizes.every((size) => size % (group / ep) === 0),
-  );
-  return eps.length ? eps : [1];
+  const eps = constraints.valid_ep_by_group?.[String(tp * dp)];
+  return eps?.length ? eps : [1];
 }
 
-// CP ranks are taken from the attention-DP ranks, so CP must divide DP.
-export function cpOptions(dp) {
-  return divisors(dp || 1);
+// The server lists the CP degrees valid at each DP (CP ranks are taken from the DP ranks).
+export function cpOptions(constraints, dp) {
+  return constraints?.valid_cp_by_dp?.[String(dp || 1)] || [1];
 }
 
 function snap(value, options) {
@@ -84,7 +81,7 @@ export function resolvePlan(config, constraints, hardware) {
       notes.push(`EP ${old} needs an MoE model; using EP 1.`);
     }
   }
-  const cps = cpOptions(config.dp);
+  const cps = cpOptions(constraints, config.dp);
   if (!cps.includes(config.cp)) {
     const old = config.cp;
     config.cp = 1;

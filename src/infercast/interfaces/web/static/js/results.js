@@ -48,12 +48,12 @@ function kpiRow(result, side) {
 // A plain warning over the figures when the plan does not fit, or fits but queues: the
 // figures then describe a deployment that cannot run, or one where most requests wait.
 function kpiWarning(result, side) {
-  if (result.verdict === "queues") {
+  if (verdictOf(result) === "queues") {
     return h(
       "p",
       { class: "kpi-warning queues", id: `kpi-warning-${side}`, role: "note" },
       h("strong", { text: `Queues: ${result.admitted_concurrency} of ${result.concurrency} requests run at once` }),
-      ` — ${sentence(result.verdict_reason)}`,
+      ` — ${(result.fit?.advice || []).join(" ")}`,
     );
   }
   if (result.fits) return null;
@@ -65,57 +65,28 @@ function kpiWarning(result, side) {
   );
 }
 
-// What to change when a plan does not fit, from the largest overflowing part.
-function fitAdvice(result) {
-  const m = result.memory;
-  const over = m.total_bytes - m.capacity_bytes;
-  const lines = [];
-  if (over > 0) lines.push(`Over by ${gb(over)} per GPU.`);
-  if (m.weights_bytes > m.capacity_bytes - m.reserve_bytes) {
-    lines.push(
-      "Spread the weights over more GPUs (raise TP or PP), use lower-precision weights " +
-        "(e.g. fp8), or pick an accelerator with more memory.",
-    );
-  } else if (result.max_concurrency <= 0) {
-    lines.push(
-      "Not even one request of this length fits next to the weights: add GPUs (raise TP or " +
-        "PP), use fp8 weights or an fp8 KV cache, or shorten the sequences.",
-    );
-  } else if (result.max_concurrency < result.concurrency) {
-    lines.push(
-      `At most ${result.max_concurrency} concurrent requests fit: lower the concurrency or ` +
-        "the sequence lengths, use an fp8 KV cache, or add GPUs.",
-    );
-  } else {
-    lines.push("Lower the concurrency or sequence lengths, use an fp8 KV cache, or add GPUs.");
-  }
-  return lines.join(" ");
-}
-
 const VERDICTS = {
   fits: ["fits", "Fits"],
   queues: ["queues", "Queues"],
   does_not_fit: ["no-fit", "Does not fit"],
 };
 
+function verdictOf(result) {
+  return result.fit?.status || (result.fits ? "fits" : "does_not_fit");
+}
+
 function fitBadge(result, side) {
   const max = result.max_concurrency;
-  const [cls, word] = VERDICTS[result.verdict] || VERDICTS[result.fits ? "fits" : "does_not_fit"];
-  const reason = result.verdict === "queues" ? result.verdict_reason : result.fit_reason;
+  const status = verdictOf(result);
+  const [cls, word] = VERDICTS[status];
   return h(
     "div",
     { class: `fit ${cls}`, id: `fit-${side}` },
     h("strong", { text: word }),
-    ` — ${sentence(reason)}`,
+    ` — ${result.fit?.detail || result.fit_reason}`,
     result.fits && max > 0 && max < 1e8 ? ` Max concurrency that fits: ${max}; admitted at once: ${result.admitted_concurrency}.` : "",
-    result.fits ? null : h("p", { class: "fit-advice", text: fitAdvice(result) }),
+    status === "fits" ? null : h("p", { class: "fit-advice", text: (result.fit?.advice || []).join(" ") }),
   );
-}
-
-function sentence(text) {
-  // The badge already says fits / does not fit: drop the reason's own prefix.
-  const t = String(text || "").trim().replace(/^(fits|does not fit|queues):\s*/i, "");
-  return /[.!?]$/.test(t) ? t : `${t}.`;
 }
 
 function memoryCard(result, side, title) {
@@ -186,7 +157,7 @@ function curveCard(entries, title) {
         x: r.tokens_per_s_per_user,
         y: r.output_tokens_per_s_per_gpu,
         fits: r.fits,
-        queued: r.verdict === "queues",
+        queued: r.fit?.status === "queues",
       })),
     }));
   const pending = entries.some(([, state]) => state?.sweeping);
@@ -224,12 +195,9 @@ function notesBlock(result) {
   );
 }
 
+// The server words the plan (hardware, GPUs, degrees): the page only shows it.
 function planText(r) {
-  const p = r.plan;
-  const moe = r.dtypes.moe_dtype ? ` EP${p.ep}` : "";
-  const cp = p.cp > 1 ? ` CP${p.cp}` : "";
-  const sp = p.sp ? " SP" : "";
-  return `${r.hardware_id} × ${p.gpus} · TP${p.tp} DP${p.dp} PP${p.pp}${moe}${cp}${sp}`;
+  return r.plan.line;
 }
 
 function compareTable(a, b) {

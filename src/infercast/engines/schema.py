@@ -1,0 +1,113 @@
+"""What infercast knows about a serving engine: its scheduler, memory and launch settings.
+
+An engine owns the figures that shape a serving estimate besides the hardware:
+
+- ``max_num_batched_tokens``: the token budget of one step (prompt chunks + decode tokens);
+- ``max_num_seqs``: the most sequences one engine instance (one DP rank) runs at once;
+- ``chunked_prefill``: whether long prompts are split into budget-sized chunks that share
+  steps with decodes (every engine here does; the step model assumes it);
+- the memory-reserve rule: ``(1 − memory_utilization)`` of the GPU's capacity is left outside
+  the engine's pool (CUDA context, CUDA graphs, communication buffers, allocator slack), at
+  least ``reserve_min_bytes``;
+- ``cuda_graphs``: whether decode steps replay captured CUDA graphs (the per-kernel launch gap
+  the calibration fits assumes they do);
+- ``launch_flags``: the command-line flag of each setting (``tp``, ``dp``, ``pp``, ``ep``,
+  ``max_num_batched_tokens``, ``max_num_seqs``, ``memory_utilization``, ``kv_dtype``), for
+  tools that print launch commands.
+
+Every figure names its source (``sources``), as the hardware catalog does.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["LAUNCH_SETTINGS", "Engine", "EngineSource"]
+
+LAUNCH_SETTINGS = (
+    "tp",
+    "dp",
+    "pp",
+    "ep",
+    "max_num_batched_tokens",
+    "max_num_seqs",
+    "memory_utilization",
+    "kv_dtype",
+)
+_FIGURES = (
+    "max_num_batched_tokens",
+    "max_num_seqs",
+    "chunked_prefill",
+    "memory_utilization",
+    "reserve_min_bytes",
+    "cuda_graphs",
+    "launch_flags",
+)
+
+
+class EngineSource(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    figure: str = Field(min_length=1)
+    source: str = Field(min_length=1, description="Citation: engine docs, source file, or why.")
+
+
+class Engine(BaseModel):
+    """One serving engine (framework) and its default settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description='Catalog id, e.g. "vllm".')
+    display_name: str = Field(min_length=1, description='e.g. "TensorRT-LLM".')
+    aliases: list[str] = Field(default_factory=list, description="Other names accepted.")
+    description: str = Field(min_length=1)
+    max_num_batched_tokens: int = Field(gt=0, description="Token budget of one step.")
+    max_num_seqs: int = Field(gt=0, description="Most sequences per engine instance.")
+    chunked_prefill: bool = True
+    memory_utilization: float = Field(
+        gt=0.0,
+        lt=1.0,
+        description="Fraction of HBM the engine pool (weights, activations, KV cache) may use.",
+    )
+    reserve_min_bytes: float = Field(
+        default=1.5e9, ge=0.0, description="Floor of the runtime reserve, bytes."
+    )
+    cuda_graphs: bool = True
+    launch_flags: dict[str, str] = Field(
+        default_factory=dict, description="Command-line flag of each launch setting."
+    )
+    sources: list[EngineSource] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _sourced_and_known(self) -> Engine:
+        unknown = sorted(set(self.launch_flags) - set(LAUNCH_SETTINGS))
+        if unknown:
+            raise ValueError(f"launch_flags: unknown settings {', '.join(unknown)}")
+        named = {s.figure for s in self.sources}
+        missing = [f for f in _FIGURES if f not in named]
+        if missing:
+            raise ValueError(f"figures without a source: {', '.join(missing)}")
+        return self
+
+    @property
+    def name(self) -> str:
+        """The id (what results report as ``framework``)."""
+        return self.id
+
+    def reserve_bytes(self, capacity_bytes: float) -> float:
+        """Memory the engine leaves outside its pool on a GPU of ``capacity_bytes``."""
+        return max(self.reserve_min_bytes, (1.0 - self.memory_utilization) * capacity_bytes)
+
+    def step_tokens(self, isl: int, concurrency: int) -> float:
+        """Tokens of the largest step: a full budget once prompts queue (``concurrency > 1``),
+        a lone request one chunk of its prompt (chunked prefill: at most the budget, however
+        long the prompt)."""
+        budget = self.max_num_batched_tokens
+        return float(budget if concurrency > 1 else min(isl, budget))
+
+    def batch_cap(self, dp: int) -> int:
+        """Most sequences a replica of ``dp`` engine instances runs at once."""
+        return self.max_num_seqs * dp
+
+    def source_for(self, figure: str) -> str | None:
+        return next((s.source for s in self.sources if s.figure == figure), None)

@@ -1,0 +1,84 @@
+"""Stage 2 of an estimate — admit: how many requests the engine holds at once, and the memory.
+
+One rule for estimate, reconcile and calibration: the memory plan (:mod:`.memory`) at the
+step the load implies, the largest concurrency whose KV cache fits, and what the engine admits
+(KV capacity or its batch cap). Requests beyond that wait outside and their wait is in TTFT.
+
+Placement under load (see :mod:`infercast.layers.base`): a request lives on one attention-DP
+rank, or on ``cp`` of them with context parallelism. An estimate whose admitted requests ``C``
+are fewer than ``dp`` re-times the deployment with ``C`` known, so a lone long prompt runs on
+``min(dp, cp·C)`` ranks — which is what context parallelism buys. Memory is that of the
+busiest GPU: its activations are those of ``step_tokens / min(dp, cp·C)`` tokens, and with
+``cp > 1`` each GPU holds ``1/cp`` of the KV cache of ``cp·C / min(dp, cp·C)`` sequences.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from infercast.deployment import Workload
+from infercast.estimation.memory import MemoryPlan, plan_memory
+from infercast.estimation.resolve import Resolved
+from infercast.estimation.timing import StepTimer
+from infercast.parallel import ParallelPlan
+
+__all__ = ["Admission", "admit"]
+
+
+@dataclass(frozen=True)
+class Admission:
+    memory: MemoryPlan
+    max_concurrency: int
+    """Largest concurrency whose KV cache fits (0: no room for any)."""
+    cap: int
+    """Sequences the engine runs at once (the requested concurrency when nothing fits, so the
+    timings assume the memory existed)."""
+    timer: StepTimer
+    """The step timer for the admitted load."""
+    kv_sequences_per_gpu: float
+    """Sequences whose KV (``1/cp`` of each) the busiest GPU holds."""
+
+    @property
+    def kv_bytes(self) -> float:
+        return self.memory.kv_bytes(self.kv_sequences_per_gpu)
+
+
+def _busiest_step_tokens(plan: ParallelPlan, step_tokens: float, concurrency: int) -> float:
+    """``step_tokens`` scaled so that :func:`plan_memory`'s ``step_tokens / dp`` is what the
+    busiest GPU holds: ``step_tokens / min(dp, cp·C)``."""
+    return step_tokens * plan.dp / plan.token_ranks(concurrency)
+
+
+def _loaded_timer(resolved: Resolved, admitted: int) -> StepTimer:
+    """The prepared timer when the admitted requests fill every DP rank, else one whose cost
+    models know the load (built once per estimate)."""
+    if admitted >= resolved.plan.dp:
+        return resolved.timer
+    ctx = replace(resolved.ctx, concurrency=float(admitted))
+    return StepTimer(resolved.spec, resolved.hardware, ctx, resolved.params)
+
+
+def _kv_sequences_per_gpu(plan: ParallelPlan, admitted: float) -> float:
+    """``cp·C / min(dp, cp·C)``."""
+    if admitted <= 0:
+        return 0.0
+    return plan.cp * admitted / plan.token_ranks(admitted)
+
+
+def admit(resolved: Resolved, workload: Workload) -> Admission:
+    """The memory plan and the admitted load of ``workload`` (osl already as estimated)."""
+    plan, engine = resolved.plan, resolved.params.framework
+    isl, osl, concurrency = workload.isl, workload.osl, workload.concurrency
+    mem = plan_memory(
+        resolved.timer,
+        isl + osl,
+        _busiest_step_tokens(plan, engine.step_tokens(isl, concurrency), concurrency),
+        min(concurrency, engine.max_num_seqs),
+    )
+    # Each sequence's KV is split over cp GPUs: a GPU's room for per_gpu_seqs shards serves
+    # per_gpu_seqs·dp/cp sequences over the replica.
+    max_concurrency = min(mem.max_sequences_per_gpu() * plan.dp // plan.cp, 10**9)
+    cap = min(max_concurrency, engine.batch_cap(plan.dp)) if max_concurrency else concurrency
+    timer = _loaded_timer(resolved, max(1, min(concurrency, cap)))
+    seqs = _kv_sequences_per_gpu(plan, min(concurrency, cap))
+    return Admission(mem, max_concurrency, cap, timer, seqs)

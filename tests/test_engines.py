@@ -1,0 +1,64 @@
+"""The engine catalog: every figure sourced, the memory-reserve and step rules by hand."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from infercast.engines import ENGINES, Engine, canonical_engine, get_engine
+
+
+def test_catalog_has_the_engines_and_their_settings() -> None:
+    assert list(ENGINES) == ["vllm", "sglang", "trtllm", "atom", "generic"]
+    vllm = ENGINES["vllm"]
+    assert (vllm.max_num_batched_tokens, vllm.max_num_seqs, vllm.memory_utilization) == (
+        8192,
+        1024,
+        0.9,
+    )
+    assert ENGINES["sglang"].memory_utilization == 0.88
+    assert vllm.launch_flags["tp"] == "--tensor-parallel-size"
+    assert ENGINES["sglang"].launch_flags["max_num_batched_tokens"] == "--chunked-prefill-size"
+
+
+@pytest.mark.parametrize("name", ["TRT", "tensorrt-llm", " TensorRT_LLM ", "trt-llm", "trtllm"])
+def test_aliases(name: str) -> None:
+    assert canonical_engine(name) == "trtllm"
+    engine = get_engine(name)
+    assert engine is not None and engine.name == "trtllm"
+
+
+def test_unknown_engine() -> None:
+    assert get_engine("Foo") is None
+    assert canonical_engine("Foo") == "foo"
+    assert canonical_engine(None) is None
+
+
+def test_reserve_rule() -> None:
+    vllm, sglang = ENGINES["vllm"], ENGINES["sglang"]
+    # (1 − 0.9) × 80 GB = 8 GB; (1 − 0.88) × 80 GB = 9.6 GB; on a 10 GB part the 1.5 GB floor.
+    assert vllm.reserve_bytes(80e9) == pytest.approx(8e9)
+    assert sglang.reserve_bytes(80e9) == pytest.approx(9.6e9)
+    assert vllm.reserve_bytes(10e9) == 1.5e9
+
+
+def test_step_tokens_and_batch_cap() -> None:
+    vllm = ENGINES["vllm"]
+    assert vllm.step_tokens(1000, 1) == 1000  # a lone request: its own prompt
+    assert vllm.step_tokens(1000, 2) == 8192  # prompts queue: a full budget
+    assert vllm.step_tokens(20000, 1) == 8192  # a lone long prompt: one chunk of the budget
+    assert vllm.batch_cap(4) == 4096
+
+
+def test_every_figure_needs_a_source() -> None:
+    data = ENGINES["vllm"].model_dump()
+    data["sources"] = [s for s in data["sources"] if s["figure"] != "max_num_seqs"]
+    with pytest.raises(ValidationError, match="figures without a source: max_num_seqs"):
+        Engine.model_validate(data)
+
+
+def test_unknown_launch_setting_rejected() -> None:
+    data = ENGINES["vllm"].model_dump()
+    data["launch_flags"] = {"tpp": "--x"}
+    with pytest.raises(ValidationError, match="unknown settings tpp"):
+        Engine.model_validate(data)
