@@ -20,6 +20,17 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@ $(VENV)/.installed-run
 
+# eslint for the web page's JavaScript, pinned by package-lock.json (Node.js ≥ 20 and npm
+# from the system; `npm ci` installs exactly the locked versions into node_modules/).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+.PHONY: jslint
+## jslint: eslint (eslint.config.js) over the web page's JavaScript modules
+jslint: node_modules/.installed
+	npx --no -- eslint src/infercast/interfaces/web/static/js
+
 ## run: start the web app + API on http://$(HOST):$(PORT) with the built-in catalog
 run: $(VENV)/.installed-run
 	$(BIN)/infercast serve --host $(HOST) --port $(PORT)
@@ -28,6 +39,7 @@ run: $(VENV)/.installed-run
 test: $(VENV)/.installed-dev chromium
 	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/ruff format --check src tests scripts benchmarks
+	$(MAKE) --no-print-directory jslint
 	$(BIN)/mypy src
 	$(BIN)/pytest
 
@@ -40,6 +52,7 @@ chromium:
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/ruff format --check src tests scripts benchmarks
+	$(MAKE) --no-print-directory jslint
 	$(BIN)/mypy src
 
 format: $(VENV)/.installed-dev
@@ -64,4 +77,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/load_estimate.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis test-artifacts

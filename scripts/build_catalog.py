@@ -1,10 +1,13 @@
 """Regenerate the built-in model catalog (src/infercast/specs/catalog/*.json).
 
-Every spec is imported from a real config.json in ``<shared>/hf-configs`` by the same importer
-users run, then checked against ``EXPECTED.json`` (counted independently with transformers on
-PyTorch's meta device): total and active parameters, matmul parameters per token, KV-cache bytes
-per token (bf16), embedding and LM-head parameters and tying. Any disagreement is printed and
-nothing is written, so the catalog can only ever hold counts that were checked.
+Every spec is imported from a real config.json in ``<shared>/hf-configs`` (all of them) or
+``<shared>/hf-configs-next`` (the most-used of the 2025–26 families, ``NEXT``) by the same
+importer users run, then checked against that folder's ``EXPECTED.json`` (counted independently
+with transformers on PyTorch's meta device): total and active parameters, matmul parameters per
+token, KV-cache bytes per token (bf16), embedding and LM-head parameters and tying, routed
+experts and top-k, and the census of attention / windowed / linear-or-SSM layers — whichever
+figures the reference has. Any disagreement is printed and nothing is written, so the catalog
+can only ever hold counts that were checked.
 
 Usage: python scripts/build_catalog.py [--shared DIR] [--out DIR]
 """
@@ -58,18 +61,43 @@ NAMES = {
     "openai/gpt-oss-20b": "gpt-oss-20b",
 }
 
+NAMES.update(
+    {
+        "Qwen/Qwen3-Next-80B-A3B-Thinking": "Qwen3-Next 80B-A3B Thinking",
+        "deepseek-ai/DeepSeek-V3.2": "DeepSeek-V3.2",
+        "meta-llama/Llama-4-Scout-17B-16E-Instruct": "Llama 4 Scout 17B-16E Instruct",
+        "zai-org/GLM-4.7": "GLM-4.7",
+        "moonshotai/Kimi-K2.5": "Kimi K2.5",
+        "google/gemma-3-27b-it": "Gemma 3 27B IT",
+    }
+)
+
+SOURCES: dict[str, tuple[str, ...] | None] = {
+    "hf-configs": None,
+    "hf-configs-next": (
+        "Qwen_Qwen3-Next-80B-A3B-Thinking",
+        "deepseek-ai_DeepSeek-V3.2",
+        "meta-llama_Llama-4-Scout-17B-16E-Instruct",
+        "zai-org_GLM-4.7",
+        "moonshotai_Kimi-K2.5",
+        "google_gemma-3-27b-it",
+    ),
+}
+"""Shared folder → the configs of it that go into the catalog (None: all)."""
+TRANSFORMERS = {"hf-configs": "5.23", "hf-configs-next": "5.24"}
+
 # Ids the seed names whose architecture file is another id's.
 ALIASES = {"meta-llama/Llama-3.1-405B-Instruct": "meta-llama_Meta-Llama-3.1-405B"}
 
 
-def entries(expected: dict[str, Any], configs: list[str]) -> list[Entry]:
+def entries(expected: dict[str, Any], configs: list[str], with_aliases: bool = True) -> list[Entry]:
     found = []
     for key in sorted(configs):
         if key not in expected:
             raise SystemExit(f"{key}.json has no entry in EXPECTED.json; cannot validate it")
         hf_id = expected[key]["hf_model_id"]
         found.append(Entry(hf_id, key, NAMES.get(hf_id, hf_id.split("/")[-1])))
-    for hf_id, key in ALIASES.items():
+    for hf_id, key in ALIASES.items() if with_aliases else ():
         source = expected[key]["hf_model_id"]
         found.append(Entry(hf_id, key, NAMES.get(hf_id, hf_id.split("/")[-1]), same_as=source))
     return found
@@ -90,6 +118,15 @@ def figures(spec: ModelSpec) -> dict[str, Any]:
         if spec.is_encoder_only
         else int(spec.kv_cache_bytes_per_token("bf16")),
     }
+    census = spec.layer_census()
+    moe = spec.moe_layers
+    out.update(
+        attention_layers=census.softmax_attention,
+        windowed_or_chunked_layers=census.windowed_or_chunked,
+        linear_attention_or_ssm_layers=census.linear_or_ssm,
+        routed_experts=moe[0].num_experts if moe else None,
+        experts_per_token=moe[0].num_experts_per_tok if moe else None,
+    )
     return out
 
 
@@ -102,7 +139,7 @@ def mismatches(spec: ModelSpec, reference: dict[str, Any]) -> list[str]:
     ]
 
 
-def _notes(entry: Entry, reference: dict[str, Any]) -> str:
+def _notes(entry: Entry, reference: dict[str, Any], version: str = "5.23") -> str:
     kv = reference["kv_bytes_per_token_bf16"]
     checked = [f"total_params {reference['total_params']}"]
     for name, label in (
@@ -116,7 +153,7 @@ def _notes(entry: Entry, reference: dict[str, Any]) -> str:
     checked.append("no KV cache (encoder)" if kv is None else f"KV cache {kv} bytes/token (bf16)")
     note = (
         f"Built from {entry.config_key}.json by infercast's config importer and checked "
-        f"exactly against EXPECTED.json (counted with Hugging Face transformers 5.23 on "
+        f"exactly against EXPECTED.json (counted with Hugging Face transformers {version} on "
         f"PyTorch's meta device): {', '.join(checked)}."
     )
     if entry.same_as:
@@ -129,12 +166,27 @@ def _notes(entry: Entry, reference: dict[str, Any]) -> str:
 
 def build(shared: Path) -> dict[str, dict[str, Any]]:
     """File name → spec JSON for every catalog model; raises SystemExit on any mismatch."""
-    configs_dir = shared / "hf-configs"
-    expected = json.loads((configs_dir / "EXPECTED.json").read_text(encoding="utf-8"))["models"]
-    configs = [p.stem for p in configs_dir.glob("*.json") if p.name != "EXPECTED.json"]
     out: dict[str, dict[str, Any]] = {}
     problems: list[str] = []
-    for entry in entries(expected, configs):
+    for folder, chosen in SOURCES.items():
+        problems += _build_folder(shared, folder, chosen, out)
+    if problems:
+        raise SystemExit("refusing to write the catalog:\n  " + "\n  ".join(problems))
+    return out
+
+
+def _build_folder(
+    shared: Path, folder: str, chosen: tuple[str, ...] | None, out: dict[str, dict[str, Any]]
+) -> list[str]:
+    configs_dir = shared / folder
+    if chosen is not None and not (configs_dir / "EXPECTED.json").exists():
+        return []  # an optional folder this checkout of shared/ lacks
+    expected = json.loads((configs_dir / "EXPECTED.json").read_text(encoding="utf-8"))["models"]
+    configs = [p.stem for p in configs_dir.glob("*.json") if p.name != "EXPECTED.json"]
+    if chosen is not None:
+        configs = [c for c in configs if c in chosen]
+    problems: list[str] = []
+    for entry in entries(expected, configs, with_aliases=chosen is None):
         path = configs_dir / f"{entry.config_key}.json"
         reference = expected[entry.config_key]
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -144,18 +196,16 @@ def build(shared: Path) -> dict[str, dict[str, Any]]:
             source=str(path),
             name=entry.name,
             validated=True,
-            validation_notes=_notes(entry, reference),
+            validation_notes=_notes(entry, reference, TRANSFORMERS[folder]),
             validation_sources=[
-                f"shared/hf-configs/EXPECTED.json (models.{entry.config_key})",
-                f"shared/hf-configs/{entry.config_key}.json",
+                f"shared/{folder}/EXPECTED.json (models.{entry.config_key})",
+                f"shared/{folder}/{entry.config_key}.json",
                 f"https://huggingface.co/{entry.hf_model_id}/blob/main/config.json",
             ],
         )
         problems += mismatches(spec, reference)
         out[f"{spec.model_id}.json"] = spec.to_json_dict()
-    if problems:
-        raise SystemExit("refusing to write the catalog:\n  " + "\n  ".join(problems))
-    return out
+    return problems
 
 
 def _ordered_specs(layer_class: str, specs: dict[str, Any]) -> dict[str, Any]:

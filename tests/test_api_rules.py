@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi.testclient import TestClient
+
+from conftest import HF_CONFIGS
 
 LLAMA = "meta-llama/Llama-3.1-8B-Instruct"
 BODY = {"model": LLAMA, "hardware": "h100", "isl": 1024, "osl": 128}
@@ -42,6 +46,49 @@ def test_valid_expert_degrees_per_group(api_client: TestClient) -> None:
     assert dense["valid_cp_by_dp"]["8"] == [1, 2, 4, 8]
     assert dense["valid_cp_by_dp"]["6"] == [1, 2, 3, 6]
     assert dense["valid_cp_by_dp"]["1"] == [1]
+
+
+def _shapes(plans: list[dict[str, int]], gpus: int) -> list[tuple[int, int]]:
+    return [(p["dp"], p["pp"]) for p in plans if p["gpus"] == gpus]
+
+
+def test_dp_and_pp_choices_per_tp(api_client: TestClient) -> None:
+    # A 2-layer Llama with 6 query heads, 2 KV heads, MLP width 1536 = 6·256.
+    config = json.loads((HF_CONFIGS / "TinyLlama_TinyLlama-1.1B-Chat-v1.0.json").read_text())
+    config.update(num_hidden_layers=2, num_attention_heads=6, num_key_value_heads=2,
+                  hidden_size=384, intermediate_size=1536)  # fmt: skip
+    upload = api_client.post(
+        "/import",
+        files={"file": ("config.json", json.dumps(config).encode(), "application/json")},
+        data={"hf_model_id": "acme/two-layer-six-heads"},
+    )
+    assert upload.status_code == 200, upload.text
+    constraints = api_client.get(
+        "/api/layers", params={"model_id": "acme/two-layer-six-heads"}
+    ).json()["constraints"]
+    plans = constraints["plans_by_tp"]
+    # tp 3 splits the 6 heads but neither divides nor is a multiple of the 2 KV heads.
+    assert constraints["valid_tp"] == [1, 2, 6] and sorted(plans, key=int) == ["1", "2", "6"]
+    assert constraints["sequence_parallel_tp"] == [2, 6]  # SP splits a TP group: none at tp 1
+    # 8 GPUs at tp 2: dp·pp = 4, and pp ≤ 2 layers rules out dp 1 (pp 4).
+    assert _shapes(plans["2"], 8) == [(2, 2), (4, 1)]
+    assert _shapes(plans["2"], 6) == [(3, 1)]  # pp 3 > 2 layers
+    assert _shapes(plans["6"], 12) == [(1, 2), (2, 1)]
+    assert _shapes(plans["1"], 1) == [(1, 1)]
+    assert plans["6"][0] == {"dp": 1, "pp": 1, "gpus": 6}
+    # Up to 128 GPUs at tp 6: dp ≤ 21 with pp 1, dp ≤ 10 with pp 2.
+    assert len(plans["6"]) == 128 // 6 + 128 // 12
+    assert all(p["gpus"] <= 128 and p["pp"] <= 2 for tp in plans for p in plans[tp])
+
+
+def test_dp_choices_need_a_working_expert_degree(api_client: TestClient) -> None:
+    constraints = api_client.get(
+        "/api/layers", params={"model_id": "mistralai/Mixtral-8x7B-v0.1"}
+    ).json()["constraints"]
+    # 6 GPUs at tp 1: dp 6 and dp 3 leave moe_tp = 6 or 3 (ep 1 or 2), which does not divide
+    # an expert's width 14336 = 2^11·7; dp 1 and dp 2 work (ep 1).
+    assert _shapes(constraints["plans_by_tp"]["1"], 6) == [(1, 6), (2, 3)]
+    assert _shapes(constraints["plans_by_tp"]["8"], 16) == [(1, 2), (2, 1)]
 
 
 def test_formats_per_role(api_client: TestClient) -> None:

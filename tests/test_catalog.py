@@ -1,4 +1,5 @@
-"""The built-in catalog against the independent reference counts in ../shared/hf-configs."""
+"""The built-in catalog against the independent reference counts in ../shared/hf-configs and
+(for the six 2025–26 models it adds) ../shared/hf-configs-next."""
 
 from __future__ import annotations
 
@@ -19,16 +20,6 @@ EXPECTED_PATH = SHARED / "hf-configs" / "EXPECTED.json"
 EXPECTED: dict[str, dict[str, Any]] = json.loads(EXPECTED_PATH.read_text(encoding="utf-8"))[
     "models"
 ]
-CATALOG = sorted(builtin_catalog_dir().glob("*.json"))
-SEED_IDS = [
-    "meta-llama/Llama-3.1-405B-Instruct",
-    "meta-llama/Llama-3.3-70B-Instruct",
-    "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
-    "mistralai/Mistral-7B-v0.1",
-    "Qwen/Qwen3-30B-A3B",
-]
-# Ids whose architecture file (and reference figures) are another id's.
-SAME_AS = {"meta-llama_Llama-3.1-405B-Instruct": "meta-llama_Meta-Llama-3.1-405B"}
 
 
 def _builder() -> ModuleType:
@@ -41,8 +32,26 @@ def _builder() -> ModuleType:
     return module
 
 
+NEXT_IDS: tuple[str, ...] = _builder().SOURCES["hf-configs-next"]
+"""The hf-configs-next models the builder puts in the catalog."""
+NEXT_EXPECTED: dict[str, dict[str, Any]] = json.loads(
+    (SHARED / "hf-configs-next" / "EXPECTED.json").read_text(encoding="utf-8")
+)["models"]
+REFERENCES = {**EXPECTED, **{key: NEXT_EXPECTED[key] for key in NEXT_IDS}}
+CATALOG = sorted(builtin_catalog_dir().glob("*.json"))
+SEED_IDS = [
+    "meta-llama/Llama-3.1-405B-Instruct",
+    "meta-llama/Llama-3.3-70B-Instruct",
+    "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
+    "mistralai/Mistral-7B-v0.1",
+    "Qwen/Qwen3-30B-A3B",
+]
+# Ids whose architecture file (and reference figures) are another id's.
+SAME_AS = {"meta-llama_Llama-3.1-405B-Instruct": "meta-llama_Meta-Llama-3.1-405B"}
+
+
 def _reference(spec: ModelSpec) -> dict[str, Any]:
-    return EXPECTED[SAME_AS.get(spec.model_id, spec.model_id)]
+    return REFERENCES[SAME_AS.get(spec.model_id, spec.model_id)]
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +60,7 @@ def registry() -> Registry:
 
 
 def test_every_expected_model_is_in_the_catalog(registry: Registry) -> None:
-    for key, reference in EXPECTED.items():
+    for key, reference in REFERENCES.items():
         spec = registry.get(reference["hf_model_id"])
         assert spec.model_id == key
         assert spec.validated
@@ -60,7 +69,7 @@ def test_every_expected_model_is_in_the_catalog(registry: Registry) -> None:
 def test_seed_models_are_present(registry: Registry) -> None:
     for hf_id in SEED_IDS:
         assert registry.get(hf_id).hf_model_id == hf_id
-    assert len(CATALOG) == len(EXPECTED) + len(SAME_AS)
+    assert len(CATALOG) == len(EXPECTED) + len(SAME_AS) + len(NEXT_IDS)
 
 
 @pytest.mark.parametrize("path", CATALOG, ids=lambda p: p.stem)
@@ -74,13 +83,18 @@ def test_catalog_file_matches_reference_counts(path: Path) -> None:
         assert not spec.layers_of("OutputLayer")
         return
     assert spec.active_params == reference["active_params"]
-    assert spec.matmul_params_per_token == reference["matmul_params_per_token"]
     assert spec.kv_cache_bytes_per_token("bf16") == reference["kv_bytes_per_token_bf16"]
     (embedding,) = spec.layers_of("EmbeddingLayer")
     (head,) = spec.layers_of("OutputLayer")
-    assert embedding.parameter_count == reference["embedding_params"]
-    assert head.parameter_count == reference["lm_head_params"]
     assert head.layer_specs.tied == reference["tied_embeddings"]
+    if "matmul_params_per_token" in reference:  # hf-configs' references
+        assert spec.matmul_params_per_token == reference["matmul_params_per_token"]
+        assert embedding.parameter_count == reference["embedding_params"]
+        assert head.parameter_count == reference["lm_head_params"]
+    else:  # hf-configs-next's
+        census = spec.layer_census()
+        assert census.softmax_attention == reference["attention_layers"]
+        assert census.linear_or_ssm == reference["linear_attention_or_ssm_layers"]
     assert spec.validated and str(reference["total_params"]) in (spec.validation_notes or "")
 
 

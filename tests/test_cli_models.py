@@ -99,7 +99,7 @@ def test_validate_valid_files_exit_0() -> None:
     catalog = Path(__file__).resolve().parent.parent / "src" / "infercast" / "specs" / "catalog"
     result = run("validate", str(catalog))
     assert result.exit_code == 0
-    assert "19 file(s) checked: 19 valid" in result.output
+    assert "25 file(s) checked: 25 valid" in result.output  # 19 + 6 from hf-configs-next
 
 
 def test_validate_reports_every_problem_of_every_file(tmp_path: Path) -> None:

@@ -72,19 +72,34 @@ def replicated_excess(layer: Any, tp: int) -> tuple[float, float]:
     if cls == "PoolerLayer":
         # Replicated dense layer; its matmul runs on one row per sequence.
         return _fmt(s).nbytes(extra * (s.hidden_size**2 + s.hidden_size)), extra * s.hidden_size**2
-    if cls in ("AttentionLayer", "GroupedQueryAttentionLayer", "SlidingWindowAttentionLayer"):
+    if cls in (
+        "AttentionLayer",
+        "GroupedQueryAttentionLayer",
+        "SlidingWindowAttentionLayer",
+        "ChunkedLocalAttentionLayer",
+    ):
         h, d, kv = s.hidden_size, s.head_dim, s.kv_heads
-        params = extra * ((h if s.o_bias else 0) + (2 * d if s.qk_norm else 0))
+        dv = s.v_head_dim or d
+        per_head_norm = s.qk_norm and s.qk_norm_scope == "head"  # projection norms split
+        params = extra * ((h if s.o_bias else 0) + (2 * d if per_head_norm else 0))
         matmul = 0
         if tp > kv:  # one KV head per GPU: tp copies of kv heads' K and V
-            kv_proj = 2 * h * d
+            kv_proj = h * (d + dv)
             matmul += (tp - kv) * kv_proj
-            params += (tp - kv) * (kv_proj + (2 * d if s.qkv_bias else 0))
+            params += (tp - kv) * (kv_proj + (d + dv if s.qkv_bias else 0))
         return _fmt(s).nbytes(params), float(matmul)
-    if cls == "MultiHeadLatentAttentionLayer":
+    if cls in ("MultiHeadLatentAttentionLayer", "DeepSeekSparseAttentionLayer"):
         down = s.hidden_size * (s.kv_lora_rank + s.qk_rope_head_dim + s.q_lora_rank)
         norms = s.kv_lora_rank + s.q_lora_rank
+        if cls == "DeepSeekSparseAttentionLayer":  # the lightning indexer is replicated
+            n, di, h = s.index_n_heads, s.index_head_dim, s.hidden_size
+            down += (s.q_lora_rank or h) * n * di + h * di + h * n
+            norms += 2 * di
         return _fmt(s).nbytes(extra * (down + norms)), float(extra * down)
+    if cls == "GatedDeltaNetLayer":  # heads split; the gated norm over one head is replicated
+        return _fmt(s).nbytes(extra * s.value_head_dim), 0.0
+    if cls == "Mamba2Layer":  # heads, convolution and the gated norm all split
+        return 0.0, 0.0
     if cls in ("MLPLayer", "GatedMLPLayer"):
         return _fmt(s).nbytes(extra * (s.hidden_size if s.has_bias else 0)), 0.0
     if cls == "MoELayer":
@@ -131,9 +146,19 @@ def test_tp_splits_weights_and_flops_without_losing_any(
         assert tp * ct.matmul_flops == pytest.approx(
             c1.matmul_flops + 2 * rows * extra_matmul, rel=1e-9, abs=1e-6
         ), layer.name
-        assert tp * ct.attention_flops == pytest.approx(c1.attention_flops, rel=1e-9, abs=1e-6)
+        replicated_flops = 0.0
+        if layer.layer_class == "DeepSeekSparseAttentionLayer":
+            # Every TP rank scores the whole context with the replicated indexer:
+            # (2·index_head_dim + 2)·index_n_heads FLOPs per (token, cached position).
+            s = layer.layer_specs
+            positions = prefill * (prefill + 1) / 2 + decode * kv_len
+            per = (2 * s.index_head_dim + 2) * s.index_n_heads
+            replicated_flops = (tp - 1) * positions * per
+        assert tp * ct.attention_flops == pytest.approx(
+            c1.attention_flops + replicated_flops, rel=1e-9, abs=1e-6
+        )
         kv1, kvt = m1.kv_bytes_per_token(), mt.kv_bytes_per_token()
-        if layer.layer_class == "MultiHeadLatentAttentionLayer":
+        if layer.layer_class in ("MultiHeadLatentAttentionLayer", "DeepSeekSparseAttentionLayer"):
             assert kvt == kv1  # the latent is replicated on every TP rank
         elif kv1:
             kv_heads = layer.layer_specs.kv_heads
@@ -153,7 +178,13 @@ def test_stored_weights_at_tp1_are_the_parameter_count(model: str) -> None:
             routed = s.routed_expert_parameters()
             shared = s.shared_expert_parameters()
             router = s.parameter_count_per_instance() - routed - shared
-            expected = _fmt(s).nbytes(routed + shared) + dtype("bf16").nbytes(router)
+            # Shared experts in their own format when the spec names one (Kimi-K2.5: bf16).
+            shared_fmt = (
+                dtype(s.shared_expert_weight_dtype) if s.shared_expert_weight_dtype else _fmt(s)
+            )
+            expected = (
+                _fmt(s).nbytes(routed) + shared_fmt.nbytes(shared) + dtype("bf16").nbytes(router)
+            )
         elif layer.layer_class == "OutputLayer" and s.tied:
             expected = 0.0
         else:
@@ -309,6 +340,7 @@ def test_latencies_are_positive_and_finite(
     assert r.memory.total_bytes == pytest.approx(
         r.memory.weights_bytes
         + r.memory.kv_cache_bytes
+        + r.memory.state_bytes
         + r.memory.activations_bytes
         + r.memory.reserve_bytes
     )

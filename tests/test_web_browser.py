@@ -335,6 +335,21 @@ def test_url_state_round_trip(page: Any, browser: Any, server_url: str) -> None:
         other.close()
 
 
+def test_dp_and_pp_pickers_follow_the_server(page: Any, server_url: str) -> None:
+    # TinyLlama has 22 layers: on 64 GPUs at TP 1, PP = 64 / DP ≤ 22 leaves DP 4 (PP 16) and up.
+    _open(page, server_url + "/?model=TinyLlama_TinyLlama-1.1B-Chat-v1.0&gpus=64&tp=1&dp=1")
+    notice = page.locator("#plan-notice")
+    assert notice.is_visible() and "DP 1 does not fit 64 GPU(s) with TP 1" in notice.inner_text()
+    dp_values = page.locator("#dp option").evaluate_all("els => els.map(e => Number(e.value))")
+    assert dp_values == [4, 8, 16, 32, 64]
+    assert page.locator("#dp").input_value() == "64" and page.locator("#pp").inner_text() == "1"
+    before = _ready(page)
+    page.select_option("#dp", "4")
+    _wait_for_update(page, before)
+    assert page.locator("#pp").inner_text() == "16"
+    assert page.locator("#plan-a").inner_text().endswith("TP1 DP4 PP16")
+
+
 def test_keyboard_and_labels(page: Any, server_url: str) -> None:
     _open(page, server_url + "/")
     for control in page.locator("#config-form select, #config-form input").all():
@@ -489,3 +504,16 @@ def test_queues_state_is_amber_and_curve_points_are_clickable(page: Any, server_
     _wait_for_update(page, before)
     assert page.locator("#concurrency").input_value() == "2"
     assert page.locator("#fit-a").inner_text().startswith("Fits")
+
+
+def test_hybrid_model_memory_bar_shows_the_recurrent_state(page: Any, server_url: str) -> None:
+    # Qwen3-Next holds a fixed Gated DeltaNet state per sequence beside its KV cache: the bar
+    # and the legend show it as its own part; a model without one shows no such part.
+    _open(page, f"{server_url}/?model=Qwen_Qwen3-Next-80B-A3B-Thinking&hw=h200&gpus=4&tp=4")
+    assert page.locator(".memory-chart rect.seg-state").count() == 1
+    legend = _texts(page, ".memory-card .legend li")
+    assert any(t.startswith("Recurrent state") for t in legend), legend
+    assert page.locator(".memory-card .legend li").count() == 6  # five parts and the total
+    _shot(page, "10-hybrid-state")
+    _open(page, f"{server_url}/?model=Qwen_Qwen3-8B")
+    assert page.locator(".memory-chart rect.seg-state").count() == 0

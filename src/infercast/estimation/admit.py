@@ -42,6 +42,11 @@ class Admission:
     def kv_bytes(self) -> float:
         return self.memory.kv_bytes(self.kv_sequences_per_gpu)
 
+    @property
+    def state_bytes(self) -> float:
+        """Recurrent state (linear-attention / SSM layers) of the sequences held."""
+        return self.memory.state_bytes(self.kv_sequences_per_gpu)
+
 
 def _busiest_step_tokens(plan: ParallelPlan, step_tokens: float, concurrency: int) -> float:
     """``step_tokens`` scaled so that :func:`plan_memory`'s ``step_tokens / dp`` is what the

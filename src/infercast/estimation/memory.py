@@ -6,6 +6,9 @@
 - KV cache: sized for every sequence at its full context (``isl + osl``), since an engine must
   hold that much to finish every request without preemption; sliding-window layers keep at most
   the window; DP attention spreads the sequences over ``dp`` ranks.
+- Recurrent state: linear-attention / SSM layers hold a fixed state per sequence instead
+  (state bytes per sequence, beside the KV cache; max concurrency divides the free memory by
+  KV + state of one sequence).
 - Activations: peak live bytes of the largest layer for one full step budget of tokens (not a
   sum over layers: they are freed layer by layer); the LM head's fp32 logits count for the rows
   that need them (one per sequence in the step).
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from infercast.estimation.timing import StepTimer, is_edge_layer
 
@@ -33,9 +37,15 @@ class MemoryPlan:
     activations_bytes: float
     reserve_bytes: float
     capacity_bytes: float
+    state_bytes_per_sequence: float = 0.0
+    """Fixed recurrent + conv state of one sequence (linear attention, SSM layers): it does not
+    grow with the context, but every admitted sequence holds it beside its KV cache."""
 
     def kv_bytes(self, sequences_per_gpu: float) -> float:
         return self.kv_bytes_per_sequence * sequences_per_gpu
+
+    def state_bytes(self, sequences_per_gpu: float) -> float:
+        return self.state_bytes_per_sequence * sequences_per_gpu
 
     def free_for_kv(self) -> float:
         return (
@@ -46,32 +56,55 @@ class MemoryPlan:
         free = self.free_for_kv()
         if free <= 0:
             return 0
-        if self.kv_bytes_per_sequence <= 0:
+        per_sequence = self.kv_bytes_per_sequence + self.state_bytes_per_sequence
+        if per_sequence <= 0:
             return 10**9
-        return math.floor(free / self.kv_bytes_per_sequence)
+        return math.floor(free / per_sequence)
+
+
+def _stage_counts(lt: Any, pp: int, num_layers: int) -> list[int]:
+    """Instances of a per-block entry on each pipeline stage: ``ceil(count / pp)`` on every
+    stage (the worst case of a uniform model), or — for an entry that lists its blocks, as
+    hybrid models do — counted on the contiguous stages engines cut (block ``i`` on stage
+    ``i·pp // num_layers``), so the interleaving of kinds decides the worst stage."""
+    indices = getattr(lt.layer_specs, "layer_indices", None)
+    if pp == 1 or indices is None:
+        return [math.ceil(lt.count / pp)] * pp
+    per_stage = [0] * pp
+    for i in indices:
+        per_stage[min(i * pp // num_layers, pp - 1)] += 1
+    return per_stage
 
 
 def plan_memory(
     timer: StepTimer, context_tokens: int, step_tokens: float, logit_rows: float
 ) -> MemoryPlan:
     pp = timer.ctx.plan.pp
-    per_block = 0.0
+    # Per stage: weights, KV bytes per sequence, state bytes per sequence; the worst counts.
+    stages = [[0.0, 0.0, 0.0] for _ in range(pp)]
     edges: list[float] = []
-    kv = 0.0
     activations = 0.0
     tokens_per_gpu = step_tokens / timer.ctx.plan.dp
     for lt, model in timer.models:
         stored = model.stored_weight_bytes()
         if not is_edge_layer(lt.layer_specs, lt.count):
-            per_block += stored * math.ceil(lt.count / pp)
             window = model.kv_window()
             cached = min(context_tokens, window) if window else context_tokens
-            kv += model.kv_bytes_per_token() * cached * math.ceil(lt.count / pp)
+            state_of = getattr(model, "state_bytes_per_sequence", None)
+            per_instance = (
+                stored,
+                model.kv_bytes_per_token() * cached,
+                state_of() if state_of is not None else 0.0,
+            )
+            for stage, n in zip(stages, _stage_counts(lt, pp, timer.spec.num_layers), strict=True):
+                for k in range(3):
+                    stage[k] += per_instance[k] * n
         else:
             edges.append(stored * lt.count)
         on_logits = lt.layer_specs.role == "head"  # the LM head works on logit rows only
         rows = logit_rows / timer.ctx.plan.dp if on_logits else tokens_per_gpu
         activations = max(activations, model.activation_peak_bytes(rows))
+    per_block, kv, state = (max(stage[k] for stage in stages) for k in range(3))
     weights = per_block + (max(edges) if pp > 1 and edges else sum(edges))
     capacity = float(timer.hardware.memory_bytes)
     return MemoryPlan(
@@ -80,4 +113,5 @@ def plan_memory(
         activations_bytes=activations,
         reserve_bytes=timer.params.framework.reserve_bytes(capacity),
         capacity_bytes=capacity,
+        state_bytes_per_sequence=state,
     )

@@ -171,7 +171,7 @@ def fit_verdict(
     A queued request waits, by Little's law in the closed loop, ``queued / requests_per_s``
     seconds for a slot: ``concurrency`` requests cycle at ``requests_per_s``, of which
     ``admission.cap`` are in service."""
-    mem, kv = admission.memory, admission.kv_bytes
+    mem, kv = admission.memory, admission.kv_bytes + admission.state_bytes
     total = mem.weights_bytes + kv + mem.activations_bytes + mem.reserve_bytes
     detail = _sentence(reason) if reason else ""
     if total > mem.capacity_bytes:
@@ -205,13 +205,16 @@ def fit_verdict(
     return FitVerdict(status="fits", limit=None, excess_bytes=0.0, queued_requests=0, detail=detail)
 
 
-def fit_reason(mem: MemoryPlan, kv_bytes: float, fits: bool, seqs: float, cp: int = 1) -> str:
-    """The memory sum in words (``fit_reason``)."""
+def fit_reason(
+    mem: MemoryPlan, kv_bytes: float, fits: bool, seqs: float, cp: int = 1, state: float = 0.0
+) -> str:
+    """The memory sum in words (``fit_reason``); ``state``: the sequences' recurrent state."""
     held = f"{seqs:g} sequences" if cp == 1 else f"1/{cp} of {seqs:g} sequences"
-    total = mem.weights_bytes + kv_bytes + mem.activations_bytes + mem.reserve_bytes
+    total = mem.weights_bytes + kv_bytes + state + mem.activations_bytes + mem.reserve_bytes
+    state_part = f" + state {state / _GB:.1f} GB" if state else ""
     parts = (
         f"weights {mem.weights_bytes / _GB:.1f} GB + KV {kv_bytes / _GB:.1f} GB "
-        f"({held}) + activations {mem.activations_bytes / _GB:.1f} GB + reserve "
+        f"({held}){state_part} + activations {mem.activations_bytes / _GB:.1f} GB + reserve "
         f"{mem.reserve_bytes / _GB:.1f} GB = {total / _GB:.1f} GB"
     )
     cap = f"{mem.capacity_bytes / _GB:.0f} GB"
@@ -267,11 +270,11 @@ def build_result(
     encoder = spec.is_encoder_only
     isl, osl = workload.isl, workload.osl
     budget = resolved.params.framework.max_num_batched_tokens
-    mem, kv_bytes = admission.memory, admission.kv_bytes
-    total = mem.weights_bytes + kv_bytes + mem.activations_bytes + mem.reserve_bytes
+    mem, kv_bytes, state = admission.memory, admission.kv_bytes, admission.state_bytes
+    total = mem.weights_bytes + kv_bytes + state + mem.activations_bytes + mem.reserve_bytes
     fits = total <= mem.capacity_bytes
     figures = metrics(point, workload, plan.gpus, encoder)
-    reason = fit_reason(mem, kv_bytes, fits, admission.kv_sequences_per_gpu, plan.cp)
+    reason = fit_reason(mem, kv_bytes, fits, admission.kv_sequences_per_gpu, plan.cp, state)
     prefill_chunk = float(min(isl, budget))
     prefill_step = timer.step_time(
         StepShape(
@@ -323,6 +326,7 @@ def build_result(
         memory=MemoryBreakdown(
             weights_bytes=mem.weights_bytes,
             kv_cache_bytes=kv_bytes,
+            state_bytes=state,
             activations_bytes=mem.activations_bytes,
             reserve_bytes=mem.reserve_bytes,
             total_bytes=total,

@@ -118,11 +118,16 @@ class DTypeChoice(_Model):
 class MemoryBreakdown(_Model):
     weights_bytes: float = Field(description="Weights resident on one GPU (bytes, decimal).")
     kv_cache_bytes: float = Field(description="KV cache on one GPU at this load (bytes).")
+    state_bytes: float = Field(
+        default=0.0,
+        description="Fixed per-sequence recurrent + conv state of linear-attention / SSM layers "
+        "on one GPU at this load (bytes); 0 for models without such layers.",
+    )
     activations_bytes: float = Field(description="Peak live activations on one GPU (bytes).")
     reserve_bytes: float = Field(
         description="Runtime reserve on one GPU: CUDA context, graphs, allocator slack (bytes)."
     )
-    total_bytes: float = Field(description="Sum of the four above (bytes).")
+    total_bytes: float = Field(description="Sum of the five above (bytes).")
     capacity_bytes: float = Field(description="HBM capacity of one GPU (bytes).")
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from infercast.errors import InvalidInputError
 from infercast.importers.configs import FAMILIES, ConfigReader, FamilyConfig
+from infercast.importers.configs.wrappers import WRAPPER_TEXT_TYPES, unwrap_multimodal
 from infercast.importers.quantization import read_quantization
 from infercast.importers.spec_builder import build_spec
 from infercast.specs import ModelSpec
@@ -23,10 +24,14 @@ __all__ = ["FAMILIES", "family_config", "spec_from_hf_config"]
 
 
 def family_config(data: Any, source: str = "config.json") -> FamilyConfig:
-    """The family config for a decoded config.json; every failure is an InvalidInputError."""
+    """The family config for a decoded config.json; every failure is an InvalidInputError.
+
+    A multimodal wrapper stands for its text model (see ``configs.wrappers``)."""
+    reader = ConfigReader(data, source)
+    data, _ = unwrap_multimodal(data, source)
     reader = ConfigReader(data, source)
     model_type = data.get("model_type")
-    supported = ", ".join(sorted(FAMILIES))
+    supported = ", ".join(sorted([*FAMILIES, *WRAPPER_TEXT_TYPES]))
     if model_type is None:
         raise InvalidInputError(
             f"{source}: field 'model_type' is missing; supported model types: {supported}"
@@ -34,7 +39,7 @@ def family_config(data: Any, source: str = "config.json") -> FamilyConfig:
     if not isinstance(model_type, str) or model_type not in FAMILIES:
         hint = ""
         if isinstance(data.get("text_config"), Mapping):
-            hint = " (multimodal configs are not supported; import the text model's config)"
+            hint = " (an unsupported multimodal wrapper; import its text model's config)"
         raise InvalidInputError(
             f"{source}: unknown model_type {model_type!r}{hint}; supported model types: {supported}"
         )
@@ -59,9 +64,9 @@ def spec_from_hf_config(
 ) -> ModelSpec:
     """Build the spec for ``hf_model_id`` from its decoded config.json."""
     config = family_config(data, source)
+    data, extra = unwrap_multimodal(ConfigReader(data, source).data, source)
     reader = ConfigReader(data, source)
     plan = read_quantization(reader)
-    extra: list[str] = []
     if plan is not None:
         extra.append(plan.description)
     else:

@@ -15,6 +15,7 @@ from typing import Any
 
 from infercast.errors import InvalidInputError
 from infercast.importers.configs.base import ConfigReader
+from infercast.importers.configs.wrappers import unwrap_multimodal
 from infercast.importers.gguf_import import gguf_hf_id, quantization_summary, spec_from_gguf
 from infercast.importers.gguf_metadata import GGUFMetadata, read_gguf_metadata
 from infercast.importers.hf_config import spec_from_hf_config
@@ -40,6 +41,8 @@ class ImportResult:
     """ggml type → tensor count, for GGUF sources."""
     quantization: str | None = None
     """Human-readable weight-format summary when the source is quantized."""
+    notes: tuple[str, ...] = ()
+    """What a multimodal wrapper's import did: the text model counted, defaults filled in."""
 
 
 def read_config_json(path: Path) -> Any:
@@ -107,9 +110,10 @@ def _import_config(path: Path, hf_id: str | None, kind: str = "config.json") -> 
     if hf_id is None and data.get("_name_or_path") != resolved:
         note = f"hf_model_id {resolved!r} was inferred from the path {str(path)!r}."
         spec = spec.model_copy(update={"validation_notes": f"{spec.validation_notes} {note}"})
-    plan = read_quantization(ConfigReader(data, str(path)))
+    text, notes = unwrap_multimodal(data, str(path))
+    plan = read_quantization(ConfigReader(text, str(path)))
     quantization = plan.description if plan is not None else None
-    return ImportResult(spec, kind, str(path), quantization=quantization)
+    return ImportResult(spec, kind, str(path), quantization=quantization, notes=tuple(notes))
 
 
 def _import_gguf(path: Path, hf_id: str | None) -> ImportResult:

@@ -36,11 +36,16 @@ def default_name(hf_model_id: str) -> str:
     return hf_model_id.rsplit("/", 1)[-1].replace("-", " ").replace("_", " ").strip()
 
 
+def _slot(entry: dict[str, Any]) -> str | None:
+    """The block slot (mixer / ffn / None) an entry's instances fill."""
+    return LAYER_CLASSES[entry["class"]].model_validate(entry["specs"]).block_slot()
+
+
 def _order(layer_class: str) -> int:
-    """Entries sort by role: attention, FFN, norm, embedding, head, pooler (the registry's)."""
-    roles = [cls.role for cls in LAYER_CLASSES.values()]
-    cls = LAYER_CLASSES.get(layer_class)
-    return roles.index(cls.role) if cls else len(roles)
+    """Entries sort by role: token mixers (attention, linear attention, SSM), FFN, norm,
+    embedding, head, pooler."""
+    rank = {"attention": 0, "mixer": 0, "linear": 1, "ffn": 1, "norm": 2, "embedding": 3, "head": 4}
+    return rank.get(LAYER_CLASSES[layer_class].role, 5)
 
 
 def group_parts(
@@ -54,6 +59,10 @@ def group_parts(
             fmt = weight_dtype(part.modules)
             if fmt is not None:
                 specs["weight_dtype"] = fmt
+            for name, modules in part.spec_modules:
+                sub = weight_dtype(modules)
+                if sub is not None and sub != fmt:
+                    specs[name] = sub
         key = (part.name, part.layer_class, tuple(sorted(specs.items())))
         group = groups.get(key)
         if group is None:
@@ -63,9 +72,11 @@ def group_parts(
                 "count": 1,
                 "specs": specs,
                 "layer_idx": part.layer_idx,
+                "indices": [part.layer_idx],
             }
         else:
             group["count"] += 1
+            group["indices"].append(part.layer_idx)
             if group["layer_idx"] is None:
                 group["layer_idx"] = part.layer_idx
     entries = sorted(groups.values(), key=lambda g: _order(g["class"]))
@@ -78,12 +89,26 @@ def group_parts(
     return entries
 
 
-def _entry_json(entry: dict[str, Any]) -> dict[str, Any]:
+def _needs_indices(entries: list[dict[str, Any]], num_layers: int) -> bool:
+    """List each entry's blocks when blocks differ in kind: some lack a mixer or an FFN, or
+    softmax attention interleaves with linear-attention / SSM mixers (hybrids, whose pipeline
+    stages then hold what the order puts there)."""
+    slots = [_slot(e) for e in entries]
+    mixers = sum(e["count"] for e, slot in zip(entries, slots, strict=True) if slot == "mixer")
+    ffns = sum(e["count"] for e, slot in zip(entries, slots, strict=True) if slot == "ffn")
+    roles = {LAYER_CLASSES[e["class"]].role for e in entries}
+    hybrid = "mixer" in roles and len(roles - {"ffn"}) > 1
+    return hybrid or mixers != num_layers or ffns not in (0, num_layers)
+
+
+def _entry_json(entry: dict[str, Any], with_indices: bool = False) -> dict[str, Any]:
     specs_model = LAYER_CLASSES[entry["class"]]
     specs: dict[str, Any] = {}
     if entry["layer_idx"] is not None:
         specs["layer_idx"] = entry["layer_idx"]
     specs.update(entry["specs"])
+    if with_indices and _slot(entry) is not None:
+        specs["layer_indices"] = list(entry["indices"])
     built = specs_model.model_validate(specs)
     specs["parameter_count"] = built.parameter_count_per_instance()
     return {"name": entry["name"], "class": entry["class"], "count": entry["count"], "specs": specs}
@@ -103,7 +128,10 @@ def build_spec(
 ) -> ModelSpec:
     """Build and validate the spec; ``validated`` only when checked by the caller."""
     try:
-        entries = [_entry_json(e) for e in group_parts(config.layer_parts(), weight_dtype)]
+        groups = group_parts(config.layer_parts(), weight_dtype)
+        block_groups = [g for g in groups if _slot(g) is not None]
+        indexed = _needs_indices(block_groups, config.num_layers)
+        entries = [_entry_json(e, indexed) for e in groups]
     except ValueError as exc:  # pydantic's ValidationError: a size the layer class rejects
         raise InvalidInputError(f"{source}: cannot build layer specs: {exc}") from None
     layer_sum = sum(e["count"] * e["specs"]["parameter_count"] for e in entries)

@@ -10,6 +10,8 @@ from infercast.layers.base import CostContext, LayerCost, StepShape
 from infercast.layers.edges import EmbeddingCost, NormCost, OutputCost, PoolerCost
 from infercast.layers.engine import Gemm, PlacedOps, op_kinds
 from infercast.layers.ffn import MLPCost, MoECost, expected_experts_touched
+from infercast.layers.recurrent import RecurrentMixerCost
+from infercast.layers.sparse_attention import SparseAttentionCost
 from infercast.specs.classes.base import LayerSpecs
 from infercast.specs.schema import ModelSpec
 
@@ -35,6 +37,8 @@ class CostModel(Protocol):
 
 
 _BY_KIND: tuple[tuple[str, Any], ...] = (
+    ("attention:sparse", SparseAttentionCost),
+    ("recurrent", RecurrentMixerCost),
     ("attention:gqa", AttentionCost),
     ("attention:mla", LatentAttentionCost),
     ("router", MoECost),

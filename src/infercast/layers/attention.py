@@ -45,6 +45,23 @@ __all__ = ["AttentionCost", "LatentAttentionCost"]
 _FP32 = dtype("fp32")
 
 
+def _chunk_positions(n: float, chunk: int) -> float:
+    """Σ over positions 1..n of the positions each attends to within its chunk
+    (``(p − 1) mod chunk + 1``): whole chunks give ``chunk(chunk+1)/2`` each."""
+    whole, rest = divmod(max(n, 0.0), chunk)
+    return whole * chunk * (chunk + 1) / 2 + rest * (rest + 1) / 2
+
+
+def _chunked_mean(cached: float, tokens: float, chunk: int) -> float:
+    """Mean positions tokens ``cached+1 .. cached+tokens`` attend to under chunked local
+    attention (Llama 4): each sees only the earlier tokens of its own ``chunk``-token chunk.
+    For decode (``cached`` 0, ``tokens`` the context) it is the mean over the sequence so far,
+    ``(chunk+1)/2`` once the context spans many chunks."""
+    if tokens <= 0:
+        return 0.0
+    return (_chunk_positions(cached + tokens, chunk) - _chunk_positions(cached, chunk)) / tokens
+
+
 def _capped(context: float, window: int | None) -> float:
     return min(context, window) if window else context
 
@@ -82,9 +99,11 @@ class AttentionCost(OpsCost):
         self.heads = core.heads / plan.tp
         self.kv_heads = plan.kv_heads_per_gpu(core.kv_heads)
         self.window = core.window
-        d = core.head_dim
+        self.chunk = core.chunk
+        d, dv = core.head_dim, core.value_dim
+        self.qk_v_dim = d + dv  # score (QKᵀ) and value (PV) widths of one head
         self.matmul_params = self.placed.matmul_weights()
-        self.kv_elements_per_token = 2 * self.kv_heads * d if core.causal else 0
+        self.kv_elements_per_token = self.kv_heads * (d + dv) if core.causal else 0
         self.kv_token_bytes = ctx.kv_dtype.nbytes(self.kv_elements_per_token)
         """Cached K/V of one token on a GPU holding that token (the whole of it at cp = 1)."""
         # K/V passed around the CP ring per token: the cache's format; an encoder's in the
@@ -92,10 +111,10 @@ class AttentionCost(OpsCost):
         self.ring_token_bytes = (
             self.kv_token_bytes
             if specs.causal
-            else ctx.activation_dtype.nbytes(2 * self.kv_heads * d)
+            else ctx.activation_dtype.nbytes(self.kv_heads * (d + dv))
         )
         self.q_width = self.heads * d
-        self.combine_width = self.heads * (d + 1)  # partial output + its log-sum-exp
+        self.combine_width = self.heads * (dv + 1)  # partial output + its log-sum-exp
 
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
         return {"token": self.ctx.local_tokens(shape)}
@@ -106,40 +125,45 @@ class AttentionCost(OpsCost):
         return self.kv_token_bytes / self.ctx.plan.cp
 
     def kv_window(self) -> int | None:
-        return self.window
+        """Most tokens of a sequence the layer ever needs cached: the window, or one chunk."""
+        return self.window or self.chunk
 
     def activation_peak_bytes(self, tokens: float) -> float:
         d = self.specs.head_dim
         width = self.specs.hidden_size + (2 * self.heads + 2 * self.kv_heads) * d
         return self.ctx.activation_dtype.nbytes(tokens * width)
 
+    def _attended(self, shape: StepShape) -> tuple[float, float, float]:
+        """Mean positions a prefill and a decode token attend to, and the cached positions a
+        prefill chunk reads (sliding window or local chunk applied)."""
+        cached = max(0.0, shape.prefill_context - (shape.prefill_chunk + 1) / 2)
+        if not self.specs.causal:
+            return shape.prefill_chunk, 0.0, 0.0
+        if self.chunk:
+            pre = _chunked_mean(cached, shape.prefill_chunk, self.chunk)
+            dec = _chunked_mean(0.0, shape.decode_context, self.chunk)
+            return pre, dec, cached % self.chunk
+        pre = _windowed_prefill(shape.prefill_context, shape.prefill_chunk, self.window)
+        return pre, _capped(shape.decode_context, self.window), _capped(cached, self.window)
+
     def step_cost(self, shape: StepShape) -> LayerCost:
         plan, specs, ctx = self.ctx.plan, self.specs, self.ctx
         spread = ctx.token_ranks  # R_tok: ranks the prefill tokens and the KV cache span
         tokens = ctx.local_tokens(shape)
         d = specs.head_dim
-        if specs.causal:
-            pre_ctx = _windowed_prefill(shape.prefill_context, shape.prefill_chunk, self.window)
-        else:
-            pre_ctx = shape.prefill_chunk
-        dec_ctx = _capped(shape.decode_context, self.window)
+        pre_ctx, dec_ctx, cached = self._attended(shape)
         # Decode: D/R_tok · ctx attended positions per GPU (cp·D/R_tok KV shards of ctx/cp).
         score_flops = (
-            4
-            * d
+            2
+            * self.qk_v_dim
             * self.heads
             * (shape.prefill_tokens / spread * pre_ctx + shape.decode_seqs / spread * dec_ctx)
         )
         kv_token = self.kv_token_bytes
         kv_read = shape.decode_seqs / spread * dec_ctx * kv_token
         # A prefill chunk reads what is cached before it once (flash-attention tiles) and
-        # writes its own keys/values.
-        # Of the cached positions, a sliding window needs at most the last ``window``.
-        cached = (
-            _capped(max(0.0, shape.prefill_context - (shape.prefill_chunk + 1) / 2), self.window)
-            if specs.causal
-            else 0.0
-        )
+        # writes its own keys/values; a sliding window needs at most the last ``window`` of
+        # the cached positions, a local chunk only those of its own chunk.
         kv_read += shape.prefill_seqs / spread * cached * kv_token
         kv_write = shape.tokens / spread * kv_token
         act = ctx.activation_dtype

@@ -18,7 +18,7 @@ from infercast.layers.base import CostContext, StepShape, tp_reduce
 from infercast.parallel import Collective
 from infercast.parallel.shards import local_features, local_params
 from infercast.specs.classes.base import LayerSpecs
-from infercast.specs.ops import AttentionCore, Embedding, Linear, Norm, Op, Router
+from infercast.specs.ops import AttentionCore, Embedding, Linear, Norm, Op, RecurrentCore, Router
 
 __all__ = ["Gemm", "OpsCost", "PlacedOps", "op_kinds"]
 
@@ -47,7 +47,9 @@ def op_kinds(ops: tuple[Op, ...]) -> frozenset[str]:
     kinds: set[str] = set()
     for op in ops:
         if isinstance(op, AttentionCore):
-            kinds.add(f"attention:{op.kind}")
+            kinds.add("attention:sparse" if op.index_heads else f"attention:{op.kind}")
+        elif isinstance(op, RecurrentCore):
+            kinds.add("recurrent")
         elif isinstance(op, Router):
             kinds.add("router")
         elif isinstance(op, Linear):
@@ -74,6 +76,10 @@ class PlacedOps:
             "router": ctx.default_dtype,
             "own": own,
         }
+        # Shared experts: dense weights, stored as the layer says unless a sub-part format is
+        # given (Kimi-K2.5: int4 routed experts beside bf16 shared experts).
+        shared = getattr(specs, "shared_expert_weight_dtype", None)
+        self.formats["shared"] = ctx.weight_dtype or (dtype(shared) if shared else own)
         self.tied_format = tied_format or own
         self.linears = [op for op in self.ops if isinstance(op, Linear)]
         self._stored_bytes: float | None = None

@@ -78,12 +78,12 @@ class MoECost(OpsCost):
         # them in fp8 like its other linears). The roles are declared by the ops.
         self.edtype = placed.formats["expert"]
         self.router_dtype = placed.formats["router"]
-        self.shared_dtype = placed.formats["dense"]
+        self.shared_dtype = placed.formats["shared"]
         self.local_experts = specs.num_experts / plan.ep
         self.expert_params = placed.stored_params("expert") / self.local_experts
         self.expert_matmul = placed.matmul_weights(experts=True)
         self.dense_matmul = placed.matmul_weights()
-        self.shared_params = placed.stored_params("dense")
+        self.shared_params = placed.stored_params("shared")
         self.router_params = placed.stored_params("router")
 
     def _dense_bytes(self) -> float:

@@ -36,6 +36,7 @@ __all__ = [
     "Norm",
     "Op",
     "Param",
+    "RecurrentCore",
     "Router",
     "count_active",
     "count_matmul",
@@ -44,11 +45,12 @@ __all__ = [
 ]
 
 Shard = Literal["col", "row", "replicated", "vocab", "expert"]
-FormatRole = Literal["dense", "expert", "router", "own"]
+FormatRole = Literal["dense", "expert", "router", "own", "shared"]
 """Which format an op's weights are stored in: ``dense`` (the dense-weights override, else the
 layer's checkpoint format), ``expert`` (the experts override, else the layer's), ``router``
 (always the checkpoint's 16-bit format: engines never quantize gates), ``own`` (the layer's
-checkpoint format; quantizers skip embeddings, heads and norms)."""
+checkpoint format; quantizers skip embeddings, heads and norms), ``shared`` (shared experts:
+the dense override, else the layer's ``shared_expert_weight_dtype``, else its format)."""
 Rows = Literal["token", "logit", "sequence"]
 
 
@@ -161,7 +163,11 @@ class AttentionCore:
 
     ``kind``: ``"gqa"`` (MHA is ``kv_heads == heads``) or ``"mla"`` (latent attention: the cache
     holds ``latent + rope`` elements per token, decode runs weight-absorbed). ``window`` caps the
-    positions a token attends to (sliding window); ``causal`` false means an encoder (no cache).
+    positions a token attends to (sliding window); ``chunk`` limits it to the token's own
+    ``chunk``-token chunk (Llama 4); ``causal`` false means an encoder (no cache). A GQA value
+    head of ``v_head_dim`` (0 = ``head_dim``) may differ from the key's (MiMo-V2). ``index_dim``
+    and ``index_heads`` are DeepSeek Sparse Attention's lightning indexer (its key is cached per
+    token) and ``top_k`` the keys each query then attends to.
     """
 
     kind: Literal["gqa", "mla"]
@@ -173,9 +179,17 @@ class AttentionCore:
     latent: int = 0
     rope_dim: int = 0
     v_head_dim: int = 0
+    chunk: int | None = None
+    index_heads: int = 0
+    index_dim: int = 0
+    top_k: int | None = None
     name: str = "attention"
     params = 0
     matmul_params = 0
+
+    @property
+    def value_dim(self) -> int:
+        return self.v_head_dim or self.head_dim
 
     @property
     def kv_elements_per_token(self) -> int:
@@ -183,11 +197,45 @@ class AttentionCore:
         if not self.causal:
             return 0
         if self.kind == "mla":
-            return self.latent + self.rope_dim
-        return 2 * self.kv_heads * self.head_dim
+            return self.latent + self.rope_dim + self.index_dim
+        return self.kv_heads * (self.head_dim + self.value_dim)
 
 
-Op = Linear | Embedding | Norm | Param | Router | AttentionCore
+@dataclass(frozen=True)
+class RecurrentCore:
+    """The recurrence of a linear-attention or SSM mixer and the state it keeps per sequence.
+
+    ``kind``: ``"gated_delta"`` (Gated DeltaNet: per value head a ``key_dim × value_dim``
+    state) or ``"ssd"`` (Mamba-2: per head a ``value_dim (head_dim) × key_dim (state_size)``
+    state). ``conv_channels`` inputs of the causal convolution keep their last
+    ``conv_kernel − 1`` values. ``chunk`` is the prefill scan's chunk length.
+    """
+
+    kind: Literal["gated_delta", "ssd"]
+    heads: int
+    key_dim: int
+    value_dim: int
+    conv_channels: int
+    conv_kernel: int
+    chunk: int
+    name: str = "recurrence"
+    params = 0
+    matmul_params = 0
+
+    @property
+    def recurrent_elements(self) -> int:
+        return self.heads * self.key_dim * self.value_dim
+
+    @property
+    def conv_elements(self) -> int:
+        return (self.conv_kernel - 1) * self.conv_channels
+
+    @property
+    def state_elements(self) -> int:
+        return self.recurrent_elements + self.conv_elements
+
+
+Op = Linear | Embedding | Norm | Param | Router | AttentionCore | RecurrentCore
 
 
 def count_params(ops: tuple[Op, ...]) -> int:

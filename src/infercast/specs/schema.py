@@ -7,6 +7,7 @@ an error that names them. ``total_params`` counts every parameter once (see the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
@@ -17,7 +18,7 @@ from infercast.specs.classes import LAYER_CLASSES, PARALLELISM_KINDS, LayerSpecs
 from infercast.specs.classes.moe import MoELayerSpecs
 from infercast.specs.ops import Router
 
-__all__ = ["LayerType", "ModelSpec"]
+__all__ = ["LayerCensus", "LayerType", "ModelSpec"]
 
 ParallelismName = Literal[tuple(PARALLELISM_KINDS)]  # type: ignore[valid-type]
 
@@ -77,6 +78,32 @@ else:
 
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
 _HF_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$"
+
+
+@dataclass(frozen=True)
+class LayerCensus:
+    """Layers of each kind, as EXPECTED.json's ``attention_layers`` & co. count them."""
+
+    blocks: int
+    softmax_attention: int
+    """Layers with softmax attention (full, sliding, chunked, latent, sparse)."""
+    windowed_or_chunked: int
+    """Of those, the ones limited to a sliding window or a local chunk."""
+    linear_or_ssm: int
+    """Token mixers with a fixed per-sequence state (Gated DeltaNet, Mamba-2)."""
+    ffn: int
+    """Dense MLP and MoE layers."""
+    by_class: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "blocks": self.blocks,
+            "softmax_attention_layers": self.softmax_attention,
+            "windowed_or_chunked_layers": self.windowed_or_chunked,
+            "linear_attention_or_ssm_layers": self.linear_or_ssm,
+            "ffn_layers": self.ffn,
+            "by_class": dict(self.by_class),
+        }
 
 
 class ModelSpec(BaseModel):
@@ -144,6 +171,30 @@ class ModelSpec(BaseModel):
             lt.count * lt.layer_specs.kv_cache_elements_per_token() for lt in self.layer_types
         )
 
+    @cached_property
+    def state_elements_per_sequence(self) -> int:
+        """Fixed recurrent + conv state one sequence holds across all linear/SSM layers."""
+        return sum(
+            lt.count * lt.layer_specs.state_elements_per_sequence() for lt in self.layer_types
+        )
+
+    def state_bytes_per_sequence(self, state_dtype: str = "bf16") -> float:
+        return dtype(state_dtype).nbytes(self.state_elements_per_sequence)
+
+    def layer_census(self) -> LayerCensus:
+        attention = self.layers_with("attention")
+        by_class: dict[str, int] = {}
+        for lt in self.layer_types:
+            by_class[lt.layer_class] = by_class.get(lt.layer_class, 0) + lt.count
+        return LayerCensus(
+            blocks=self.num_layers,
+            softmax_attention=sum(lt.count for lt in attention),
+            windowed_or_chunked=sum(lt.count for lt in attention if lt.layer_specs.is_windowed),
+            linear_or_ssm=self.mixer_layer_count,
+            ffn=self.ffn_layer_count,
+            by_class=by_class,
+        )
+
     def kv_cache_bytes_per_token(self, kv_dtype: str = "bf16") -> float:
         """KV-cache bytes one token adds at full context (sliding windows not applied)."""
         return dtype(kv_dtype).nbytes(self.kv_cache_elements_per_token)
@@ -178,6 +229,10 @@ class ModelSpec(BaseModel):
     @property
     def attention_layer_count(self) -> int:
         return sum(lt.count for lt in self.layers_with("attention"))
+
+    @property
+    def mixer_layer_count(self) -> int:
+        return sum(lt.count for lt in self.layers_with("mixer"))
 
     @property
     def ffn_layer_count(self) -> int:

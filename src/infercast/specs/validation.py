@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from infercast.errors import InvalidInputError
-from infercast.specs.classes import LAYER_CLASSES
+from infercast.specs.classes import LAYER_CLASSES, classes_with
 from infercast.specs.schema import ModelSpec
 
 __all__ = [
@@ -165,22 +165,18 @@ def semantic_problems(
                     f"{specs.parameter_count} but the specs give {actual} per instance",
                 )
 
-    attention = spec.attention_layer_count
-    if attention and attention != spec.num_layers:
-        add("layer_types", f"attention counts sum to {attention}, num_layers is {spec.num_layers}")
-    ffn = spec.ffn_layer_count
-    if ffn and ffn != spec.num_layers:
-        add("layer_types", f"MLP/MoE counts sum to {ffn}, num_layers is {spec.num_layers}")
-    if not spec.layers_with("attention"):
-        add("layer_types", "no attention layer")
-    if not spec.layers_with("ffn"):
-        add("layer_types", "no MLP / gated MLP / MoE layer")
+    for location, message in _census_problems(spec):
+        add(location, message)
     embeddings = spec.layers_with("embedding")
+    embedding_class = " or ".join(sorted(classes_with("embedding")))
     if len(embeddings) != 1 or embeddings[0].count != 1:
-        add("layer_types", "exactly one EmbeddingLayer with count 1 is required")
+        add("layer_types", f"exactly one {embedding_class} with count 1 is required")
     tied = [lt for lt in spec.layers_with("head") if getattr(lt.layer_specs, "tied", False)]
     if tied and not embeddings:
-        add("layer_types", "a tied OutputLayer needs an EmbeddingLayer to share weights with")
+        add(
+            "layer_types",
+            f"a tied {tied[0].layer_class} needs an {embedding_class} to share weights with",
+        )
 
     computed = spec.computed_total_params
     if spec.total_params != computed:
@@ -195,6 +191,61 @@ def semantic_problems(
             f"{spec.total_params_formatted!r} does not agree with total_params "
             f"{spec.total_params} (expected {format_params(spec.total_params)!r})",
         )
+    return problems
+
+
+def _census_problems(spec: ModelSpec) -> list[tuple[str, str]]:
+    """The per-block census: each block holds at most one token mixer and one FFN.
+
+    A uniform model (every block: one mixer, one FFN) may list only counts: token mixers
+    (softmax attention, linear attention, SSM) and FFNs each sum to ``num_layers``. Models whose
+    blocks differ in kind (Nemotron-H's mixer-only and FFN-only blocks, DeciLM's skipped
+    attention) give every mixer and FFN entry its ``layer_indices``; then no block may hold two
+    mixers or two FFNs, none may be empty, and each entry's ``count`` equals its indices.
+    """
+    problems: list[tuple[str, str]] = []
+    mixers = [lt for lt in spec.layer_types if lt.layer_specs.block_slot() == "mixer"]
+    ffns = [lt for lt in spec.layer_types if lt.layer_specs.block_slot() == "ffn"]
+    if not spec.layers_with("attention") and not spec.layers_with("mixer"):
+        problems.append(("layer_types", "no attention, linear-attention or SSM layer"))
+    block_entries = mixers + ffns
+    if not any(lt.layer_specs.layer_indices is not None for lt in block_entries):
+        for kind, entries in (("attention", mixers), ("MLP/MoE", ffns)):
+            total = sum(lt.count for lt in entries)
+            if total and total != spec.num_layers:
+                problems.append(
+                    (
+                        "layer_types",
+                        f"{kind} counts sum to {total}, num_layers is {spec.num_layers}",
+                    )
+                )
+        if not ffns and not spec.layers_with("mixer"):  # SSM-only models (Mamba) have none
+            problems.append(("layer_types", "no MLP / gated MLP / MoE layer"))
+        return problems
+    occupant: dict[tuple[str, int], str] = {}
+    for lt in block_entries:
+        where = f"layer_types ({lt.name})"
+        indices = lt.layer_specs.layer_indices
+        if indices is None:
+            problems.append((where, "layer_indices is required once any block entry lists them"))
+            continue
+        if len(indices) != lt.count:
+            problems.append((where, f"count {lt.count} but {len(indices)} layer_indices"))
+        slot = lt.layer_specs.block_slot() or "mixer"  # block entries all have a slot
+        for i in indices:
+            if i >= spec.num_layers:
+                problems.append((where, f"layer index {i} ≥ num_layers {spec.num_layers}"))
+            elif (slot, i) in occupant:
+                problems.append((where, f"block {i} already has a {slot}: {occupant[slot, i]}"))
+            else:
+                occupant[slot, i] = lt.name
+    empty = [
+        i
+        for i in range(spec.num_layers)
+        if ("mixer", i) not in occupant and ("ffn", i) not in occupant
+    ]
+    if empty:
+        problems.append(("layer_types", f"blocks {empty[:8]} hold neither a mixer nor an FFN"))
     return problems
 
 

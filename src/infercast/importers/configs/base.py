@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from infercast.errors import InvalidInputError
+from infercast.specs.classes.base import LayerSpecs
 
 __all__ = [
     "MAX_EXPERTS",
@@ -50,15 +51,25 @@ _MISSING: Any = object()
 class LayerPart:
     """One instance of one layer class (e.g. the attention of block 3).
 
+    ``spec_class`` is the layer-spec class itself, never its name as a string, so renaming a
+    class touches its own module only (``layer_class`` is the name the spec file gets).
     ``modules`` are the Hugging Face module names holding this part's bulk weights (largest
     first); quantization configs are matched against them to find the part's ``weight_dtype``.
     """
 
     name: str
-    layer_class: str
+    spec_class: type[LayerSpecs]
     specs: Mapping[str, Any]
     layer_idx: int | None = None
     modules: tuple[str, ...] = field(default=())
+    spec_modules: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
+    """(spec, modules) for specs naming the stored format of a sub-part, e.g.
+    ``shared_expert_weight_dtype`` of a MoE whose shared experts stay unquantized."""
+
+    @property
+    def layer_class(self) -> str:
+        """The ``class`` string of the model-spec format."""
+        return self.spec_class.class_name
 
 
 class FamilyConfig(Protocol):

@@ -23,6 +23,9 @@ from infercast.importers.configs.base import (
     LayerPart,
 )
 from infercast.importers.configs.registry import family
+from infercast.specs.classes.attention import AttentionLayerSpecs
+from infercast.specs.classes.edges import EmbeddingLayerSpecs, NormLayerSpecs, PoolerLayerSpecs
+from infercast.specs.classes.mlp import MLPLayerSpecs
 
 __all__ = ["BertConfig"]
 
@@ -74,7 +77,7 @@ class BertConfig:
 
     def layer_parts(self) -> list[LayerPart]:
         h = self.hidden_size
-        norm = LayerPart("norm", "NormLayer", {"hidden_size": h, "has_bias": True})
+        norm = LayerPart("norm", NormLayerSpecs, {"hidden_size": h, "has_bias": True})
         attention: dict[str, Any] = {
             "hidden_size": h,
             "num_heads": self.num_heads,
@@ -87,7 +90,7 @@ class BertConfig:
         parts = [
             LayerPart(
                 "embedding",
-                "EmbeddingLayer",
+                EmbeddingLayerSpecs,
                 {
                     "vocab_size": self.vocab_size,
                     "hidden_size": h,
@@ -104,14 +107,14 @@ class BertConfig:
             parts += [
                 LayerPart(
                     "attention",
-                    "AttentionLayer",
+                    AttentionLayerSpecs,
                     attention,
                     i,
                     tuple(f"{layer}.attention.self.{p}" for p in ("query", "key", "value")),
                 ),
                 LayerPart(
                     "feedforward",
-                    "MLPLayer",
+                    MLPLayerSpecs,
                     mlp,
                     i,
                     (f"{layer}.intermediate.dense", f"{layer}.output.dense"),
@@ -121,7 +124,7 @@ class BertConfig:
             ]
         return [
             *parts,
-            LayerPart("pooler", "PoolerLayer", {"hidden_size": h}, None, ("pooler.dense",)),
+            LayerPart("pooler", PoolerLayerSpecs, {"hidden_size": h}, None, ("pooler.dense",)),
         ]
 
     def notes(self) -> list[str]:

@@ -10,12 +10,17 @@ Why this is not a Llama-family block:
   always-on experts (one MLP of ``n_shared_experts × moe_intermediate_size``, same count);
 - ``topk_method: noaux_tc`` (V3, K2) adds a per-expert score-correction bias to the router;
 - the multi-token-prediction layer (``num_nextn_predict_layers``) is not part of the model
-  transformers builds and is not counted.
+  transformers builds and is not counted;
+- DeepSeek-V3.2 (``deepseek_v32``) and GLM-5 (``glm_moe_dsa``) add DeepSeek Sparse Attention:
+  a lightning indexer of ``index_n_heads`` heads of ``index_head_dim`` (query from the
+  ``q_lora_rank`` latent, one shared key from the hidden state with a LayerNorm, per-head weights
+  from the hidden state) that picks the ``index_topk`` keys each query attends to; its key is
+  cached per token. GLM-4.7-Flash (``glm4_moe_lite``) is this MLA + MoE layout without it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from infercast.errors import InvalidInputError
@@ -30,10 +35,24 @@ from infercast.importers.configs.base import (
 )
 from infercast.importers.configs.moe import moe_part
 from infercast.importers.configs.registry import GGUFArchitecture, family
+from infercast.specs.classes.base import LayerSpecs
+from infercast.specs.classes.edges import EmbeddingLayerSpecs, NormLayerSpecs, OutputLayerSpecs
+from infercast.specs.classes.hybrid import DeepSeekSparseAttentionLayerSpecs
+from infercast.specs.classes.latent import MultiHeadLatentAttentionLayerSpecs
+from infercast.specs.classes.mlp import GatedMLPLayerSpecs
 
 __all__ = ["DeepseekV3Config"]
 
-_DEFAULT_TOPK_METHOD = {"deepseek_v2": "greedy", "deepseek_v3": "noaux_tc", "kimi_k2": "noaux_tc"}
+_DEFAULT_TOPK_METHOD = {
+    "deepseek_v2": "greedy",
+    "deepseek_v3": "noaux_tc",
+    "kimi_k2": "noaux_tc",
+    "deepseek_v32": "noaux_tc",
+    "glm4_moe_lite": "noaux_tc",
+    "glm_moe_dsa": "noaux_tc",
+}
+SPARSE_ATTENTION_TYPES = ("deepseek_v32", "glm_moe_dsa")
+"""Families whose MLA carries DeepSeek Sparse Attention's lightning indexer."""
 
 
 def gguf_fields(keys: Any) -> dict[str, Any]:
@@ -76,6 +95,8 @@ def gguf_fields(keys: Any) -> dict[str, Any]:
     "deepseek_v2",
     "deepseek_v3",
     "kimi_k2",
+    *SPARSE_ATTENTION_TYPES,
+    "glm4_moe_lite",
     gguf=(GGUFArchitecture("deepseek2", "deepseek_v3", extra=gguf_fields),),
 )
 @dataclass(frozen=True)
@@ -104,6 +125,12 @@ class DeepseekV3Config:
     topk_method: str
     tie_word_embeddings: bool = False
     num_nextn_predict_layers: int = 0
+    scoring_func: str = "softmax"
+    """Router scores: ``sigmoid`` (V3, K2, V3.2, GLM) or ``softmax`` (V2); no count changes."""
+    index_n_heads: int = 0
+    """0 = no sparse-attention indexer (plain MLA)."""
+    index_head_dim: int = 0
+    index_topk: int = 0
 
     @classmethod
     def from_hf(cls, reader: ConfigReader) -> DeepseekV3Config:
@@ -120,7 +147,27 @@ class DeepseekV3Config:
                 "num_experts_per_tok", f"top-k {top_k} exceeds n_routed_experts {experts}"
             )
         topk_method = reader.text("topk_method", _DEFAULT_TOPK_METHOD[reader.model_type])
+        sparse = reader.model_type in SPARSE_ATTENTION_TYPES
+        default_scoring = "softmax" if reader.model_type == "deepseek_v2" else "sigmoid"
+        scoring = reader.text("scoring_func", default_scoring)
+        if scoring not in ("sigmoid", "softmax"):
+            raise reader.error("scoring_func", f"{scoring!r} is not 'sigmoid' or 'softmax'")
+        if not sparse and reader.has("index_topk"):
+            # A DeepSeek-V3.2 config relabelled: MLA without its indexer would be silently
+            # wrong (its parameters and cached keys missing, attention costed as dense).
+            raise reader.error(
+                "index_topk",
+                f"DeepSeek Sparse Attention fields in a {reader.model_type} config; its "
+                f"model_type is one of {', '.join(SPARSE_ATTENTION_TYPES)}",
+            )
+        indexer = {
+            "index_n_heads": reader.integer("index_n_heads", maximum=MAX_HEADS) if sparse else 0,
+            "index_head_dim": reader.integer("index_head_dim") if sparse else 0,
+            "index_topk": reader.integer("index_topk", maximum=1 << 24) if sparse else 0,
+        }
         return cls(
+            scoring_func=scoring,
+            **indexer,
             model_type=reader.model_type,
             vocab_size=reader.integer("vocab_size", maximum=MAX_VOCAB),
             hidden_size=reader.integer("hidden_size"),
@@ -168,9 +215,17 @@ class DeepseekV3Config:
         prefix = f"model.layers.{i}.self_attn"
         q = ("q_a_proj", "q_b_proj") if self.q_lora_rank else ("q_proj",)
         names = ("kv_b_proj", *q, "kv_a_proj_with_mqa", "o_proj")
+        spec_class: type[LayerSpecs] = MultiHeadLatentAttentionLayerSpecs
+        if self.index_n_heads:
+            spec_class = DeepSeekSparseAttentionLayerSpecs
+            specs.update(
+                index_n_heads=self.index_n_heads,
+                index_head_dim=self.index_head_dim,
+                index_topk=self.index_topk,
+            )
         return LayerPart(
             "attention",
-            "MultiHeadLatentAttentionLayer",
+            spec_class,
             specs,
             i,
             tuple(f"{prefix}.{n}" for n in names),
@@ -184,8 +239,8 @@ class DeepseekV3Config:
                 "intermediate_size": self.intermediate_size,
             }
             modules = tuple(f"{mlp}.{p}" for p in ("gate_proj", "up_proj", "down_proj"))
-            return LayerPart("feedforward", "GatedMLPLayer", specs, i, modules)
-        return moe_part(
+            return LayerPart("feedforward", GatedMLPLayerSpecs, specs, i, modules)
+        part = moe_part(
             i,
             self.hidden_size,
             self.n_routed_experts,
@@ -195,10 +250,17 @@ class DeepseekV3Config:
             num_shared_experts=self.n_shared_experts,
             norm_topk_prob=self.norm_topk_prob,
             router_score_correction_bias=self.topk_method == "noaux_tc",
+            router_scoring=self.scoring_func,
         )
+        if self.n_shared_experts:
+            shared = (f"{mlp}.shared_experts.gate_proj",)
+            part = replace(part, spec_modules=(("shared_expert_weight_dtype", shared),))
+        return part
 
     def layer_parts(self) -> list[LayerPart]:
-        norm = LayerPart("norm", "NormLayer", {"hidden_size": self.hidden_size, "has_bias": False})
+        norm = LayerPart(
+            "norm", NormLayerSpecs, {"hidden_size": self.hidden_size, "has_bias": False}
+        )
         parts: list[LayerPart] = []
         for i in range(self.num_layers):
             parts += [self.attention_part(i), self.ffn_part(i), norm, norm]
@@ -206,10 +268,10 @@ class DeepseekV3Config:
         return [
             *parts,
             norm,
-            LayerPart("embedding", "EmbeddingLayer", embedding, None, ("model.embed_tokens",)),
+            LayerPart("embedding", EmbeddingLayerSpecs, embedding, None, ("model.embed_tokens",)),
             LayerPart(
                 "lm_head",
-                "OutputLayer",
+                OutputLayerSpecs,
                 {**embedding, "tied": self.tie_word_embeddings},
                 None,
                 ("lm_head",),

@@ -85,13 +85,15 @@ class GptOssConfig(OnBase, RoutedExperts):
         )
         return cls(base, num_experts, top_k, base.intermediate_size)
 
+    def ffn_part(self, i: int) -> LayerPart:
+        experts = f"model.layers.{i}.mlp.experts"
+        modules = (f"{experts}.gate_up_proj", f"{experts}.down_proj")
+        return routed_part(self, i, modules, router_bias=True, expert_bias=True)
+
+    def attention_part(self, i: int) -> LayerPart:
+        """The base attention with one learned sink per head."""
+        attention = self.base.attention_part(i)
+        return replace(attention, specs={**attention.specs, "attention_sinks": True})
+
     def layer_parts(self) -> list[LayerPart]:
-        parts: list[LayerPart] = []
-        for i in range(self.num_layers):
-            experts = f"model.layers.{i}.mlp.experts"
-            modules = (f"{experts}.gate_up_proj", f"{experts}.down_proj")
-            ffn = routed_part(self, i, modules, router_bias=True, expert_bias=True)
-            attention, *rest = self.base.block_parts(i, ffn)
-            attention = replace(attention, specs={**attention.specs, "attention_sinks": True})
-            parts += [attention, *rest]
-        return parts + self.base.head_parts()
+        return self.base.assemble(self.ffn_part, self.attention_part)

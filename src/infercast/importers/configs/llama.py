@@ -12,6 +12,7 @@ family (defaults included), so a config.json means here what it means there.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,15 @@ from infercast.importers.configs.base import (
     layer_windows,
 )
 from infercast.importers.configs.registry import GGUFArchitecture, GGUFKey, family
+from infercast.specs.classes.attention import (
+    AttentionLayerSpecs,
+    ChunkedLocalAttentionLayerSpecs,
+    GroupedQueryAttentionLayerSpecs,
+    SlidingWindowAttentionLayerSpecs,
+)
+from infercast.specs.classes.base import LayerSpecs
+from infercast.specs.classes.edges import EmbeddingLayerSpecs, NormLayerSpecs, OutputLayerSpecs
+from infercast.specs.classes.mlp import GatedMLPLayerSpecs
 
 __all__ = ["LLAMA_FAMILY_TYPES", "LlamaFamilyConfig"]
 
@@ -75,6 +85,11 @@ class LlamaFamilyConfig:
     """Phi-3 style ``qkv_proj``/``gate_up_proj`` (same counts; matters for module names)."""
     rope_theta: float | None = None
     max_position_embeddings: int | None = None
+    attention_options: tuple[tuple[str, Any], ...] = ()
+    """Further attention specs every layer shares (``qk_norm_scope``, ``output_gate``, …)."""
+    chunked_layers: tuple[int, ...] = ()
+    """Layers attending within ``attention_chunk_size`` chunks (Llama 4's RoPE layers)."""
+    attention_chunk_size: int | None = None
 
     # ---- construction from config.json ----
 
@@ -214,16 +229,22 @@ class LlamaFamilyConfig:
             "num_heads": self.num_heads,
             "head_dim": self.head_dim,
         }
-        if window is not None:
-            cls, name = "SlidingWindowAttentionLayer", "sliding_attention"
+        cls: type[LayerSpecs]
+        if i in self.chunked_layers:
+            cls, name = ChunkedLocalAttentionLayerSpecs, "chunked_attention"
+            specs["num_kv_heads"] = self.num_kv_heads
+            specs["attention_chunk_size"] = self.attention_chunk_size
+        elif window is not None:
+            cls, name = SlidingWindowAttentionLayerSpecs, "sliding_attention"
             specs["num_kv_heads"] = self.num_kv_heads
             specs["sliding_window"] = window
         elif self.num_kv_heads == self.num_heads:
-            cls, name = "AttentionLayer", "attention"
+            cls, name = AttentionLayerSpecs, "attention"
         else:
-            cls, name = "GroupedQueryAttentionLayer", "attention"
+            cls, name = GroupedQueryAttentionLayerSpecs, "attention"
             specs["num_kv_heads"] = self.num_kv_heads
         specs.update(qkv_bias=self.qkv_bias, o_bias=self.o_bias, qk_norm=self.qk_norm)
+        specs.update(self.attention_options)
         prefix = f"model.layers.{i}.self_attn"
         projections = (
             ("qkv_proj", "o_proj")
@@ -244,16 +265,12 @@ class LlamaFamilyConfig:
             else ("gate_proj", "up_proj", "down_proj")
         )
         modules = tuple(f"model.layers.{i}.mlp.{p}" for p in projections)
-        return LayerPart("feedforward", "GatedMLPLayer", specs, i, modules)
+        return LayerPart("feedforward", GatedMLPLayerSpecs, specs, i, modules)
 
     def norm_part(self, i: int | None = None) -> LayerPart:
         return LayerPart(
-            "norm", "NormLayer", {"hidden_size": self.hidden_size, "has_bias": False}, i
+            "norm", NormLayerSpecs, {"hidden_size": self.hidden_size, "has_bias": False}, i
         )
-
-    def block_parts(self, i: int, ffn: LayerPart) -> list[LayerPart]:
-        """Attention, the given FFN and the block's norms."""
-        return [self.attention_part(i), ffn] + [self.norm_part(i)] * self.norms_per_block
 
     def head_parts(self) -> list[LayerPart]:
         """Final norm, embedding and LM head (tied: 0 own parameters, still a matmul)."""
@@ -261,15 +278,28 @@ class LlamaFamilyConfig:
         head: dict[str, Any] = {**embedding, "tied": self.tie_word_embeddings}
         return [
             self.norm_part(),
-            LayerPart("embedding", "EmbeddingLayer", embedding, None, ("model.embed_tokens",)),
-            LayerPart("lm_head", "OutputLayer", head, None, ("lm_head",)),
+            LayerPart("embedding", EmbeddingLayerSpecs, embedding, None, ("model.embed_tokens",)),
+            LayerPart("lm_head", OutputLayerSpecs, head, None, ("lm_head",)),
         ]
 
-    def layer_parts(self) -> list[LayerPart]:
+    def assemble(
+        self,
+        ffn: Callable[[int], LayerPart | None],
+        mixer: Callable[[int], LayerPart | None] | None = None,
+        norms: Callable[[int], int] | None = None,
+    ) -> list[LayerPart]:
+        """The shared block builder: block ``i`` holds ``mixer(i)`` (default: this config's
+        attention), ``ffn(i)`` (``None``: a block without one) and ``norms(i)`` norms (default
+        ``norms_per_block``); then the final norm, embedding and LM head."""
         parts: list[LayerPart] = []
         for i in range(self.num_layers):
-            parts += self.block_parts(i, self.dense_ffn_part(i))
+            block = (mixer(i) if mixer is not None else self.attention_part(i), ffn(i))
+            parts += [p for p in block if p is not None]
+            parts += [self.norm_part(i)] * (norms(i) if norms is not None else self.norms_per_block)
         return parts + self.head_parts()
+
+    def layer_parts(self) -> list[LayerPart]:
+        return self.assemble(self.dense_ffn_part)
 
     def notes(self) -> list[str]:
         return []

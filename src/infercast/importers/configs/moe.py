@@ -29,8 +29,9 @@ from infercast.importers.configs.base import (
 )
 from infercast.importers.configs.llama import LlamaFamilyConfig
 from infercast.importers.configs.registry import GGUFKey, family
+from infercast.specs.classes.moe import MoELayerSpecs
 
-__all__ = ["MixtralConfig", "Qwen2MoeConfig", "Qwen3MoeConfig", "moe_part"]
+__all__ = ["MixtralConfig", "Qwen2MoeConfig", "Qwen3MoeConfig", "moe_part", "read_experts"]
 
 
 def routed_part(config: Any, i: int, modules: tuple[str, ...], **options: Any) -> LayerPart:
@@ -56,7 +57,7 @@ def moe_part(
     modules: tuple[str, ...],
     **options: Any,
 ) -> LayerPart:
-    """One MoE FFN instance; ``options`` are MoELayer's optional specs (shared experts, biases)."""
+    """One MoE FFN instance; ``options`` are optional MoE specs (shared experts, biases)."""
     specs = {
         "hidden_size": hidden_size,
         "num_experts": num_experts,
@@ -64,10 +65,10 @@ def moe_part(
         "expert_intermediate_size": expert_size,
         **options,
     }
-    return LayerPart("moe", "MoELayer", specs, i, modules)
+    return LayerPart("moe", MoELayerSpecs, specs, i, modules)
 
 
-def _read_experts(
+def read_experts(
     reader: ConfigReader, experts_field: str, top_k_default: int | None
 ) -> tuple[int, int]:
     """Experts and top-k; a top-k above the expert count cannot be built."""
@@ -156,8 +157,16 @@ class Qwen3MoeConfig(OnBase, RoutedExperts):
     def from_hf(cls, reader: ConfigReader) -> Qwen3MoeConfig:
         """From config.json: ``num_experts`` and ``moe_intermediate_size`` are required,
         ``num_experts_per_tok`` defaults to 8 and ``norm_topk_prob`` to true (the seed's rules).
+        A Qwen3-Next config relabelled ``qwen3_moe`` is refused: its linear-attention layers
+        would silently be counted as softmax attention.
         """
-        num_experts, top_k = _read_experts(reader, "num_experts", 8)
+        if reader.has("linear_num_value_heads"):
+            raise reader.error(
+                "linear_num_value_heads",
+                f"Gated DeltaNet fields in a {reader.model_type} config; its model_type is "
+                "qwen3_next (or qwen3_5_moe_text)",
+            )
+        num_experts, top_k = read_experts(reader, "num_experts", 8)
         expert_size = reader.integer("moe_intermediate_size", maximum=MAX_INTERMEDIATE)
         norm_topk_prob = reader.flag("norm_topk_prob", True)
         layers = reader.integer("num_hidden_layers", maximum=MAX_LAYERS)
@@ -190,10 +199,7 @@ class Qwen3MoeConfig(OnBase, RoutedExperts):
         return routed_part(self, i, modules, norm_topk_prob=self.norm_topk_prob)
 
     def layer_parts(self) -> list[LayerPart]:
-        parts: list[LayerPart] = []
-        for i in range(self.num_layers):
-            parts += self.base.block_parts(i, self.ffn_part(i))
-        return parts + self.base.head_parts()
+        return self.base.assemble(self.ffn_part)
 
 
 @family("qwen2_moe")
@@ -209,7 +215,7 @@ class Qwen2MoeConfig(Qwen3MoeConfig):
 
     @classmethod
     def from_hf(cls, reader: ConfigReader) -> Qwen2MoeConfig:
-        num_experts, top_k = _read_experts(reader, "num_experts", 4)
+        num_experts, top_k = read_experts(reader, "num_experts", 4)
         expert_size = reader.integer("moe_intermediate_size", maximum=MAX_INTERMEDIATE)
         shared = reader.integer("shared_expert_intermediate_size", maximum=MAX_INTERMEDIATE)
         layers = reader.integer("num_hidden_layers", maximum=MAX_LAYERS)
@@ -236,7 +242,7 @@ class Qwen2MoeConfig(Qwen3MoeConfig):
 
     def ffn_part(self, i: int) -> LayerPart:
         part = super().ffn_part(i)
-        if part.layer_class != "MoELayer":
+        if part.spec_class is not MoELayerSpecs:
             return part
         specs = {
             **part.specs,
@@ -279,18 +285,17 @@ class MixtralConfig(OnBase, RoutedExperts):
 
     @classmethod
     def from_hf(cls, reader: ConfigReader) -> MixtralConfig:
-        num_experts, top_k = _read_experts(reader, "num_local_experts", 2)
+        num_experts, top_k = read_experts(reader, "num_local_experts", 2)
         layers = reader.integer("num_hidden_layers", maximum=MAX_LAYERS)
         base = LlamaFamilyConfig.read_common(
             reader, sliding_windows=LlamaFamilyConfig.all_layers_window(reader, layers)
         )
         return cls(base, num_experts, top_k, base.intermediate_size)
 
+    def ffn_part(self, i: int) -> LayerPart:
+        prefix = f"model.layers.{i}.block_sparse_moe.experts.0"
+        modules = tuple(f"{prefix}.{w}" for w in ("w1", "w3", "w2"))
+        return routed_part(self, i, modules, norm_topk_prob=self.norm_topk_prob)
+
     def layer_parts(self) -> list[LayerPart]:
-        parts: list[LayerPart] = []
-        for i in range(self.num_layers):
-            prefix = f"model.layers.{i}.block_sparse_moe.experts.0"
-            modules = tuple(f"{prefix}.{w}" for w in ("w1", "w3", "w2"))
-            ffn = routed_part(self, i, modules, norm_topk_prob=self.norm_topk_prob)
-            parts += self.base.block_parts(i, ffn)
-        return parts + self.base.head_parts()
+        return self.base.assemble(self.ffn_part)

@@ -81,7 +81,11 @@ def _from_config(
         model_type if isinstance(model_type, str) else "config",
         hashlib.sha256(data).hexdigest(),
     )
+    from infercast.importers.configs.wrappers import unwrap_multimodal
+
     spec = spec_from_hf_config(config, chosen, source=name)
+    # A multimodal wrapper: what was imported and which transformers defaults were filled in.
+    warnings += unwrap_multimodal(config, name)[1]
     return ImportedSpec(spec, "config.json", warnings)
 
 

@@ -1,23 +1,31 @@
 """Which parallelism degrees a model admits, so clients offer only valid choices.
 
 These are ``ParallelPlan.validate_for``'s shape rules (:mod:`infercast.parallel.shards`: a
-degree must split heads, widths or experts evenly); the estimator still validates the whole
-plan and its 422 is authoritative.
+degree must split heads, widths or experts evenly), and the DP/PP layouts per TP are asked of
+``ParallelPlan.build`` and ``validate_for`` themselves, so the web page holds no plan rule. The
+estimator still validates the whole plan and its 422 is authoritative.
 """
 
 from __future__ import annotations
+
+import threading
 
 from infercast.parallel import ParallelPlan, PlanError
 from infercast.parallel.shards import shard_problems
 from infercast.specs import ModelSpec
 
-from .schemas import PlanConstraints
+from .schemas import PlanConstraints, PlanShape
 
 __all__ = ["MAX_DEGREE", "plan_constraints"]
 
 MAX_DEGREE = 1024
 MAX_GROUP = 128
 """Largest attention group (tp × dp) whose expert-parallel degrees are listed."""
+MAX_GPUS = 128
+"""Largest replica (tp × dp × pp GPUs) whose DP/PP layouts are listed."""
+_MEMO_SIZE = 64
+_memo: dict[str, tuple[ModelSpec, PlanConstraints]] = {}
+_memo_lock = threading.Lock()
 
 
 def _divisors(n: int, limit: int = MAX_DEGREE) -> list[int]:
@@ -66,7 +74,44 @@ def _builds(dp: int, cp: int) -> bool:
     return True
 
 
+def _accepts(spec: ModelSpec, tp: int, dp: int, pp: int, eps: list[int]) -> bool:
+    """Whether ``ParallelPlan`` (build + ``validate_for``) accepts tp×dp×pp with one of ``eps``."""
+    for ep in eps:
+        try:
+            ParallelPlan.build(tp=tp, dp=dp, pp=pp, ep=ep).validate_for(spec)
+        except PlanError:
+            continue
+        return True
+    return False
+
+
+def _plan_shapes(spec: ModelSpec, tp: int, ep_by_group: dict[str, list[int]]) -> list[PlanShape]:
+    """Every (dp, pp) the plan rules accept at ``tp``, with the GPUs it takes."""
+    shapes = []
+    for dp in range(1, MAX_GROUP // tp + 1):
+        eps = ep_by_group.get(str(tp * dp)) or [1]  # dense (or no EP works): ep = 1 only
+        for pp in range(1, MAX_GPUS // (tp * dp) + 1):
+            if _accepts(spec, tp, dp, pp, eps):
+                shapes.append(PlanShape(dp=dp, pp=pp, gpus=tp * dp * pp))
+    return shapes
+
+
 def plan_constraints(spec: ModelSpec) -> PlanConstraints:
+    """The valid degrees of ``spec``, memoised per spec object: listing them asks
+    ``ParallelPlan`` about a thousand plans (~0.3 s), and the answer depends on the spec alone
+    (a re-imported model is a new object, so it is recomputed)."""
+    hit = _memo.get(spec.model_id)
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    constraints = _constraints(spec)
+    with _memo_lock:  # requests run on worker threads
+        _memo[spec.model_id] = (spec, constraints)
+        while len(_memo) > _MEMO_SIZE:
+            _memo.pop(next(iter(_memo)))
+    return constraints
+
+
+def _constraints(spec: ModelSpec) -> PlanConstraints:
     cores = [lt.layer_specs.attention_core() for lt in spec.layers_with("attention")]
     heads = [core.heads for core in cores if core]
     # MLA's absorbed decode shares one latent over all heads: 1 KV head for display.
@@ -92,4 +137,8 @@ def plan_constraints(spec: ModelSpec) -> PlanConstraints:
         expert_intermediate_sizes=[m.expert_intermediate_size for m in moe],
         valid_ep_by_group=by_group,
         valid_cp_by_dp=by_dp,
+        plans_by_tp={str(tp): _plan_shapes(spec, tp, by_group) for tp in valid_tp},
+        sequence_parallel_tp=[
+            tp for tp in valid_tp if ParallelPlan.build(tp=tp, sequence_parallel=True).sp
+        ],
     )

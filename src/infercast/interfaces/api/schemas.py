@@ -33,6 +33,7 @@ __all__ = [
     "ModelSummary",
     "OptionsResponse",
     "PlanConstraints",
+    "PlanShape",
     "ReconcileResponse",
     "ReconcileRow",
     "ReconcileSummary",
@@ -112,6 +113,14 @@ class LayerTypeInfo(_Out):
     description: str = Field(description="What the class models.")
 
 
+class PlanShape(_Out):
+    """One replica layout the estimator accepts at a given tp (some EP degree works there)."""
+
+    dp: int = Field(description="Attention data-parallel degree.")
+    pp: int = Field(description="Pipeline stages.")
+    gpus: int = Field(description="GPUs of the replica, tp × dp × pp (count).")
+
+
 class PlanConstraints(_Out):
     """The model's figures that decide which parallelism plans are valid."""
 
@@ -140,6 +149,17 @@ class PlanConstraints(_Out):
         description="For each attention data-parallel degree dp (as a string key, up to 128), "
         "the context-parallel degrees the estimator accepts (cp divides dp; 1 only for a "
         "model without attention).",
+    )
+    plans_by_tp: dict[str, list[PlanShape]] = Field(
+        default_factory=dict,
+        description="For each valid tp (as a string key), every (dp, pp) the estimator accepts "
+        "with the GPUs it implies (tp × dp ≤ 128 and tp × dp × pp ≤ 128 GPUs; pp ≤ the layers; "
+        "for MoE, some listed EP degree works at tp × dp), ordered by dp then pp.",
+    )
+    sequence_parallel_tp: list[int] = Field(
+        default_factory=list,
+        description="The valid tp degrees at which sequence parallelism (sp) takes effect "
+        "(it splits the TP group's work: a no-op at tp = 1).",
     )
     valid_ep_by_group: dict[str, list[int]] = Field(
         default_factory=dict,

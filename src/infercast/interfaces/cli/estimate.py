@@ -161,12 +161,16 @@ def _memory_table(result: EstimateResult) -> Table:
     table.add_column("part", no_wrap=True)
     table.add_column("GB", justify="right", no_wrap=True)
     table.add_column("share", justify="right", no_wrap=True)
-    for label, value in (
+    parts = [
         ("weights", m.weights_bytes),
         ("KV cache", m.kv_cache_bytes),
+        ("recurrent state", m.state_bytes),
         ("activations", m.activations_bytes),
         ("runtime reserve", m.reserve_bytes),
-    ):
+    ]
+    for label, value in parts:
+        if label == "recurrent state" and not value:
+            continue  # only hybrid (linear-attention / SSM) models hold one
         table.add_row(label, f"{value / _GB:,.2f}", f"{100 * value / m.capacity_bytes:.1f} %")
     style = "green" if result.fits else "red"
     table.add_row(

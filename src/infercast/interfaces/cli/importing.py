@@ -19,6 +19,7 @@ from infercast.errors import InfercastError
 from infercast.importers import ImportResult, import_source
 from infercast.interfaces.cli.common import ModelsDirOption, err_console, fail
 from infercast.specs import format_params
+from infercast.specs.figures import spec_figures
 from infercast.specs.registry import MODELS_PATH_ENV, user_models_dirs
 
 __all__ = ["register"]
@@ -41,6 +42,8 @@ def _report(result: ImportResult) -> None:
             f"is_truly_sparse={moe.is_truly_sparse}",
             highlight=False,
         )
+    for note in result.notes:
+        err_console.print(note, highlight=False, soft_wrap=True)
     if result.gguf_types is not None:
         err_console.print(f"GGUF weight types: {result.quantization}", highlight=False)
     elif result.quantization:
@@ -108,6 +111,15 @@ def import_command(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="With --save: replace an existing file.")
     ] = False,
+    figures: Annotated[
+        bool,
+        typer.Option(
+            "--figures",
+            help="Print the headline figures as JSON instead of the spec: total_params, "
+            "active_params, kv_bytes_per_token_bf16, state_bytes_per_sequence_bf16 and the "
+            "census of layer kinds.",
+        ),
+    ] = False,
 ) -> None:
     """Import a model's architecture as a spec (counts derived by infercast's layer classes)."""
     save_dir: Path | None = None
@@ -130,7 +142,9 @@ def import_command(
     if output is not None:
         _warn_unloadable_name(output, result.spec.model_id)
         _write(output, text)
-    else:
+    if figures:
+        typer.echo(json.dumps(spec_figures(result.spec), indent=2))
+    elif output is None:
         typer.echo(text, nl=False)
 
 

@@ -60,7 +60,7 @@ def si(value: float, unit: str) -> str:
 def short_class(layer_class: str) -> str:
     """'GQA attention', 'GatedMLP', 'MoE': full class names would push the table off screen."""
     cls = LAYER_CLASSES.get(layer_class)
-    return cls.short_name if cls and cls.short_name else layer_class.removesuffix("Layer")
+    return cls.short_name if cls else layer_class
 
 
 def _ms(value: float) -> str:

@@ -204,12 +204,27 @@ def show_command(
             f"{int(spec.kv_cache_bytes_per_token('bf16')):,} bytes",
             highlight=False,
         )
+    state = int(spec.state_bytes_per_sequence("bf16"))
+    if state:
+        console.print(
+            f"recurrent state per sequence (bf16, linear-attention / SSM layers, fixed): "
+            f"{state:,} bytes",
+            highlight=False,
+        )
     kinds = []
-    for layer in spec.layers_with("attention"):
+    for layer in spec.layers_with("attention") + spec.layers_with("mixer"):
         kind = layer.layer_specs.label or layer.layer_class
         window = getattr(layer.layer_specs, "sliding_window", None)
+        window = window or getattr(layer.layer_specs, "attention_chunk_size", None)
         kinds.append(f"{kind}{f' (window {window})' if window else ''} ×{layer.count}")
-    console.print(f"attention: {', '.join(kinds)}", highlight=False)
+    console.print(f"token mixers: {', '.join(kinds)}", highlight=False)
+    census = spec.layer_census()
+    console.print(
+        f"layer census: {census.blocks} blocks; {census.softmax_attention} softmax attention "
+        f"({census.windowed_or_chunked} windowed or chunked), {census.linear_or_ssm} "
+        f"linear-attention/SSM, {census.ffn} MLP/MoE",
+        highlight=False,
+    )
     validated = "validated" if spec.validated else "NOT validated"
     console.print(f"{validated}: {spec.validation_notes or '-'}", highlight=False)
 

@@ -13,7 +13,7 @@ __all__ = ["LAYER_CLASSES", "PARALLELISM_KINDS", "LayerSpecs", "classes_with"]
 for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
     importlib.import_module(f"{__name__}.{_module}")
 
-_ROLE_ORDER = ("attention", "ffn", "norm", "embedding", "head", "pooler")
+_ROLE_ORDER = ("attention", "mixer", "linear", "ffn", "norm", "embedding", "head", "pooler")
 _ordered = sorted(LAYER_CLASSES.items(), key=lambda item: _ROLE_ORDER.index(item[1].role))
 LAYER_CLASSES.clear()
 LAYER_CLASSES.update(_ordered)  # by role, then module name, then definition order

@@ -4,9 +4,10 @@ A class is a pydantic model of its ``specs`` (required specs are fields without 
 declares, as class attributes, the traits the rest of infercast reads instead of its name:
 
 - ``class_name``: the ``class`` string of the model-spec format; ``description``;
-- ``role``: ``attention`` | ``ffn`` | ``norm`` | ``embedding`` | ``head`` | ``pooler`` (what
-  counts it adds to a model: attention and FFN entries must each sum to ``num_layers``; a
-  model needs one embedding, attention and FFN);
+- ``role``: ``attention`` | ``mixer`` | ``ffn`` | ``norm`` | ``embedding`` | ``head`` |
+  ``pooler`` (what a block holds: ``attention`` softmax attention with a per-token KV cache,
+  ``mixer`` linear attention / SSM with a fixed per-sequence state; validation takes a per-block
+  census of token mixers and FFNs, see ``validation``);
 - ``per_block``: True when its instances sit in the transformer blocks (split over pipeline
   stages, hold KV cache), False for once-per-model layers (embedding, head, pooler); ``None``
   means per block unless the entry has ``count`` 1 (the final norm);
@@ -32,6 +33,7 @@ from infercast.dtypes import UnknownDTypeError, dtype
 from infercast.specs.ops import (
     AttentionCore,
     Op,
+    RecurrentCore,
     count_active,
     count_matmul,
     count_params,
@@ -49,6 +51,7 @@ __all__ = [
     "Size",
     "Vocab",
     "Width",
+    "canonical_dtype",
     "layer_class",
 ]
 
@@ -69,7 +72,17 @@ Vocab = Annotated[int, Field(gt=0, le=1 << 24)]
 ExpertCount = Annotated[int, Field(gt=0, le=1 << 16)]
 NonNegativeWidth = Annotated[int, Field(ge=0, le=1 << 22)]
 
-Role = Literal["attention", "ffn", "norm", "embedding", "head", "pooler"]
+Role = Literal["attention", "mixer", "linear", "ffn", "norm", "embedding", "head", "pooler"]
+
+
+def canonical_dtype(value: str | None) -> str | None:
+    """A stored-format spec's canonical name; an unknown one is a validation error."""
+    if value is None:
+        return None
+    try:
+        return dtype(value).name
+    except UnknownDTypeError as exc:
+        raise ValueError(str(exc)) from None
 
 
 class LayerSpecs(BaseModel):
@@ -100,15 +113,36 @@ class LayerSpecs(BaseModel):
         "mxfp4, nvfp4, int4, ...); absent means the model's default (bf16).",
     )
 
+    layer_indices: tuple[Annotated[int, Field(ge=0, le=1 << 20, strict=True)], ...] | None = Field(
+        default=None,
+        strict=False,  # a JSON list; its items stay strict integers
+        max_length=100_000,
+        description="The blocks (0-based) this entry's instances sit in (metadata). Hybrid and "
+        "NAS models, whose blocks differ in kind, list them so validation can take a per-block "
+        "census.",
+    )
+
     @field_validator("weight_dtype")
     @classmethod
     def _known_dtype(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return dtype(value).name
-        except UnknownDTypeError as exc:
-            raise ValueError(str(exc)) from None
+        return canonical_dtype(value)
+
+    @property
+    def is_windowed(self) -> bool:
+        """Attention limited to a sliding window or a local chunk (its KV stops growing)."""
+        core = self.attention_core()
+        return core is not None and (core.window is not None or core.chunk is not None)
+
+    def block_slot(self) -> str | None:
+        """Which slot of a block an instance fills: ``mixer`` (attention, linear attention,
+        SSM), ``ffn``, or None (norms, embedding, head). The per-block census counts these."""
+        if self.role in ("attention", "mixer"):
+            return "mixer"
+        return "ffn" if self.role == "ffn" else None
+
+    def state_elements_per_sequence(self) -> int:
+        """Fixed recurrent + conv state one sequence holds (linear attention, SSM); else 0."""
+        return sum(op.state_elements for op in self.ops() if isinstance(op, RecurrentCore))
 
     @classmethod
     def required_specs(cls) -> list[str]:
@@ -162,5 +196,7 @@ def layer_class(cls: _C) -> _C:
     """Register a layer-spec class (decorator); its ``class_name`` must be new."""
     if not cls.class_name or cls.class_name in LAYER_CLASSES:
         raise ValueError(f"layer class {cls.__name__}: missing or duplicate class_name")
+    if not cls.short_name:
+        raise ValueError(f"layer class {cls.__name__}: missing short_name (tables print it)")
     LAYER_CLASSES[cls.class_name] = cls
     return cls

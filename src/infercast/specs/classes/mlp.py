@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from infercast.specs.classes.base import LayerSpecs, Role, Size, Width, layer_class
 from infercast.specs.ops import Linear, Op
 
-__all__ = ["GatedMLPLayerSpecs", "MLPLayerSpecs"]
+__all__ = ["GatedMLPLayerSpecs", "LinearLayerSpecs", "MLPLayerSpecs"]
 
 INTERMEDIATE = "intermediate size {n} is"
 
@@ -44,3 +44,28 @@ class GatedMLPLayerSpecs(MLPLayerSpecs):
     short_name: ClassVar[str] = "GatedMLP"
 
     gated: ClassVar[bool] = True
+
+
+@layer_class
+class LinearLayerSpecs(LayerSpecs):
+    class_name: ClassVar[str] = "LinearLayer"
+    description: ClassVar[str] = (
+        "A single hidden → hidden Linear standing in for a block's attention or FFN "
+        "(DeciLM / Nemotron-NAS 'replace_with_linear'); row-parallel over TP."
+    )
+    supported_parallelism: ClassVar[tuple[str, ...]] = ("tensor_parallel",)
+    role: ClassVar[Role] = "linear"
+    short_name: ClassVar[str] = "Linear"
+
+    hidden_size: Size
+    replaces: Literal["attention", "ffn"] = Field(
+        description="The block slot it fills: its attention (mixer) or its FFN."
+    )
+    has_bias: bool = Field(default=False, description="The Linear carries a bias.")
+
+    def block_slot(self) -> str | None:
+        return "mixer" if self.replaces == "attention" else "ffn"
+
+    def ops(self) -> tuple[Op, ...]:
+        h = self.hidden_size
+        return (Linear("linear", h, h, "row", self.has_bias, split_label="hidden size {n} is"),)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from infercast.specs.classes.base import (
     ExpertCount,
@@ -13,6 +13,7 @@ from infercast.specs.classes.base import (
     Role,
     Size,
     Width,
+    canonical_dtype,
     layer_class,
 )
 from infercast.specs.ops import Linear, Op, Router
@@ -53,6 +54,30 @@ class MoELayerSpecs(LayerSpecs):
         "it as a buffer, not a parameter, so it is not counted (E values per layer).",
     )
     expert_bias: bool = Field(default=False, description="Expert projections carry biases.")
+    expert_gated: bool = Field(
+        default=True,
+        description="Experts (and shared experts) are gated 3-projection MLPs; false for "
+        "2-projection up/down experts (Nemotron-H's squared-ReLU experts).",
+    )
+    router_scoring: Literal["softmax", "sigmoid"] = Field(
+        default="softmax",
+        description="Router score function (sigmoid: DeepSeek-V3, GLM-4.5, MiniMax-M2, "
+        "Llama 4); changes no count or cost.",
+    )
+    shared_expert_weight_dtype: str | None = Field(
+        default=None,
+        description="Stored format of the shared experts when it differs from weight_dtype "
+        "(Kimi-K2.5: routed experts int4, shared experts bf16); absent = weight_dtype.",
+    )
+
+    @field_validator("shared_expert_weight_dtype")
+    @classmethod
+    def _known_shared_dtype(cls, value: str | None) -> str | None:
+        return canonical_dtype(value)
+
+    @property
+    def projections(self) -> int:
+        return 3 if self.expert_gated else 2
 
     @property
     def is_truly_sparse(self) -> bool:
@@ -82,17 +107,19 @@ class MoELayerSpecs(LayerSpecs):
             shard="expert", bias=self.expert_bias, fmt="expert", experts=e, top_k=k,
             split_label="expert size {n} is",
         )  # fmt: skip
+        if self.expert_gated:
+            ops.append(Linear("experts.gate_proj", h, i, **expert))  # type: ignore[arg-type]
         ops += [
-            Linear("experts.gate_proj", h, i, **expert),  # type: ignore[arg-type]
             Linear("experts.up_proj", h, i, **expert),  # type: ignore[arg-type]
             Linear("experts.down_proj", i, h, expert_split="in", **expert),  # type: ignore[arg-type]
         ]
         if self.num_shared_experts:
             w = self.num_shared_experts * self.shared_width
+            if self.expert_gated:
+                ops.append(Linear("shared_experts.gate_proj", h, w, "col", fmt="shared"))
             ops += [
-                Linear("shared_experts.gate_proj", h, w, "col"),
-                Linear("shared_experts.up_proj", h, w, "col"),
-                Linear("shared_experts.down_proj", w, h, "row"),
+                Linear("shared_experts.up_proj", h, w, "col", fmt="shared"),
+                Linear("shared_experts.down_proj", w, h, "row", fmt="shared"),
             ]
         return tuple(ops)
 
@@ -100,7 +127,7 @@ class MoELayerSpecs(LayerSpecs):
         return self.routed_expert_parameters() // self.num_experts
 
     def shared_expert_parameters(self) -> int:
-        return self.num_shared_experts * 3 * self.hidden_size * self.shared_width
+        return self.num_shared_experts * self.projections * self.hidden_size * self.shared_width
 
     def router_parameters(self) -> int:
         return sum(op.params for op in self.ops() if getattr(op, "fmt", None) == "router")

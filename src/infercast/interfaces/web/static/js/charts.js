@@ -7,9 +7,16 @@ import { compact, gb, ms, num, ticks } from "./format.js";
 export const MEMORY_PARTS = [
   ["weights_bytes", "Weights", "seg-weights"],
   ["kv_cache_bytes", "KV cache", "seg-kv"],
+  // Fixed per-sequence state of linear-attention / SSM layers (hybrid models only).
+  ["state_bytes", "Recurrent state", "seg-state"],
   ["activations_bytes", "Activations", "seg-act"],
   ["reserve_bytes", "Reserve", "seg-reserve"],
 ];
+
+// The parts a result has: the recurrent state only for models that hold one.
+export function memoryParts(memory) {
+  return MEMORY_PARTS.filter(([key]) => key !== "state_bytes" || memory[key] > 0);
+}
 
 export function memoryBar(memory, width) {
   const height = 34;
@@ -17,7 +24,7 @@ export function memoryBar(memory, width) {
   const usable = width - 2;
   const label =
     `Memory per GPU: ${gb(memory.total_bytes)} of ${gb(memory.capacity_bytes)} — ` +
-    MEMORY_PARTS.map(([key, name]) => `${name} ${gb(memory[key])}`).join(", ");
+    memoryParts(memory).map(([key, name]) => `${name} ${gb(memory[key])}`).join(", ");
   const svg = s("svg", {
     viewBox: `0 0 ${width} ${height + 16}`,
     width,
@@ -28,8 +35,8 @@ export function memoryBar(memory, width) {
   });
   svg.append(s("rect", { x: 1, y: 1, width: usable, height, class: "track", rx: 4 }));
   let x = 1;
-  for (const [key, name, cls] of MEMORY_PARTS) {
-    const w = (memory[key] / scale) * usable;
+  for (const [key, name, cls] of memoryParts(memory)) {
+    const w = ((memory[key] || 0) / scale) * usable;
     if (w <= 0) continue;
     svg.append(
       s("rect", { x, y: 1, width: Math.max(w, 0.5), height, class: cls },

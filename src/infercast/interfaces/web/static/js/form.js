@@ -91,8 +91,8 @@ export function renderForm(config, ctx) {
   $("cp").disabled = plan.cp.length < 2;
   $("cp").title = plan.cp.length < 2 ? "Needs DP > 1: CP ranks are taken from the DP ranks" : "";
   const sp = $("sp");
-  sp.disabled = config.tp === 1;
-  sp.checked = Boolean(config.sp) && config.tp > 1;
+  sp.disabled = !plan.sp; // the server lists the TP degrees where SP takes effect
+  sp.checked = Boolean(config.sp) && plan.sp;
   // on the label too: a disabled control shows no tooltip of its own
   sp.title = sp.closest("label").title = sp.disabled
     ? "Sequence parallelism needs TP > 1 (ignored at TP 1)"

@@ -169,7 +169,7 @@ function sweepLoads(result) {
 
 // One request for the whole curve (POST /estimate/sweep); a newer estimate aborts it.
 async function sweep(side, config, seq, signal) {
-  const { concurrency, ...body } = requestBody(config);
+  const body = curveBody(config);
   let results = [];
   try {
     const concurrencies = sweepLoads(app.results[side]?.result);
@@ -223,10 +223,15 @@ async function estimateAll() {
   if (!app.timerPending) document.body.dataset.pending = "0";
 }
 
-// The curve depends on everything but the concurrency.
+// The curve depends on everything but the concurrency (the sweep supplies its own).
+function curveBody(config) {
+  const body = requestBody(config);
+  delete body.concurrency;
+  return body;
+}
+
 function sweepKey(config) {
-  const { concurrency, ...rest } = requestBody(config);
-  return JSON.stringify(rest);
+  return JSON.stringify(curveBody(config));
 }
 
 function schedule(delay = DEBOUNCE_MS) {
@@ -254,8 +259,7 @@ function onGpusChange(config, gpus) {
   const domain = hardwareOf(config)?.scale_up_domain_size || 8;
   const tps = tpOptions(constraints, gpus).filter((tp) => tp <= domain);
   config.tp = tps.length ? tps[tps.length - 1] : 1;
-  config.dp = 1;
-  config.pp = gpus / config.tp;
+  config.dp = 1; // the server's layouts then give the PP (resolvePlan)
   config.ep = 1;
   config.cp = 1;
 }

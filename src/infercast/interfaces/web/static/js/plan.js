@@ -1,25 +1,28 @@
-// Which parallelism values to offer: only those valid for the model (from /api/layers
-// constraints) and the GPU count. The server re-checks every plan; its 422 is shown as is.
+// Which parallelism values to offer: only those the server lists for the model (/api/layers
+// constraints, from its ParallelPlan rules) and the GPU count. The page does no plan arithmetic;
+// the server re-checks every plan and its 422 is shown as is.
 
-export function divisors(n) {
-  const out = [];
-  for (let d = 1; d <= n; d += 1) if (n % d === 0) out.push(d);
-  return out;
-}
+// Without constraints (the model's layers failed to load) only the single-GPU plan is offered.
+const SINGLE_GPU = { 1: [{ dp: 1, pp: 1, gpus: 1 }] };
 
-export function gpuOptions(hardware) {
-  const counts = new Set([1, 2, 4, 8, 16, 32, 64]);
-  if (hardware?.scale_up_domain_size) counts.add(hardware.scale_up_domain_size);
-  return [...counts].sort((x, y) => x - y);
+// The (DP, PP) layouts the server accepts at this TP that take exactly `gpus` GPUs.
+function layouts(constraints, gpus, tp) {
+  const plans = constraints?.plans_by_tp || SINGLE_GPU;
+  return (plans[String(tp)] || []).filter((p) => p.gpus === gpus);
 }
 
 export function tpOptions(constraints, gpus) {
-  return (constraints?.valid_tp || [1]).filter((tp) => gpus % tp === 0);
+  const plans = constraints?.plans_by_tp || SINGLE_GPU;
+  return Object.keys(plans)
+    .map(Number)
+    .filter((tp) => layouts(constraints, gpus, tp).length);
 }
 
-export function dpOptions(constraints, gpus, tp) {
-  const layers = constraints?.num_layers || Infinity;
-  return divisors(gpus / tp).filter((dp) => gpus / (tp * dp) <= layers);
+export function gpuOptions(hardware, constraints) {
+  const counts = new Set([1, 2, 4, 8, 16, 32, 64]);
+  if (hardware?.scale_up_domain_size) counts.add(hardware.scale_up_domain_size);
+  const usable = [...counts].filter((gpus) => tpOptions(constraints, gpus).length);
+  return usable.length ? usable.sort((x, y) => x - y) : [1];
 }
 
 // The server lists the valid EP degrees for each tp × dp (its own shard rules).
@@ -44,7 +47,7 @@ function snap(value, options) {
 // page can say so, e.g. for a shared link whose plan does not suit the model).
 export function resolvePlan(config, constraints, hardware) {
   const notes = [];
-  const gpuList = gpuOptions(hardware);
+  const gpuList = gpuOptions(hardware, constraints);
   if (!gpuList.includes(config.gpus)) {
     const old = config.gpus;
     config.gpus = snap(config.gpus, gpuList);
@@ -60,17 +63,17 @@ export function resolvePlan(config, constraints, hardware) {
         `heads, ${constraints?.kv_heads?.join("/") || "?"} KV heads); using TP ${config.tp}.`,
     );
   }
-  const dps = dpOptions(constraints, config.gpus, config.tp);
+  const shapes = layouts(constraints, config.gpus, config.tp);
+  const dps = shapes.map((p) => p.dp);
   if (!dps.includes(config.dp)) {
     const old = config.dp;
-    config.dp = dps.includes(config.gpus / config.tp / (config.pp || 1))
-      ? config.gpus / config.tp / (config.pp || 1)
-      : snap(config.dp, dps);
+    const samePp = shapes.find((p) => p.pp === (config.pp || 1)); // keep the PP when a DP gives it
+    config.dp = samePp ? samePp.dp : snap(config.dp, dps);
     if (old !== config.dp) {
       notes.push(`DP ${old} does not fit ${config.gpus} GPU(s) with TP ${config.tp}; using DP ${config.dp}.`);
     }
   }
-  config.pp = config.gpus / (config.tp * config.dp);
+  config.pp = shapes.find((p) => p.dp === config.dp)?.pp ?? 1;
   const eps = epOptions(constraints, config.tp, config.dp);
   if (!eps.includes(config.ep)) {
     const old = config.ep;
@@ -87,9 +90,10 @@ export function resolvePlan(config, constraints, hardware) {
     config.cp = 1;
     notes.push(`CP ${old} must divide DP ${config.dp}; using CP 1.`);
   }
-  if (config.sp && config.tp === 1) {
+  const sp = Boolean(constraints?.sequence_parallel_tp?.includes(config.tp));
+  if (config.sp && !sp) {
     config.sp = false;
-    notes.push("SP needs TP > 1 (it splits the TP group's work); turned off.");
+    notes.push(`SP has no effect at TP ${config.tp} (it splits the TP group's work); turned off.`);
   }
-  return { gpus: gpuList, tp: tps, dp: dps, ep: eps, cp: cps, pp: config.pp, notes };
+  return { gpus: gpuList, tp: tps, dp: dps, ep: eps, cp: cps, pp: config.pp, sp, notes };
 }

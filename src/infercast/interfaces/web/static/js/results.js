@@ -1,7 +1,7 @@
 // Renders estimate results: KPI cards, memory, per-layer time, the concurrency curve, and the
 // side-by-side comparison. Charts are sized to their container when drawn.
 
-import { layerBars, layerMaxMs, MEMORY_PARTS, memoryBar, throughputCurve } from "./charts.js";
+import { layerBars, layerMaxMs, memoryBar, memoryParts, throughputCurve } from "./charts.js";
 import { clear, h } from "./dom.js";
 import { compact, gb, ms, num, ratio } from "./format.js";
 
@@ -94,7 +94,7 @@ function memoryCard(result, side, title) {
   const legend = h(
     "ul",
     { class: "legend" },
-    MEMORY_PARTS.map(([key, name, cls]) =>
+    memoryParts(result.memory).map(([key, name, cls]) =>
       h("li", {}, h("span", { class: `swatch ${cls}`, "aria-hidden": "true" }), `${name} ${gb(result.memory[key])}`),
     ),
     h("li", { class: "legend-total", text: `Total ${gb(result.memory.total_bytes)} / ${gb(result.memory.capacity_bytes)}` }),

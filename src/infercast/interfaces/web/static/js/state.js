@@ -104,7 +104,7 @@ export function requestBody(config, overrides = {}) {
     pp: config.pp,
     ep: config.ep,
     cp: config.cp || 1,
-    sp: Boolean(config.sp) && config.tp > 1, // a no-op at TP 1: not sent as on
+    sp: Boolean(config.sp), // resolvePlan turns it off where the server says it has no effect
   };
   for (const key of ["weight_dtype", "moe_dtype", "kv_dtype", "framework"]) {
     if (config[key]) body[key] = config[key];
