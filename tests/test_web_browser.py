@@ -517,3 +517,30 @@ def test_hybrid_model_memory_bar_shows_the_recurrent_state(page: Any, server_url
     _shot(page, "10-hybrid-state")
     _open(page, f"{server_url}/?model=Qwen_Qwen3-8B")
     assert page.locator(".memory-chart rect.seg-state").count() == 0
+
+
+def test_download_json_csv_and_copy_as_cli(page: Any, server_url: str, tmp_path: Path) -> None:
+    import csv as csv_module
+    import json as json_module
+
+    from typer.testing import CliRunner
+
+    from infercast.interfaces.cli.app import app as cli
+
+    _open(page, server_url + "/?model=Qwen_Qwen3-8B&hw=h200&gpus=2&tp=2&isl=2048&osl=256&conc=16")
+    with page.expect_download() as info:
+        page.click("#download-json")
+    result = json_module.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    assert result["model_id"] == "Qwen_Qwen3-8B" and result["plan"]["tp"] == 2
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    rows = list(csv_module.DictReader(Path(info.value.path()).read_text("utf-8").splitlines()))
+    assert len(rows) == 1 and float(rows[0]["ttft_ms"]) == result["ttft_ms"]
+    assert rows[0]["fit_status"] == result["fit"]["status"]
+    command = page.locator("#cli-command").inner_text()
+    assert command.startswith("infercast estimate --model Qwen_Qwen3-8B --hardware h200")
+    # the command reproduces the page's estimate exactly
+    args = [*command.split()[1:], "--json"]
+    out = CliRunner().invoke(cli, args, env={"INFERCAST_MODELS_PATH": ""})
+    assert out.exit_code == 0, out.output
+    assert json_module.loads(out.stdout)["ttft_ms"] == result["ttft_ms"]

@@ -200,6 +200,7 @@ async function estimateAll() {
         const sameCurve = previous?.sweepKey === sweepKey(config);
         app.results[side] = {
           result,
+          request: requestBody(config),
           error: null,
           sweep: sameCurve ? previous.sweep : [],
           sweeping: !sameCurve,

@@ -3,6 +3,7 @@
 
 import { layerBars, layerMaxMs, memoryBar, memoryParts, throughputCurve } from "./charts.js";
 import { clear, h } from "./dom.js";
+import { cliCommand, download, resultCsv } from "./export.js";
 import { compact, gb, ms, num, ratio } from "./format.js";
 
 const KPIS = [
@@ -267,6 +268,7 @@ export function renderSingle(root, state) {
       memory.el,
       h("div", { class: "grid-2" }, layers.el, curve.el),
       notesBlock(result),
+      exportBlock(result, state.request),
     ].filter(Boolean),
   );
   drawers = [memory.draw, layers.draw, curve.draw];
@@ -308,4 +310,29 @@ export function renderCompare(root, states) {
 
 function placeholderIf(state, result, label) {
   return result ? null : placeholder(state, label);
+}
+
+// Downloads of this result and the same estimate as a command line.
+function exportBlock(result, request) {
+  const command = request ? cliCommand(request) : "";
+  const status = h("span", { class: "hint", id: "export-status", "aria-live": "polite" });
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(command);
+      status.textContent = "Copied.";
+    } catch {
+      status.textContent = "Select the command above and copy it.";
+    }
+  };
+  return card(
+    "Take it elsewhere",
+    "export-title",
+    h("div", { class: "export-buttons" },
+      h("button", { type: "button", id: "download-json", onclick: () => download("infercast-estimate.json", "application/json", JSON.stringify(result, null, 2)) }, "Download JSON"),
+      h("button", { type: "button", id: "download-csv", onclick: () => download("infercast-estimate.csv", "text/csv", resultCsv(result)) }, "Download CSV"),
+      command ? h("button", { type: "button", id: "copy-cli", onclick: copy }, "Copy as CLI command") : null,
+      status,
+    ),
+    command ? h("pre", { class: "cli-command" }, h("code", { id: "cli-command", text: command })) : null,
+  );
 }
