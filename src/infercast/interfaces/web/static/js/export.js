@@ -65,7 +65,7 @@ const FLAGS = [
 
 function shellWord(value) {
   const text = String(value);
-  return /^[A-Za-z0-9._\/:-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+  return /^[A-Za-z0-9._/:-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }
 
 export function cliCommand(request) {
