@@ -544,3 +544,35 @@ def test_download_json_csv_and_copy_as_cli(page: Any, server_url: str, tmp_path:
     out = CliRunner().invoke(cli, args, env={"INFERCAST_MODELS_PATH": ""})
     assert out.exit_code == 0, out.output
     assert json_module.loads(out.stdout)["ttft_ms"] == result["ttft_ms"]
+
+
+def test_a_bad_shared_url_is_announced_at_the_top(page: Any, server_url: str) -> None:
+    _open(page, server_url + "/?model=acme_NoSuchModel&hw=warp-drive")
+    banner = page.locator("#url-banner")
+    assert banner.is_visible()
+    text = banner.inner_text()
+    assert "acme_NoSuchModel" in text and "warp-drive" in text
+    box = banner.bounding_box()
+    assert box is not None and box["y"] < 200  # at the top, not down in the form
+    page.click("#url-banner-close")
+    assert not banner.is_visible()
+    _open(page, server_url + "/?model=Qwen_Qwen3-8B")
+    assert not page.locator("#url-banner").is_visible()  # a good link has no banner
+
+
+def test_phone_width_shows_results_first_and_uncut(browser: Any, server_url: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        _open(page, server_url + "/?model=Qwen_Qwen3-8B&hw=h200&isl=1024&osl=1024&conc=64")
+        results = page.locator("#results").bounding_box()
+        assert results is not None and results["y"] < 300, results  # not 1,000 px down
+        cut = page.locator(".kpi-value").evaluate_all(
+            "els => els.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"
+        )
+        assert cut == []
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        _shot(page, "phone-390")
+    finally:
+        context.close()

@@ -66,6 +66,15 @@ async function normalise(config) {
   return { plan, notes: [...notes, ...plan.notes] };
 }
 
+// A shared link that asked for something unknown or impossible says so at the top of the page
+// (the form shows what was used instead).
+function showUrlBanner(notes) {
+  if (!notes.length) return;
+  $("url-banner-text").textContent = `This link asked for something this page cannot show as given: ${notes.join(" ")}`;
+  $("url-banner").hidden = false;
+  $("url-banner-close").addEventListener("click", () => ($("url-banner").hidden = true), { once: true });
+}
+
 function showNotice(side) {
   const el = $("plan-notice");
   const notes = app.notices[side] || [];
@@ -386,6 +395,7 @@ async function init() {
     app.notices[side] = notes;
   }
   if (!app.view.compare) app.notices.b = [];
+  showUrlBanner([...app.notices.a, ...app.notices.b]);
   renderLayout();
   await renderActiveForm();
   bindForm();
