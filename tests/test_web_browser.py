@@ -576,3 +576,25 @@ def test_phone_width_shows_results_first_and_uncut(browser: Any, server_url: str
         _shot(page, "phone-390")
     finally:
         context.close()
+
+
+def test_memory_bar_capacity_and_overflow_labels_do_not_overlap(page: Any, server_url: str) -> None:
+    _open(page, server_url + "/?model=Qwen_Qwen3-8B")
+    # A plan just over capacity (84 of 80 GB) puts both labels near the right end of the bar.
+    boxes = page.evaluate(
+        """async () => {
+          const { memoryBar } = await import("/static/js/charts.js");
+          const GB = 1e9;
+          const memory = { weights_bytes: 60 * GB, kv_cache_bytes: 10 * GB, state_bytes: 0,
+            activations_bytes: 6 * GB, reserve_bytes: 8 * GB, total_bytes: 84 * GB,
+            capacity_bytes: 80 * GB };
+          const svg = memoryBar(memory, 600);
+          document.body.append(svg);
+          const box = (sel) => svg.querySelector(sel).getBoundingClientRect().toJSON();
+          return [box(".capacity-label"), box(".over-label")];
+        }"""
+    )
+    capacity, over = boxes
+    apart_x = capacity["right"] <= over["left"] or over["right"] <= capacity["left"]
+    apart_y = capacity["bottom"] <= over["top"] or over["bottom"] <= capacity["top"]
+    assert apart_x or apart_y, boxes

@@ -25,10 +25,13 @@ export function memoryBar(memory, width) {
   const label =
     `Memory per GPU: ${gb(memory.total_bytes)} of ${gb(memory.capacity_bytes)} — ` +
     memoryParts(memory).map(([key, name]) => `${name} ${gb(memory[key])}`).join(", ");
+  const over = memory.total_bytes - memory.capacity_bytes;
+  // The capacity and overflow labels get a row each, so they never overlap.
+  const rows = over > 0 ? 2 : 1;
   const svg = s("svg", {
-    viewBox: `0 0 ${width} ${height + 16}`,
+    viewBox: `0 0 ${width} ${height + 16 * rows}`,
     width,
-    height: height + 16,
+    height: height + 16 * rows,
     role: "img",
     "aria-label": label,
     class: "chart memory-chart",
@@ -45,7 +48,6 @@ export function memoryBar(memory, width) {
     x += w;
   }
   const cap = 1 + (memory.capacity_bytes / scale) * usable;
-  const over = memory.total_bytes - memory.capacity_bytes;
   if (over > 0) {
     // Everything right of the capacity line is what does not fit: hatched, and said in words.
     svg.append(
@@ -53,7 +55,7 @@ export function memoryBar(memory, width) {
         s("title", { text: `Over capacity by ${gb(over)}` })),
       s("text", {
         x: width - 2,
-        y: height + 14,
+        y: height + 30,
         "text-anchor": "end",
         class: "axis-label over-label",
         text: `over by ${gb(over)}`,
@@ -63,10 +65,10 @@ export function memoryBar(memory, width) {
   svg.append(s("line", { x1: cap, x2: cap, y1: 0, y2: height + 4, class: "capacity" }));
   svg.append(
     s("text", {
-      x: over > 0 ? cap + 4 : Math.min(cap, width - 2),
+      x: Math.max(Math.min(cap, width - 2), 2),
       y: height + 14,
-      "text-anchor": over > 0 ? "start" : "end",
-      class: "axis-label",
+      "text-anchor": cap < width / 2 ? "start" : "end",
+      class: "axis-label capacity-label",
       text: `capacity ${gb(memory.capacity_bytes)}`,
     }),
   );
