@@ -598,3 +598,18 @@ def test_memory_bar_capacity_and_overflow_labels_do_not_overlap(page: Any, serve
     apart_x = capacity["right"] <= over["left"] or over["right"] <= capacity["left"]
     apart_y = capacity["bottom"] <= over["top"] or over["bottom"] <= capacity["top"]
     assert apart_x or apart_y, boxes
+
+
+def test_layer_chart_shows_the_step_overhead_as_its_own_row(page: Any, server_url: str) -> None:
+    _open(page, server_url + "/?model=Qwen_Qwen3-8B&hw=h200&isl=1024&osl=128&conc=8")
+    labels = _texts(page, ".layer-chart .row-label")  # (the label's <title> text follows)
+    assert sum(label.startswith("overhead") for label in labels) == 2  # prefill and decode
+    assert page.locator(".layer-chart rect.bar-overhead").count() == 2
+    legend = " ".join(_texts(page, ".card .legend li"))
+    assert "Overhead: the step's time not spent in any layer type" in legend
+    # the rows (overhead included) add up to the step time in the heading
+    values = page.evaluate(
+        """() => [...document.querySelectorAll('.layer-chart')].map(svg =>
+            svg.getAttribute('aria-label'))"""
+    )
+    assert all("overhead" in v for v in values), values

@@ -87,7 +87,7 @@ const LAYER_PARTS = [
 export function layerMaxMs(layers, phase) {
   return Math.max(
     1e-9,
-    ...layers.filter((l) => l[phase]).flatMap((l) => LAYER_PARTS.map(([key]) => l[phase][key])),
+    ...layers.filter((l) => l[phase]).flatMap((l) => [...LAYER_PARTS.map(([key]) => l[phase][key]), l[phase].overhead_ms || 0]),
   );
 }
 
@@ -142,9 +142,10 @@ export function layerBars(layers, phase, width, scaleMax = null) {
     svg.append(
       s("text", { x: 0, y: y + 12, class: "row-label", text: layer.name },
         s("title", { text: `${layer.name} (${layer.layer_class}) × ${layer.count}` })),
-      s("text", { x: 0, y: y + 24, class: "row-sub", text: `×${layer.count} · ${BOUND_SHORT[cost.bound] || cost.bound}-bound` }),
+      s("text", { x: 0, y: y + 24, class: "row-sub", text: layer.overhead ? "per step, not a layer" : `×${layer.count} · ${BOUND_SHORT[cost.bound] || cost.bound}-bound` }),
     );
-    LAYER_PARTS.forEach(([key, name, cls], j) => {
+    const parts = layer.overhead ? [["overhead_ms", "overhead", "bar-overhead"]] : LAYER_PARTS;
+    parts.forEach(([key, name, cls], j) => {
       const w = X(cost[key]) - labelW;
       svg.append(
         s("rect", { x: labelW, y: y + j * 8 + 2, width: barW, height: 6, class: "track", rx: 2 }),

@@ -105,15 +105,27 @@ function memoryCard(result, side, title) {
   return { el, draw: () => chart.replaceChildren(memoryBar(result.memory, width(chart))) };
 }
 
+// The step's time beyond its layer types' as a row of its own ("overhead"), so the rows add up
+// to the step time in the phase's heading.
+function withOverhead(result, phase) {
+  const step = result[phase];
+  if (!step) return result.layers;
+  const layered = result.layers.reduce((acc, l) => acc + (l[phase]?.time_ms || 0), 0);
+  const overhead = step.time_ms - layered;
+  if (!(overhead > 1e-9)) return result.layers;
+  const cost = { compute_ms: 0, memory_ms: 0, communication_ms: 0, overhead_ms: overhead, time_ms: overhead, bound: "overhead" };
+  return [...result.layers, { name: "overhead", layer_class: "per-step overhead", count: 1, overhead: true, [phase]: cost }];
+}
+
 function layersCard(result, side, title, scale = {}) {
   const boxes = { prefill: h("div", { class: "chart-box" }), decode: h("div", { class: "chart-box" }) };
   const legend = h(
     "ul",
     { class: "legend" },
-    [["bar-compute", "compute"], ["bar-memory", "memory traffic"], ["bar-comm", "communication"]].map(([cls, name]) =>
+    [["bar-compute", "compute"], ["bar-memory", "memory traffic"], ["bar-comm", "communication"], ["bar-overhead", "overhead"]].map(([cls, name]) =>
       h("li", {}, h("span", { class: `swatch ${cls}`, "aria-hidden": "true" }), name),
     ),
-    h("li", { class: "hint", text: "Right: modelled time of all instances of the layer type." }),
+    h("li", { class: "hint", text: "Right: modelled time of all instances of the layer type. Overhead: the step's time not spent in any layer type — the engine's fixed cost per step (scheduling, kernel launches, sampling) and per-layer launch costs, as calibrated." }),
   );
   const phases = h(
     "div",
@@ -135,9 +147,9 @@ function layersCard(result, side, title, scale = {}) {
   return {
     el,
     draw: () => {
-      boxes.prefill.replaceChildren(layerBars(result.layers, "prefill", width(boxes.prefill), scale.prefill));
+      boxes.prefill.replaceChildren(layerBars(withOverhead(result, "prefill"), "prefill", width(boxes.prefill), scale.prefill));
       if (result.decode) {
-        boxes.decode.replaceChildren(layerBars(result.layers, "decode", width(boxes.decode), scale.decode));
+        boxes.decode.replaceChildren(layerBars(withOverhead(result, "decode"), "decode", width(boxes.decode), scale.decode));
       }
     },
   };
