@@ -75,6 +75,7 @@ reconcile: $(VENV)/.installed-run
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_estimate.py
 	$(BIN)/python benchmarks/load_estimate.py
+	$(BIN)/python benchmarks/bench_search.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis test-artifacts

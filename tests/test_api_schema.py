@@ -66,6 +66,8 @@ def test_schema_documents_every_route() -> None:
         "/layers/metrics",
         "/import",
         "/reconcile",
+        "/search",
+        "/launch",
     } <= paths
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["estimate"]
+__all__ = ["estimate", "search"]
 
 
 def estimate(*args: Any, **kwargs: Any) -> Any:
@@ -16,3 +16,10 @@ def estimate(*args: Any, **kwargs: Any) -> Any:
     from infercast.estimation.estimate import estimate as _estimate
 
     return _estimate(*args, **kwargs)
+
+
+def search(*args: Any, **kwargs: Any) -> Any:
+    """See :func:`infercast.planning.search.search`: the best plans under an SLA."""
+    from infercast.planning.search import search as _search
+
+    return _search(*args, **kwargs)

@@ -38,6 +38,9 @@ _COMMAND_MODULES = (
     "reconcile",
     "calibrate",
     "serve",
+    "search",
+    "launch",
+    "sweep",
 )
 
 

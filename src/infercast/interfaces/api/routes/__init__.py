@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import estimate, hardware, health, importing, layers, models, options, reconcile
+from . import estimate, hardware, health, importing, layers, models, options, reconcile, search
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -15,6 +15,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     estimate.router,
     importing.router,
     reconcile.router,
+    search.router,
 )
 
 __all__ = ["ROUTERS"]

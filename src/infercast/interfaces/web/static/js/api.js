@@ -29,6 +29,14 @@ async function request(path, options = {}) {
   return body;
 }
 
+const post = (path, body, signal) =>
+  request(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(body),
+    signal,
+  });
+
 export const api = {
   models: () => request("/models"),
   hardware: () => request("/hardware"),
@@ -41,6 +49,8 @@ export const api = {
       body: JSON.stringify(body),
       signal,
     }),
+  search: (body, signal) => post("/search", body, signal),
+  launch: (body) => post("/launch", body),
   sweep: (body, signal) =>
     request("/estimate/sweep", {
       method: "POST",

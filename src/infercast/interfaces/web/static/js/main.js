@@ -6,7 +6,9 @@ import { $, clear, h } from "./dom.js";
 import { renderForm, showFieldErrors } from "./form.js";
 import { resolvePlan, tpOptions } from "./plan.js";
 import { redraw, renderCompare, renderSingle } from "./results.js";
-import { fromQuery, requestBody, toQuery } from "./state.js";
+import { renderLaunchBox } from "./launch_box.js";
+import { initSearch, searchQuery, showSearch } from "./search.js";
+import { defaultConfig, fromQuery, requestBody, toQuery } from "./state.js";
 
 const DEBOUNCE_MS = 250;
 
@@ -99,7 +101,7 @@ async function renderActiveForm() {
 }
 
 function syncUrl() {
-  const query = toQuery(app.view);
+  const query = [toQuery(app.view), searchQuery()].filter(Boolean).join("&");
   const url = `${location.pathname}${query ? `?${query}` : ""}`;
   if (url !== `${location.pathname}${location.search}`) history.replaceState(null, "", url);
 }
@@ -161,6 +163,7 @@ function renderResults() {
   } else {
     clear($("compare-view"));
     renderSingle($("single-view"), app.results.a);
+    if (app.results.a?.result) renderLaunchBox($("single-view"), requestBody(app.view.configs.a));
   }
 }
 
@@ -378,6 +381,22 @@ async function onImport(e) {
   }
 }
 
+// A plan from the search view (its `estimate_args`) becomes config A of the estimate view.
+async function loadPlan(args) {
+  const config = { ...defaultConfig() };
+  for (const key of ["model", "hardware", "gpus", "tp", "dp", "pp", "ep", "cp", "sp"]) config[key] = args[key];
+  for (const key of ["weight_dtype", "moe_dtype", "kv_dtype", "framework"]) config[key] = args[key] || "";
+  for (const key of ["isl", "osl", "concurrency"]) config[key] = String(args[key]);
+  app.view.compare = false;
+  app.view.side = "a";
+  app.view.configs.a = config;
+  app.notices.a = (await normalise(config)).notes;
+  showSearch(false);
+  renderLayout();
+  await renderActiveForm();
+  schedule(0);
+}
+
 async function init() {
   try {
     const [models, hardware, options] = await Promise.all([api.models(), api.hardware(), api.options()]);
@@ -400,6 +419,7 @@ async function init() {
   await renderActiveForm();
   bindForm();
   bindCompare();
+  initSearch({ catalogs: () => app, loadPlan, syncUrl });
   let resizeTimer = null;
   window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);

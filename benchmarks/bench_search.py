@@ -1,0 +1,85 @@
+"""Speed benchmark of the plan search (run on demand, not a test).
+
+Two searches of the issue's targets, each timed warm (median of ``--runs`` after one warm-up
+call, so imports and catalog loading are not counted) on one part:
+
+* DeepSeek-R1 on up to 72 H200s: every TP × DP × PP × MoE TP × EP split, KV in bf16 and fp8
+  with fp8 weights (the checkpoint's), concurrency solved by bisection under
+  TTFT ≤ 2 s and TPOT ≤ 50 ms (target ≤ 1 s);
+* Llama-3.3-70B on 1–16 H100s, KV bf16 and fp8, TTFT ≤ 1 s and TPOT ≤ 30 ms (target ≤ 0.3 s).
+
+Printed per search: plans evaluated, closed-loop steady states solved ("probes"), median and
+best wall time. The plans are solved by ``--workers`` forked processes (default: all cores,
+as ``infercast search`` does).
+
+Usage: python benchmarks/bench_search.py [--runs 3] [--only r1|llama] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from typing import Any
+
+from infercast.planning import search
+
+CASES: dict[str, tuple[dict[str, Any], float]] = {
+    "r1": (
+        {
+            "model": "deepseek-ai/DeepSeek-R1",
+            "hardware": "h200",
+            "max_gpus": 72,
+            "isl": 1024,
+            "osl": 1024,
+            "ttft_max_ms": 2000.0,
+            "tpot_max_ms": 50.0,
+            "kv_dtypes": ["bf16", "fp8"],
+        },
+        1.0,
+    ),
+    "llama": (
+        {
+            "model": "meta-llama/Llama-3.3-70B-Instruct",
+            "hardware": "h100",
+            "max_gpus": 16,
+            "isl": 1024,
+            "osl": 512,
+            "ttft_max_ms": 1000.0,
+            "tpot_max_ms": 30.0,
+            "kv_dtypes": ["bf16", "fp8"],
+        },
+        0.3,
+    ),
+}
+
+
+def bench(name: str, options: dict[str, Any], target_s: float, runs: int, workers: int) -> None:
+    search(**options)  # warm-up: catalog, calibration, imports
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = search(**options, workers=workers)
+        times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    print(
+        f"{name:6s} plans evaluated {result.evaluated:5d}  feasible {result.feasible:5d}  "
+        f"probes {result.probes:6d}  median {median:7.3f} s  best {min(times):7.3f} s  "
+        f"workers {workers}  target ≤ {target_s:g} s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", choices=sorted(CASES))
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    for name, (options, target) in CASES.items():
+        if args.only in (None, name):
+            bench(name, options, target, args.runs, args.workers)
+
+
+if __name__ == "__main__":
+    main()

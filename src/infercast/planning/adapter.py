@@ -1,0 +1,122 @@
+"""The one place where planning meets the estimation pipeline.
+
+Search, sizing, launch and sweeps only reach the cost model through these functions, so when
+the estimation side changes its entry points the switch is made here and nowhere else:
+
+- :func:`deployment` makes a search candidate an :class:`infercast.deployment.Deployment`
+  (without a workload: the search varies the load), and :func:`deploy` resolves it — formats,
+  the plan checked against the model, parameters, cost models built once per plan;
+- :func:`probe` runs the closed-loop steady state of that deployment at one concurrency and
+  returns the SLA-relevant figures, computed with the same formulas as ``estimate`` (so a
+  probe and the estimate of the same plan agree to the last bit);
+- :func:`full_estimate` is ``infercast estimate`` of the plan: what a returned plan reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from infercast.deployment import Deployment, Workload
+from infercast.engines import ENGINES, canonical_engine
+from infercast.errors import InvalidInputError
+from infercast.estimation.admit import admit
+from infercast.estimation.estimate import _estimate, serving_point
+from infercast.estimation.resolve import Resolved, resolve
+from infercast.estimation.result import EstimateResult
+from infercast.hardware import Hardware
+from infercast.specs.schema import ModelSpec
+
+__all__ = [
+    "Probe",
+    "Resolved",
+    "admission",
+    "check_framework",
+    "decode_seqs_at",
+    "deploy",
+    "deployment",
+    "full_estimate",
+    "probe",
+]
+
+ADMISSION_PROBE = 10**6
+"""A concurrency above any engine's batch cap: the admission rule at this load uses the
+largest activation footprint, so the KV capacity it returns holds at every smaller load."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    """The steady state of one deployment at one concurrency (units in the names)."""
+
+    concurrency: int
+    ttft_ms: float
+    tpot_ms: float
+    output_tokens_per_s_per_gpu: float
+    tokens_per_s_per_user: float
+
+
+def deployment(spec: ModelSpec, hardware: Hardware, args: dict[str, Any]) -> Deployment:
+    """The :class:`~infercast.deployment.Deployment` of one plan (no workload: the search
+    varies the load); ``args`` are ``estimate``'s plan keywords (tp, dp, …, framework)."""
+    return Deployment.of(model=spec, hardware=hardware, **args)
+
+
+def deploy(spec: ModelSpec, hardware: Hardware, args: dict[str, Any]) -> Resolved:
+    """Resolve one plan's deployment (formats, plan against the model, cost models)."""
+    return resolve(deployment(spec, hardware, args))
+
+
+def admission(dep: Resolved, isl: int, osl: int) -> tuple[int, float]:
+    """Most requests the engine holds at once for this workload (KV capacity and batch cap),
+    and — when that is 0 — how many bytes per GPU are missing for one sequence's KV cache."""
+    admitted = admit(dep, Workload(isl, osl, ADMISSION_PROBE))
+    if admitted.max_concurrency > 0:
+        return admitted.cap, 0.0
+    mem = admitted.memory
+    return 0, max(mem.kv_bytes_per_sequence - mem.free_for_kv(), 0.0)
+
+
+def probe(dep: Resolved, isl: int, osl: int, concurrency: int) -> Probe:
+    """TTFT, TPOT and throughputs at ``concurrency``, exactly as ``estimate`` derives them."""
+    point = serving_point(dep, isl, osl, concurrency)
+    tpot_ms = point.tpot_s * 1e3
+    return Probe(
+        concurrency=concurrency,
+        ttft_ms=point.ttft_s * 1e3,
+        tpot_ms=tpot_ms,
+        output_tokens_per_s_per_gpu=point.requests_per_s * osl / dep.plan.gpus,
+        tokens_per_s_per_user=(1e3 / tpot_ms) if tpot_ms else 0.0,
+    )
+
+
+def decode_seqs_at(dep: Resolved, isl: int, osl: int, step_ms: float, most: int) -> float:
+    """Decode sequences (≤ ``most``) whose pure-decode step takes ``step_ms``: where a TPOT
+    limit lies on the decode-only step time — a first guess at the SLA's concurrency that
+    costs a dozen step times instead of a closed-loop solve."""
+    from infercast.layers import StepShape
+
+    context = isl + osl / 2.0
+
+    def step_ms_at(seqs: float) -> float:
+        return dep.timer.step_time(StepShape(decode_seqs=seqs, decode_context=context)).time_s * 1e3
+
+    if step_ms_at(float(most)) <= step_ms:
+        return float(most)
+    lo, hi = 0.0, float(most)
+    while hi - lo > max(1.0, 0.02 * lo):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if step_ms_at(mid) <= step_ms else (lo, mid)
+    return lo
+
+
+def full_estimate(dep: Resolved, isl: int, osl: int, concurrency: int) -> EstimateResult:
+    """``infercast estimate`` of this deployment (same resolved state, same code path)."""
+    return _estimate(dep, Workload(isl, osl, concurrency))
+
+
+def check_framework(name: str | None) -> None:
+    """Reject a framework the engine catalog does not know (a search must not silently fall
+    back to generic parameters for every plan)."""
+    if name is not None and canonical_engine(name) not in ENGINES:
+        known = ", ".join(ENGINES)
+        raise InvalidInputError(f"frameworks: unknown framework {name!r} (known: {known})")

@@ -1,0 +1,138 @@
+"""The largest concurrency a plan serves within its SLA: solved, not gridded.
+
+TTFT and TPOT grow with the requests in flight, so "meets the SLA" is true up to some ``C*``
+and false beyond; ``C*`` is found on the integers ``1..cap`` (``cap``: what the engine can
+hold — KV capacity, batch cap, or the users to serve).
+
+- Without a guess: probe C = 1 (if it fails, no concurrency meets the SLA) and C = cap (if it
+  passes, the engine is the limit), then bisect between them.
+- With a guess — ``C*`` of a plan that differs only in formats or engine (usually close), or
+  a rough estimate from decode step times — probe it and a neighbour (the next integer, or an
+  half of the guess away for a rough one), then widen the step geometrically until the
+  boundary is bracketed, then bisect. An exact guess costs two probes.
+
+Bisection interpolates each broken limit's load (value / limit) linearly between the bracket's
+ends and takes the first crossing, and falls back to halving whenever an interpolated step
+failed to halve the bracket, so it never needs more than about 2·log2(cap) probes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from infercast.planning.adapter import Probe
+from infercast.planning.sla import Sla
+
+__all__ = ["Solved", "largest_concurrency"]
+
+
+@dataclass(frozen=True)
+class Solved:
+    best: Probe | None
+    """The probe at the largest concurrency meeting the SLA; None if even C = 1 fails."""
+    first: Probe | None
+    """The probe at C = 1 when one was made (the plan's best latency: the nearest miss)."""
+    passing: list[Probe]
+    """Every probe that met the SLA (points for the Pareto front)."""
+    limited_by: str
+
+
+def _guess(sla: Sla, lo: Probe, hi: Probe) -> float:
+    """Where the first limit to bind crosses its value: for each limit ``hi`` breaks, the
+    secant of its load (value / limit) between the bracket's ends; the smallest crossing."""
+    at_lo, at_hi = sla.ratios(lo), sla.ratios(hi)
+    crossings = []
+    for name, high in at_hi.items():
+        low = at_lo[name]
+        if high > 1.0 and math.isfinite(high) and high > low:
+            t = (1.0 - low) / (high - low)
+            crossings.append(lo.concurrency + t * (hi.concurrency - lo.concurrency))
+    return min(crossings) if crossings else (lo.concurrency + hi.concurrency) / 2
+
+
+class _Search:
+    def __init__(self, evaluate: Callable[[int], Probe], sla: Sla, cap: int):
+        self.evaluate, self.sla, self.cap = evaluate, sla, cap
+        self.passing: list[Probe] = []
+        self.first: Probe | None = None
+
+    def probe(self, c: int) -> tuple[Probe, bool]:
+        p = self.evaluate(c)
+        ok = self.sla.ok(p)
+        if ok:
+            self.passing.append(p)
+        if c == 1:
+            self.first = p
+        return p, ok
+
+    def done(self, lo: Probe | None, hi: Probe | None) -> Solved:
+        if lo is None:
+            assert hi is not None
+            return Solved(None, self.first, [], self.sla.binding(hi))
+        limited = "engine capacity" if hi is None else self.sla.binding(hi)
+        return Solved(lo, self.first, self.passing, limited)
+
+    def bracket(self, guess: int | None, rough: bool) -> tuple[Probe | None, Probe | None]:
+        """(largest passing, smallest failing) probes found; None where there is none."""
+        if guess is None:
+            first, ok = self.probe(1)
+            if not ok or self.cap == 1:
+                return (first, None) if ok else (None, first)
+            top, ok = self.probe(self.cap)
+            return (top, None) if ok else (first, top)
+        c = min(max(guess, 1), self.cap)
+        p, ok = self.probe(c)
+        step = max(1, c // 2) if rough else 1
+        while True:
+            if ok:
+                if c == self.cap:
+                    return p, None
+                c = min(self.cap, c + step)
+                q, q_ok = self.probe(c)
+                if not q_ok:
+                    return p, q
+                p = q
+            else:
+                if c == 1:
+                    return None, p
+                c = max(1, c - step)
+                q, q_ok = self.probe(c)
+                if q_ok:
+                    return q, p
+                p = q
+            step = max(2, step * 4, round(c * 0.1) if step == 1 else 0)
+
+    def narrow(self, lo: Probe, hi: Probe) -> tuple[Probe, Probe]:
+        interpolate = True
+        while hi.concurrency - lo.concurrency > 1:
+            width = hi.concurrency - lo.concurrency
+            target = (
+                _guess(self.sla, lo, hi) if interpolate else (lo.concurrency + hi.concurrency) / 2
+            )
+            c = min(hi.concurrency - 1, max(lo.concurrency + 1, round(target)))
+            p, ok = self.probe(c)
+            if ok:
+                lo = p
+            else:
+                hi = p
+            interpolate = (hi.concurrency - lo.concurrency) <= width / 2
+        return lo, hi
+
+
+def largest_concurrency(
+    evaluate: Callable[[int], Probe],
+    sla: Sla,
+    cap: int,
+    guess: int | None = None,
+    rough: bool = False,
+) -> Solved:
+    """``evaluate(C)`` → probe; ``cap ≥ 1`` the largest concurrency allowed; ``guess`` a
+    likely answer or None; ``rough``: the guess is an estimate (first step half of
+    it), not the answer of a near-identical plan (first step: the neighbour)."""
+    search = _Search(evaluate, sla, cap)
+    lo, hi = search.bracket(guess, rough)
+    if lo is not None and hi is not None:
+        lo, hi = search.narrow(lo, hi)
+    return search.done(lo, hi)

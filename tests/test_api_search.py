@@ -1,0 +1,83 @@
+"""``POST /search`` and ``POST /launch``: the same answers as the Python API, bounded, 4xx for
+bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+import infercast
+from infercast.interfaces.api import create_app
+from infercast.interfaces.api.routes import search as search_route
+from infercast.planning import search
+
+LLAMA8 = "meta-llama/Llama-3.1-8B-Instruct"
+BODY: dict[str, Any] = {
+    "model": LLAMA8,
+    "hardware": ["h100"],
+    "max_gpus": 2,
+    "isl": 1024,
+    "osl": 256,
+    "ttft_max_ms": 600,
+    "tpot_max_ms": 20,
+}
+
+
+@pytest.fixture(scope="module")
+def client() -> TestClient:
+    return TestClient(create_app(models_dirs=[]))
+
+
+def test_search_equals_the_python_api(client: TestClient) -> None:
+    response = client.post("/search", json=BODY)
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert set(data) >= {"plans", "pareto", "evaluated", "rejected"}
+    expected = search(**{**BODY, "hardware": BODY["hardware"]})
+    assert data["evaluated"] == expected.evaluated
+    assert [p["label"] for p in data["plans"]] == [p.label for p in expected.plans]
+    first = data["plans"][0]
+    result = infercast.estimate(**first["estimate_args"])
+    assert first["tpot_ms"] == result.tpot_ms and first["ttft_ms"] == result.ttft_ms
+    # The estimate arguments are a valid POST /estimate body.
+    same = client.post("/estimate", json=first["estimate_args"]).json()
+    assert same["output_tokens_per_s_per_gpu"] == first["output_tokens_per_s_per_gpu"]
+
+
+def test_search_is_bounded(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_route, "API_MAX_PLANS", 2)
+    data = client.post("/search", json={**BODY, "max_gpus": 8, "max_plans": 500}).json()
+    assert data["evaluated"] == 2 and data["truncated"] is True
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "needle"),
+    [
+        ({"model": "no/such-model"}, 404, "model"),
+        ({"hardware": ["h1000"]}, 404, "hardware"),
+        ({"tpot_max_ms": -5}, 422, "tpot_max_ms"),
+        ({"max_gpus": 0}, 422, "max_gpus"),
+        ({"max_gpus": 10**6}, 422, "max_gpus"),
+        ({"hardware": []}, 422, "hardware"),
+        ({"objective": "cost"}, 422, "price"),
+        ({"kv_dtypes": ["fp7"]}, 422, "kv_dtypes"),
+        ({"surprise": 1}, 422, "surprise"),
+    ],
+)
+def test_search_bad_input_is_4xx(
+    client: TestClient, change: dict[str, Any], status: int, needle: str
+) -> None:
+    response = client.post("/search", json={**BODY, **change})
+    assert response.status_code == status, response.text
+    assert needle in response.text
+
+
+def test_launch_route(client: TestClient) -> None:
+    body = {"engine": "sglang", "model": "deepseek-ai/DeepSeek-R1", "dp": 8, "ep": 8}
+    data = client.post("/launch", json=body).json()
+    assert data["argv"][:3] == ["python", "-m", "sglang.launch_server"]
+    assert "--enable-dp-attention" in data["argv"] and data["version"] == "SGLang 0.5.0"
+    response = client.post("/launch", json={"engine": "vllm", "model": LLAMA8, "dp": 2, "cp": 2})
+    assert response.status_code == 422 and "context parallelism" in response.text

@@ -1,0 +1,148 @@
+"""Launch commands: each engine's flags for representative plans, and the plans it cannot
+express (flags as documented for the versions cited in ``infercast.planning.launch``)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import pytest
+from typer.testing import CliRunner
+
+from infercast.errors import InvalidInputError
+from infercast.interfaces.cli.app import app
+from infercast.planning.launch import CannotExpress, LaunchPlan, launch_command
+from infercast.specs.registry import default_registry
+
+runner = CliRunner()
+R1 = default_registry().get("deepseek-ai/DeepSeek-R1")
+LLAMA = default_registry().get("meta-llama/Llama-3.3-70B-Instruct")
+
+
+def flags(argv: list[str]) -> dict[str, str | None]:
+    """``--name value`` pairs (``None`` for a bare switch)."""
+    out: dict[str, str | None] = {}
+    for i, token in enumerate(argv):
+        if token.startswith("--"):
+            nxt = argv[i + 1] if i + 1 < len(argv) else None
+            out[token] = None if nxt is None or nxt.startswith("--") else nxt
+    return out
+
+
+def test_vllm_dense_tp_pp() -> None:
+    cmd = launch_command("vllm", LLAMA, LaunchPlan(tp=4, pp=2, concurrency=96, isl=2048, osl=512))
+    assert cmd.argv[:3] == ["vllm", "serve", "meta-llama/Llama-3.3-70B-Instruct"]
+    f = flags(cmd.argv)
+    assert f["--tensor-parallel-size"] == "4" and f["--pipeline-parallel-size"] == "2"
+    assert "--data-parallel-size" not in f and "--enable-expert-parallel" not in f
+    assert f["--max-num-seqs"] == "96" and f["--max-model-len"] == "2560"
+    assert f["--kv-cache-dtype"] == "auto" and f["--gpu-memory-utilization"] == "0.9"
+    assert f["--max-num-batched-tokens"] == "8192"
+    assert shlex.split(cmd.command) == cmd.argv
+
+
+def test_vllm_moe_dp_attention_with_expert_parallel() -> None:
+    cmd = launch_command("vllm", R1, LaunchPlan(tp=1, dp=8, ep=8, kv_dtype="fp8", concurrency=512))
+    f = flags(cmd.argv)
+    assert f["--data-parallel-size"] == "8" and f["--tensor-parallel-size"] == "1"
+    assert "--enable-expert-parallel" in f and f["--enable-expert-parallel"] is None
+    assert f["--max-num-seqs"] == "64"  # per DP rank: 512 / 8
+    assert f["--kv-cache-dtype"] == "fp8"
+
+
+def test_vllm_cannot_express_partial_ep_or_cp() -> None:
+    with pytest.raises(CannotExpress, match="ep=4"):
+        launch_command("vllm", R1, LaunchPlan(tp=2, dp=4, ep=4))
+    with pytest.raises(CannotExpress, match="context parallelism"):
+        launch_command("vllm", LLAMA, LaunchPlan(dp=2, cp=2))
+    with pytest.raises(CannotExpress, match="sequence-parallel"):
+        launch_command("vllm", LLAMA, LaunchPlan(tp=2, sp=True))
+
+
+def test_sglang_dp_attention_counts_the_whole_stage_in_tp() -> None:
+    cmd = launch_command("sglang", R1, LaunchPlan(tp=2, dp=4, ep=8, concurrency=300))
+    assert cmd.argv[:5] == [
+        "python",
+        "-m",
+        "sglang.launch_server",
+        "--model-path",
+        "deepseek-ai/DeepSeek-R1",
+    ]
+    f = flags(cmd.argv)
+    assert f["--tp-size"] == "8" and f["--dp-size"] == "4" and "--enable-dp-attention" in f
+    assert f["--ep-size"] == "8" and f["--max-running-requests"] == "300"
+    assert f["--chunked-prefill-size"] == "8192" and f["--kv-cache-dtype"] == "auto"
+
+
+def test_sglang_dense_and_fp8() -> None:
+    cmd = launch_command(
+        "sglang", LLAMA, LaunchPlan(tp=8, weight_dtype="fp8", kv_dtype="fp8", concurrency=32)
+    )
+    f = flags(cmd.argv)
+    assert f["--tp-size"] == "8" and "--dp-size" not in f and "--enable-dp-attention" not in f
+    assert f["--quantization"] == "fp8" and f["--kv-cache-dtype"] == "fp8_e4m3"
+
+
+def test_trtllm_attention_dp_goes_in_the_extra_options() -> None:
+    cmd = launch_command(
+        "trtllm", R1, LaunchPlan(tp=1, dp=8, ep=8, kv_dtype="fp8", concurrency=256)
+    )
+    f = flags(cmd.argv)
+    assert cmd.argv[:2] == ["trtllm-serve", "deepseek-ai/DeepSeek-R1"]
+    assert f["--tp_size"] == "8" and f["--pp_size"] == "1" and f["--ep_size"] == "8"
+    assert f["--max_batch_size"] == "32" and f["--max_num_tokens"] == "8192"
+    assert f["--extra_llm_api_options"] == "extra-llm-api-options.yaml"
+    assert cmd.extra_options_yaml == "enable_attention_dp: true\nkv_cache_config:\n  dtype: fp8\n"
+
+
+def test_trtllm_plain_tp_has_no_yaml() -> None:
+    cmd = launch_command("trtllm", LLAMA, LaunchPlan(tp=4, concurrency=16))
+    assert cmd.extra_options_yaml is None and "--extra_llm_api_options" not in cmd.argv
+    assert "--ep_size" not in cmd.argv
+
+
+def test_trtllm_cannot_mix_attention_tp_and_dp() -> None:
+    with pytest.raises(CannotExpress, match="tp=2 × dp=4"):
+        launch_command("trtllm", R1, LaunchPlan(tp=2, dp=4, ep=8))
+    with pytest.raises(CannotExpress, match="dense"):
+        launch_command("trtllm", LLAMA, LaunchPlan(tp=1, dp=2))
+
+
+def test_bad_plans_and_engines() -> None:
+    with pytest.raises(InvalidInputError, match="engine"):
+        launch_command("tgi", LLAMA, LaunchPlan())
+    with pytest.raises(InvalidInputError, match="heads"):
+        launch_command("vllm", LLAMA, LaunchPlan(tp=3))
+    with pytest.raises(InvalidInputError, match="kv_dtype"):
+        launch_command("vllm", LLAMA, LaunchPlan(kv_dtype="int4"))
+
+
+def test_cli_launch_prints_the_command_and_json() -> None:
+    args = ["launch", "--engine", "trtllm", "-m", "deepseek-ai/DeepSeek-R1", "--hardware", "h200"]
+    args += ["--dp", "8", "--ep", "8", "--isl", "1024", "--osl", "1024", "--concurrency", "64"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("trtllm-serve deepseek-ai/DeepSeek-R1 --backend pytorch")
+    assert "enable_attention_dp: true" in result.output
+    data = json.loads(runner.invoke(app, [*args, "--json"]).output)
+    assert data["engine"] == "trtllm" and data["version"] == "TensorRT-LLM 1.0.0"
+    assert data["argv"][0] == "trtllm-serve"
+
+
+def test_cli_launch_unexpressible_is_one_line_exit_2() -> None:
+    args = ["launch", "--engine", "vllm", "-m", "meta-llama/Llama-3.1-8B-Instruct"]
+    args += ["--hardware", "h100", "--dp", "2", "--cp", "2"]
+    result = runner.invoke(app, [*args, "--isl", "32768", "--osl", "64", "--concurrency", "1"])
+    assert result.exit_code == 2
+    assert "no context parallelism" in result.output and "Traceback" not in result.output
+
+
+def test_flags_agree_with_the_engine_catalog() -> None:
+    # The settings the catalog names a flag for appear under exactly that flag.
+    from infercast.engines import ENGINES
+
+    plan = LaunchPlan(tp=2, dp=4, ep=8, concurrency=64)
+    for engine in ("vllm", "sglang"):
+        argv = launch_command(engine, R1, plan).argv
+        for setting in ("tp", "dp", "ep", "max_num_seqs", "max_num_batched_tokens"):
+            assert ENGINES[engine].launch_flags[setting] in argv, (engine, setting)

@@ -1,0 +1,312 @@
+"""Plan search: optimum, SLA, equality with ``estimate``, sizing, rejections, bad input.
+
+Expectations come from ``infercast.estimate`` of the same plans (an independent path: the
+public function, fresh deployments, a plain bisection written here) or from arithmetic on the
+search's own outputs — never from calibrated figures typed into the test.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+import infercast
+from infercast.errors import InfercastError, InvalidInputError, UnknownIdError
+from infercast.planning import search
+from infercast.planning.prices import EXAMPLE_PRICES_USD_PER_GPU_HOUR
+
+LLAMA8 = "meta-llama/Llama-3.1-8B-Instruct"
+WORK = {"isl": 1024, "osl": 256}
+FIGURES = ("ttft_ms", "tpot_ms", "output_tokens_per_s_per_gpu", "tokens_per_s_per_user")
+
+
+def est(args: dict[str, Any], concurrency: int | None = None) -> Any:
+    args = dict(args)
+    if concurrency is not None:
+        args["concurrency"] = concurrency
+    return infercast.estimate(**args)
+
+
+def meets(result: Any, ttft: float | None, tpot: float | None, rate: float | None = None) -> bool:
+    return (
+        (ttft is None or result.ttft_ms <= ttft)
+        and (tpot is None or result.tpot_ms <= tpot)
+        and (rate is None or result.tokens_per_s_per_user >= rate)
+    )
+
+
+def largest_c_by_bisection(args: dict[str, Any], ttft: float, tpot: float) -> int:
+    """Independent plain bisection over estimate() for the largest C meeting the SLA."""
+    cap = min(est(args, 1).max_concurrency, 1024 * args["dp"])
+    if meets(est(args, cap), ttft, tpot):
+        return cap
+    lo, hi = 1, cap
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if meets(est(args, mid), ttft, tpot) else (lo, mid)
+    return lo
+
+
+SLA = {"ttft_max_ms": 600.0, "tpot_max_ms": 20.0}
+
+
+@pytest.fixture(scope="module")
+def two_gpu() -> Any:
+    return search(LLAMA8, "h100", gpus=2, top=10, **WORK, **SLA)
+
+
+def test_exact_gpus_enumerates_every_layout_of_two(two_gpu: Any) -> None:
+    # A dense model on 2 GPUs: TP2, DP2, PP2 — three layouts, all fit an 8B model.
+    assert two_gpu.evaluated == 3
+    layouts = {(p.tp, p.dp, p.pp) for p in two_gpu.plans}
+    assert layouts <= {(2, 1, 1), (1, 2, 1), (1, 1, 2)}
+    assert all(p.gpus == 2 and p.replicas == 1 and p.total_gpus == 2 for p in two_gpu.plans)
+
+
+def test_plans_equal_estimate_exactly(two_gpu: Any) -> None:
+    for plan in two_gpu.plans:
+        result = est(plan.estimate_args)
+        for name in FIGURES:
+            assert getattr(plan, name) == getattr(result, name), (plan.label, name)
+        assert result.fits
+        assert plan.memory_per_gpu_bytes == result.memory_per_gpu_bytes
+
+
+def test_pareto_points_equal_estimate_and_are_not_dominated(two_gpu: Any) -> None:
+    front = two_gpu.pareto
+    assert front
+    for p in front:
+        result = est(p.estimate_args)
+        assert [getattr(p, n) for n in FIGURES] == [getattr(result, n) for n in FIGURES]
+        assert meets(result, SLA["ttft_max_ms"], SLA["tpot_max_ms"])
+    for a in front:
+        for b in front:
+            if a is not b:
+                assert not (
+                    b.output_tokens_per_s_per_gpu >= a.output_tokens_per_s_per_gpu
+                    and b.tokens_per_s_per_user >= a.tokens_per_s_per_user
+                )
+    speeds = [p.tokens_per_s_per_user for p in front]
+    assert speeds == sorted(speeds)
+
+
+def test_concurrency_is_the_largest_meeting_the_sla(two_gpu: Any) -> None:
+    for plan in two_gpu.plans:
+        c = plan.concurrency
+        assert meets(est(plan.estimate_args, c), **_sla())
+        if plan.limited_by != "engine capacity":
+            assert not meets(est(plan.estimate_args, c + 1), **_sla())
+        assert c == largest_c_by_bisection(plan.estimate_args, **_sla())
+
+
+def _sla() -> dict[str, float]:
+    return {"ttft": SLA["ttft_max_ms"], "tpot": SLA["tpot_max_ms"]}
+
+
+def test_the_best_plan_is_the_best_of_all_layouts(two_gpu: Any) -> None:
+    # Independently: each layout's largest SLA concurrency by bisection, then its throughput.
+    best = 0.0
+    for tp, dp, pp in ((2, 1, 1), (1, 2, 1), (1, 1, 2)):
+        args = {"model": LLAMA8, "hardware": "h100", "tp": tp, "dp": dp, "pp": pp, **WORK}
+        c = largest_c_by_bisection({**args, "concurrency": 1}, **_sla())
+        best = max(best, est(args, c).output_tokens_per_s_per_gpu)
+    top = two_gpu.plans[0].output_tokens_per_s_per_gpu
+    assert top == best
+    rates = [p.output_tokens_per_s_per_gpu for p in two_gpu.plans]
+    assert rates == sorted(rates, reverse=True)
+
+
+def test_no_sla_means_the_engine_capacity() -> None:
+    # Without limits the largest concurrency is what the engine holds: the KV capacity or
+    # the batch cap of 1024 sequences per DP rank, whichever is smaller.
+    result = search(LLAMA8, "h100", gpus=1, **WORK)
+    (plan,) = result.plans
+    cap = min(est(plan.estimate_args).max_concurrency, 1024)
+    assert plan.concurrency == cap and plan.limited_by == "engine capacity"
+
+
+def test_every_returned_plan_meets_its_sla_across_limits() -> None:
+    for sla in (
+        {"tpot_max_ms": 12.0},
+        {"ttft_max_ms": 250.0},
+        {"min_tokens_per_s_per_user": 60.0, "ttft_max_ms": 1000.0},
+    ):
+        result = search(LLAMA8, "h100", max_gpus=4, top=20, **WORK, **sla)
+        assert result.plans, sla
+        for plan in result.plans:
+            r = est(plan.estimate_args)
+            assert meets(
+                r,
+                sla.get("ttft_max_ms"),
+                sla.get("tpot_max_ms"),
+                sla.get("min_tokens_per_s_per_user"),
+            )
+            assert r.fits
+
+
+def test_sizing_users_fill_replicas() -> None:
+    users = 1000
+    result = search(LLAMA8, "h100", max_gpus=2, users=users, objective="gpus", top=5, **WORK, **SLA)
+    assert result.plans
+    for plan in result.plans:
+        assert plan.replicas * plan.concurrency >= users
+        assert (plan.replicas - 1) * plan.max_concurrency < users  # no spare replica
+        assert plan.concurrency <= plan.max_concurrency
+        assert plan.total_gpus == plan.replicas * plan.gpus
+        assert meets(est(plan.estimate_args), **_sla())
+    totals = [p.total_gpus for p in result.plans]
+    assert totals == sorted(totals)
+    # The fewest GPUs: no plan evaluated here needs fewer (each plan's own replicas).
+    for gpus_plan in result.plans[1:]:
+        assert gpus_plan.total_gpus >= result.plans[0].total_gpus
+
+
+def test_prices_cost_per_million_tokens_and_per_hour() -> None:
+    result = search(
+        LLAMA8,
+        ["h100", "h200"],
+        gpus=1,
+        users=300,
+        price_per_gpu_hour={"h100": 2.0, "h200": 3.0},
+        objective="cost",
+        **WORK,
+        **SLA,
+    )
+    assert {p.hardware for p in result.plans} == {"h100", "h200"}
+    for plan in result.plans:
+        price = {"h100": 2.0, "h200": 3.0}[plan.hardware]
+        per_gpu_hour_tokens = plan.output_tokens_per_s_per_gpu * 3600
+        assert plan.usd_per_million_output_tokens == pytest.approx(
+            price / per_gpu_hour_tokens * 1e6
+        )
+        assert plan.usd_per_hour == pytest.approx(price * plan.total_gpus)
+        assert plan.price_source == "given"
+    costs = [p.usd_per_million_output_tokens for p in result.plans]
+    assert costs == sorted(costs)
+
+
+def test_example_prices_are_labelled() -> None:
+    result = search(LLAMA8, "h100", gpus=1, example_prices=True, **WORK)
+    plan = result.plans[0]
+    assert plan.price_source == "EXAMPLE price"
+    assert plan.usd_per_hour == EXAMPLE_PRICES_USD_PER_GPU_HOUR["h100"]
+    assert any("EXAMPLE" in n and "not quotes" in n for n in result.notes)
+
+
+def test_infeasible_tpot_names_the_constraint_and_the_nearest_miss() -> None:
+    result = search(LLAMA8, "h100", gpus=2, tpot_max_ms=0.5, **WORK)
+    assert result.plans == [] and result.pareto == [] and result.feasible == 0
+    (rejection,) = result.rejected
+    assert rejection.constraint == "tpot_max_ms" and rejection.plans == 3
+    fastest = min(
+        est({"model": LLAMA8, "hardware": "h100", "tp": tp, "dp": dp, "pp": pp, **WORK}, 1).tpot_ms
+        for tp, dp, pp in ((2, 1, 1), (1, 2, 1), (1, 1, 2))
+    )
+    assert rejection.nearest_miss.startswith("no plan meets TPOT ≤ 0.5 ms: the fastest reaches")
+    assert f"{fastest:.2f} ms" in rejection.nearest_miss and "at C = 1" in rejection.nearest_miss
+
+
+def test_memory_rejection() -> None:
+    # 70B parameters in bf16 are 141 GB: one 48 GB L40S cannot hold them.
+    result = search("meta-llama/Llama-3.3-70B-Instruct", "l40s", gpus=1, **WORK)
+    assert result.plans == []
+    (rejection,) = result.rejected
+    assert rejection.constraint == "memory" and rejection.plans == 1
+    assert "do not fit" in rejection.nearest_miss
+
+
+def test_moe_space_has_every_expert_split() -> None:
+    result = search("Qwen/Qwen3-30B-A3B", "h100", gpus=4, top=200, isl=1024, osl=128)
+    splits = {(p.tp, p.dp, p.pp, p.ep, p.moe_tp) for p in result.plans}
+    # tp·dp = 4 with no PP: every ep dividing 4 (moe_tp = 4/ep) appears for TP4 and for DP4.
+    for tp, dp in ((4, 1), (1, 4), (2, 2)):
+        for ep in (1, 2, 4):
+            assert (tp, dp, 1, ep, 4 // ep) in splits
+
+
+def test_long_prompts_try_context_parallelism() -> None:
+    result = search(LLAMA8, "h100", gpus=2, isl=32768, osl=64, top=50)
+    assert any(p.cp == 2 for p in result.plans)
+    assert any(p.sp for p in result.plans)
+
+
+def test_limits_stop_the_search() -> None:
+    result = search(LLAMA8, "h100", max_gpus=8, max_plans=2, **WORK)
+    assert result.evaluated == 2 and result.truncated
+    assert any("stopped after 2 plans" in n for n in result.notes)
+
+
+@pytest.mark.parametrize(
+    ("options", "needle"),
+    [
+        ({"tpot_max_ms": -1.0}, "tpot_max_ms"),
+        ({"ttft_max_ms": 0.0}, "ttft_max_ms"),
+        ({"max_gpus": 0}, "max_gpus"),
+        ({"max_gpus": 100_000}, "max_gpus"),
+        ({"gpus": 2, "max_gpus": 4}, "not both"),
+        ({"kv_dtypes": ["fp7"]}, "kv_dtypes"),
+        ({"moe_dtypes": ["fp8"]}, "moe_dtypes"),
+        ({"frameworks": ["tgi"]}, "frameworks"),
+        ({"objective": "cost"}, "no price for h100"),
+        ({"objective": "speed"}, "objective"),
+        ({"price_per_gpu_hour": {"b200": 5.0}}, "b200"),
+        ({"users": 0}, "users"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_bad_input_is_a_clear_error(options: dict[str, Any], needle: str) -> None:
+    with pytest.raises(InvalidInputError, match=needle):
+        search(LLAMA8, "h100", **{**WORK, **options})
+
+
+def test_unknown_ids() -> None:
+    with pytest.raises(UnknownIdError, match="hardware"):
+        search(LLAMA8, "h1000", **WORK)
+    with pytest.raises(InfercastError, match="model"):
+        search("no/such-model", "h100", **WORK)
+    with pytest.raises(InvalidInputError, match="encoder"):
+        search("google-bert/bert-base-uncased", "h100", **WORK)
+
+
+def test_replicas_arithmetic_is_ceil() -> None:
+    result = search(LLAMA8, "h100", gpus=1, users=5000, **WORK, **SLA)
+    plan = result.plans[0]
+    assert plan.replicas == math.ceil(5000 / plan.max_concurrency)
+    assert plan.concurrency == math.ceil(5000 / plan.replicas)
+
+
+def test_sizing_across_hardware_gives_each_parts_fewest_gpus() -> None:
+    users = 800
+    options = {"gpus": 1, "users": users, "objective": "gpus", "example_prices": True}
+    result = search(LLAMA8, ["h100", "h200"], **options, **WORK, **SLA)
+    best = {p.hardware: p for p in result.best_per_hardware}
+    assert set(best) == {"h100", "h200"}
+    for hw, plan in best.items():
+        alone = search(LLAMA8, hw, **options, **WORK, **SLA).plans[0]
+        assert plan.total_gpus == alone.total_gpus == math.ceil(users / alone.max_concurrency)
+        assert plan.usd_per_hour == EXAMPLE_PRICES_USD_PER_GPU_HOUR[hw] * plan.total_gpus
+
+
+def test_forked_workers_give_the_serial_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    from infercast.planning import evaluate
+
+    forks: list[str] = []
+    real = multiprocessing.get_context
+
+    def context(method: str) -> Any:
+        forks.append(method)
+        return real(method)
+
+    monkeypatch.setattr(evaluate.multiprocessing, "get_context", context)
+    monkeypatch.setattr(evaluate.threading, "active_count", lambda: 1)  # the harness's threads
+    monkeypatch.setattr(evaluate, "MIN_PLANS_PER_WORKER", 8)
+    options = {"max_gpus": 6, "kv_dtypes": ["bf16", "fp8"], "top": 20, **WORK, **SLA}
+    serial = search(LLAMA8, "h100", **options)
+    assert serial.evaluated >= 2 * evaluate.MIN_PLANS_PER_WORKER
+    parallel = search(LLAMA8, "h100", workers=2, **options)
+    assert forks == ["fork"]
+    assert parallel.model_dump() == serial.model_dump()
