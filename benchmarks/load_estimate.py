@@ -52,8 +52,9 @@ def _free_port() -> int:
 def _start_server(port: int) -> subprocess.Popen[bytes]:
     code = (
         "import uvicorn; from infercast.interfaces.api import create_app; "
+        "from infercast.interfaces.api.server import GuardedH11Protocol; "
         f"uvicorn.run(create_app(), host={HOST!r}, port={port}, log_level='warning', "
-        "access_log=False)"
+        "access_log=False, http=GuardedH11Protocol)"
     )
     return subprocess.Popen([sys.executable, "-c", code])
 

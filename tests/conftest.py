@@ -27,5 +27,5 @@ def api_client() -> Iterator[TestClient]:
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("INFERCAST_MODELS_PATH", raising=False)
         app = create_app()
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://localhost") as client:  # an allowed Host
         yield client

@@ -53,7 +53,7 @@ def app() -> FastAPI:
 
 @pytest.fixture(scope="module")
 def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         yield c
 
 
@@ -93,7 +93,7 @@ def asgi_request(
         "raw_path": path.encode(),
         "root_path": "",
         "query_string": query.encode(),
-        "headers": [(b"host", b"testserver"), *(headers or [])],
+        "headers": [(b"host", b"localhost"), *(headers or [])],
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }
@@ -301,8 +301,12 @@ def test_estimate_moe(client: TestClient) -> None:
         ({"concurrency": 0}, "concurrency", "greater_than_equal"),
         ({"isl": -5}, "isl", "greater_than_equal"),
         ({"isl": 10**12}, "isl", "less_than_equal"),
-        ({"osl": "many"}, "osl", "int_parsing"),
-        ({"tp": 1.5}, "tp", "int_from_float"),
+        ({"osl": "many"}, "osl", "int_type"),
+        ({"tp": 1.5}, "tp", "int_type"),
+        ({"isl": True}, "isl", "int_type"),  # strict: a boolean is not 1
+        ({"isl": "1024"}, "isl", "int_type"),  # strict: a string is not a number
+        ({"tp": 2.0}, "tp", "int_type"),
+        ({"sp": "true"}, "sp", "bool_type"),
         ({"gpus": None, "isl": None}, "isl", "int_type"),
         ({"bogus": 1}, "bogus", "extra_forbidden"),
         ({"model": 7}, "model", "string_type"),
@@ -377,7 +381,7 @@ def _upload(client: TestClient, content: bytes, name: str = "config.json", **for
 
 
 def test_import_config_json_then_estimate(tmp_path: Path) -> None:
-    client = TestClient(create_app(models_dirs=[tmp_path]))
+    client = TestClient(create_app(models_dirs=[tmp_path]), base_url="http://localhost")
     config = TINYLLAMA_CONFIG.read_bytes()
     response = _upload(client, config, hf_model_id="acme/tiny-import")
     assert response.status_code == 200, response.text
@@ -401,9 +405,31 @@ def test_import_without_id_gets_a_stable_name(client: TestClient) -> None:
 
 
 def test_import_seed_spec(client: TestClient) -> None:
-    spec = (builtin_catalog_dir() / f"{DENSE_ID}.json").read_bytes()
-    body = _upload(client, spec).json()
-    assert body["source_format"] == "spec" and body["model_id"] == DENSE_ID
+    spec = json.loads((builtin_catalog_dir() / f"{DENSE_ID}.json").read_bytes())
+    spec.update(model_id="acme_seed-copy", hf_model_id="acme/seed-copy")
+    body = _upload(client, json.dumps(spec).encode()).json()
+    assert body["source_format"] == "spec" and body["model_id"] == "acme_seed-copy"
+
+
+def test_import_never_shadows_a_builtin_id(tmp_path: Path) -> None:
+    """A built-in id, in any case, as model_id or HF id, is a 409 naming it; nothing changes."""
+    client = TestClient(create_app(models_dirs=[tmp_path]), base_url="http://localhost")
+    builtin = json.loads((builtin_catalog_dir() / f"{DENSE_ID}.json").read_bytes())
+    hf_id = builtin["hf_model_id"]
+    before = client.get(f"/models/{hf_id}").json()
+    renamed = {**builtin, "model_id": DENSE_ID.lower(), "hf_model_id": hf_id.lower()}
+    cases = [
+        (json.dumps(builtin).encode(), {}),
+        (json.dumps(renamed).encode(), {}),
+        (TINYLLAMA_CONFIG.read_bytes(), {"hf_model_id": hf_id.upper()}),
+        (TINYLLAMA_CONFIG.read_bytes(), {"hf_model_id": hf_id.swapcase(), "save": "true"}),
+    ]
+    for content, form in cases:
+        body = _error(_upload(client, content, **form), 409, "conflict")
+        assert hf_id in body["detail"]
+    assert client.get(f"/models/{hf_id}").json() == before
+    assert client.get(f"/models/{hf_id.upper()}").json() == before
+    assert not list(tmp_path.iterdir())
 
 
 def _gguf_header() -> bytes:
@@ -441,7 +467,7 @@ def test_import_gguf_header(client: TestClient) -> None:
 
 
 def test_import_save(tmp_path: Path) -> None:
-    client = TestClient(create_app(models_dirs=[tmp_path]))
+    client = TestClient(create_app(models_dirs=[tmp_path]), base_url="http://localhost")
     config = TINYLLAMA_CONFIG.read_bytes()
     body = _upload(client, config, hf_model_id="acme/saved-model", save="true").json()
     assert body["saved"] is True and body["saved_as"] == "acme_saved-model.json"
@@ -454,7 +480,8 @@ def test_import_save(tmp_path: Path) -> None:
     again = _upload(client, config, hf_model_id="acme/saved-model", save="true", overwrite="true")
     assert again.status_code == 200
     # a fresh process over the same directory sees it
-    assert TestClient(create_app(models_dirs=[tmp_path])).get("/models/acme/saved-model").is_success
+    fresh = TestClient(create_app(models_dirs=[tmp_path]), base_url="http://localhost")
+    assert fresh.get("/models/acme/saved-model").is_success
 
 
 def test_import_save_needs_a_models_dir(client: TestClient) -> None:
@@ -646,7 +673,9 @@ def test_cors_off_by_default(client: TestClient) -> None:
 
 
 def test_cors_when_configured(monkeypatch: pytest.MonkeyPatch) -> None:
-    client = TestClient(create_app(cors_origins=["http://localhost:3000"]))
+    client = TestClient(
+        create_app(cors_origins=["http://localhost:3000"]), base_url="http://localhost"
+    )
     ok = client.get("/models", headers={"Origin": "http://localhost:3000"})
     assert ok.headers["access-control-allow-origin"] == "http://localhost:3000"
     other = client.get("/models", headers={"Origin": "http://evil.example"})
@@ -657,7 +686,7 @@ def test_cors_when_configured(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert preflight.status_code == 200
     monkeypatch.setenv("INFERCAST_CORS_ORIGINS", "http://a.example, http://b.example")
-    env_client = TestClient(create_app())
+    env_client = TestClient(create_app(), base_url="http://localhost")
     response = env_client.get("/health", headers={"Origin": "http://b.example"})
     assert response.headers["access-control-allow-origin"] == "http://b.example"
 
@@ -728,7 +757,7 @@ def test_serve_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert "http://127.0.0.1:8123/" in result.output
     (call,) = calls
     assert call["host"] == "127.0.0.1" and call["port"] == 8123
-    served = TestClient(call["app"])
+    served = TestClient(call["app"], base_url="http://localhost")
     assert served.get("/health").json()["status"] == "ok"
     origin = {"Origin": "http://localhost:5173"}
     assert served.get("/health", headers=origin).headers["access-control-allow-origin"]

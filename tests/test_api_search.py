@@ -27,7 +27,7 @@ BODY: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app(models_dirs=[]))
+    return TestClient(create_app(models_dirs=[]), base_url="http://localhost")  # an allowed Host
 
 
 def test_search_equals_the_python_api(client: TestClient) -> None:

@@ -88,7 +88,7 @@ def test_models_list_user_dir_and_broken_file_warning(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text("{", encoding="utf-8")
     result = run("models", "list", "--models-dir", str(tmp_path))
     assert result.exit_code == 0
-    assert "me_Q8" in result.output
+    assert "me/Q8 *" in result.output
     assert "warning:" in result.output and "broken.json" in result.output
 
 

@@ -46,7 +46,7 @@ def test_step_tokens_and_batch_cap() -> None:
     vllm = ENGINES["vllm"]
     assert vllm.step_tokens(1000, 1) == 1000  # a lone request: its own prompt
     assert vllm.step_tokens(1000, 2) == 8192  # prompts queue: a full budget
-    assert vllm.step_tokens(20000, 1) == 20000  # a lone long prompt: sized for all of it
+    assert vllm.step_tokens(20000, 1) == 8192  # a lone long prompt: one chunk of the budget
     assert vllm.batch_cap(4) == 4096
 
 

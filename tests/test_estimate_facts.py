@@ -279,6 +279,6 @@ def _one_block_model() -> ModelSpec:
 
 
 def test_an_attention_entry_of_count_one_still_caches_kv() -> None:
-    r = run(_one_block_model(), "h100", isl=1000, osl=0, concurrency=1)
-    # 1000 tokens × K and V × 2 KV heads × 16 × 2 bytes = 128 kB.
+    r = run(_one_block_model(), "h100", isl=999, osl=1, concurrency=1)
+    # isl + osl = 1000 tokens × K and V × 2 KV heads × 16 × 2 bytes = 128 kB.
     assert r.memory.kv_cache_bytes == 1000 * 2 * 2 * 16 * BF16

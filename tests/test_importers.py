@@ -696,10 +696,13 @@ def test_config_size_limit_and_missing_paths(tmp_path: Path) -> None:
 
 def test_hub_id_fetches_config_only(tmp_path: Path) -> None:
     cached = write(tmp_path / "config.json", base("qwen3"))
-    with mock.patch("huggingface_hub.hf_hub_download", return_value=str(cached)) as download:
+    with (
+        mock.patch("huggingface_hub.hf_hub_download", return_value=str(cached)) as download,
+        mock.patch("infercast.importers.hub.hub_reachable", return_value=True),
+    ):
         spec = import_model("acme/Remote-8B")
     download.assert_called_once_with(
-        repo_id="acme/Remote-8B", filename="config.json", revision=None
+        repo_id="acme/Remote-8B", filename="config.json", revision=None, local_files_only=False
     )
     assert spec.hf_model_id == "acme/Remote-8B"
 

@@ -589,7 +589,8 @@ def test_wrapper_notes_reach_the_cli_and_the_api(api_client: Any) -> None:
     assert result.exit_code == 0
     assert "Gemma3TextConfig defaults" in result.stderr and "not counted" in result.stderr
     files = {"file": ("config.json", path.read_bytes(), "application/json")}
-    body = api_client.post("/import", files=files, data={"hf_model_id": "google/gemma-3-27b-it"})
+    # (under another id: an import may not shadow the built-in google/gemma-3-27b-it)
+    body = api_client.post("/import", files=files, data={"hf_model_id": "acme/gemma-3-27b-copy"})
     assert body.status_code == 200
     warnings = " ".join(body.json()["warnings"])
     assert "vocab_size=262208" in warnings and "vision tower" in warnings

@@ -12,6 +12,8 @@ import math
 import pytest
 
 import infercast
+from infercast.engines import ENGINES
+from infercast.errors import UnknownIdError
 from infercast.estimation.calibration import fit_calibration
 from infercast.estimation.estimate import prepare, serving_point
 from infercast.estimation.params import DEFAULT_BURSTINESS, resolve_params
@@ -74,11 +76,21 @@ def test_calibrated_burstiness_and_overheads_are_used():
     assert params.efficiency.request_overhead_s == 0.02
     assert params.efficiency.moe_compute == 0.3
     assert params.source == "calibrated (h100/vllm)"
-    # A framework the calibration lacks falls back, said in the notes, never an error.
-    fallback, notes = resolve_params(hw, "my-engine", {"sets": {}})
+    # A known framework the calibration lacks falls back to the defaults, said in the notes.
+    fallback, notes = resolve_params(hw, "sglang", {"sets": {}})
     assert fallback.burstiness == DEFAULT_BURSTINESS
-    assert fallback.framework.name == "generic"
-    assert any("my-engine" in n for n in notes)
+    assert fallback.framework.name == "sglang"
+    assert any("no calibration data" in n for n in notes)
+
+
+def test_unknown_framework_is_an_error_with_suggestions():
+    hw = get_hardware("h100")
+    with pytest.raises(UnknownIdError) as info:
+        resolve_params(hw, "vllmm", {"sets": {}})
+    assert info.value.suggestions[0] == "vllm"
+    assert set(info.value.suggestions) == set(ENGINES)  # every known engine, generic included
+    assert "generic" in info.value.suggestions
+    assert "unknown framework 'vllmm'" in str(info.value)
 
 
 def test_moe_compute_only_slows_moe_layers():

@@ -11,21 +11,18 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import uvicorn
 
 from infercast.interfaces.api import create_app
 from infercast.specs.registry import MODELS_PATH_ENV
+from live_server import serve_in_thread
 
 pytestmark = pytest.mark.browser
 
@@ -60,22 +57,11 @@ def server_url() -> Iterator[str]:
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv(MODELS_PATH_ENV, raising=False)
         app = create_app()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    try:
+        with serve_in_thread(app) as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
@@ -488,6 +474,38 @@ def test_context_and_sequence_parallelism(page: Any, browser: Any, server_url: s
     assert "DP2 PP2 SP" in plan_row and "CP2" in plan_row, plan_row
 
 
+def test_queues_state_is_amber_and_curve_points_are_clickable(page: Any, server_url: str) -> None:
+    """Llama-3.3-70B on 2×H100 TP2 at C = 64 fits in memory but admits 2 requests at once:
+    the page says "Queues" (amber) above the figures, not a green "Fits"."""
+    _open(
+        page,
+        server_url
+        + "/?model=meta-llama_Llama-3.3-70B-Instruct&hw=h100&gpus=2&tp=2&isl=1024&osl=1024&conc=64",
+    )
+    badge = page.locator("#fit-a")
+    assert badge.inner_text().startswith("Queues") and "fit queues" in badge.get_attribute("class")
+    warning = page.locator("#kpi-warning-a")
+    assert "Queues: 2 of 64 requests run at once" in warning.inner_text()
+    assert "queues" in warning.get_attribute("class")
+    # the curve follows the admitted maximum (2) and the asked load: 1 … 128
+    page.wait_for_function("() => document.querySelectorAll('#curve circle.dot').length >= 8")
+    loads = sorted(
+        int(c)
+        for c in page.locator("#curve circle.dot").evaluate_all(
+            "els => els.map(e => e.dataset.concurrency)"
+        )
+    )
+    assert loads == [1, 2, 4, 8, 16, 32, 64, 128]
+    assert page.locator("#curve circle.dot.queued").count() == 6  # 4 … 128 queue
+    _shot(page, "queues")
+    before = _ready(page)
+    # (points of queued loads can lie on top of each other: dispatch the click to this one)
+    page.locator('#curve circle.dot[data-concurrency="2"]').dispatch_event("click")
+    _wait_for_update(page, before)
+    assert page.locator("#concurrency").input_value() == "2"
+    assert page.locator("#fit-a").inner_text().startswith("Fits")
+
+
 def test_hybrid_model_memory_bar_shows_the_recurrent_state(page: Any, server_url: str) -> None:
     # Qwen3-Next holds a fixed Gated DeltaNet state per sequence beside its KV cache: the bar
     # and the legend show it as its own part; a model without one shows no such part.
@@ -499,3 +517,99 @@ def test_hybrid_model_memory_bar_shows_the_recurrent_state(page: Any, server_url
     _shot(page, "10-hybrid-state")
     _open(page, f"{server_url}/?model=Qwen_Qwen3-8B")
     assert page.locator(".memory-chart rect.seg-state").count() == 0
+
+
+def test_download_json_csv_and_copy_as_cli(page: Any, server_url: str, tmp_path: Path) -> None:
+    import csv as csv_module
+    import json as json_module
+
+    from typer.testing import CliRunner
+
+    from infercast.interfaces.cli.app import app as cli
+
+    _open(page, server_url + "/?model=Qwen_Qwen3-8B&hw=h200&gpus=2&tp=2&isl=2048&osl=256&conc=16")
+    with page.expect_download() as info:
+        page.click("#download-json")
+    result = json_module.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    assert result["model_id"] == "Qwen_Qwen3-8B" and result["plan"]["tp"] == 2
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    rows = list(csv_module.DictReader(Path(info.value.path()).read_text("utf-8").splitlines()))
+    assert len(rows) == 1 and float(rows[0]["ttft_ms"]) == result["ttft_ms"]
+    assert rows[0]["fit_status"] == result["fit"]["status"]
+    command = page.locator("#cli-command").inner_text()
+    assert command.startswith("infercast estimate --model Qwen_Qwen3-8B --hardware h200")
+    # the command reproduces the page's estimate exactly
+    args = [*command.split()[1:], "--json"]
+    out = CliRunner().invoke(cli, args, env={"INFERCAST_MODELS_PATH": ""})
+    assert out.exit_code == 0, out.output
+    assert json_module.loads(out.stdout)["ttft_ms"] == result["ttft_ms"]
+
+
+def test_a_bad_shared_url_is_announced_at_the_top(page: Any, server_url: str) -> None:
+    _open(page, server_url + "/?model=acme_NoSuchModel&hw=warp-drive")
+    banner = page.locator("#url-banner")
+    assert banner.is_visible()
+    text = banner.inner_text()
+    assert "acme_NoSuchModel" in text and "warp-drive" in text
+    box = banner.bounding_box()
+    assert box is not None and box["y"] < 200  # at the top, not down in the form
+    page.click("#url-banner-close")
+    assert not banner.is_visible()
+    _open(page, server_url + "/?model=Qwen_Qwen3-8B")
+    assert not page.locator("#url-banner").is_visible()  # a good link has no banner
+
+
+def test_phone_width_shows_results_first_and_uncut(browser: Any, server_url: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        _open(page, server_url + "/?model=Qwen_Qwen3-8B&hw=h200&isl=1024&osl=1024&conc=64")
+        results = page.locator("#results").bounding_box()
+        assert results is not None and results["y"] < 300, results  # not 1,000 px down
+        cut = page.locator(".kpi-value").evaluate_all(
+            "els => els.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"
+        )
+        assert cut == []
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        _shot(page, "phone-390")
+    finally:
+        context.close()
+
+
+def test_memory_bar_capacity_and_overflow_labels_do_not_overlap(page: Any, server_url: str) -> None:
+    _open(page, server_url + "/?model=Qwen_Qwen3-8B")
+    # A plan just over capacity (84 of 80 GB) puts both labels near the right end of the bar.
+    boxes = page.evaluate(
+        """async () => {
+          const { memoryBar } = await import("/static/js/charts.js");
+          const GB = 1e9;
+          const memory = { weights_bytes: 60 * GB, kv_cache_bytes: 10 * GB, state_bytes: 0,
+            activations_bytes: 6 * GB, reserve_bytes: 8 * GB, total_bytes: 84 * GB,
+            capacity_bytes: 80 * GB };
+          const svg = memoryBar(memory, 600);
+          document.body.append(svg);
+          const box = (sel) => svg.querySelector(sel).getBoundingClientRect().toJSON();
+          return [box(".capacity-label"), box(".over-label")];
+        }"""
+    )
+    capacity, over = boxes
+    apart_x = capacity["right"] <= over["left"] or over["right"] <= capacity["left"]
+    apart_y = capacity["bottom"] <= over["top"] or over["bottom"] <= capacity["top"]
+    assert apart_x or apart_y, boxes
+
+
+def test_layer_chart_shows_the_step_overhead_as_its_own_row(page: Any, server_url: str) -> None:
+    _open(page, server_url + "/?model=Qwen_Qwen3-8B&hw=h200&isl=1024&osl=128&conc=8")
+    labels = _texts(page, ".layer-chart .row-label")  # (the label's <title> text follows)
+    assert sum(label.startswith("overhead") for label in labels) == 2  # prefill and decode
+    assert page.locator(".layer-chart rect.bar-overhead").count() == 2
+    legend = " ".join(_texts(page, ".card .legend li"))
+    assert "Overhead: the step's time not spent in any layer type" in legend
+    # the rows (overhead included) add up to the step time in the heading
+    values = page.evaluate(
+        """() => [...document.querySelectorAll('.layer-chart')].map(svg =>
+            svg.getAttribute('aria-label'))"""
+    )
+    assert all("overhead" in v for v in values), values

@@ -121,9 +121,10 @@ class Engine(BaseModel):
 
     def step_tokens(self, isl: int, concurrency: int) -> float:
         """Tokens of the largest step: a full budget once prompts queue (``concurrency > 1``),
-        a lone request only its own prompt (chunked to the budget)."""
+        a lone request one chunk of its prompt (chunked prefill: at most the budget, however
+        long the prompt)."""
         budget = self.max_num_batched_tokens
-        return max(float(min(isl, budget)), float(budget if concurrency > 1 else isl))
+        return float(budget if concurrency > 1 else min(isl, budget))
 
     def batch_cap(self, dp: int) -> int:
         """Most sequences a replica of ``dp`` engine instances runs at once."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from infercast.deployment import Deployment, Workload
 from infercast.estimation.admit import admit
+from infercast.estimation.checks import check_load
 from infercast.estimation.report import build_result, efficiency_note
 from infercast.estimation.resolve import Resolved, resolve
 from infercast.estimation.result import EstimateRequest, EstimateResult
@@ -42,6 +43,7 @@ def run(
 
 def _estimate(resolved: Resolved, workload: Workload) -> EstimateResult:
     spec = resolved.spec
+    check_load(spec, workload.isl, workload.osl)
     notes = list(resolved.notes)
     if spec.is_encoder_only and workload.osl > 0:
         notes.append(f"{spec.hf_model_id} is an encoder: no decode phase, osl ignored")

@@ -12,6 +12,7 @@ does not know — said in the notes, never an error.
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from infercast.engines import ENGINES, GENERIC, Engine, canonical_engine
+from infercast.errors import UnknownIdError
 from infercast.hardware import Efficiency, Hardware
 
 __all__ = [
@@ -88,12 +90,11 @@ def resolve_params(
         notes.append("no framework given: generic scheduler settings (8192-token steps)")
     elif fw in FRAMEWORKS:
         settings = FRAMEWORKS[fw]
-    else:
-        settings = FRAMEWORKS[GENERIC]
-        notes.append(
-            f"framework {framework!r} has no parameters: generic ones used "
-            f"(known: {', '.join(k for k in FRAMEWORKS if k != GENERIC)})"
-        )
+    else:  # a typo ("vllmm") must not silently become another engine's answer
+        names = [name.lower() for e in ENGINES.values() for name in (e.id, *e.aliases)]
+        close = difflib.get_close_matches(fw, names, n=3, cutoff=0.5)
+        known = [canonical_engine(c) or c for c in close] + list(FRAMEWORKS)
+        raise UnknownIdError("framework", str(framework), list(dict.fromkeys(known)))
     sets = (calibration if calibration is not None else load_calibration()).get("sets", {})
     generation = f"generation:{hardware.generation}" if hardware.generation else None
     for key in (f"{hardware.id}/{fw}", f"{hardware.id}/*", generation):

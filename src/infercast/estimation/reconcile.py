@@ -107,7 +107,10 @@ def read_benchmark_csv(source: str | Path | bytes, name: str | None = None) -> l
         label = name or "<upload>"
         if len(source) > MAX_CSV_BYTES:
             raise InvalidInputError(f"{label}: {len(source)} bytes exceeds {MAX_CSV_BYTES}")
-        text = source.decode("utf-8-sig", errors="strict")
+        try:
+            text = source.decode("utf-8-sig", errors="strict")
+        except UnicodeDecodeError as exc:
+            raise InvalidInputError(f"{label}: not UTF-8 text: {exc.reason}") from None
     else:
         path = Path(source)
         label = name or str(path)
@@ -120,8 +123,11 @@ def read_benchmark_csv(source: str | Path | bytes, name: str | None = None) -> l
             raise InvalidInputError(f"{label}: cannot read: {exc.strerror or exc}") from None
         except UnicodeDecodeError as exc:
             raise InvalidInputError(f"{label}: not UTF-8 text: {exc.reason}") from None
-    reader = csv.DictReader(io.StringIO(text))
-    columns = reader.fieldnames or []
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        columns = reader.fieldnames or []
+    except csv.Error as exc:  # a header field over the csv limit, a stray quote
+        raise InvalidInputError(f"{label}: malformed CSV header: {exc}") from None
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise InvalidInputError(f"{label}: missing column(s) {', '.join(missing)}")

@@ -145,8 +145,33 @@ def plan_line(hardware_id: str, plan: ParallelPlan, moe: bool) -> str:
     return text + (" SP" if plan.sp else "")
 
 
-def fit_verdict(admission: Admission, concurrency: int, reason: str = "") -> FitVerdict:
-    """Fits / queues / does not fit, the limiting part, by how much and what to change."""
+def _queue_advice(admission: Admission, concurrency: int, limit: str, wait_ms: float) -> list[str]:
+    """The wait queueing causes and what to change (the 'queues' verdict's advice)."""
+    admitted, waiting = admission.cap, concurrency - admission.cap
+    if limit == "kv_cache":
+        held = f"the KV cache holds {admission.max_concurrency:,} sequences"
+        change = (
+            "add GPUs (higher tp or dp), use an 8-bit KV cache (kv_dtype fp8), use smaller "
+            "weight formats, or shorten isl + osl"
+        )
+    else:
+        held = f"the engine batches at most {admission.cap:,} sequences"
+        change = "raise the engine's max_num_seqs or add DP ranks"
+    return [
+        f"Only {admitted:,} of {concurrency:,} requests run at once ({held}); the other "
+        f"{waiting:,} wait about {wait_ms:,.0f} ms each for a slot (included in TTFT).",
+        f"To serve {concurrency:,} at once: {change}.",
+    ]
+
+
+def fit_verdict(
+    admission: Admission, concurrency: int, reason: str = "", requests_per_s: float = 0.0
+) -> FitVerdict:
+    """Fits / queues / does not fit, the limiting part, by how much and what to change.
+
+    A queued request waits, by Little's law in the closed loop, ``queued / requests_per_s``
+    seconds for a slot: ``concurrency`` requests cycle at ``requests_per_s``, of which
+    ``admission.cap`` are in service."""
     mem, kv = admission.memory, admission.kv_bytes + admission.state_bytes
     total = mem.weights_bytes + kv + mem.activations_bytes + mem.reserve_bytes
     detail = _sentence(reason) if reason else ""
@@ -167,12 +192,16 @@ def fit_verdict(admission: Admission, concurrency: int, reason: str = "") -> Fit
         )
     if admission.max_concurrency and concurrency > admission.cap:
         limit = "kv_cache" if admission.cap == admission.max_concurrency else "batch_cap"
+        queued = concurrency - admission.cap
+        wait_ms = 1e3 * queued / requests_per_s if requests_per_s > 0 else 0.0
         return FitVerdict(
             status="queues",
             limit=limit,
             excess_bytes=0.0,
-            queued_requests=concurrency - admission.cap,
+            queued_requests=queued,
+            queue_wait_ms=wait_ms,
             detail=detail,
+            advice=_queue_advice(admission, concurrency, limit, wait_ms),
         )
     return FitVerdict(status="fits", limit=None, excess_bytes=0.0, queued_requests=0, detail=detail)
 
@@ -224,6 +253,7 @@ def _layers(prefill: StepTiming, decode: StepTiming | None) -> list[LayerBreakdo
             name=pre.name,
             layer_class=pre.layer_class,
             count=pre.count,
+            weight_dtype=pre.cost.matmul_dtype.name if pre.cost.matmul_dtype else None,
             prefill=_phase_cost(pre),
             decode=_phase_cost(dec) if dec is not None else None,
         )
@@ -307,8 +337,11 @@ def build_result(
         ),
         fits=fits,
         fit_reason=reason,
-        fit=fit_verdict(admission, workload.concurrency, reason),
+        fit=fit_verdict(admission, workload.concurrency, reason, figures.requests_per_s),
         max_concurrency=admission.max_concurrency,
+        admitted_concurrency=max(0, min(workload.concurrency, admission.cap))
+        if admission.max_concurrency
+        else 0,
         bottleneck=bottleneck,
         prefill=_phase_summary(prefill_step, prefill_chunk),
         decode=_phase_summary(decode_step, point.decode_seqs) if decode_step else None,

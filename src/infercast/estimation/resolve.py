@@ -140,6 +140,8 @@ def resolve(
     experts = _format(formats.moe_dtype, "moe_dtype")
     if experts is not None and not spec.is_moe:
         raise InvalidInputError(f"moe_dtype: {spec.hf_model_id} has no MoE layers")
+    if experts is None and spec.is_moe:
+        experts = weights  # weight_dtype sets every weight; moe_dtype overrides the experts
     kv = _format(formats.kv_dtype, "kv_dtype")
     kv_note = None
     if kv is None and spec.kv_cache_dtype:

@@ -45,7 +45,10 @@ _RequestFields: Any = create_model(  # type: ignore[call-overload]
 
 class EstimateRequest(_RequestFields):
     """Arguments of ``infercast.estimate`` (and the JSON body of ``POST /estimate``): the fields
-    of :data:`infercast.deployment.FIELDS`."""
+    of :data:`infercast.deployment.FIELDS`. Strict: ``"isl": true`` or ``"isl": "1024"`` is an
+    error, not 1 or 1024."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class PlanSummary(_Model):
@@ -90,6 +93,11 @@ class FitVerdict(_Model):
     )
     excess_bytes: float = Field(description="Memory per GPU beyond capacity (bytes; 0 if fits).")
     queued_requests: int = Field(description="Requests waiting outside the engine (0 if none).")
+    queue_wait_ms: float = Field(
+        default=0.0,
+        description="Mean wait of a request for a slot (ms, part of TTFT): queued_requests / "
+        "requests_per_s by Little's law in the closed loop; 0 unless the status is 'queues'.",
+    )
     detail: str = Field(
         default="", description="The memory sum behind the verdict, one sentence (no prefix)."
     )
@@ -140,6 +148,11 @@ class LayerBreakdown(_Model):
     name: str = Field(description="layer_types[].name")
     layer_class: str = Field(description="layer_types[].class")
     count: int = Field(description="Instances on one pipeline stage × stages (all of them).")
+    weight_dtype: str | None = Field(
+        default=None,
+        description="Format its matmul weights are stored in (experts' for an MoE layer; None "
+        "for layers without matmuls, e.g. norms).",
+    )
     prefill: LayerPhaseCost = Field(description="All instances, one prefill step of `isl`.")
     decode: LayerPhaseCost | None = Field(
         description="All instances, one decode step of the whole batch (None for encoders)."
@@ -184,6 +197,12 @@ class EstimateResult(_Model):
     )
     max_concurrency: int = Field(
         description="Largest concurrency whose KV cache fits beside the weights (0: none)."
+    )
+    admitted_concurrency: int = Field(
+        default=0,
+        description="Requests the KV cache and the engine admit at once: min(concurrency, "
+        "max_concurrency, engine batch cap × dp). Below concurrency the rest queue (fit.status "
+        "'queues').",
     )
     bottleneck: dict[str, Bottleneck] = Field(
         description="Dominant cost per phase: keys 'prefill' and 'decode'."

@@ -21,7 +21,8 @@ from infercast.errors import InvalidInputError
 DEFAULT_MAX_HEADER_BYTES: Final = 64 * 2**20
 """Largest header read; real headers (incl. a 256k-token vocab) are a few MiB to ~20 MiB."""
 MAX_KV_COUNT: Final = 65_536
-MAX_TENSOR_COUNT: Final = 1_000_000
+MAX_TENSOR_COUNT: Final = 262_144
+"""Tensors in one header (DeepSeek-V3 has ~1,800; 2^18 is over a hundred times that)."""
 MAX_STRING_BYTES: Final = 2**20
 """Longest string value that is decoded (strings inside skipped arrays are only bounded by size)."""
 MAX_NAME_BYTES: Final = 65_535
@@ -32,6 +33,12 @@ MAX_DIMS: Final = 8
 MATERIALISE_MAX_ITEMS: Final = 1024
 """Arrays longer than this are skipped and stored as :class:`ArraySummary`."""
 MAX_TENSOR_SHAPES: Final = 65_536
+MAX_ARRAY_ITEMS: Final = 4_000_000
+"""Strings and arrays inside arrays, over the whole header: each one costs a loop step, so the
+work of a header is bounded by items, not only by bytes (5 M nested empty arrays fit in 64 MiB).
+Real headers hold well under 1 M (a 256k vocab plus its merges)."""
+MAX_NESTED_ARRAYS: Final = 65_536
+"""Arrays inside arrays over the whole header (real headers have none or a handful)."""
 """Tensor shapes kept in :attr:`GGUFMetadata.tensor_shapes`; type counts always cover all."""
 
 _CHUNK: Final = 2**20

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import os
 import stat
+from typing import BinaryIO
 
 from infercast.errors import InvalidInputError
 from infercast.importers.gguf_format import (
@@ -41,6 +42,7 @@ __all__ = [
     "GGUFMetadata",
     "read_gguf_metadata",
     "read_gguf_metadata_bytes",
+    "read_gguf_metadata_stream",
 ]
 """The readers and the records they return; every limit is in :mod:`.gguf_format`."""
 
@@ -90,3 +92,16 @@ def _check_limit_arg(max_header_bytes: int) -> None:
         raise InvalidInputError(
             f"max_header_bytes must be an integer >= 24, got {max_header_bytes!r}"
         )
+
+
+def read_gguf_metadata_stream(
+    stream: BinaryIO,
+    size: int,
+    *,
+    name: str = "<upload>",
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+) -> GGUFMetadata:
+    """Parse a GGUF header from a seekable stream positioned at byte 0 (an upload's spooled
+    file), so the upload is never copied into memory whole."""
+    _check_limit_arg(max_header_bytes)
+    return _Parser(stream, size, name, max_header_bytes).parse()

@@ -26,9 +26,11 @@ from infercast.importers.gguf_format import (
     _SUPPORTED_VERSIONS,
     MATERIALISE_MAX_ITEMS,
     MAX_ARRAY_DEPTH,
+    MAX_ARRAY_ITEMS,
     MAX_DIMS,
     MAX_KV_COUNT,
     MAX_NAME_BYTES,
+    MAX_NESTED_ARRAYS,
     MAX_STRING_BYTES,
     MAX_TENSOR_COUNT,
     MAX_TENSOR_SHAPES,
@@ -76,6 +78,8 @@ class _Parser:
         self._buf = b""
         self._buf_start = 0
         self._stream_pos = 0
+        self._items_left = MAX_ARRAY_ITEMS
+        self._nested_left = MAX_NESTED_ARRAYS
 
     # -- low level ------------------------------------------------------------------------------
 
@@ -201,6 +205,8 @@ class _Parser:
             f"{what}: array of {_fmt_int(count)} {itype.name} items",
             count_at,
         )
+        if itype is GGUFValueType.STRING or itype is GGUFValueType.ARRAY:
+            self._charge(itype, count, what, count_at)
         if not materialise or count > MATERIALISE_MAX_ITEMS:
             self._skip_items(itype, count, what, depth)
             return ArraySummary(itype.name, count)
@@ -209,6 +215,24 @@ class _Parser:
         if itype is GGUFValueType.ARRAY:
             return [self._array(f"{what}[{j}]", depth + 1, True) for j in range(count)]
         return self._scalars(itype, count, f"{what} items")
+
+    def _charge(self, itype: GGUFValueType, count: int, what: str, at: int) -> None:
+        """Count items that each cost a loop step against the header's budgets."""
+        self._items_left -= count
+        if itype is GGUFValueType.ARRAY:
+            self._nested_left -= count
+            if self._nested_left < 0:
+                self._fail(
+                    f"{what}: more than {_fmt_int(MAX_NESTED_ARRAYS)} arrays inside arrays "
+                    "in the header",
+                    at,
+                )
+        if self._items_left < 0:
+            self._fail(
+                f"{what}: more than {_fmt_int(MAX_ARRAY_ITEMS)} strings and arrays inside "
+                "arrays in the header",
+                at,
+            )
 
     def _skip_items(self, itype: GGUFValueType, count: int, what: str, depth: int) -> None:
         if itype is GGUFValueType.STRING:

@@ -2,23 +2,44 @@
 
 ``huggingface_hub`` caches the file, honours ``HF_TOKEN`` for gated repos and ``HF_HUB_OFFLINE``;
 every failure (offline, unknown repo, gated, no config.json) becomes one InvalidInputError that
-says what to do next.
+says what to do next. Offline, the client would retry for about 25 s, so the Hub is probed first
+with one TCP connection bounded by :data:`PROBE_TIMEOUT_S`; when it is unreachable only the
+local cache is consulted.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from infercast.errors import InvalidInputError
 
-__all__ = ["HF_ID_PATTERN", "fetch_config", "looks_like_hf_id"]
+__all__ = ["HF_ID_PATTERN", "PROBE_TIMEOUT_S", "fetch_config", "hub_reachable", "looks_like_hf_id"]
+
+PROBE_TIMEOUT_S = 2.0
+"""Seconds to wait for a TCP connection to the Hub before treating it as unreachable."""
 
 HF_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 
 
 def looks_like_hf_id(value: str) -> bool:
     return bool(HF_ID_PATTERN.match(value)) and ".." not in value
+
+
+def hub_reachable(timeout_s: float = PROBE_TIMEOUT_S) -> bool:
+    """One bounded TCP connection to the Hub's endpoint (``HF_ENDPOINT`` or the default)."""
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return False
+    endpoint = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    try:
+        with socket.create_connection((endpoint.hostname or "", port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
 
 
 def fetch_config(hf_id: str, *, revision: str | None = None) -> Path:
@@ -39,7 +60,14 @@ def fetch_config(hf_id: str, *, revision: str | None = None) -> Path:
 
     where = f"Hugging Face model {hf_id!r}"
     try:
-        return Path(hf_hub_download(repo_id=hf_id, filename="config.json", revision=revision))
+        return Path(
+            hf_hub_download(
+                repo_id=hf_id,
+                filename="config.json",
+                revision=revision,
+                local_files_only=not hub_reachable(),
+            )
+        )
     except GatedRepoError:
         raise InvalidInputError(
             f"{where} is gated: accept its licence on huggingface.co and set HF_TOKEN, or pass "

@@ -5,19 +5,24 @@ embeddings and usually the LM head), so one format per model would misstate weig
 :class:`QuantizationPlan` answers, per Hugging Face module name, "quantized, and to what?"; the
 spec builder asks it for each layer part and records the answer as the part's ``weight_dtype``.
 
-Module patterns are matched the way transformers' ``should_convert_module`` does (a regex from
-the start up to a module boundary, or a suffix); compressed-tensors' ``re:`` prefix is a regex.
-Unknown methods and bit widths infercast does not model are errors, never a silent guess.
+Module patterns are what the formats define: a literal module name that matches itself, a
+parent module or a dotted suffix (``lm_head``, ``model.layers.0.mlp``; ``*`` stands for any
+text, as in gpt-oss's ``model.layers.*.self_attn``). Only compressed-tensors' ``re:`` prefix
+marks a regex, and it is matched with RE2 (linear time, bounded memory): an uploaded config can
+never make the importer backtrack (``(.*.*)*y`` once froze the server). Unknown methods and bit
+widths infercast does not model are errors, never a silent guess.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import re2  # type: ignore[import-untyped]
+
 from infercast.dtypes import UnknownDTypeError, dtype
+from infercast.errors import InvalidInputError
 from infercast.importers.configs.base import ConfigReader
 
 __all__ = ["SUPPORTED_METHODS", "QuantizationPlan", "checkpoint_dtype", "read_quantization"]
@@ -32,9 +37,10 @@ SUPPORTED_METHODS = (
     "awq",
     "bitsandbytes",
 )
-_MAX_PATTERNS = 10_000
+_MAX_PATTERNS = 1_000
 _MAX_PATTERN_LEN = 1_000
-_BOUNDARY = r"(?:(?<=\.)|(?=\.|$))"
+_RE2_MAX_MEM_BYTES = 8 << 20
+"""RE2's memory budget per compiled pattern (a 1,000-character pattern needs far less)."""
 
 
 def _is_linear(module: str) -> bool:
@@ -47,18 +53,38 @@ def _any_of(matchers: list[Callable[[str], bool]]) -> Callable[[str], bool]:
     return lambda module: any(match(module) for match in matchers)
 
 
-def _compile(pattern: str) -> Callable[[str], bool]:
+def _re2_options() -> re2.Options:
+    options = re2.Options()
+    options.max_mem = _RE2_MAX_MEM_BYTES
+    options.log_errors = False  # a bad pattern is reported once, as the importer's error
+    return options
+
+
+def _literal_regex(pattern: str) -> str:
+    """A literal name as whole dotted components anywhere in a module name; ``*`` = any text."""
+    body = ".*".join(re2.escape(part) for part in pattern.split("*"))
+    return rf"(?:.*\.)?{body}(?:\..*)?"
+
+
+def _compile(
+    pattern: str, reader: ConfigReader | None = None, field: str = "pattern"
+) -> Callable[[str], bool]:
+    """A module predicate for one pattern; a bad ``re:`` is an error naming ``field``."""
     if pattern.startswith("re:"):
-        try:
-            regex = re.compile(pattern[3:])
-        except re.error:
-            regex = re.compile(re.escape(pattern[3:]))
-        return lambda name: regex.match(name) is not None
+        source, anchored = pattern[3:], False
+    else:
+        source, anchored = _literal_regex(pattern), True
     try:
-        bounded = re.compile(rf"(?:{pattern}){_BOUNDARY}")
-    except re.error:
-        bounded = re.compile(rf"(?:{re.escape(pattern)}){_BOUNDARY}")
-    return lambda name: bounded.match(name) is not None or name.endswith(pattern)
+        regex = re2.compile(source, _re2_options())
+    except re2.error as exc:
+        reason = exc.args[0].decode(errors="replace") if exc.args else "invalid"
+        message = f"{pattern[:80]!r} is not a regex RE2 accepts ({reason[:120]})"
+        if reader is None:
+            raise InvalidInputError(f"{field}: {message}") from None
+        raise reader.error(field, message) from None
+    if anchored:
+        return lambda name: regex.fullmatch(name) is not None
+    return lambda name: regex.match(name) is not None
 
 
 def _patterns(reader: ConfigReader, field: str, value: Any) -> list[Callable[[str], bool]]:
@@ -70,7 +96,7 @@ def _patterns(reader: ConfigReader, field: str, value: Any) -> list[Callable[[st
         raise reader.error(field, f"must be a list of module names, got {value!r}"[:200])
     if len(value) > _MAX_PATTERNS or any(len(v) > _MAX_PATTERN_LEN for v in value):
         raise reader.error(field, "too many or too long module patterns")
-    return [_compile(v) for v in value]
+    return [_compile(v, reader, field) for v in value]
 
 
 @dataclass(frozen=True)
@@ -121,8 +147,12 @@ def _format(reader: ConfigReader, field: str, bits: Any, kind: str, group: Any) 
         (8, "int", None): "int8",
         (4, "int", None): "int4",
     }
+    scalar = all(
+        v is None or (isinstance(v, int | str) and not isinstance(v, bool))
+        for v in (bits, kind, group)
+    )
     key = (bits, kind, group if (bits, kind) == (4, "float") else None)
-    if key not in table:
+    if not scalar or key not in table:
         raise reader.error(
             field,
             f"weights of {bits} bits, type {kind!r}, group size {group!r} are not a format "
@@ -166,7 +196,7 @@ def read_quantization(reader: ConfigReader) -> QuantizationPlan | None:
     elif method == "gptq" or method == "awq":
         bits = q.get("bits", q.get("w_bit"))
         by_bits = {4: "int4", 8: "int8"}
-        if bits not in by_bits or isinstance(bits, bool):
+        if not isinstance(bits, int) or isinstance(bits, bool) or bits not in by_bits:
             raise reader.error(
                 f"{field}.bits", f"{bits!r}-bit {method} is not modelled (only 4 and 8 bits)"
             )
@@ -198,7 +228,7 @@ def read_quantization(reader: ConfigReader) -> QuantizationPlan | None:
             "W4A8_AWQ": "int4",
             "INT8_SQ": "int8",
         }
-        if algo not in formats:
+        if not isinstance(algo, str) or algo not in formats:
             raise reader.error(
                 f"{field}.quant_algo",
                 f"{algo!r} is not supported; supported: {', '.join(formats)}",
@@ -251,7 +281,10 @@ def _compressed_tensors(
             targets = [targets]
         if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
             raise reader.error(f"{where}.targets", f"must be a list of strings, got {targets!r}")
-        matchers = [_is_linear if t == "Linear" else _compile(t) for t in targets]
+        matchers = [
+            _is_linear if t == "Linear" else _compile(t, reader, f"{where}.targets")
+            for t in targets
+        ]
         rules.append((_any_of(matchers), fmt))
         formats.append(fmt)
     return rules, f"compressed-tensors ({', '.join(sorted(set(formats)))})"

@@ -8,7 +8,6 @@ configs), or the import stops and asks for ``--hf-id``.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from infercast.importers.gguf_metadata import GGUFMetadata, read_gguf_metadata
 from infercast.importers.hf_config import spec_from_hf_config
 from infercast.importers.hub import fetch_config, looks_like_hf_id
 from infercast.importers.quantization import read_quantization
+from infercast.safe_json import loads_bounded
 from infercast.specs import ModelSpec
 
 __all__ = ["MAX_CONFIG_BYTES", "ImportResult", "import_model", "import_source", "read_config_json"]
@@ -63,14 +63,7 @@ def read_config_json(path: Path) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidInputError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(
-            f"{path}: line {exc.lineno} column {exc.colno}: malformed JSON: {exc.msg}"
-        ) from None
-    except RecursionError:
-        raise InvalidInputError(f"{path}: JSON nested too deeply") from None
+    data = loads_bounded(text, str(path))
     if not isinstance(data, dict):
         raise InvalidInputError(f"{path}: expected a JSON object, got {type(data).__name__}")
     return data

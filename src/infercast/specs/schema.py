@@ -23,6 +23,10 @@ __all__ = ["LayerCensus", "LayerType", "ModelSpec"]
 ParallelismName = Literal[tuple(PARALLELISM_KINDS)]  # type: ignore[valid-type]
 
 
+MAX_LAYER_TYPES = 128
+"""Entries of ``layer_types`` in one spec (the catalog's largest has 6)."""
+
+
 class _LayerTypeBase(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
@@ -124,7 +128,12 @@ class ModelSpec(BaseModel):
     total_params_formatted: str = Field(
         pattern=r"^\d+(\.\d+)?[KMBT]$", description="total_params rounded, e.g. '70.6B'."
     )
-    layer_types: list[LayerType] = Field(min_length=1, max_length=1000)
+    layer_types: list[LayerType] = Field(
+        min_length=1,
+        max_length=MAX_LAYER_TYPES,
+        description=f"Distinct layer entries (at most {MAX_LAYER_TYPES}: each costs estimate "
+        "time and result size; real models have under a dozen).",
+    )
     kv_cache_dtype: str | None = Field(
         default=None,
         description="KV-cache format the checkpoint ships (ModelOpt fp8/nvfp4 checkpoints carry "

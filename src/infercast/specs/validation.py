@@ -284,4 +284,6 @@ def load_spec_file(path: str | Path) -> ModelSpec:
         raise SpecError(
             [Problem(source, f"line {exc.lineno} column {exc.colno}", f"malformed JSON: {exc.msg}")]
         ) from None
+    except (ValueError, RecursionError) as exc:  # a huge integer literal, deep nesting
+        raise SpecError([Problem(source, "", f"unreadable JSON: {str(exc)[:120]}")]) from None
     return parse_spec(data, source, file_stem=path.stem if path.suffix == ".json" else None)

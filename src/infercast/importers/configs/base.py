@@ -9,6 +9,7 @@ fields into :class:`LayerPart` records, one per layer instance, which the spec b
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -209,8 +210,11 @@ class ConfigReader:
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.error(name, f"must be a number, got {value!r}")
-        return float(value)
+            raise self.error(name, f"must be a number, got {value!r}"[:200])
+        number = float(value) if isinstance(value, float) or abs(value) < 2**1023 else math.inf
+        if not math.isfinite(number):
+            raise self.error(name, "must be a finite number (it is out of range)")
+        return number
 
     def integers(self, name: str, *, minimum: int = 0, maximum: int = MAX_LAYERS) -> list[int]:
         value = self._get(name, [])

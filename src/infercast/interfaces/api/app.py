@@ -1,8 +1,9 @@
 """The FastAPI application: routers, error handlers, limits, CORS and the web app.
 
 ``create_app`` is the only constructor (the CLI's ``serve``, tests and benchmarks use it), so
-every process gets the same middleware stack: security headers → CORS (only if configured) →
-body-size limit → routes.
+every process gets the same middleware stack: security headers → HEAD and relative redirects →
+allowed hosts and origins → CORS (only if configured) → body-size limit → upload slots →
+routes.
 """
 
 from __future__ import annotations
@@ -14,20 +15,27 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from infercast.hardware import list_hardware
+from infercast.hardware.registry import set_hardware_dirs
 from infercast.interfaces.web import mount_web
 
 from .errors import install_error_handlers
 from .headers import SecurityHeadersMiddleware
-from .limits import BodySizeLimitMiddleware
+from .hosts import HostOriginMiddleware
+from .http_semantics import HttpSemanticsMiddleware
+from .limits import BodySizeLimitMiddleware, UploadSlotsMiddleware
 from .openapi import install_openapi
 from .routes import ROUTERS
 from .routes.health import package_version
 from .state import ApiState
 
-__all__ = ["CORS_ENV", "cors_origins_from_env", "create_app"]
+__all__ = ["ALLOWED_HOSTS_ENV", "CORS_ENV", "cors_origins_from_env", "create_app"]
 
 CORS_ENV = "INFERCAST_CORS_ORIGINS"
 """Comma-separated origins allowed cross-origin access when none are passed explicitly."""
+ALLOWED_HOSTS_ENV = "INFERCAST_ALLOWED_HOSTS"
+"""Comma-separated extra ``Host`` names the server answers for (beside the bound host and
+localhost)."""
 
 _DESCRIPTION = (
     "How will this LLM perform if we serve it on these accelerators with this parallelism "
@@ -37,18 +45,31 @@ _DESCRIPTION = (
 )
 
 
+def _env_list(name: str) -> list[str]:
+    return [o.strip() for o in os.environ.get(name, "").split(",") if o.strip()]
+
+
 def cors_origins_from_env() -> list[str]:
-    return [o.strip() for o in os.environ.get(CORS_ENV, "").split(",") if o.strip()]
+    return _env_list(CORS_ENV)
 
 
 def create_app(
     models_dirs: Iterable[str | Path] | None = None,
     cors_origins: Iterable[str] | None = None,
+    allowed_hosts: Iterable[str] | None = None,
+    bind_host: str | None = None,
+    hardware_dirs: Iterable[str | Path] | None = None,
 ) -> FastAPI:
     """Build the API (and web app) over the built-in catalog plus ``models_dirs``.
 
-    CORS is off unless ``cors_origins`` (or ``INFERCAST_CORS_ORIGINS``) names origins.
+    CORS is off unless ``cors_origins`` (or ``INFERCAST_CORS_ORIGINS``) names origins. Requests
+    must name ``bind_host``, localhost or one of ``allowed_hosts`` (or
+    ``INFERCAST_ALLOWED_HOSTS``) in ``Host`` (see :mod:`.hosts`). ``hardware_dirs`` adds
+    user-defined accelerators (process-wide, see :mod:`infercast.hardware.registry`).
     """
+    if hardware_dirs is not None:
+        set_hardware_dirs(hardware_dirs)
+    list_hardware()  # a broken user hardware file fails here, at start-up, naming the file
     app = FastAPI(
         title="infercast",
         version=package_version(),
@@ -63,6 +84,7 @@ def create_app(
         app.include_router(router)
     mount_web(app)
 
+    app.add_middleware(UploadSlotsMiddleware, slots=app.state.infercast.parse_slots)
     app.add_middleware(BodySizeLimitMiddleware)
     origins = list(cors_origins) if cors_origins is not None else cors_origins_from_env()
     if origins:
@@ -73,5 +95,10 @@ def create_app(
             allow_headers=["Content-Type"],
             max_age=600,
         )
+    hosts = list(allowed_hosts) if allowed_hosts is not None else _env_list(ALLOWED_HOSTS_ENV)
+    app.add_middleware(
+        HostOriginMiddleware, allowed_hosts=hosts, bind_host=bind_host, allowed_origins=origins
+    )
+    app.add_middleware(HttpSemanticsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -57,7 +57,8 @@ class ErrorBody(BaseModel):
 
     error: str = Field(
         description="Error kind: unknown_id, invalid_input, invalid_spec, too_large, "
-        "not_found, method_not_allowed, conflict or internal_error."
+        "not_found, method_not_allowed, conflict, busy (429), invalid_host (400), forbidden "
+        "(403) or internal_error."
     )
     detail: str = Field(description="One-line, human-readable summary of what was wrong.")
     problems: list[ErrorProblem] = Field(
@@ -69,6 +70,8 @@ class ErrorBody(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "Host header not one this server answers for."},
+    403: {"model": ErrorBody, "description": "Cross-origin state-changing request refused."},
     404: {"model": ErrorBody, "description": "Unknown id (with suggestions) or route."},
     413: {"model": ErrorBody, "description": "Request body or upload over its size limit."},
     422: {"model": ErrorBody, "description": "Invalid input: each problem names field and rule."},

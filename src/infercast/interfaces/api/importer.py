@@ -3,19 +3,22 @@
 Three kinds of upload are recognised by content, not by name: a GGUF header (magic ``GGUF``),
 a spec already in the infercast model spec (v1) format (``layer_types`` but no
 ``model_type``), or a Hugging Face ``config.json`` (``model_type``). JSON is decoded with the
-standard library only; nothing from the upload is evaluated, imported or used as a path (no
-``trust_remote_code``).
+standard library only, with bounded containers and nesting (:mod:`infercast.safe_json`); a GGUF
+header is parsed straight from the spooled upload with bounded items
+(:mod:`infercast.importers.gguf_parser`), so an upload is never copied into memory whole.
+Nothing from the upload is evaluated, imported or used as a path (no ``trust_remote_code``).
+This runs in a worker thread (see ``routes/importing.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from infercast.errors import InvalidInputError
+from infercast.safe_json import loads_bounded
 from infercast.specs import ModelSpec, parse_spec
 
 from .errors import ApiError
@@ -39,21 +42,30 @@ def upload_limit(head: bytes) -> int:
     return GGUF_UPLOAD_LIMIT if head.startswith(GGUF_MAGIC) else JSON_UPLOAD_LIMIT
 
 
+_CHUNK = 1 << 20
 _HF_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
 
 
-def _fallback_id(kind: str, data: bytes) -> str:
+def _fallback_id(kind: str, digest: str) -> str:
     """A stable id for an upload that names no model: same bytes, same id."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", kind).strip("-._")[:40] or "model"
-    return f"imported/{slug}-{hashlib.sha256(data).hexdigest()[:8]}"
+    return f"imported/{slug}-{digest[:8]}"
 
 
-def _choose_id(given: str | None, found: object, kind: str, data: bytes) -> tuple[str, list[str]]:
+def _digest(stream: BinaryIO) -> str:
+    stream.seek(0)
+    h = hashlib.sha256()
+    while chunk := stream.read(_CHUNK):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def _choose_id(given: str | None, found: object, kind: str, digest: str) -> tuple[str, list[str]]:
     if given:
         return given, []
     if isinstance(found, str) and _HF_ID.fullmatch(found):
         return found, [f"named {found} after the id the file gives"]
-    chosen = _fallback_id(kind, data)
+    chosen = _fallback_id(kind, digest)
     return chosen, [f"the file names no Hugging Face id and none was given; named it {chosen}"]
 
 
@@ -67,7 +79,7 @@ def _from_config(
         hf_model_id,
         config.get("_name_or_path"),
         model_type if isinstance(model_type, str) else "config",
-        data,
+        hashlib.sha256(data).hexdigest(),
     )
     from infercast.importers.configs.wrappers import unwrap_multimodal
 
@@ -77,37 +89,41 @@ def _from_config(
     return ImportedSpec(spec, "config.json", warnings)
 
 
-def _from_gguf(data: bytes, hf_model_id: str | None, name: str) -> ImportedSpec:
+def _from_gguf(stream: BinaryIO, size: int, hf_model_id: str | None, name: str) -> ImportedSpec:
     from infercast.importers.gguf_import import gguf_hf_id, spec_from_gguf
-    from infercast.importers.gguf_metadata import read_gguf_metadata_bytes
+    from infercast.importers.gguf_metadata import read_gguf_metadata_stream
 
-    metadata = read_gguf_metadata_bytes(data, name=name, max_header_bytes=GGUF_UPLOAD_LIMIT)
+    stream.seek(0)
+    metadata = read_gguf_metadata_stream(
+        stream, size, name=name, max_header_bytes=GGUF_UPLOAD_LIMIT
+    )
     arch = metadata.metadata.get("general.architecture")
+    found = gguf_hf_id(metadata)
+    digest = "" if hf_model_id or found else _digest(stream)
     chosen, warnings = _choose_id(
-        hf_model_id, gguf_hf_id(metadata), arch if isinstance(arch, str) else "gguf", data
+        hf_model_id, found, arch if isinstance(arch, str) else "gguf", digest
     )
     return ImportedSpec(spec_from_gguf(metadata, chosen), "gguf", warnings)
 
 
-def import_upload(data: bytes, filename: str, hf_model_id: str | None) -> ImportedSpec:
-    """Build a spec from an upload; bad content raises ``InvalidInputError`` (422)."""
+def import_upload(
+    stream: BinaryIO, size: int, filename: str, hf_model_id: str | None
+) -> ImportedSpec:
+    """Build a spec from an upload of ``size`` bytes (its size already checked against
+    :func:`upload_limit`); bad content raises ``InvalidInputError`` (422)."""
     name = filename or "upload"
-    if data.startswith(GGUF_MAGIC):
-        return _from_gguf(data, hf_model_id, name)
+    stream.seek(0)
+    if stream.read(len(GGUF_MAGIC)) == GGUF_MAGIC:
+        return _from_gguf(stream, size, hf_model_id, name)
+    stream.seek(0)
+    data = stream.read(JSON_UPLOAD_LIMIT + 1)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInputError(
             f"{name}: neither a GGUF header nor UTF-8 JSON (byte {exc.start})"
         ) from None
-    try:
-        config = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(
-            f"{name}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
-    except RecursionError:
-        raise InvalidInputError(f"{name}: JSON nested too deeply") from None
+    config = loads_bounded(text, name)
     if not isinstance(config, dict):
         raise InvalidInputError(f"{name}: expected a JSON object, got {type(config).__name__}")
     if "layer_types" in config and "model_type" not in config:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,6 +20,7 @@ __all__ = [
     "PATH_BODY_LIMITS",
     "RECONCILE_UPLOAD_LIMIT",
     "BodySizeLimitMiddleware",
+    "UploadSlotsMiddleware",
 ]
 
 MiB = 2**20
@@ -119,3 +121,56 @@ class BodySizeLimitMiddleware:
         await self.app(scope, limited_receive, guarded_send)
         if over and not replaced:
             await self._reject(send, limit)
+
+
+_BUSY = json.dumps(
+    {
+        "error": "busy",
+        "detail": "file: the server is handling as many uploads as it allows at once; retry "
+        "shortly",
+        "problems": [
+            {"field": "file", "location": "body", "rule": "busy", "message": "retry shortly"}
+        ],
+        "suggestions": [],
+    }
+).encode()
+
+
+class UploadSlotsMiddleware:
+    """Pure ASGI middleware: at most ``slots`` uploads (``POST`` to ``paths``) in the app at
+    once — body receipt, multipart parsing and the parse itself — and 429 at once beyond,
+    before a byte of the body is read. ``slots`` is a ``threading.Semaphore`` (the app state's
+    ``parse_slots``)."""
+
+    def __init__(self, app: ASGIApp, slots: Any, paths: tuple[str, ...] = ("/import",)) -> None:
+        self.app = app
+        self.slots = slots
+        self.paths = frozenset(paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or (scope["path"].rstrip("/") or "/") not in self.paths
+        ):
+            await self.app(scope, receive, send)
+            return
+        if not self.slots.acquire(blocking=False):
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 429,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(_BUSY)).encode()),
+                        (b"retry-after", b"1"),
+                        (b"connection", b"close"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": _BUSY})
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.slots.release()

@@ -70,7 +70,44 @@ FIELD_UNITS: dict[str, dict[str, str]] = {
 """Units appended to a source description that does not state its own."""
 
 
+PLAN_RULES = (
+    "Plan rules the server enforces (422 naming the field otherwise): gpus, when given, equals "
+    "tp × dp × pp; moe_tp × ep = tp × dp (moe_tp defaults to tp × dp / ep, so ep divides "
+    "tp × dp); cp divides dp; tp divides the attention heads and moe_tp the expert width of the "
+    "model; osl ≥ 1 for a decoder; moe_dtype only on an MoE model."
+)
+
+
+def _id_patterns() -> dict[str, str]:
+    """The id shapes ``state.validate_*_id`` enforce, as anchored JSON-schema patterns."""
+    from .state import HARDWARE_ID_PATTERN, MODEL_ID_PATTERN
+
+    return {
+        "model_id": f"^{MODEL_ID_PATTERN}$",
+        "model": f"^{MODEL_ID_PATTERN}$",
+        "hardware_id": f"^{HARDWARE_ID_PATTERN}$",
+        "hardware": f"^{HARDWARE_ID_PATTERN}$",
+    }
+
+
+def _document_rules(schema: dict[str, Any]) -> None:
+    """Put the id patterns and plan rules the server checks by hand into the document."""
+    patterns = _id_patterns()
+    for ops in schema.get("paths", {}).values():
+        for op in ops.values():
+            for param in op.get("parameters", []):
+                if param.get("name") in patterns and param.get("in") in ("path", "query"):
+                    param.setdefault("schema", {})["pattern"] = patterns[param["name"]]
+    request = schema.get("components", {}).get("schemas", {}).get("EstimateRequest", {})
+    for name in ("model", "hardware"):
+        if name in request.get("properties", {}):
+            request["properties"][name]["pattern"] = patterns[name]
+    if request:
+        request["description"] = f"{request.get('description', '').strip()} {PLAN_RULES}"
+
+
 def _fill(schema: dict[str, Any]) -> None:
+    _document_rules(schema)
     components = schema.get("components", {}).get("schemas", {})
     for name, fields in FIELD_DESCRIPTIONS.items():
         props = components.get(name, {}).get("properties", {})

@@ -26,7 +26,10 @@ from .cache import EstimateCache
 from .errors import ApiError, ErrorProblem
 
 __all__ = [
+    "HARDWARE_ID_PATTERN",
+    "MAX_CONCURRENT_PARSES",
     "MAX_IMPORTED_SPECS",
+    "MODEL_ID_PATTERN",
     "ApiState",
     "get_state",
     "validate_hardware_id",
@@ -35,9 +38,13 @@ __all__ = [
 
 MAX_IMPORTED_SPECS = 64
 """Imported (unsaved) specs kept in memory; the oldest is dropped beyond this."""
+MAX_CONCURRENT_PARSES = 2
+"""Uploads parsed at once (each in a worker thread); ``POST /import`` answers 429 beyond."""
 
-_MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?")
-_HARDWARE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
+MODEL_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?"
+HARDWARE_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}"
+_MODEL_ID = re.compile(MODEL_ID_PATTERN)
+_HARDWARE_ID = re.compile(HARDWARE_ID_PATTERN)
 
 MODEL_ID_RULE = (
     "a model_id or Hugging Face id: letters, digits, '.', '_', '-', at most one '/', "
@@ -82,10 +89,31 @@ class ApiState:
     imported: OrderedDict[str, ModelSpec] = field(default_factory=OrderedDict)
     generation: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    parse_slots: threading.Semaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(MAX_CONCURRENT_PARSES), repr=False
+    )
+
+    builtin_ids: dict[str, str] = field(default_factory=dict)
+    """Lower-cased model_id and HF id of every built-in spec → its HF id (imports may not
+    take any of them, in any case)."""
 
     @classmethod
     def load(cls, models_dirs: Iterable[str | Path] | None = None) -> ApiState:
-        return cls(registry=Registry.load(models_dirs))
+        registry = Registry.load(models_dirs)
+        builtin: dict[str, str] = {}
+        for spec in registry:
+            if registry.origins.get(spec.model_id) != "built-in":
+                continue
+            builtin[spec.model_id.lower()] = spec.hf_model_id
+            builtin[spec.hf_model_id.lower()] = spec.hf_model_id
+        return cls(registry=registry, builtin_ids=builtin)
+
+    def builtin_conflict(self, spec: ModelSpec) -> str | None:
+        """The built-in model whose id ``spec`` would shadow, if any."""
+        for key in (spec.model_id.lower(), spec.hf_model_id.lower()):
+            if key in self.builtin_ids:
+                return self.builtin_ids[key]
+        return None
 
     @property
     def save_dir(self) -> Path | None:

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from infercast.errors import InfercastError
-from infercast.interfaces.cli.common import err_console
+from infercast.hardware import list_hardware
+from infercast.hardware.registry import hardware_dirs, set_hardware_dirs
+from infercast.interfaces.cli.common import clip, err_console, fail
 
 app = typer.Typer(
     name="infercast",
@@ -47,6 +52,27 @@ def _register_commands() -> None:
         importlib.import_module(module_name).register(app)
 
 
+@app.callback()
+def _options(
+    hardware_dir: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--hardware-dir",
+            help="Directory of user-defined accelerator JSON files (the catalog's schema, one "
+            "<id>.json per part); repeatable, before INFERCAST_HARDWARE_PATH. Give it before "
+            "the command: infercast --hardware-dir DIR estimate ...",
+        ),
+    ] = None,
+) -> None:
+    """How will this LLM perform on these accelerators with this parallelism plan?"""
+    set_hardware_dirs(hardware_dir)
+    if hardware_dirs():  # a broken user file is reported once, before any command runs
+        try:
+            list_hardware()
+        except InfercastError as exc:
+            raise fail(str(exc)) from None
+
+
 _register_commands()
 
 
@@ -54,7 +80,11 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, standalone_mode=True)
     except InfercastError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(
+            Text.assemble(("error:", "bold red"), " ", clip(str(exc))),
+            highlight=False,
+            soft_wrap=True,
+        )
         sys.exit(2)
 
 

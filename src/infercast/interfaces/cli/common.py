@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 console = Console()
 err_console = Console(stderr=True)
@@ -23,7 +24,20 @@ ModelsDirOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
+MAX_ERROR_CHARS = 500
+"""An error line is clipped here (as the API clips its messages): a 3 MB value in a bad file
+must not become a 3 MB line."""
+
+
+def clip(message: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """One line: whitespace collapsed, at most ``limit`` characters."""
+    text = " ".join(message.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def fail(message: str) -> typer.Exit:
     """Print one clear error line and return the exit to raise (code 2)."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(
+        Text.assemble(("error:", "bold red"), " ", clip(message)), highlight=False, soft_wrap=True
+    )
     return typer.Exit(code=2)

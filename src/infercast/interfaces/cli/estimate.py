@@ -115,6 +115,11 @@ def dtypes_text(result: EstimateResult) -> str:
     return f"weights {d.weight_dtype}{experts}, KV {d.kv_dtype}, activations {d.activation_dtype}"
 
 
+def formats_text(result: EstimateResult) -> str:
+    """'attention fp8, moe fp8, lm_head bf16': the stored format of each layer's weights."""
+    return ", ".join(f"{lt.name} {lt.weight_dtype}" for lt in result.layers if lt.weight_dtype)
+
+
 def print_header(result: EstimateResult) -> None:
     """What was estimated: model, plan, formats, engine and workload."""
     console.print(
@@ -122,6 +127,7 @@ def print_header(result: EstimateResult) -> None:
         f"framework {result.framework}",
         highlight=False,
     )
+    console.print(f"weight formats: {formats_text(result)}", highlight=False)
     console.print(
         f"workload: isl {result.isl:,} + osl {result.osl:,} tokens per request, "
         f"concurrency {result.concurrency:,} (closed loop)",
@@ -205,9 +211,24 @@ def print_notes(notes: list[str]) -> None:
         console.print(grid)
 
 
+VERDICT_STYLES = {"fits": "bold green", "queues": "bold yellow", "does_not_fit": "bold red"}
+
+
+def print_verdict(result: EstimateResult) -> None:
+    """Fits / queues / does not fit, first: the figures below mean little without it."""
+    status = result.fit.status if result.fit else ("fits" if result.fits else "does_not_fit")
+    advice = " ".join(result.fit.advice) if result.fit else ""
+    if status == "queues":
+        text = f"queues: {advice}"
+    else:
+        text = result.fit_reason + (f" — {advice}" if advice else "")
+    console.print(Text(text, style=VERDICT_STYLES[status]), highlight=False)
+
+
 def print_result(result: EstimateResult) -> None:
-    """The readable form of an estimate."""
+    """The readable form of an estimate: what was asked, the verdict, then the figures."""
     print_header(result)
+    print_verdict(result)
     console.print(_performance_table(result))
     console.print(_memory_table(result))
     style = "bold green" if result.fits else "bold red"
@@ -218,6 +239,7 @@ def print_result(result: EstimateResult) -> None:
         limit = f"max concurrency whose KV cache fits: {result.max_concurrency:,}" + (
             " (no room for a KV cache)" if result.max_concurrency == 0 else ""
         )
+        limit += f"; admitted at once: {result.admitted_concurrency:,} of {result.concurrency:,}"
     console.print(limit, highlight=False)
     for reason in result.unsupported:
         console.print(f"[bold yellow]engines would not run this plan:[/] {reason}", highlight=False)

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from infercast.errors import InfercastError
 from infercast.hardware import EFFICIENCY_BOUNDS, Hardware, get_hardware, list_hardware
+from infercast.hardware.registry import hardware_origin
 from infercast.interfaces.cli.common import JsonOption, console, fail
 
 __all__ = ["register"]
@@ -111,9 +112,12 @@ def list_command(json_output: JsonOption = False) -> None:
         "domain",
     ):
         table.add_column(header, justify="right", no_wrap=True)
+    user = False
     for hw in parts:
+        own = hardware_origin(hw.id) != "built-in"
+        user = user or own
         table.add_row(
-            hw.id,
+            hw.id + (" *" if own else ""),
             hw.name,
             _num(hw.memory_bytes / 1e9),
             _num(hw.memory_bandwidth_bytes_per_s / 1e12),
@@ -124,6 +128,8 @@ def list_command(json_output: JsonOption = False) -> None:
             str(hw.scale_up.domain_size),
         )
     console.print(table)
+    if user:
+        console.print("* user-defined (--hardware-dir / INFERCAST_HARDWARE_PATH)", highlight=False)
 
 
 @hardware_app.command("show")

@@ -8,6 +8,8 @@ to stderr.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -57,6 +59,35 @@ def _write(path: Path, text: str) -> None:
     err_console.print(f"wrote {path}", highlight=False)
 
 
+def _save(directory: Path, model_id: str, text: str, overwrite: bool) -> None:
+    """Write ``<model_id>.json`` into a models directory: never through a symlink, never over
+    an existing file unless ``overwrite``, and atomically (a temp file renamed into place)."""
+    target = directory / f"{model_id}.json"
+    if target.is_symlink():
+        raise fail(f"--save: {target} is a symbolic link; refusing to write through it")
+    if target.exists() and not overwrite:
+        raise fail(f"--save: {target} already exists; pass --overwrite to replace it")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".import-", suffix=".json", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)  # replaces a path, never follows a link at the target
+    except OSError as exc:
+        raise fail(f"cannot write {target}: {exc.strerror or exc}") from None
+    err_console.print(f"wrote {target}", highlight=False)
+
+
+def _warn_unloadable_name(output: Path, model_id: str) -> None:
+    if output.suffix == ".json" and output.stem != model_id:
+        err_console.print(
+            f"[yellow]warning:[/] {output.name} is not {model_id}.json: a --models-dir holding "
+            "it will skip it (a spec file must be named after its model_id)",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 def import_command(
     source: Annotated[
         str,
@@ -77,6 +108,9 @@ def import_command(
         typer.Option("--hf-id", help="Hugging Face id (org/name) to file the spec under."),
     ] = None,
     models_dir: ModelsDirOption = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="With --save: replace an existing file.")
+    ] = False,
     figures: Annotated[
         bool,
         typer.Option(
@@ -103,18 +137,14 @@ def import_command(
         raise fail(str(exc)) from None
     text = json.dumps(result.spec.to_json_dict(), indent=2) + "\n"
     _report(result)
+    if save_dir is not None:
+        _save(save_dir, result.spec.model_id, text, overwrite)
+    if output is not None:
+        _warn_unloadable_name(output, result.spec.model_id)
+        _write(output, text)
     if figures:
         typer.echo(json.dumps(spec_figures(result.spec), indent=2))
-        if save_dir is not None:
-            _write(save_dir / f"{result.spec.model_id}.json", text)
-        if output is not None:
-            _write(output, text)
-        return
-    if save_dir is not None:
-        _write(save_dir / f"{result.spec.model_id}.json", text)
-    if output is not None:
-        _write(output, text)
-    else:
+    elif output is None:
         typer.echo(text, nl=False)
 
 

@@ -74,22 +74,22 @@ def list_command(json_output: JsonOption = False, models_dir: ModelsDirOption = 
         return
     table = Table(
         title="Models",
-        caption="params = every parameter once; active = used per token (top-k experts); "
+        caption="id = the Hugging Face id (the model_id is it with '/' → '_'; both work as "
+        "--model); params = every parameter once; active = used per token (top-k experts); "
         "`infercast models show ID` for layer types.",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    table.add_column("id", overflow="fold", ratio=3)
-    table.add_column("HF id", overflow="fold", ratio=3)
+    # Ids never wrap (a wrapped id cannot be copied); the MoE column wraps instead.
+    table.add_column("id", no_wrap=True, overflow="ignore")
     table.add_column("params", justify="right", no_wrap=True)
     table.add_column("active", justify="right", no_wrap=True)
-    table.add_column("MoE / sparse", ratio=2)
+    table.add_column("MoE / sparse")
     table.add_column("layers", justify="right", no_wrap=True)
     for spec in registry:
         origin = registry.origins[spec.model_id]
         table.add_row(
-            spec.model_id + ("" if origin == "built-in" else " *"),
-            spec.hf_model_id,
+            spec.hf_model_id + ("" if origin == "built-in" else " *"),
             spec.total_params_formatted,
             format_params(spec.active_params),
             moe_summary(spec),

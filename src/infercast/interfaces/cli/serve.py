@@ -35,13 +35,26 @@ def serve(
             "default none, or INFERCAST_CORS_ORIGINS).",
         ),
     ] = None,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            help="Host name clients may use in addition to the bound host and localhost, e.g. "
+            "infercast.example.org (repeatable; '*' accepts any; or INFERCAST_ALLOWED_HOSTS).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API and the web app (open the printed URL in a browser)."""
     import uvicorn
 
     from infercast.interfaces.api import create_app
 
-    app = create_app(models_dirs=models_dir, cors_origins=cors_origin or None)
+    app = create_app(
+        models_dirs=models_dir,
+        cors_origins=cors_origin or None,
+        allowed_hosts=allowed_host or None,
+        bind_host=host,
+    )  # user hardware comes from the global --hardware-dir / INFERCAST_HARDWARE_PATH
     shown = f"[{host}]" if ":" in host else host
     console.print(f"infercast web app and API: http://{shown}:{port}/", highlight=False)
     if not _is_loopback(host):
@@ -50,7 +63,16 @@ def serve(
             "use the API (no authentication).",
             highlight=False,
         )
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+    from infercast.interfaces.api.server import GuardedH11Protocol
+
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        server_header=False,
+        http=GuardedH11Protocol,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -13,21 +13,20 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 
 from infercast.errors import InfercastError
 from infercast.specs import SpecError, parse_spec
 
 from ..errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorProblem
-from ..importer import GGUF_MAGIC, import_upload, upload_limit
+from ..importer import GGUF_MAGIC, ImportedSpec, import_upload, upload_limit
 from ..schemas import ImportResponse
 from ..state import ApiState, get_state, validate_model_id
 
 router = APIRouter(tags=["import"], responses=ERROR_RESPONSES)
-
-_CHUNK = 1 << 20
 
 
 def _display_name(filename: str | None) -> str:
@@ -37,26 +36,25 @@ def _display_name(filename: str | None) -> str:
     return cleaned or "upload"
 
 
-async def _read_bounded(upload: UploadFile) -> bytes:
-    head = await upload.read(len(GGUF_MAGIC))
-    limit = upload_limit(head)
-    chunks = [head]
-    size = len(head)
-    while chunk := await upload.read(_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            kind = "GGUF header" if head.startswith(GGUF_MAGIC) else "JSON file"
-            raise ApiError(
-                413,
-                "too_large",
-                f"file: a {kind} upload is limited to {limit:,} bytes",
-                [
-                    ErrorProblem(
-                        field="file", location="body", rule="max_size", message=f"≤ {limit:,} bytes"
-                    )
-                ],
+def _too_large(kind: str, limit: int) -> ApiError:
+    return ApiError(
+        413,
+        "too_large",
+        f"file: a {kind} upload is limited to {limit:,} bytes",
+        [
+            ErrorProblem(
+                field="file", location="body", rule="max_size", message=f"≤ {limit:,} bytes"
             )
-        chunks.append(chunk)
+        ],
+    )
+
+
+def _parse_upload(stream: BinaryIO, filename: str, hf_model_id: str | None) -> ImportedSpec:
+    """Size checks and parse of the spooled upload (in a worker thread)."""
+    stream.seek(0, os.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    head = stream.read(len(GGUF_MAGIC))
     if size == 0:
         raise ApiError(
             422,
@@ -64,7 +62,20 @@ async def _read_bounded(upload: UploadFile) -> bytes:
             "file: the upload is empty",
             [ErrorProblem(field="file", location="body", rule="non_empty", message="empty file")],
         )
-    return b"".join(chunks)
+    limit = upload_limit(head)
+    if size > limit:
+        raise _too_large("GGUF header" if head.startswith(GGUF_MAGIC) else "JSON file", limit)
+    try:
+        return import_upload(stream, size, filename, hf_model_id)
+    except SpecError:
+        raise
+    except InfercastError as exc:
+        raise ApiError(
+            422,
+            "invalid_input",
+            str(exc),
+            [ErrorProblem(field="file", location="body", rule="importable", message=str(exc))],
+        ) from None
 
 
 def _save(state: ApiState, spec_json: dict[str, object], model_id: str, overwrite: bool) -> Path:
@@ -114,7 +125,14 @@ def _save(state: ApiState, spec_json: dict[str, object], model_id: str, overwrit
     "/import",
     response_model=ImportResponse,
     summary="Import a config.json or GGUF header",
-    responses={409: {"model": ErrorBody, "description": "File exists and overwrite is false."}},
+    responses={
+        409: {
+            "model": ErrorBody,
+            "description": "File exists and overwrite is false, or the spec would shadow a "
+            "built-in model id.",
+        },
+        429: {"model": ErrorBody, "description": "Too many uploads being parsed; retry."},
+    },
 )
 async def import_model(
     file: Annotated[
@@ -143,20 +161,29 @@ async def import_model(
 ) -> ImportResponse:
     """Build the spec (nothing in the upload is executed), add it to this session's models,
     and return it as an infercast model spec (v1)."""
-    data = await _read_bounded(file)
-    try:
-        imported = import_upload(data, _display_name(file.filename), hf_model_id)
-    except SpecError:
-        raise
-    except InfercastError as exc:
-        raise ApiError(
-            422,
-            "invalid_input",
-            str(exc),
-            [ErrorProblem(field="file", location="body", rule="importable", message=str(exc))],
-        ) from None
+    # Parsed in a worker thread, so /health and estimates keep answering; at most
+    # MAX_CONCURRENT_PARSES uploads are in the app at once (UploadSlotsMiddleware, 429 beyond).
+    imported = await anyio.to_thread.run_sync(
+        _parse_upload, file.file, _display_name(file.filename), hf_model_id
+    )
     spec = imported.spec
     validate_model_id(spec.model_id, field_name="model_id", location="file")
+    clash = state.builtin_conflict(spec)
+    if clash is not None:
+        raise ApiError(
+            409,
+            "conflict",
+            f"model_id: {spec.hf_model_id!r} would shadow the built-in model {clash!r} (ids "
+            "match case-insensitively); give the upload another hf_model_id",
+            [
+                ErrorProblem(
+                    field="hf_model_id",
+                    location="body",
+                    rule="not_builtin",
+                    message=f"clashes with built-in {clash}",
+                )
+            ],
+        )
     spec_json = spec.to_json_dict()
     saved_as = None
     if save:

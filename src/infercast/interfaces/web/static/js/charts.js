@@ -25,10 +25,13 @@ export function memoryBar(memory, width) {
   const label =
     `Memory per GPU: ${gb(memory.total_bytes)} of ${gb(memory.capacity_bytes)} — ` +
     memoryParts(memory).map(([key, name]) => `${name} ${gb(memory[key])}`).join(", ");
+  const over = memory.total_bytes - memory.capacity_bytes;
+  // The capacity and overflow labels get a row each, so they never overlap.
+  const rows = over > 0 ? 2 : 1;
   const svg = s("svg", {
-    viewBox: `0 0 ${width} ${height + 16}`,
+    viewBox: `0 0 ${width} ${height + 16 * rows}`,
     width,
-    height: height + 16,
+    height: height + 16 * rows,
     role: "img",
     "aria-label": label,
     class: "chart memory-chart",
@@ -45,7 +48,6 @@ export function memoryBar(memory, width) {
     x += w;
   }
   const cap = 1 + (memory.capacity_bytes / scale) * usable;
-  const over = memory.total_bytes - memory.capacity_bytes;
   if (over > 0) {
     // Everything right of the capacity line is what does not fit: hatched, and said in words.
     svg.append(
@@ -53,7 +55,7 @@ export function memoryBar(memory, width) {
         s("title", { text: `Over capacity by ${gb(over)}` })),
       s("text", {
         x: width - 2,
-        y: height + 14,
+        y: height + 30,
         "text-anchor": "end",
         class: "axis-label over-label",
         text: `over by ${gb(over)}`,
@@ -63,10 +65,10 @@ export function memoryBar(memory, width) {
   svg.append(s("line", { x1: cap, x2: cap, y1: 0, y2: height + 4, class: "capacity" }));
   svg.append(
     s("text", {
-      x: over > 0 ? cap + 4 : Math.min(cap, width - 2),
+      x: Math.max(Math.min(cap, width - 2), 2),
       y: height + 14,
-      "text-anchor": over > 0 ? "start" : "end",
-      class: "axis-label",
+      "text-anchor": cap < width / 2 ? "start" : "end",
+      class: "axis-label capacity-label",
       text: `capacity ${gb(memory.capacity_bytes)}`,
     }),
   );
@@ -85,7 +87,7 @@ const LAYER_PARTS = [
 export function layerMaxMs(layers, phase) {
   return Math.max(
     1e-9,
-    ...layers.filter((l) => l[phase]).flatMap((l) => LAYER_PARTS.map(([key]) => l[phase][key])),
+    ...layers.filter((l) => l[phase]).flatMap((l) => [...LAYER_PARTS.map(([key]) => l[phase][key]), l[phase].overhead_ms || 0]),
   );
 }
 
@@ -140,9 +142,10 @@ export function layerBars(layers, phase, width, scaleMax = null) {
     svg.append(
       s("text", { x: 0, y: y + 12, class: "row-label", text: layer.name },
         s("title", { text: `${layer.name} (${layer.layer_class}) × ${layer.count}` })),
-      s("text", { x: 0, y: y + 24, class: "row-sub", text: `×${layer.count} · ${BOUND_SHORT[cost.bound] || cost.bound}-bound` }),
+      s("text", { x: 0, y: y + 24, class: "row-sub", text: layer.overhead ? "per step, not a layer" : `×${layer.count} · ${BOUND_SHORT[cost.bound] || cost.bound}-bound` }),
     );
-    LAYER_PARTS.forEach(([key, name, cls], j) => {
+    const parts = layer.overhead ? [["overhead_ms", "overhead", "bar-overhead"]] : LAYER_PARTS;
+    parts.forEach(([key, name, cls], j) => {
       const w = X(cost[key]) - labelW;
       svg.append(
         s("rect", { x: labelW, y: y + j * 8 + 2, width: barW, height: 6, class: "track", rx: 2 }),
@@ -217,8 +220,13 @@ export function throughputCurve(series, width, height = 300) {
       dots.push(
         s("circle", {
           cx: X(p.x), cy: Y(p.y), r: current ? 6 : 4,
-          class: `dot ${sr.cls}${p.fits ? "" : " no-fit"}${current ? " current" : ""}`,
-        }, s("title", { text: `${sr.label} — concurrency ${p.c}: ${num(p.x)} tok/s/user, ${num(p.y)} tok/s/GPU${p.fits ? "" : " (does not fit in memory)"}` })),
+          class: `dot ${sr.cls}${p.fits ? "" : " no-fit"}${p.queued ? " queued" : ""}${current ? " current" : ""}${sr.pick ? " pickable" : ""}`,
+          "data-concurrency": p.c,
+          tabindex: sr.pick ? 0 : null,
+          role: sr.pick ? "button" : null,
+          onclick: sr.pick ? () => sr.pick(p.c) : null,
+          onkeydown: sr.pick ? (e) => (e.key === "Enter" || e.key === " ") && sr.pick(p.c) : null,
+        }, s("title", { text: `${sr.label} — concurrency ${p.c}: ${num(p.x)} tok/s/user, ${num(p.y)} tok/s/GPU${p.fits ? "" : " (does not fit in memory)"}${p.queued ? " (requests queue)" : ""}` })),
       );
     }
     const order = [...pts].sort((p, q) => (q.c === sr.current) - (p.c === sr.current));

@@ -68,6 +68,15 @@ async function normalise(config) {
   return { plan, notes: [...notes, ...plan.notes] };
 }
 
+// A shared link that asked for something unknown or impossible says so at the top of the page
+// (the form shows what was used instead).
+function showUrlBanner(notes) {
+  if (!notes.length) return;
+  $("url-banner-text").textContent = `This link asked for something this page cannot show as given: ${notes.join(" ")}`;
+  $("url-banner").hidden = false;
+  $("url-banner-close").addEventListener("click", () => ($("url-banner").hidden = true), { once: true });
+}
+
 function showNotice(side) {
   const el = $("plan-notice");
   const notes = app.notices[side] || [];
@@ -158,12 +167,25 @@ function renderResults() {
   }
 }
 
+// Concurrencies the curve samples: powers of two up to twice the larger of the asked load and
+// the most the KV cache admits (so the knee where requests start to queue is on the curve),
+// plus that maximum itself.
+function sweepLoads(result) {
+  const admitted = Math.min(result?.max_concurrency || 0, 16384);
+  const top = Math.min(Math.max(2 * Math.max(result?.concurrency || 1, admitted), 8), 32768);
+  const loads = [];
+  for (let c = 1; c <= top; c *= 2) loads.push(c);
+  if (admitted > 0 && !loads.includes(admitted)) loads.push(admitted);
+  return loads.sort((a, b) => a - b);
+}
+
 // One request for the whole curve (POST /estimate/sweep); a newer estimate aborts it.
 async function sweep(side, config, seq, signal) {
   const body = curveBody(config);
   let results = [];
   try {
-    const answer = await api.sweep({ ...body, concurrencies: app.options.concurrency_sweep }, signal);
+    const concurrencies = sweepLoads(app.results[side]?.result);
+    const answer = await api.sweep({ ...body, concurrencies }, signal);
     results = answer.results;
   } catch (error) {
     if (error.name === "AbortError") return;
@@ -190,6 +212,7 @@ async function estimateAll() {
         const sameCurve = previous?.sweepKey === sweepKey(config);
         app.results[side] = {
           result,
+          request: requestBody(config),
           error: null,
           sweep: sameCurve ? previous.sweep : [],
           sweeping: !sameCurve,
@@ -299,6 +322,11 @@ function bindForm() {
     $(key).addEventListener("input", (e) => changed((c) => (c[key] = e.target.value), { rerender: false }));
   }
   $("config-form").addEventListener("submit", (e) => e.preventDefault());
+  // A click on a point of the concurrency curve asks that concurrency (results.js sends it).
+  document.addEventListener("pick-concurrency", (e) => {
+    app.view.side = e.detail.side;
+    changed((c) => (c.concurrency = String(e.detail.concurrency)));
+  });
   $("import-file").addEventListener("change", onImport);
 }
 
@@ -386,6 +414,7 @@ async function init() {
     app.notices[side] = notes;
   }
   if (!app.view.compare) app.notices.b = [];
+  showUrlBanner([...app.notices.a, ...app.notices.b]);
   renderLayout();
   await renderActiveForm();
   bindForm();

@@ -3,6 +3,7 @@
 
 import { layerBars, layerMaxMs, memoryBar, memoryParts, throughputCurve } from "./charts.js";
 import { clear, h } from "./dom.js";
+import { cliCommand, download, resultCsv } from "./export.js";
 import { compact, gb, ms, num, ratio } from "./format.js";
 
 const KPIS = [
@@ -45,8 +46,17 @@ function kpiRow(result, side) {
   );
 }
 
-// A plain "does not fit" warning over the figures: they describe a deployment that cannot run.
+// A plain warning over the figures when the plan does not fit, or fits but queues: the
+// figures then describe a deployment that cannot run, or one where most requests wait.
 function kpiWarning(result, side) {
+  if (verdictOf(result) === "queues") {
+    return h(
+      "p",
+      { class: "kpi-warning queues", id: `kpi-warning-${side}`, role: "note" },
+      h("strong", { text: `Queues: ${result.admitted_concurrency} of ${result.concurrency} requests run at once` }),
+      ` — ${(result.fit?.advice || []).join(" ")}`,
+    );
+  }
   if (result.fits) return null;
   return h(
     "p",
@@ -56,15 +66,27 @@ function kpiWarning(result, side) {
   );
 }
 
+const VERDICTS = {
+  fits: ["fits", "Fits"],
+  queues: ["queues", "Queues"],
+  does_not_fit: ["no-fit", "Does not fit"],
+};
+
+function verdictOf(result) {
+  return result.fit?.status || (result.fits ? "fits" : "does_not_fit");
+}
+
 function fitBadge(result, side) {
   const max = result.max_concurrency;
+  const status = verdictOf(result);
+  const [cls, word] = VERDICTS[status];
   return h(
     "div",
-    { class: `fit ${result.fits ? "fits" : "no-fit"}`, id: `fit-${side}` },
-    h("strong", { text: result.fits ? "Fits" : "Does not fit" }),
+    { class: `fit ${cls}`, id: `fit-${side}` },
+    h("strong", { text: word }),
     ` — ${result.fit?.detail || result.fit_reason}`,
-    result.fits && max > 0 && max < 1e8 ? ` Max concurrency that fits: ${max}.` : "",
-    result.fits ? null : h("p", { class: "fit-advice", text: (result.fit?.advice || []).join(" ") }),
+    result.fits && max > 0 && max < 1e8 ? ` Max concurrency that fits: ${max}; admitted at once: ${result.admitted_concurrency}.` : "",
+    status === "fits" ? null : h("p", { class: "fit-advice", text: (result.fit?.advice || []).join(" ") }),
   );
 }
 
@@ -83,15 +105,27 @@ function memoryCard(result, side, title) {
   return { el, draw: () => chart.replaceChildren(memoryBar(result.memory, width(chart))) };
 }
 
+// The step's time beyond its layer types' as a row of its own ("overhead"), so the rows add up
+// to the step time in the phase's heading.
+function withOverhead(result, phase) {
+  const step = result[phase];
+  if (!step) return result.layers;
+  const layered = result.layers.reduce((acc, l) => acc + (l[phase]?.time_ms || 0), 0);
+  const overhead = step.time_ms - layered;
+  if (!(overhead > 1e-9)) return result.layers;
+  const cost = { compute_ms: 0, memory_ms: 0, communication_ms: 0, overhead_ms: overhead, time_ms: overhead, bound: "overhead" };
+  return [...result.layers, { name: "overhead", layer_class: "per-step overhead", count: 1, overhead: true, [phase]: cost }];
+}
+
 function layersCard(result, side, title, scale = {}) {
   const boxes = { prefill: h("div", { class: "chart-box" }), decode: h("div", { class: "chart-box" }) };
   const legend = h(
     "ul",
     { class: "legend" },
-    [["bar-compute", "compute"], ["bar-memory", "memory traffic"], ["bar-comm", "communication"]].map(([cls, name]) =>
+    [["bar-compute", "compute"], ["bar-memory", "memory traffic"], ["bar-comm", "communication"], ["bar-overhead", "overhead"]].map(([cls, name]) =>
       h("li", {}, h("span", { class: `swatch ${cls}`, "aria-hidden": "true" }), name),
     ),
-    h("li", { class: "hint", text: "Right: modelled time of all instances of the layer type." }),
+    h("li", { class: "hint", text: "Right: modelled time of all instances of the layer type. Overhead: the step's time not spent in any layer type — the engine's fixed cost per step (scheduling, kernel launches, sampling) and per-layer launch costs, as calibrated." }),
   );
   const phases = h(
     "div",
@@ -113,9 +147,9 @@ function layersCard(result, side, title, scale = {}) {
   return {
     el,
     draw: () => {
-      boxes.prefill.replaceChildren(layerBars(result.layers, "prefill", width(boxes.prefill), scale.prefill));
+      boxes.prefill.replaceChildren(layerBars(withOverhead(result, "prefill"), "prefill", width(boxes.prefill), scale.prefill));
       if (result.decode) {
-        boxes.decode.replaceChildren(layerBars(result.layers, "decode", width(boxes.decode), scale.decode));
+        boxes.decode.replaceChildren(layerBars(withOverhead(result, "decode"), "decode", width(boxes.decode), scale.decode));
       }
     },
   };
@@ -130,14 +164,21 @@ function curveCard(entries, title) {
       label: SERIES[side][0],
       cls: SERIES[side][1],
       current: state.result?.concurrency,
-      points: state.sweep.map((r) => ({ c: r.concurrency, x: r.tokens_per_s_per_user, y: r.output_tokens_per_s_per_gpu, fits: r.fits })),
+      pick: (c) => document.dispatchEvent(new CustomEvent("pick-concurrency", { detail: { side, concurrency: c } })),
+      points: state.sweep.map((r) => ({
+        c: r.concurrency,
+        x: r.tokens_per_s_per_user,
+        y: r.output_tokens_per_s_per_gpu,
+        fits: r.fits,
+        queued: r.fit?.status === "queues",
+      })),
     }));
   const pending = entries.some(([, state]) => state?.sweeping);
   const legend = h(
     "ul",
     { class: "legend" },
     series.length > 1 ? series.map((sr) => h("li", {}, h("span", { class: `swatch ${sr.cls}`, "aria-hidden": "true" }), sr.label)) : null,
-    h("li", { class: "hint", text: "Labels: concurrency (requests in flight). Ringed: the current one. Hollow: does not fit in memory." }),
+    h("li", { class: "hint", text: "Labels: concurrency (requests in flight). Ringed: the current one. Amber: requests queue (more than the KV cache admits). Hollow: does not fit in memory. Click a point to estimate it." }),
   );
   const el = card(title, "curve-title", legend, chart);
   return {
@@ -147,7 +188,7 @@ function curveCard(entries, title) {
         const text = encoder
           ? "Encoder model: no decode phase, so no per-user token speed to plot."
           : pending
-            ? "Sweeping concurrency 1 … 512 …"
+            ? "Sweeping concurrency …"
             : "No points.";
         chart.replaceChildren(h("p", { class: "hint", text }));
         return;
@@ -239,6 +280,7 @@ export function renderSingle(root, state) {
       memory.el,
       h("div", { class: "grid-2" }, layers.el, curve.el),
       notesBlock(result),
+      exportBlock(result, state.request),
     ].filter(Boolean),
   );
   drawers = [memory.draw, layers.draw, curve.draw];
@@ -280,4 +322,29 @@ export function renderCompare(root, states) {
 
 function placeholderIf(state, result, label) {
   return result ? null : placeholder(state, label);
+}
+
+// Downloads of this result and the same estimate as a command line.
+function exportBlock(result, request) {
+  const command = request ? cliCommand(request) : "";
+  const status = h("span", { class: "hint", id: "export-status", "aria-live": "polite" });
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(command);
+      status.textContent = "Copied.";
+    } catch {
+      status.textContent = "Select the command above and copy it.";
+    }
+  };
+  return card(
+    "Take it elsewhere",
+    "export-title",
+    h("div", { class: "export-buttons" },
+      h("button", { type: "button", id: "download-json", onclick: () => download("infercast-estimate.json", "application/json", JSON.stringify(result, null, 2)) }, "Download JSON"),
+      h("button", { type: "button", id: "download-csv", onclick: () => download("infercast-estimate.csv", "text/csv", resultCsv(result)) }, "Download CSV"),
+      command ? h("button", { type: "button", id: "copy-cli", onclick: copy }, "Copy as CLI command") : null,
+      status,
+    ),
+    command ? h("pre", { class: "cli-command" }, h("code", { id: "cli-command", text: command })) : null,
+  );
 }
