@@ -475,7 +475,7 @@ def test_context_and_sequence_parallelism(page: Any, browser: Any, server_url: s
 
 
 def test_queues_state_is_amber_and_curve_points_are_clickable(page: Any, server_url: str) -> None:
-    """Llama-3.3-70B on 2×H100 TP2 at C = 64 fits in memory but admits 2 requests at once:
+    """Llama-3.3-70B on 2×H100 TP2 at C = 64 fits in memory but admits 3 requests at once:
     the page says "Queues" (amber) above the figures, not a green "Fits"."""
     _open(
         page,
@@ -485,9 +485,9 @@ def test_queues_state_is_amber_and_curve_points_are_clickable(page: Any, server_
     badge = page.locator("#fit-a")
     assert badge.inner_text().startswith("Queues") and "fit queues" in badge.get_attribute("class")
     warning = page.locator("#kpi-warning-a")
-    assert "Queues: 2 of 64 requests run at once" in warning.inner_text()
+    assert "Queues: 3 of 64 requests run at once" in warning.inner_text()
     assert "queues" in warning.get_attribute("class")
-    # the curve follows the admitted maximum (2) and the asked load: 1 … 128
+    # the curve follows the admitted maximum (3) and the asked load: 1 … 128
     page.wait_for_function("() => document.querySelectorAll('#curve circle.dot').length >= 8")
     loads = sorted(
         int(c)
@@ -495,7 +495,7 @@ def test_queues_state_is_amber_and_curve_points_are_clickable(page: Any, server_
             "els => els.map(e => e.dataset.concurrency)"
         )
     )
-    assert loads == [1, 2, 4, 8, 16, 32, 64, 128]
+    assert loads == [1, 2, 3, 4, 8, 16, 32, 64, 128]  # the admitted maximum is a point too
     assert page.locator("#curve circle.dot.queued").count() == 6  # 4 … 128 queue
     _shot(page, "queues")
     before = _ready(page)
