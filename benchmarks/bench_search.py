@@ -12,7 +12,10 @@ Printed per search: plans evaluated, closed-loop steady states solved ("probes")
 best wall time. The plans are solved by ``--workers`` forked processes (default: all cores,
 as ``infercast search`` does).
 
-Usage: python benchmarks/bench_search.py [--runs 3] [--only r1|llama] [--workers N]
+``--no-prune`` bisects every feasible plan to its end (the search before exact pruning; same
+result, more probes) for a before/after comparison under the same load.
+
+Usage: python benchmarks/bench_search.py [--runs 3] [--only r1|llama] [--workers N] [--no-prune]
 """
 
 from __future__ import annotations
@@ -55,18 +58,20 @@ CASES: dict[str, tuple[dict[str, Any], float]] = {
 }
 
 
-def bench(name: str, options: dict[str, Any], target_s: float, runs: int, workers: int) -> None:
+def bench(
+    name: str, options: dict[str, Any], target_s: float, runs: int, workers: int, prune: bool
+) -> None:
     search(**options)  # warm-up: catalog, calibration, imports
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        result = search(**options, workers=workers)
+        result = search(**options, workers=workers, prune=prune)
         times.append(time.perf_counter() - start)
     median = statistics.median(times)
     print(
         f"{name:6s} plans evaluated {result.evaluated:5d}  feasible {result.feasible:5d}  "
         f"probes {result.probes:6d}  median {median:7.3f} s  best {min(times):7.3f} s  "
-        f"workers {workers}  target ≤ {target_s:g} s"
+        f"workers {workers}  prune {prune}  target ≤ {target_s:g} s"
     )
 
 
@@ -75,10 +80,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", choices=sorted(CASES))
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--no-prune", action="store_true")
     args = parser.parse_args()
     for name, (options, target) in CASES.items():
         if args.only in (None, name):
-            bench(name, options, target, args.runs, args.workers)
+            bench(name, options, target, args.runs, args.workers, not args.no_prune)
 
 
 if __name__ == "__main__":

@@ -309,4 +309,7 @@ def test_forked_workers_give_the_serial_result(monkeypatch: pytest.MonkeyPatch) 
     assert serial.evaluated >= 2 * evaluate.MIN_PLANS_PER_WORKER
     parallel = search(LLAMA8, "h100", workers=2, **options)
     assert forks == ["fork"]
-    assert parallel.model_dump() == serial.model_dump()
+    # Each process prunes on what it has seen, so only the work count may differ.
+    a, b = parallel.model_dump(), serial.model_dump()
+    assert a.pop("probes") > 0 and b.pop("probes") > 0
+    assert a == b

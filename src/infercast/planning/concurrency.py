@@ -14,6 +14,10 @@ hold — KV capacity, batch cap, or the users to serve).
 Bisection interpolates each broken limit's load (value / limit) linearly between the bracket's
 ends and takes the first crossing, and falls back to halving whenever an interpolated step
 failed to halve the bracket, so it never needs more than about 2·log2(cap) probes.
+
+``stop(lo, hi)`` (optional) is asked before each bisection step; when it says the rest of the
+bracket cannot matter to the caller (see :mod:`.evaluate`'s pruning), the solve ends there,
+``best`` is the largest passing probe found so far and ``pruned`` is set.
 """
 
 from __future__ import annotations
@@ -25,7 +29,10 @@ from dataclasses import dataclass
 from infercast.planning.adapter import Probe
 from infercast.planning.sla import Sla
 
-__all__ = ["Solved", "largest_concurrency"]
+__all__ = ["Solved", "Stop", "largest_concurrency"]
+
+Stop = Callable[[Probe, Probe, list[Probe]], bool]
+"""``stop(lo, hi, passing)``: may the bisection of the bracket (lo passes, hi fails) end here?"""
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,8 @@ class Solved:
     passing: list[Probe]
     """Every probe that met the SLA (points for the Pareto front)."""
     limited_by: str
+    pruned: bool = False
+    """The bisection was stopped by ``stop``: ``best`` is a lower bound on ``C*``, not it."""
 
 
 def _guess(sla: Sla, lo: Probe, hi: Probe) -> float:
@@ -53,10 +62,13 @@ def _guess(sla: Sla, lo: Probe, hi: Probe) -> float:
 
 
 class _Search:
-    def __init__(self, evaluate: Callable[[int], Probe], sla: Sla, cap: int):
-        self.evaluate, self.sla, self.cap = evaluate, sla, cap
+    def __init__(
+        self, evaluate: Callable[[int], Probe], sla: Sla, cap: int, stop: Stop | None = None
+    ):
+        self.evaluate, self.sla, self.cap, self.stop = evaluate, sla, cap, stop
         self.passing: list[Probe] = []
         self.first: Probe | None = None
+        self.pruned = False
 
     def probe(self, c: int) -> tuple[Probe, bool]:
         p = self.evaluate(c)
@@ -72,7 +84,7 @@ class _Search:
             assert hi is not None
             return Solved(None, self.first, [], self.sla.binding(hi))
         limited = "engine capacity" if hi is None else self.sla.binding(hi)
-        return Solved(lo, self.first, self.passing, limited)
+        return Solved(lo, self.first, self.passing, limited, self.pruned)
 
     def bracket(self, guess: int | None, rough: bool) -> tuple[Probe | None, Probe | None]:
         """(largest passing, smallest failing) probes found; None where there is none."""
@@ -107,6 +119,9 @@ class _Search:
     def narrow(self, lo: Probe, hi: Probe) -> tuple[Probe, Probe]:
         interpolate = True
         while hi.concurrency - lo.concurrency > 1:
+            if self.stop is not None and self.stop(lo, hi, self.passing):
+                self.pruned = True
+                break
             width = hi.concurrency - lo.concurrency
             target = (
                 _guess(self.sla, lo, hi) if interpolate else (lo.concurrency + hi.concurrency) / 2
@@ -127,11 +142,12 @@ def largest_concurrency(
     cap: int,
     guess: int | None = None,
     rough: bool = False,
+    stop: Stop | None = None,
 ) -> Solved:
     """``evaluate(C)`` → probe; ``cap ≥ 1`` the largest concurrency allowed; ``guess`` a
     likely answer or None; ``rough``: the guess is an estimate (first step half of
     it), not the answer of a near-identical plan (first step: the neighbour)."""
-    search = _Search(evaluate, sla, cap)
+    search = _Search(evaluate, sla, cap, stop)
     lo, hi = search.bracket(guess, rough)
     if lo is not None and hi is not None:
         lo, hi = search.narrow(lo, hi)

@@ -4,7 +4,8 @@ A plan's outcome depends only on its own deployment and on the plans of the same
 it (formats and engines of one layout guess each other's concurrency), so the plan space is cut
 into layout groups; the groups are independent and may be solved in any process. Outcomes carry
 the candidate's position in the plan space, and the search replays them in that order, so a
-parallel search returns exactly what a serial one does (only ``probes`` may differ, never).
+parallel search returns exactly what a serial one does; only ``probes`` may differ, as each
+process prunes bisections (:mod:`.prune`) on the plans it has solved itself.
 
 Workers are forked (they inherit the loaded spec and catalogs: no re-import, no pickling of
 cost models) and only when this process runs no other thread — a server's search, or any
@@ -25,6 +26,7 @@ from infercast.hardware import Hardware
 from infercast.planning import adapter
 from infercast.planning.adapter import Probe
 from infercast.planning.concurrency import largest_concurrency
+from infercast.planning.prune import Pruner, Rank
 from infercast.planning.result import SearchRequest
 from infercast.planning.sla import Sla
 from infercast.planning.space import Candidate
@@ -56,6 +58,9 @@ class Outcome:
     limited_by: str = ""
     passing: tuple[Probe, ...] = ()
     probes: int = 0
+    pruned: bool = False
+    """Feasible, but provably outside the top plans and the front: bisection stopped early
+    (``best`` and ``final`` are then a passing probe below ``C*``; see :mod:`.prune`)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,8 @@ class _Job:
     tpot_limit: float | None
     started: float
     label: Callable[[Candidate, Any], str]
+    rank: Rank | None = None
+    """The search's sort key, when plans may be pruned (not with ``users``)."""
 
 
 _JOB: _Job | None = None  # what forked workers inherit
@@ -86,10 +93,12 @@ def _per_replica(
     return (p, replicas) if sla.ok(p) else (solved, replicas)
 
 
-def _solve_group(job: _Job, group: list[tuple[int, Candidate]]) -> list[Outcome]:
+def _solve_group(
+    job: _Job, group: list[tuple[int, Candidate]], pruner: Pruner | None
+) -> list[Outcome]:
     req, out = job.req, []
     guess: int | None = None
-    for index, cand in group:
+    for position, (index, cand) in enumerate(group):
         dep = adapter.deploy(job.spec, job.hardware[cand.hardware], cand.plan_args())
         d = dep.dtypes
         base: dict[str, Any] = {
@@ -115,12 +124,21 @@ def _solve_group(job: _Job, group: list[tuple[int, Candidate]]) -> list[Outcome]
         if guess is None and job.tpot_limit is not None:
             seqs = adapter.decode_seqs_at(dep, req.isl, req.osl, job.tpot_limit, upper)
             guess, rough = max(1, round(seqs)), True
-        solved = largest_concurrency(evaluate, job.sla, upper, guess, rough)
+        last = position == len(group) - 1  # no sibling takes its C* as a guess
+        stop = pruner.stop(cand.hardware, cand.gpus) if pruner and last else None
+        solved = largest_concurrency(evaluate, job.sla, upper, guess, rough, stop)
         if solved.best is None:
             guess = 1
             out.append(Outcome(**base, first=solved.first, probes=calls[0]))
             continue
         guess = solved.best.concurrency
+        if pruner is not None:
+            pruner.seen(
+                cand.hardware,
+                cand.gpus,
+                None if solved.pruned else solved.best,
+                tuple(solved.passing),
+            )
         final, replicas = _per_replica(solved.best, req.users, evaluate, job.sla)
         limited = solved.limited_by
         if req.users and solved.best.concurrency == req.users:
@@ -134,6 +152,7 @@ def _solve_group(job: _Job, group: list[tuple[int, Candidate]]) -> list[Outcome]
                 limited_by=limited,
                 passing=tuple(solved.passing),
                 probes=calls[0],
+                pruned=solved.pruned,
             )
         )
     return out
@@ -143,10 +162,11 @@ def _solve_groups(groups: list[list[tuple[int, Candidate]]]) -> tuple[list[Outco
     job = _JOB
     assert job is not None
     out: list[Outcome] = []
+    pruner = Pruner(job.rank, job.req.top) if job.rank is not None else None
     for group in groups:
         if time.perf_counter() - job.started > job.req.time_limit_s:
             return out, True
-        out.extend(_solve_group(job, group))
+        out.extend(_solve_group(job, group, pruner))
     return out, False
 
 
@@ -160,8 +180,10 @@ def solve_plans(
     label: Callable[[Candidate, Any], str],
     started: float,
     workers: int = 1,
+    rank: Rank | None = None,
 ) -> tuple[list[Outcome], bool]:
-    """Outcomes of ``plans`` in their order, and whether the time limit cut the search short."""
+    """Outcomes of ``plans`` in their order, and whether the time limit cut the search short;
+    with ``rank`` (the search's sort key) bisections that cannot matter are cut short."""
     global _JOB
     indexed = list(enumerate(plans))
 
@@ -170,7 +192,7 @@ def solve_plans(
         return (c.hardware, c.tp, c.dp, c.pp, c.ep, c.cp, c.sp)
 
     groups = [list(g) for _, g in groupby(indexed, key=layout)]
-    _JOB = _Job(spec, hardware, req, sla, tpot_limit, started, label)
+    _JOB = _Job(spec, hardware, req, sla, tpot_limit, started, label, rank)
     try:
         workers = min(workers, max(1, len(plans) // MIN_PLANS_PER_WORKER))
         if workers <= 1 or threading.active_count() > 1:

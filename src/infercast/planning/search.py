@@ -76,10 +76,12 @@ def search(model: str | ModelSpec, hardware: str | list[str], **options: Any) ->
 
     ``registry`` (a :class:`Registry`) may be passed to search models outside the catalog;
     ``model`` may also be a :class:`ModelSpec`; ``workers`` forks that many processes to
-    solve the plans (same result).
+    solve the plans (same result); ``prune=False`` bisects every feasible plan to its end
+    (same result, more probes: for checking the pruning of :mod:`.prune`).
     """
     registry = options.pop("registry", None)
     workers = options.pop("workers", 1)
+    prune = options.pop("prune", True)
     hw = [hardware] if isinstance(hardware, str) else list(hardware)
     model_id = model.model_id if isinstance(model, ModelSpec) else model
     try:
@@ -87,7 +89,7 @@ def search(model: str | ModelSpec, hardware: str | list[str], **options: Any) ->
     except ValidationError as exc:
         raise InvalidInputError(validation_message(exc)) from None
     spec = model if isinstance(model, ModelSpec) else None
-    return run_search(request, registry, spec=spec, workers=workers)
+    return run_search(request, registry, spec=spec, workers=workers, prune=prune)
 
 
 def _formats(
@@ -169,16 +171,29 @@ def _fields(cand: Candidate, o: Outcome, p: Probe, model: str, req: SearchReques
     }
 
 
+def _rate_key(
+    objective: str, prices: dict[str, tuple[float, str]]
+) -> Callable[[str, int, float], tuple[float, ...]]:
+    """The objective's sort key of a plan on ``hardware`` using ``total_gpus`` at ``rate``
+    output tokens/s per GPU (lower is better; never better for a lower rate)."""
+
+    def key(hardware: str, total_gpus: int, rate: float) -> tuple[float, ...]:
+        if objective == "cost":
+            return (usd_per_million_tokens(prices[hardware][0], rate), -rate)
+        if objective == "gpus":
+            return (total_gpus, -rate)
+        return (-rate, total_gpus)
+
+    return key
+
+
 def _sort_key(
     objective: str, prices: dict[str, tuple[float, str]]
 ) -> Callable[[_Feasible], tuple[float, ...]]:
+    by_rate = _rate_key(objective, prices)
+
     def key(f: _Feasible) -> tuple[float, ...]:
-        rate = f.final.output_tokens_per_s_per_gpu
-        if objective == "cost":
-            return (usd_per_million_tokens(prices[f.cand.hardware][0], rate), -rate)
-        if objective == "gpus":
-            return (f.total_gpus, -rate)
-        return (-rate, f.total_gpus)
+        return by_rate(f.cand.hardware, f.total_gpus, f.final.output_tokens_per_s_per_gpu)
 
     return key
 
@@ -190,6 +205,7 @@ class _Run:
     def __init__(self, sla: Sla):
         self.rejections = Rejections(sla)
         self.feasible: list[_Feasible] = []
+        self.pruned = 0  # feasible plans proven outside the top plans and the front
         self.front = Front()
 
     def record(self, cand: Candidate, o: Outcome) -> None:
@@ -199,7 +215,10 @@ class _Run:
             assert o.first is not None
             self.rejections.latency(o.label, o.first)
         else:
-            self.feasible.append(_Feasible(cand, o))
+            if o.pruned:
+                self.pruned += 1
+            else:
+                self.feasible.append(_Feasible(cand, o))
             for p in o.passing:
                 self.front.add(p, (cand, o))
 
@@ -218,9 +237,11 @@ def run_search(
     registry: Registry | None = None,
     spec: ModelSpec | None = None,
     workers: int = 1,
+    prune: bool = True,
 ) -> SearchResult:
     """The search of ``req``; ``workers > 1`` solves the plans in that many forked processes
-    (see :mod:`.evaluate`: the same result, sooner on several cores)."""
+    (see :mod:`.evaluate`: the same result, sooner on several cores); ``prune`` cuts short
+    the bisections that cannot change the result (see :mod:`.prune`; not with ``users``)."""
     started = time.perf_counter()
     spec = spec or (registry or default_registry()).get(req.model)
     if spec.is_encoder_only:
@@ -248,8 +269,9 @@ def run_search(
     )
     truncated = len(plan_space) > req.max_plans
     plan_space = plan_space[: req.max_plans]
+    rank = _rate_key(req.objective, prices) if prune and req.users is None else None
     outcomes, cut = solve_plans(
-        spec, hardware, req, sla, _tpot_limit(req), plan_space, _label, started, workers
+        spec, hardware, req, sla, _tpot_limit(req), plan_space, _label, started, workers, rank
     )
     run = _Run(sla)
     for o in outcomes:
@@ -264,6 +286,7 @@ def run_search(
     feasible = run.feasible
     rejections = run.rejections
     feasible.sort(key=_sort_key(req.objective, prices))
+    feasible_count = len(feasible) + run.pruned
 
     def result(f: _Feasible) -> PlanResult:
         dep = adapter.deploy(spec, hardware[f.cand.hardware], f.cand.plan_args())
@@ -288,9 +311,9 @@ def run_search(
         best_per_hardware=best_per_hardware,
         pareto=front,
         evaluated=evaluated,
-        feasible=len(feasible),
+        feasible=feasible_count,
         probes=probes,
-        rejected=rejections.summary(len(feasible)),
+        rejected=rejections.summary(feasible_count),
         truncated=truncated,
         notes=notes,
     )
