@@ -10,7 +10,7 @@ and multiplied in bf16).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["DTYPES", "DType", "UnknownDTypeError", "dtype", "dtype_names"]
 
@@ -29,6 +29,11 @@ class DType:
     fallback_compute_class: str
     """Format used when the hardware has no peak for ``compute_class`` (weight-only)."""
     description: str
+    _bytes_per_element: float = field(init=False, repr=False, compare=False)
+    """``bytes_per_element``, computed once: ``nbytes`` is on every step's hot path."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_bytes_per_element", self.bits_per_element / 8.0)
 
     @property
     def bits_per_element(self) -> float:
@@ -39,11 +44,11 @@ class DType:
 
     @property
     def bytes_per_element(self) -> float:
-        return self.bits_per_element / 8.0
+        return self._bytes_per_element
 
     def nbytes(self, elements: int | float) -> float:
         """Bytes needed to store ``elements`` values in this format."""
-        return elements * self.bytes_per_element
+        return elements * self._bytes_per_element
 
 
 DTYPES: dict[str, DType] = {

@@ -105,7 +105,7 @@ class _Engine:
             decode_seqs=decode_seqs,
             decode_context=self.decode_context,
         )
-        value = self.timer.step_time(shape).time_s
+        value = self.timer.step_s(shape)
         self._cache[key] = value
         return value
 

@@ -26,13 +26,15 @@ from infercast.estimation.kernels import kernels_per_instance
 from infercast.estimation.params import ModelParams
 from infercast.hardware import Hardware
 from infercast.layers import CostContext, LayerCost, StepShape, cost_models
-from infercast.parallel import Collective, collective_time_s
+from infercast.parallel import Collective, CollectiveTimer
 from infercast.specs.classes.base import LayerSpecs
 from infercast.specs.schema import ModelSpec
 
 __all__ = ["LayerTiming", "StepTimer", "StepTiming", "is_edge_layer"]
 
 _BOUNDS = ("compute", "memory", "communication", "overhead")
+_MEMO_SIZE = 1 << 14
+"""Step times a timer remembers (then it starts afresh): bounds a long-lived timer's memory."""
 
 
 @dataclass(frozen=True)
@@ -102,10 +104,19 @@ class StepTimer:
         self.stage_counts = [lt.count / pp for lt, _ in self.models]
         self.traits = [lt.layer_specs for lt, _ in self.models]
         self.kernels = [kernels_per_instance(lt.layer_specs) for lt, _ in self.models]
+        self._fast = [
+            (model, count, traits.efficiency_class == "moe", kernels)
+            for (_, model), count, traits, kernels in zip(
+                self.models, self.stage_counts, self.traits, self.kernels, strict=True
+            )
+        ]
         self._peaks: dict[str, float] = {}
         eff = params.efficiency
         self.flops_rate_act = self._peak(ctx.activation_dtype) * eff.compute
         self.bandwidth = hardware.memory_bandwidth_bytes_per_s * eff.memory_bandwidth
+        self._collective = CollectiveTimer(hardware, eff.collective, eff.collective_latency_s)
+        self._rates: dict[tuple[str, bool], float] = {}
+        self._memo: dict[StepShape, float] = {}
 
     def _peak(self, fmt: DType) -> float:
         key = fmt.name
@@ -119,11 +130,17 @@ class StepTimer:
         return self.hardware.peak_flops_for(fmt.compute_class, fmt.fallback_compute_class)[1]
 
     def _collectives_s(self, collectives: list[Collective]) -> float:
-        eff = self.params.efficiency
-        return sum(
-            collective_time_s(c, self.hardware, eff.collective, eff.collective_latency_s)
-            for c in collectives
-        )
+        time_s = self._collective.time_s
+        return sum(time_s(c.kind, c.group_size, c.bytes) for c in collectives)
+
+    def _matmul_rate(self, fmt: DType, moe: bool) -> float:
+        """Achievable matmul FLOP/s of ``fmt`` weights (peak × efficiency), computed once."""
+        key = (fmt.name, moe)
+        rate = self._rates.get(key)
+        if rate is None:
+            eff = self.params.efficiency
+            rate = self._rates[key] = self._peak(fmt) * (eff.moe_compute if moe else eff.compute)
+        return rate
 
     def time_layer(
         self,
@@ -138,13 +155,29 @@ class StepTimer:
         """All ``count`` instances of one layer type; ``traits``: its specs (whose class
         declares its efficiency class); ``kernels``: what one instance launches
         (:mod:`infercast.estimation.kernels`); ``eager``: a step without graphs."""
+        compute, memory, comm, overhead = self._layer_seconds(
+            cost, traits.efficiency_class == "moe", kernels, eager
+        )
+        return LayerTiming(
+            name=name,
+            layer_class=traits.class_name,
+            count=reported,
+            cost=cost,
+            compute_s=compute * count,
+            memory_s=memory * count,
+            communication_s=comm * count,
+            overhead_s=overhead * count,
+        )
+
+    def _layer_seconds(
+        self, cost: LayerCost, moe: bool, kernels: int, eager: bool
+    ) -> tuple[float, float, float, float]:
+        """(compute, memory, communication, overhead) seconds of ONE instance."""
         eff = self.params.efficiency
-        layer_class = traits.class_name
         compute = 0.0
         if cost.matmul_flops:
             fmt = cost.matmul_dtype or self.ctx.activation_dtype
-            fraction = eff.moe_compute if traits.efficiency_class == "moe" else eff.compute
-            compute += cost.matmul_flops / (self._peak(fmt) * fraction)
+            compute += cost.matmul_flops / self._matmul_rate(fmt, moe)
         if cost.attention_flops:
             compute += cost.attention_flops / self.flops_rate_act
         memory = cost.memory_bytes / self.bandwidth
@@ -155,16 +188,52 @@ class StepTimer:
             # kernels (a small prefill chunk) takes at least its launches.
             busy = max(compute, memory) + comm + overhead
             overhead += max(0.0, kernels * eff.eager_launch_s - busy)
-        return LayerTiming(
-            name=name,
-            layer_class=layer_class,
-            count=reported,
-            cost=cost,
-            compute_s=compute * count,
-            memory_s=memory * count,
-            communication_s=comm * count,
-            overhead_s=overhead * count,
+        return compute, memory, comm, overhead
+
+    def _stage_s(self, shape: StepShape) -> float:
+        """``stage_time(shape).time_s`` without the per-layer records (the solver's path)."""
+        total = 0.0
+        eager = shape.prefill_tokens > 0 and not self.params.framework.prefill_graphs
+        for model, count, moe, kernels in self._fast:
+            compute, memory, comm, overhead = self._layer_seconds(
+                model.step_cost(shape), moe, kernels, eager
+            )
+            total += max(compute * count, memory * count) + comm * count + overhead * count
+        return total + self.params.efficiency.step_overhead_s
+
+    def step_s(self, shape: StepShape) -> float:
+        """``step_time(shape).time_s``, memoised on the exact shape (a pure function of it:
+        the solver of every concurrency probe of a plan asks for many of the same shapes)."""
+        hit = self._memo.get(shape)
+        if hit is not None:
+            return hit
+        pp = self.ctx.plan.pp
+        if pp == 1:
+            value = self._stage_s(shape)
+        else:
+            micro = self._micro(shape)
+            value = self._stage_s(micro) * pp + self._handoff_s(micro)
+        if len(self._memo) >= _MEMO_SIZE:
+            self._memo.clear()
+        self._memo[shape] = value
+        return value
+
+    def _micro(self, shape: StepShape) -> StepShape:
+        pp = self.ctx.plan.pp
+        return replace(
+            shape,
+            prefill_tokens=shape.prefill_tokens / pp,
+            prefill_seqs=shape.prefill_seqs / pp,
+            decode_seqs=shape.decode_seqs / pp,
         )
+
+    def _handoff_s(self, micro: StepShape) -> float:
+        """The ``pp − 1`` point-to-point activation hand-offs of one micro-batch."""
+        act = self.ctx.activation_dtype
+        handoff = Collective(
+            "p2p", 2, act.nbytes(micro.tokens / self.ctx.plan.dp * self.spec.hidden_size)
+        )
+        return (self.ctx.plan.pp - 1) * self._collectives_s([handoff])
 
     def stage_time(self, shape: StepShape, detail: bool = False) -> StepTiming:
         layers = []
@@ -186,18 +255,9 @@ class StepTimer:
         pp = self.ctx.plan.pp
         if pp == 1:
             return self.stage_time(shape, detail)
-        micro = replace(
-            shape,
-            prefill_tokens=shape.prefill_tokens / pp,
-            prefill_seqs=shape.prefill_seqs / pp,
-            decode_seqs=shape.decode_seqs / pp,
-        )
+        micro = self._micro(shape)
         stage = self.stage_time(micro, detail)
-        act = self.ctx.activation_dtype
-        handoff = Collective(
-            "p2p", 2, act.nbytes(micro.tokens / self.ctx.plan.dp * self.spec.hidden_size)
-        )
-        p2p = (pp - 1) * self._collectives_s([handoff])
+        p2p = self._handoff_s(micro)
         layers = [
             replace(
                 t,

@@ -26,7 +26,7 @@ from typing import Literal
 
 from infercast.hardware import Hardware
 
-__all__ = ["Collective", "CollectiveKind", "collective_time_s"]
+__all__ = ["Collective", "CollectiveKind", "CollectiveTimer", "collective_time_s"]
 
 CollectiveKind = Literal["all_reduce", "all_gather", "reduce_scatter", "all_to_all", "p2p"]
 
@@ -78,3 +78,46 @@ def collective_time_s(
     if op.kind == "p2p":
         return floor_s + latency + op.bytes / rate
     return floor_s + (n - 1) * latency + (n - 1) / n * op.bytes / rate
+
+
+class CollectiveTimer:
+    """:func:`collective_time_s` for one hardware and efficiency set, with the terms that do
+    not depend on the message (bandwidth, latency hops, algorithm factors) computed once per
+    (kind, group size): step timing asks for thousands of collectives per plan. The same
+    arithmetic in the same order, so the same seconds to the last bit."""
+
+    def __init__(self, hardware: Hardware, efficiency: float, floor_s: float = 0.0):
+        self.hardware, self.efficiency, self.floor_s = hardware, efficiency, floor_s
+        self._terms: dict[tuple[str, int], tuple[float, ...]] = {}
+
+    def _terms_of(self, kind: str, n: int) -> tuple[float, ...]:
+        hw = self.hardware
+        if n <= hw.scale_up.domain_size:
+            bandwidth = hw.scale_up.group_bandwidth_bytes_per_s(n)
+            latency = hw.scale_up.latency_s
+        else:
+            bandwidth = hw.scale_out.bandwidth_bytes_per_s
+            latency = hw.scale_out.latency_s
+        rate = bandwidth * self.efficiency
+        if kind == "all_reduce":
+            ring = (2 * (n - 1) * latency, 2 * (n - 1) / n)
+            return (rate, *ring, 2 * math.ceil(math.log2(n)) * latency)
+        if kind == "p2p":
+            return (rate, self.floor_s + latency)
+        return (rate, self.floor_s + (n - 1) * latency, (n - 1) / n)
+
+    def time_s(self, kind: str, n: int, nbytes: float) -> float:
+        """Seconds of one ``kind`` collective of ``nbytes`` over ``n`` GPUs."""
+        if n <= 1 or nbytes <= 0:
+            return 0.0
+        terms = self._terms.get((kind, n))
+        if terms is None:
+            terms = self._terms[(kind, n)] = self._terms_of(kind, n)
+        if kind == "all_reduce":
+            rate, ring_latency, ring_factor, tree_latency = terms
+            ring = ring_latency + ring_factor * nbytes / rate
+            tree = tree_latency + 2 * nbytes / rate
+            return self.floor_s + min(ring, tree)
+        if kind == "p2p":
+            return terms[1] + nbytes / terms[0]
+        return terms[1] + terms[2] * nbytes / terms[0]

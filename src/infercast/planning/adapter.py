@@ -98,7 +98,7 @@ def decode_seqs_at(dep: Resolved, isl: int, osl: int, step_ms: float, most: int)
     context = isl + osl / 2.0
 
     def step_ms_at(seqs: float) -> float:
-        return dep.timer.step_time(StepShape(decode_seqs=seqs, decode_context=context)).time_s * 1e3
+        return dep.timer.step_s(StepShape(decode_seqs=seqs, decode_context=context)) * 1e3
 
     if step_ms_at(float(most)) <= step_ms:
         return float(most)
