@@ -104,14 +104,21 @@ class StepTimer:
         self.stage_counts = [lt.count / pp for lt, _ in self.models]
         self.traits = [lt.layer_specs for lt, _ in self.models]
         self.kernels = [kernels_per_instance(lt.layer_specs) for lt, _ in self.models]
+        eff = params.efficiency
+        # What the solver's path needs per layer type, the kernels' fixed costs included.
         self._fast = [
-            (model, count, traits.efficiency_class == "moe", kernels)
+            (
+                model,
+                count,
+                traits.efficiency_class == "moe",
+                kernels * eff.kernel_gap_s,
+                kernels * eff.eager_launch_s,
+            )
             for (_, model), count, traits, kernels in zip(
                 self.models, self.stage_counts, self.traits, self.kernels, strict=True
             )
         ]
         self._peaks: dict[str, float] = {}
-        eff = params.efficiency
         self.flops_rate_act = self._peak(ctx.activation_dtype) * eff.compute
         self.bandwidth = hardware.memory_bandwidth_bytes_per_s * eff.memory_bandwidth
         self._collective = CollectiveTimer(hardware, eff.collective, eff.collective_latency_s)
@@ -174,29 +181,42 @@ class StepTimer:
     ) -> tuple[float, float, float, float]:
         """(compute, memory, communication, overhead) seconds of ONE instance."""
         eff = self.params.efficiency
+        return self._seconds(
+            cost, moe, kernels * eff.kernel_gap_s, kernels * eff.eager_launch_s, eager
+        )
+
+    def _seconds(
+        self, cost: LayerCost, moe: bool, gaps_s: float, launches_s: float, eager: bool
+    ) -> tuple[float, float, float, float]:
+        """:meth:`_layer_seconds` with the instance's kernel gaps and launches given."""
         compute = 0.0
         if cost.matmul_flops:
             fmt = cost.matmul_dtype or self.ctx.activation_dtype
             compute += cost.matmul_flops / self._matmul_rate(fmt, moe)
         if cost.attention_flops:
             compute += cost.attention_flops / self.flops_rate_act
-        memory = cost.memory_bytes / self.bandwidth
-        comm = self._collectives_s(cost.collectives)
-        overhead = kernels * eff.kernel_gap_s
+        memory = (cost.weight_bytes + cost.kv_bytes + cost.activation_bytes) / self.bandwidth
+        comm = 0.0
+        if cost.collectives:
+            time_s = self._collective.time_s
+            for c in cost.collectives:
+                comm += time_s(c.kind, c.group_size, c.bytes)
+        overhead = gaps_s
         if eager:
             # The host launches kernels no faster than eager_launch_s each: a layer of short
             # kernels (a small prefill chunk) takes at least its launches.
             busy = max(compute, memory) + comm + overhead
-            overhead += max(0.0, kernels * eff.eager_launch_s - busy)
+            overhead += max(0.0, launches_s - busy)
         return compute, memory, comm, overhead
 
     def _stage_s(self, shape: StepShape) -> float:
         """``stage_time(shape).time_s`` without the per-layer records (the solver's path)."""
         total = 0.0
         eager = shape.prefill_tokens > 0 and not self.params.framework.prefill_graphs
-        for model, count, moe, kernels in self._fast:
-            compute, memory, comm, overhead = self._layer_seconds(
-                model.step_cost(shape), moe, kernels, eager
+        seconds = self._seconds
+        for model, count, moe, gaps_s, launches_s in self._fast:
+            compute, memory, comm, overhead = seconds(
+                model.step_cost(shape), moe, gaps_s, launches_s, eager
             )
             total += max(compute * count, memory * count) + comm * count + overhead * count
         return total + self.params.efficiency.step_overhead_s
