@@ -86,12 +86,16 @@ class MoECost(OpsCost):
         self.dense_matmul = placed.matmul_weights()
         self.shared_params = placed.stored_params("shared")
         self.router_params = placed.stored_params("router")
-
-    def _dense_bytes(self) -> float:
-        """Shared experts (split ``tp`` ways) and the router (replicated)."""
-        return self.shared_dtype.nbytes(self.shared_params) + self.router_dtype.nbytes(
+        self.dense_bytes = self.shared_dtype.nbytes(self.shared_params) + self.router_dtype.nbytes(
             self.router_params
         )
+        """Shared experts (split ``tp`` ways) and the router (replicated): read every step."""
+        # Activation elements of one token-expert pair: its input and output (``2·hidden``) and
+        # the gate, up and down intermediates of this GPU's slice.
+        self.pair_width = 2 * specs.hidden_size + 3 * specs.expert_intermediate_size / plan.moe_tp
+
+    def _dense_bytes(self) -> float:
+        return self.dense_bytes
 
     def stored_weight_bytes(self) -> float:
         return self.edtype.nbytes(self.local_experts * self.expert_params) + self._dense_bytes()
@@ -145,11 +149,8 @@ class MoECost(OpsCost):
             weight_bytes=self.edtype.nbytes(
                 self.experts_touched_per_gpu(group_tokens) * self.expert_params
             )
-            + self._dense_bytes(),
-            activation_bytes=act.nbytes(
-                2 * local_tokens * h
-                + routed_pairs * (2 * h + 3 * s.expert_intermediate_size / plan.moe_tp)
-            ),
+            + self.dense_bytes,
+            activation_bytes=act.nbytes(2 * local_tokens * h + routed_pairs * self.pair_width),
         )
         share = group_tokens / plan.group  # tokens each GPU dispatches (no duplicates)
         if plan.ep > 1:
