@@ -9,7 +9,13 @@ import pytest
 
 from infercast.errors import InfercastError, InvalidInputError
 from infercast.hardware import get_hardware
-from infercast.parallel import Collective, ParallelPlan, PlanError, collective_time_s
+from infercast.parallel import (
+    Collective,
+    CollectiveTimer,
+    ParallelPlan,
+    PlanError,
+    collective_time_s,
+)
 from infercast.specs.schema import ModelSpec
 
 
@@ -285,3 +291,28 @@ def test_degenerate_collectives_cost_nothing() -> None:
 def test_wire_bytes_of_an_all_reduce() -> None:
     # Ring all-reduce: reduce-scatter then all-gather, each (n−1)/n of the tensor.
     assert Collective("all_reduce", 4, 1000.0).wire_bytes() == 2 * 3 / 4 * 1000
+
+
+@pytest.mark.parametrize(
+    ("kind", "n", "nbytes", "floor_s", "expected"),
+    [
+        # ring all-reduce: 14 hops + 2·7/8·1 GB at 0.5 of NVLink, plus the 10 µs floor
+        ("all_reduce", 8, 1e9, 1e-5, 1e-5 + 14 * NVLINK_LAT + 2 * 7 / 8 * 1e9 / (0.5 * NVLINK)),
+        # tree all-reduce for a small message: 6 hops + 2·1 kB
+        ("all_reduce", 8, 1e3, 0.0, 6 * NVLINK_LAT + 2 * 1e3 / (0.5 * NVLINK)),
+        ("all_to_all", 4, 8e6, 0.0, 3 * NVLINK_LAT + 0.75 * 8e6 / (0.5 * NVLINK)),
+        ("p2p", 2, 4e6, 2e-6, 2e-6 + NVLINK_LAT + 4e6 / (0.5 * NVLINK)),
+        ("all_gather", 1, 4e6, 1e-5, 0.0),  # one GPU: no collective at all
+        ("all_gather", 4, 0.0, 1e-5, 0.0),  # nothing to send
+    ],
+)
+def test_collective_timer_terms_once_same_seconds(
+    kind: str, n: int, nbytes: float, floor_s: float, expected: float
+) -> None:
+    """The per-(kind, group) terms computed once give the hand-derived seconds, and exactly
+    what collective_time_s gives (step timing relies on the two agreeing to the bit)."""
+    timer = CollectiveTimer(H100, 0.5, floor_s)
+    got = timer.time_s(kind, n, nbytes)
+    assert got == pytest.approx(expected, rel=1e-12)
+    assert got == collective_time_s(Collective(kind, n, nbytes), H100, 0.5, floor_s)  # type: ignore[arg-type]
+    assert timer.time_s(kind, n, nbytes) == got  # the second call reads the stored terms

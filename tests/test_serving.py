@@ -227,3 +227,39 @@ def test_reconcile_and_estimate_predict_the_same(concurrency: int):
     assert p.requests_per_s == pytest.approx(r.requests_per_s, rel=1e-12)
     assert p.ttft_s * 1e3 == pytest.approx(r.ttft_ms, rel=1e-12)
     assert p.tpot_s * 1e3 == pytest.approx(r.tpot_ms, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("model", "plan"),
+    [
+        (LLAMA_8B, {"tp": 2, "framework": "sglang"}),  # eager prefill: launch floors apply
+        ("Qwen/Qwen3-30B-A3B", {"tp": 2, "ep": 2, "pp": 2, "framework": "vllm"}),
+    ],
+)
+def test_solver_step_time_is_the_reported_step_time(model: str, plan: dict) -> None:
+    """The solver's step time (no per-layer records, memoised) is the reported one to the
+    bit, for mixed, prefill-only and decode-only steps, and a repeated shape returns it."""
+    from infercast.layers import StepShape
+
+    timer = prepare(model, "h100", **plan).timer
+    shapes = [
+        StepShape(
+            prefill_tokens=512.0,
+            prefill_seqs=0.5,
+            prefill_context=512.5,
+            prefill_chunk=512.0,
+            decode_seqs=37.0,
+            decode_context=1536.0,
+        ),
+        StepShape(
+            prefill_tokens=2048.0, prefill_seqs=2.0, prefill_context=512.5, prefill_chunk=1024.0
+        ),
+        StepShape(decode_seqs=64.0, decode_context=1536.0),
+    ]
+    for shape in shapes:
+        reported = timer.step_time(shape, detail=True)
+        assert timer.step_s(shape) == reported.time_s
+        assert timer.step_s(shape) == reported.time_s
+        parts = sum(t.time_s for t in reported.layers) + reported.step_overhead_s
+        assert reported.time_s == pytest.approx(parts + reported.pipeline_s, rel=1e-12)
+        assert reported.time_s > 0.0
