@@ -258,7 +258,7 @@ def test_tensor_data_region_removed(tmp_path: Path) -> None:
 
 
 def test_shapes_beyond_limit_are_dropped_but_counted(monkeypatch: pytest.MonkeyPatch) -> None:
-    import infercast.importers.gguf_parser as mod  # where the parser reads the limit
+    import infercast.importers.gguf_format as mod  # where the tally reads the limit
 
     monkeypatch.setattr(mod, "MAX_TENSOR_SHAPES", 2)
     data = _header(3, 1) + ARCH_KV + b"".join(_tensor(n, (4,)) for n in "abc")

@@ -412,7 +412,8 @@ def test_estimate_rejects_cp_for_a_model_without_attention() -> None:
 # ----------------------------------------------------------------------------------- API
 
 TINY = "TinyLlama/TinyLlama-1.1B-Chat-v1.0"
-BODY = {"model": TINY, "hardware": "h100", "isl": 4096, "osl": 64, "concurrency": 1}
+BODY = {"model": TINY, "hardware": "h100", "isl": 1984, "osl": 64, "concurrency": 1}
+"""1984 + 64 = 2048: TinyLlama's whole context."""
 
 
 @pytest.fixture(scope="module")
@@ -462,7 +463,7 @@ def _cli(*args: str) -> Any:
     return result
 
 
-WORKLOAD = ("--model", TINY, "--hardware", "h100", "--isl", "4096", "--osl", "64", "-c", "1")
+WORKLOAD = ("--model", TINY, "--hardware", "h100", "--isl", "1984", "--osl", "64", "-c", "1")
 
 
 def test_cli_estimate_cp_and_sp_flags() -> None:

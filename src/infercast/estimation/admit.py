@@ -18,8 +18,8 @@ from dataclasses import dataclass, replace
 
 from infercast.deployment import Workload
 from infercast.engines import Engine
+from infercast.estimation.checks import check_context
 from infercast.estimation.memory import MemoryPlan, plan_memory
-from infercast.estimation.plan_checks import check_context
 from infercast.estimation.resolve import Resolved
 from infercast.estimation.timing import StepTimer
 from infercast.parallel import ParallelPlan

@@ -6,12 +6,11 @@ Such a plan is still costed (a user may want the number), but the result lists t
 
 from __future__ import annotations
 
-from infercast.errors import InvalidInputError
 from infercast.hardware import Hardware
 from infercast.parallel import ParallelPlan
 from infercast.specs.schema import ModelSpec
 
-__all__ = ["MLA_MAX_TP", "check_context", "unsupported_reasons"]
+__all__ = ["MLA_MAX_TP", "unsupported_reasons"]
 
 MLA_MAX_TP = 16
 """Largest attention TP the engines shard MLA over (DeepSeek's 128 heads: 8 per rank at TP16);
@@ -35,20 +34,3 @@ def unsupported_reasons(spec: ModelSpec, plan: ParallelPlan, hardware: Hardware)
             "nodes) and infercast does not model beyond a bandwidth bound"
         )
     return reasons
-
-
-def context_limit(spec: ModelSpec) -> int | None:
-    """Positions the model can address, where its spec declares them (a learned position
-    table: BERT-class ``max_position_embeddings``); None where it does not."""
-    limits = [getattr(lt.layer_specs, "max_position_embeddings", 0) for lt in spec.layer_types]
-    known = [int(n) for n in limits if n]
-    return min(known) if known else None
-
-
-def check_context(spec: ModelSpec, isl: int, osl: int) -> None:
-    """A request longer than the model's context is an error, never a silent estimate."""
-    limit = context_limit(spec)
-    if limit is not None and isl + osl > limit:
-        raise InvalidInputError(
-            f"isl + osl = {isl + osl} exceeds {spec.hf_model_id}'s context of {limit} positions"
-        )

@@ -122,3 +122,43 @@ def os_reason(exc: Exception) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
+
+
+def fmt_int(n: int) -> str:
+    """Show hostile sizes readably: 9223372036854775808 → '2^63'."""
+    if n >= 2**20 and n & (n - 1) == 0:
+        return f"2^{n.bit_length() - 1}"
+    return str(n)
+
+
+def fmt_size(n: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale and n % scale == 0:
+            return f"{n // scale} {unit}"
+    return f"{n}-byte"
+
+
+def short_repr(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+class TensorTally:
+    """Per-type counts for all tensors, shapes for the first :data:`MAX_TENSOR_SHAPES`."""
+
+    def __init__(self) -> None:
+        self.types: dict[str, int] = {}
+        self.elements: dict[str, int] = {}
+        self.nbytes: dict[str, int] = {}
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        self.truncated = False
+
+    def add(
+        self, name: str, dims: tuple[int, ...], type_name: str, elements: int, nbytes: int
+    ) -> None:
+        self.types[type_name] = self.types.get(type_name, 0) + 1
+        self.elements[type_name] = self.elements.get(type_name, 0) + elements
+        self.nbytes[type_name] = self.nbytes.get(type_name, 0) + nbytes
+        if len(self.shapes) < MAX_TENSOR_SHAPES:
+            self.shapes[name] = dims
+        else:
+            self.truncated = True

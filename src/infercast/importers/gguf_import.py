@@ -17,7 +17,8 @@ import os
 from typing import Any
 
 from infercast.errors import InvalidInputError
-from infercast.importers.configs import GGUF_ARCHITECTURES, FamilyConfig
+from infercast.importers.configs import GGUF_ARCHITECTURES, ConfigReader, FamilyConfig
+from infercast.importers.configs.base import context_tokens
 from infercast.importers.gguf_metadata import ArraySummary, GGUFMetadata, read_gguf_metadata
 from infercast.importers.hf_config import family_config
 from infercast.importers.spec_builder import build_spec
@@ -118,8 +119,12 @@ def gguf_hf_config(meta: GGUFMetadata) -> dict[str, Any]:
     return config
 
 
+def _config_source(meta: GGUFMetadata) -> str:
+    return f"{meta.source} (GGUF metadata)"
+
+
 def gguf_family_config(meta: GGUFMetadata) -> FamilyConfig:
-    return family_config(gguf_hf_config(meta), source=f"{meta.source} (GGUF metadata)")
+    return family_config(gguf_hf_config(meta), source=_config_source(meta))
 
 
 def quantization_summary(meta: GGUFMetadata) -> str:
@@ -152,7 +157,8 @@ def spec_from_gguf(
 ) -> ModelSpec:
     """Read a .gguf header and build the spec of the model it holds."""
     meta = path if isinstance(path, GGUFMetadata) else read_gguf_metadata(path)
-    config = gguf_family_config(meta)
+    data = gguf_hf_config(meta)
+    config = family_config(data, source=_config_source(meta))
     general_name = meta.metadata.get("general.name")
     return build_spec(
         config,
@@ -161,4 +167,5 @@ def spec_from_gguf(
         or (general_name[:200] if isinstance(general_name, str) and general_name else None),
         extra_notes=[f"GGUF weight types: {quantization_summary(meta)}."],
         source=meta.source,
+        max_context_tokens=context_tokens(ConfigReader(data, _config_source(meta))),
     )

@@ -33,34 +33,19 @@ from infercast.importers.gguf_format import (
     MAX_NESTED_ARRAYS,
     MAX_STRING_BYTES,
     MAX_TENSOR_COUNT,
-    MAX_TENSOR_SHAPES,
     ArraySummary,
     GGUFFormatError,
     GGUFMetadata,
+    TensorTally,
+    fmt_int,
+    fmt_size,
+    short_repr,
 )
 from infercast.importers.gguf_format import (
     os_reason as _os_reason,
 )
 
 __all__ = ["Parser"]
-
-
-def _fmt_int(n: int) -> str:
-    """Show hostile sizes readably: 9223372036854775808 → '2^63'."""
-    if n >= 2**20 and n & (n - 1) == 0:
-        return f"2^{n.bit_length() - 1}"
-    return str(n)
-
-
-def _fmt_size(n: int) -> str:
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale and n % scale == 0:
-            return f"{n // scale} {unit}"
-    return f"{n}-byte"
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 class _Parser:
@@ -93,12 +78,12 @@ class _Parser:
         left = self._size - self.pos
         if n > left:
             self._fail(
-                f"{what} needs {_fmt_int(n)} bytes but only {left} remain "
+                f"{what} needs {fmt_int(n)} bytes but only {left} remain "
                 f"(file is {self._size} bytes; truncated or corrupt)",
                 at,
             )
         self._fail(
-            f"{what} needs {_fmt_int(n)} bytes, which would take the header past "
+            f"{what} needs {fmt_int(n)} bytes, which would take the header past "
             f"max_header_bytes={self._max_header}",
             at,
         )
@@ -154,7 +139,7 @@ class _Parser:
         n = self._u64(f"{what} string length")
         if n > max_len:
             self._fail(
-                f"{what} string length {_fmt_int(n)} exceeds the {_fmt_size(max_len)} limit", at
+                f"{what} string length {fmt_int(n)} exceeds the {fmt_size(max_len)} limit", at
             )
         raw = self._take(n, f"{what} string of length {n}")
         try:
@@ -171,7 +156,7 @@ class _Parser:
             return GGUFValueType(raw)
         except ValueError:
             known = ", ".join(f"{t.value}={t.name}" for t in GGUFValueType)
-            self._fail(f"{what}: unknown value type {_fmt_int(raw)} (known: {known})", at)
+            self._fail(f"{what}: unknown value type {fmt_int(raw)} (known: {known})", at)
 
     def _scalars(self, vtype: GGUFValueType, count: int, what: str) -> list[Any]:
         dtype = self._dtypes[vtype]
@@ -202,7 +187,7 @@ class _Parser:
         count = self._u64(f"{what} array length")
         self._require(
             count * _MIN_ITEM_BYTES[itype],
-            f"{what}: array of {_fmt_int(count)} {itype.name} items",
+            f"{what}: array of {fmt_int(count)} {itype.name} items",
             count_at,
         )
         if itype is GGUFValueType.STRING or itype is GGUFValueType.ARRAY:
@@ -223,13 +208,13 @@ class _Parser:
             self._nested_left -= count
             if self._nested_left < 0:
                 self._fail(
-                    f"{what}: more than {_fmt_int(MAX_NESTED_ARRAYS)} arrays inside arrays "
+                    f"{what}: more than {fmt_int(MAX_NESTED_ARRAYS)} arrays inside arrays "
                     "in the header",
                     at,
                 )
         if self._items_left < 0:
             self._fail(
-                f"{what}: more than {_fmt_int(MAX_ARRAY_ITEMS)} strings and arrays inside "
+                f"{what}: more than {fmt_int(MAX_ARRAY_ITEMS)} strings and arrays inside "
                 "arrays in the header",
                 at,
             )
@@ -247,7 +232,7 @@ class _Parser:
                 else:
                     n = self._u64(f"{what}[{j}] string length")
                 if n > self._end - self.pos:
-                    self._require(n, f"{what}[{j}] string of length {_fmt_int(n)}", at)
+                    self._require(n, f"{what}[{j}] string of length {fmt_int(n)}", at)
                 self.pos += n
         elif itype is GGUFValueType.ARRAY:
             for j in range(count):
@@ -266,10 +251,10 @@ class _Parser:
         kv_count = self._u64("kv_count")
         if tensor_count > MAX_TENSOR_COUNT:
             self._fail(
-                f"tensor_count {_fmt_int(tensor_count)} exceeds the limit of {MAX_TENSOR_COUNT}", 8
+                f"tensor_count {fmt_int(tensor_count)} exceeds the limit of {MAX_TENSOR_COUNT}", 8
             )
         if kv_count > MAX_KV_COUNT:
-            self._fail(f"kv_count {_fmt_int(kv_count)} exceeds the limit of {MAX_KV_COUNT}", 16)
+            self._fail(f"kv_count {fmt_int(kv_count)} exceeds the limit of {MAX_KV_COUNT}", 16)
         self._require(
             kv_count * _MIN_KV_BYTES + tensor_count * _MIN_TENSOR_INFO_BYTES,
             f"{kv_count} metadata entries and {tensor_count} tensor infos",
@@ -310,7 +295,7 @@ class _Parser:
                 "re-convert the model with a current llama.cpp",
                 4,
             )
-        self._fail(f"unsupported GGUF version {_fmt_int(little)} (supported: 2, 3)", 4)
+        self._fail(f"unsupported GGUF version {fmt_int(little)} (supported: 2, 3)", 4)
 
     def _read_kvs(self, kv_count: int) -> dict[str, Any]:
         metadata: dict[str, Any] = {}
@@ -318,8 +303,8 @@ class _Parser:
             at = self.pos
             key = self._string(f"metadata key #{i}", MAX_NAME_BYTES)
             if key in metadata:
-                self._fail(f"duplicate metadata key {_short(key)} (key #{i})", at)
-            what = f"metadata key #{i} {_short(key)}"
+                self._fail(f"duplicate metadata key {short_repr(key)} (key #{i})", at)
+            what = f"metadata key #{i} {short_repr(key)}"
             vtype = self._value_type(f"{what} value type")
             metadata[key] = self._value(vtype, what)
         return metadata
@@ -343,21 +328,21 @@ class _Parser:
             self._fail(f"{Keys.General.ALIGNMENT!r} must be a positive power of two, got {align!r}")
         return align
 
-    def _read_tensor_infos(self, tensor_count: int, alignment: int) -> _TensorTally:
-        tally = _TensorTally()
+    def _read_tensor_infos(self, tensor_count: int, alignment: int) -> TensorTally:
+        tally = TensorTally()
         seen: set[str] = set()
         for i in range(tensor_count):
             at = self.pos
             name = self._string(f"tensor #{i} name", MAX_NAME_BYTES)
             if name in seen:
-                self._fail(f"duplicate tensor name {_short(name)} (tensor #{i})", at)
+                self._fail(f"duplicate tensor name {short_repr(name)} (tensor #{i})", at)
             seen.add(name)
-            what = f"tensor #{i} {_short(name)}"
+            what = f"tensor #{i} {short_repr(name)}"
             dims_at = self.pos
             n_dims = self._u32(f"{what} n_dims")
             if n_dims > MAX_DIMS:
                 self._fail(
-                    f"{what}: n_dims {_fmt_int(n_dims)} exceeds the limit of {MAX_DIMS}", dims_at
+                    f"{what}: n_dims {fmt_int(n_dims)} exceeds the limit of {MAX_DIMS}", dims_at
                 )
             dims_at = self.pos
             raw = self._take(8 * n_dims, f"{what} dims")
@@ -368,7 +353,7 @@ class _Parser:
             for k, d in enumerate(dims):
                 if d > _INT64_MAX:
                     self._fail(
-                        f"{what}: dimension {k} is {_fmt_int(d)} (> 2^63 - 1)", dims_at + 8 * k
+                        f"{what}: dimension {k} is {fmt_int(d)} (> 2^63 - 1)", dims_at + 8 * k
                     )
                 elements *= d
                 if elements > _INT64_MAX:
@@ -378,7 +363,7 @@ class _Parser:
             try:
                 qtype = GGMLQuantizationType(type_id)
             except ValueError:
-                self._fail(f"{what}: unknown ggml type id {_fmt_int(type_id)}", type_at)
+                self._fail(f"{what}: unknown ggml type id {fmt_int(type_id)}", type_at)
             block_size, type_size = GGML_QUANT_SIZES[qtype]
             ne0 = dims[0] if dims else 1
             if ne0 % block_size:
@@ -391,34 +376,12 @@ class _Parser:
             offset = self._u64(f"{what} data offset")
             if offset % alignment:
                 self._fail(
-                    f"{what}: data offset {_fmt_int(offset)} is not a multiple of "
+                    f"{what}: data offset {fmt_int(offset)} is not a multiple of "
                     f"the alignment {alignment}",
                     offset_at,
                 )
             tally.add(name, dims, qtype.name, elements, elements // block_size * type_size)
         return tally
-
-
-class _TensorTally:
-    """Per-type counts for all tensors, shapes for the first :data:`MAX_TENSOR_SHAPES`."""
-
-    def __init__(self) -> None:
-        self.types: dict[str, int] = {}
-        self.elements: dict[str, int] = {}
-        self.nbytes: dict[str, int] = {}
-        self.shapes: dict[str, tuple[int, ...]] = {}
-        self.truncated = False
-
-    def add(
-        self, name: str, dims: tuple[int, ...], type_name: str, elements: int, nbytes: int
-    ) -> None:
-        self.types[type_name] = self.types.get(type_name, 0) + 1
-        self.elements[type_name] = self.elements.get(type_name, 0) + elements
-        self.nbytes[type_name] = self.nbytes.get(type_name, 0) + nbytes
-        if len(self.shapes) < MAX_TENSOR_SHAPES:
-            self.shapes[name] = dims
-        else:
-            self.truncated = True
 
 
 Parser = _Parser

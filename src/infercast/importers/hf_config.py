@@ -15,6 +15,7 @@ from typing import Any
 
 from infercast.errors import InvalidInputError
 from infercast.importers.configs import FAMILIES, ConfigReader, FamilyConfig
+from infercast.importers.configs.base import context_tokens
 from infercast.importers.configs.wrappers import WRAPPER_TEXT_TYPES, unwrap_multimodal
 from infercast.importers.quantization import read_quantization
 from infercast.importers.spec_builder import build_spec
@@ -83,6 +84,7 @@ def spec_from_hf_config(
         validation_sources=validation_sources,
         extra_notes=extra,
         source=source,
+        max_context_tokens=context_tokens(reader),
     )
     if plan is not None and plan.kv_dtype:
         spec = spec.model_copy(update={"kv_cache_dtype": plan.kv_dtype})

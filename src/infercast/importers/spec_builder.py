@@ -125,8 +125,10 @@ def build_spec(
     validation_sources: list[str] | None = None,
     extra_notes: list[str] | None = None,
     source: str = "<import>",
+    max_context_tokens: int | None = None,
 ) -> ModelSpec:
-    """Build and validate the spec; ``validated`` only when checked by the caller."""
+    """Build and validate the spec; ``validated`` only when checked by the caller;
+    ``max_context_tokens`` from :func:`~infercast.importers.configs.base.context_tokens`."""
     try:
         groups = group_parts(config.layer_parts(), weight_dtype)
         block_groups = [g for g in groups if _slot(g) is not None]
@@ -150,6 +152,8 @@ def build_spec(
         "validated": validated,
         "validation_notes": " ".join(n for n in notes if n) or None,
     }
+    if max_context_tokens is not None:
+        data["max_context_tokens"] = max_context_tokens
     if validation_sources:
         data["validation_sources"] = list(validation_sources)
     if data["validation_notes"] is None:

@@ -134,6 +134,12 @@ class ModelSpec(BaseModel):
         description=f"Distinct layer entries (at most {MAX_LAYER_TYPES}: each costs estimate "
         "time and result size; real models have under a dozen).",
     )
+    max_context_tokens: Annotated[int, Field(gt=0, le=1 << 27, strict=True)] | None = Field(
+        default=None,
+        description="Optional: the longest sequence (prompt + output tokens) the model is "
+        "configured for (config.json max_position_embeddings, GGUF <arch>.context_length); "
+        "isl + osl beyond it is an error. Absent: no limit is declared.",
+    )
     kv_cache_dtype: str | None = Field(
         default=None,
         description="KV-cache format the checkpoint ships (ModelOpt fp8/nvfp4 checkpoints carry "

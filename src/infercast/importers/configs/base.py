@@ -31,6 +31,7 @@ __all__ = [
     "OnBase",
     "RoutedExperts",
     "check_heads",
+    "context_tokens",
     "layer_windows",
 ]
 
@@ -233,6 +234,21 @@ class ConfigReader:
         if len(value) > MAX_LIST:
             raise self.error(name, f"has {len(value)} items; the limit is {MAX_LIST}")
         return value
+
+
+def context_tokens(reader: ConfigReader) -> int | None:
+    """The spec's ``max_context_tokens``: ``max_position_embeddings`` as the config states it
+    (None when absent), the field every supported family — and a GGUF header's
+    ``<arch>.context_length`` — uses for the longest sequence the model is configured for.
+
+    Rope-scaled configs: transformers takes ``max_position_embeddings`` as the length
+    (``rope_scaling`` only rescales frequencies); vLLM's ``_get_and_verify_max_len``
+    (vllm/config.py) derives YaRN's as ``original_max_position_embeddings × factor``, which
+    equals the stated figure in every YaRN config shipped here (DeepSeek-V3: 4096 × 40 =
+    163,840; gpt-oss: 4096 × 32 = 131,072; Kimi K2.5, Devstral 2: 4096 × 64 = 262,144), and
+    keeps the stated figure for ``llama3`` scaling. The stated figure is used for every type.
+    """
+    return reader.opt_integer("max_position_embeddings", maximum=MAX_WINDOW)
 
 
 def check_heads(reader: ConfigReader, heads: int, kv_heads: int) -> None:

@@ -46,6 +46,7 @@ TEXT_DEFAULTS: dict[str, tuple[str, dict[str, Any]]] = {
             "head_dim": 256,
             "sliding_window": 4096,
             "tie_word_embeddings": True,
+            "max_position_embeddings": 131_072,
         },
     ),
     "llama4_text": (
