@@ -6,10 +6,10 @@ is held open must not stop ``/health`` from answering, and parses beyond the lim
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 import struct
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from held_parse import held_parse
 from infercast.interfaces.api import create_app
 from infercast.interfaces.api.cache import CachedEstimate, EstimateCache
 from infercast.interfaces.api.routes import importing
@@ -117,47 +118,48 @@ def test_same_origin_and_configured_origin_may_import(
 
 @pytest.fixture()
 def live_server(
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[tuple[str, threading.Event, threading.Semaphore]]:
-    """A uvicorn server whose upload parses block until the returned event is set; the
-    semaphore is released once per parse that has started."""
-    release = threading.Event()
-    started = threading.Semaphore(0)
-    real = importing.import_upload
-
-    def held(*args: Any, **kwargs: Any) -> Any:
-        started.release()
-        release.wait(timeout=20)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(importing, "import_upload", held)
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[tuple[str, Path, Path]]:
+    """A uvicorn server whose upload parses (in its worker processes) block until the returned
+    gate file exists; each parse that has started writes one file into the returned folder."""
+    gate, started = tmp_path / "gate", tmp_path / "started"
+    started.mkdir()
+    monkeypatch.setattr(
+        importing, "parse_saved_upload", functools.partial(held_parse, str(gate), str(started))
+    )
     monkeypatch.delenv(MODELS_PATH_ENV, raising=False)
     with serve_in_thread(create_app()) as url:
-        yield url, release, started
-    release.set()
+        yield url, gate, started
+    gate.touch()
+
+
+def _wait_for_files(folder: Path, count: int) -> None:
+    deadline = time.monotonic() + 60
+    while len(list(folder.iterdir())) < count:
+        assert time.monotonic() < deadline, f"{count} parses did not start"
+        time.sleep(0.02)
 
 
 def test_health_answers_while_uploads_parse_and_extra_parses_get_429(
-    live_server: tuple[str, threading.Event, threading.Semaphore],
+    live_server: tuple[str, Path, Path],
 ) -> None:
-    url, release, started = live_server
+    url, gate, started = live_server
     config = TINYLLAMA_CONFIG.read_bytes()
 
     def post(i: int) -> int:
-        with httpx.Client(base_url=url, timeout=30) as c:
+        with httpx.Client(base_url=url, timeout=60) as c:
             return _upload(c, config, hf_model_id=f"acme/held-{i}").status_code
 
     with ThreadPoolExecutor(MAX_CONCURRENT_PARSES) as pool, httpx.Client(base_url=url) as c:
         held = [pool.submit(post, i) for i in range(MAX_CONCURRENT_PARSES)]
-        for _ in held:  # every slot is taken by a parse that is now blocked
-            assert started.acquire(timeout=20)
+        _wait_for_files(started, MAX_CONCURRENT_PARSES)  # every slot holds a blocked parse
         busy = _upload(c, config, hf_model_id="acme/extra")
         assert busy.status_code == 429 and busy.json()["error"] == "busy", busy.text
         # the event loop is free: health and estimates answer while both parses are held
         assert c.get("/health").status_code == 200
         assert c.post("/estimate", json=BASE).status_code == 200
         assert not any(f.done() for f in held)
-        release.set()
+        gate.touch()
         assert [f.result() for f in held] == [200] * MAX_CONCURRENT_PARSES
     with httpx.Client(base_url=url) as c:
         assert _upload(c, config, hf_model_id="acme/after").status_code == 200

@@ -53,6 +53,10 @@ class SpecError(InvalidInputError):
         lines = "\n  ".join(str(p) for p in problems)
         super().__init__(f"{len(problems)} problem(s) in model spec:\n  {lines}")
 
+    def __reduce__(self) -> tuple[type[SpecError], tuple[list[Problem]]]:
+        # Rebuilt from its problems when it crosses a process (the API's upload parsers).
+        return (type(self), (self.problems,))
+
 
 def format_params(count: int) -> str:
     """Round a parameter count the way model cards do: 70553706496 → '70.6B'."""

@@ -9,7 +9,8 @@ routes.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -53,6 +54,13 @@ def cors_origins_from_env() -> list[str]:
     return _env_list(CORS_ENV)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """No upload parser outlives the server: its worker processes stop with it."""
+    yield
+    app.state.infercast.parse_pool.shutdown()
+
+
 def create_app(
     models_dirs: Iterable[str | Path] | None = None,
     cors_origins: Iterable[str] | None = None,
@@ -76,6 +84,7 @@ def create_app(
         description=_DESCRIPTION,
         docs_url=None,  # Swagger/ReDoc pages load assets from a CDN; the schema stays at
         redoc_url=None,  # /openapi.json.
+        lifespan=_lifespan,
     )
     app.state.infercast = ApiState.load(models_dirs)
     install_error_handlers(app)

@@ -94,6 +94,10 @@ class ApiError(Exception):
         self.detail = detail
         self.problems = problems or []
 
+    def __reduce__(self) -> tuple[type[ApiError], tuple[Any, ...]]:
+        # Rebuilt from its fields when it crosses a process (the upload parsers).
+        return (type(self), (self.status, self.error, self.detail, self.problems))
+
 
 def _clip(text: str) -> str:
     text = " ".join(text.split())

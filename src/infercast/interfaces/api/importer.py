@@ -7,7 +7,7 @@ standard library only, with bounded containers and nesting (:mod:`infercast.safe
 header is parsed straight from the spooled upload with bounded items
 (:mod:`infercast.importers.gguf_parser`), so an upload is never copied into memory whole.
 Nothing from the upload is evaluated, imported or used as a path (no ``trust_remote_code``).
-This runs in a worker thread (see ``routes/importing.py``).
+This runs in a worker process (:func:`parse_saved_upload`, see ``routes/importing.py``).
 """
 
 from __future__ import annotations
@@ -17,14 +17,21 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Literal
 
-from infercast.errors import InvalidInputError
+from infercast.errors import InfercastError, InvalidInputError
 from infercast.safe_json import loads_bounded
-from infercast.specs import ModelSpec, parse_spec
+from infercast.specs import ModelSpec, SpecError, parse_spec
 
-from .errors import ApiError
+from .errors import ApiError, ErrorProblem
 from .limits import GGUF_UPLOAD_LIMIT, JSON_UPLOAD_LIMIT
 
-__all__ = ["GGUF_MAGIC", "ImportedSpec", "import_upload", "upload_limit"]
+__all__ = [
+    "GGUF_MAGIC",
+    "ImportedSpec",
+    "ParsedUpload",
+    "import_upload",
+    "parse_saved_upload",
+    "upload_limit",
+]
 
 GGUF_MAGIC = b"GGUF"
 SourceFormat = Literal["config.json", "gguf", "spec"]
@@ -131,3 +138,38 @@ def import_upload(
     if not config:
         raise ApiError(422, "invalid_input", f"{name}: empty JSON object")
     return _from_config(config, hf_model_id, name, data)
+
+
+@dataclass(frozen=True)
+class ParsedUpload:
+    """What a parser process sends back: the spec as JSON (its layer-type classes are built at
+    run time, so a ``ModelSpec`` does not pickle), the format and the warnings."""
+
+    spec_json: dict[str, Any]
+    source_format: SourceFormat
+    warnings: list[str]
+
+    def imported(self) -> ImportedSpec:
+        return ImportedSpec(
+            ModelSpec.model_validate(self.spec_json), self.source_format, self.warnings
+        )
+
+
+def parse_saved_upload(
+    path: str, size: int, filename: str, hf_model_id: str | None
+) -> ParsedUpload:
+    """:func:`import_upload` of the upload saved at ``path`` (in a worker process); every
+    error is one the API answers with 4xx (``SpecError``/``ApiError``, both picklable)."""
+    with open(path, "rb") as stream:
+        try:
+            done = import_upload(stream, size, filename, hf_model_id)
+            return ParsedUpload(done.spec.to_json_dict(), done.source_format, done.warnings)
+        except (SpecError, ApiError):
+            raise
+        except InfercastError as exc:
+            raise ApiError(
+                422,
+                "invalid_input",
+                str(exc),
+                [ErrorProblem(field="file", location="body", rule="importable", message=str(exc))],
+            ) from None

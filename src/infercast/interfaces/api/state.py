@@ -22,6 +22,7 @@ from infercast.errors import UnknownIdError
 from infercast.estimation.estimate import estimate
 from infercast.specs import ModelSpec, Registry
 
+from ..parse_pool import ParsePool
 from .cache import EstimateCache
 from .errors import ApiError, ErrorProblem
 
@@ -39,7 +40,10 @@ __all__ = [
 MAX_IMPORTED_SPECS = 64
 """Imported (unsaved) specs kept in memory; the oldest is dropped beyond this."""
 MAX_CONCURRENT_PARSES = 2
-"""Uploads parsed at once (each in a worker thread); ``POST /import`` answers 429 beyond."""
+"""Uploads in the app at once (each parsed in a worker process); ``POST /import`` answers 429
+beyond."""
+PARSE_POOL = ParsePool(MAX_CONCURRENT_PARSES)
+"""The process's upload parsers (shared by its apps; each app's lifespan shuts it down)."""
 
 MODEL_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?"
 HARDWARE_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}"
@@ -92,6 +96,7 @@ class ApiState:
     parse_slots: threading.Semaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(MAX_CONCURRENT_PARSES), repr=False
     )
+    parse_pool: ParsePool = field(default=PARSE_POOL, repr=False)
 
     builtin_ids: dict[str, str] = field(default_factory=dict)
     """Lower-cased model_id and HF id of every built-in spec → its HF id (imports may not

@@ -8,9 +8,11 @@ asked.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, BinaryIO
@@ -18,14 +20,15 @@ from typing import Annotated, BinaryIO
 import anyio.to_thread
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 
-from infercast.errors import InfercastError
-from infercast.specs import SpecError, parse_spec
+from infercast.specs import parse_spec
 
+from ...parse_pool import ParseTimeoutError, ParseWorkerDiedError
 from ..errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorProblem
-from ..importer import GGUF_MAGIC, ImportedSpec, import_upload, upload_limit
+from ..importer import GGUF_MAGIC, ImportedSpec, parse_saved_upload, upload_limit
 from ..schemas import ImportResponse
 from ..state import ApiState, get_state, validate_model_id
 
+_COPY_CHUNK = 1 << 20
 router = APIRouter(tags=["import"], responses=ERROR_RESPONSES)
 
 
@@ -49,8 +52,9 @@ def _too_large(kind: str, limit: int) -> ApiError:
     )
 
 
-def _parse_upload(stream: BinaryIO, filename: str, hf_model_id: str | None) -> ImportedSpec:
-    """Size checks and parse of the spooled upload (in a worker thread)."""
+def _spool(stream: BinaryIO) -> tuple[str, int]:
+    """Size checks of the spooled upload, then a copy into a temporary file for the parser
+    process (in a worker thread: file I/O releases the GIL); returns its path and size."""
     stream.seek(0, os.SEEK_END)
     size = stream.tell()
     stream.seek(0)
@@ -65,17 +69,45 @@ def _parse_upload(stream: BinaryIO, filename: str, hf_model_id: str | None) -> I
     limit = upload_limit(head)
     if size > limit:
         raise _too_large("GGUF header" if head.startswith(GGUF_MAGIC) else "JSON file", limit)
+    stream.seek(0)
+    fd, path = tempfile.mkstemp(prefix="infercast-upload-")
     try:
-        return import_upload(stream, size, filename, hf_model_id)
-    except SpecError:
+        with os.fdopen(fd, "wb") as handle:
+            shutil.copyfileobj(stream, handle, _COPY_CHUNK)
+    except BaseException:
+        Path(path).unlink(missing_ok=True)
         raise
-    except InfercastError as exc:
-        raise ApiError(
-            422,
-            "invalid_input",
-            str(exc),
-            [ErrorProblem(field="file", location="body", rule="importable", message=str(exc))],
+    return path, size
+
+
+def _parser_failed(name: str, what: str, rule: str) -> ApiError:
+    return ApiError(
+        422,
+        "invalid_input",
+        f"file: {name}: {what}",
+        [ErrorProblem(field="file", location="body", rule=rule, message=what)],
+    )
+
+
+async def _parse_upload(
+    state: ApiState, stream: BinaryIO, name: str, hf_model_id: str | None
+) -> ImportedSpec:
+    """Parse in the state's worker processes, so /health and estimates keep answering."""
+    path, size = await anyio.to_thread.run_sync(_spool, stream)
+    pool = state.parse_pool
+    try:
+        parsed = await pool.run(parse_saved_upload, path, size, name, hf_model_id)
+    except ParseTimeoutError:
+        raise _parser_failed(
+            name, f"parsing took over {pool.timeout_s:g} s and was stopped", "parse_time"
         ) from None
+    except ParseWorkerDiedError:
+        raise _parser_failed(
+            name, "the parser process stopped while reading this upload", "parseable"
+        ) from None
+    finally:  # unlinking a large file can take a while: not on the event loop
+        await anyio.to_thread.run_sync(functools.partial(Path(path).unlink, missing_ok=True))
+    return parsed.imported()
 
 
 def _save(state: ApiState, spec_json: dict[str, object], model_id: str, overwrite: bool) -> Path:
@@ -161,11 +193,9 @@ async def import_model(
 ) -> ImportResponse:
     """Build the spec (nothing in the upload is executed), add it to this session's models,
     and return it as an infercast model spec (v1)."""
-    # Parsed in a worker thread, so /health and estimates keep answering; at most
-    # MAX_CONCURRENT_PARSES uploads are in the app at once (UploadSlotsMiddleware, 429 beyond).
-    imported = await anyio.to_thread.run_sync(
-        _parse_upload, file.file, _display_name(file.filename), hf_model_id
-    )
+    # At most MAX_CONCURRENT_PARSES uploads are in the app at once (UploadSlotsMiddleware,
+    # 429 beyond), each parsed in a worker process.
+    imported = await _parse_upload(state, file.file, _display_name(file.filename), hf_model_id)
     spec = imported.spec
     validate_model_id(spec.model_id, field_name="model_id", location="file")
     clash = state.builtin_conflict(spec)
