@@ -578,6 +578,24 @@ def test_phone_width_shows_results_first_and_uncut(browser: Any, server_url: str
         context.close()
 
 
+def test_desktop_width_headline_values_uncut(browser: Any, server_url: str) -> None:
+    """A small model's throughput (thousands of tok/s) fits its card at a laptop's width too."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        _open(page, server_url + "/?model=TinyLlama_TinyLlama-1.1B-Chat-v1.0&hw=h100")
+        page.wait_for_function(
+            "() => /tok/.test(document.querySelector('#kpi-tput-a .kpi-value')?.textContent)"
+        )
+        cut = page.locator(".kpi-value").evaluate_all(
+            "els => els.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"
+        )
+        assert cut == []
+    finally:
+        context.close()
+
+
 def test_memory_bar_capacity_and_overflow_labels_do_not_overlap(page: Any, server_url: str) -> None:
     _open(page, server_url + "/?model=Qwen_Qwen3-8B")
     # A plan just over capacity (84 of 80 GB) puts both labels near the right end of the bar.
