@@ -256,10 +256,15 @@ def solve_closed_loop(
     # law), which also keeps TTFT non-decreasing in C once throughput saturates.
     closed = admitted / x - max(osl - 1, 0) * tau
     in_flight = x * (ttft + max(osl - 1, 0) * tau)
-    if closed > 0.0 and (
-        not math.isfinite(ttft) or abs(in_flight - admitted) > _LITTLE_RTOL * admitted
-    ):
-        ttft = closed
+    if not math.isfinite(ttft) or abs(in_flight - admitted) > _LITTLE_RTOL * admitted:
+        if closed > 0.0:
+            ttft = closed
+        elif math.isfinite(ttft) and ttft > 0.0:
+            # The population jumps across C at the root (a step in τ, e.g. decode batches
+            # leaving the engine's CUDA-graph sizes), so no throughput closes the loop through
+            # TTFT. The latencies are those of the regime the loop sits in; Little's law then
+            # fixes the throughput those latencies allow: X = C / (TTFT + (osl−1)·τ).
+            x = admitted / (ttft + max(osl - 1, 0) * tau)
     if not (math.isfinite(ttft) and ttft > 0.0 and math.isfinite(tau) and tau > 0.0):
         raise InvalidInputError(
             f"isl {isl}, osl {osl}, concurrency {concurrency}: the serving model has no steady "
