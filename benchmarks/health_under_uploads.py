@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import struct
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -28,7 +27,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load_estimate import HOST, _free_port, _wait_ready
+from load_estimate import HOST, _free_port, _start_server, _stop_server, _wait_ready
 
 from infercast.importers.gguf_format import MAX_ARRAY_ITEMS
 
@@ -65,13 +64,7 @@ def main() -> None:
     uploads = max(1, min(args.uploads, MAX_UPLOADS))
     port = _free_port()
     base = f"http://{HOST}:{port}"
-    code = (
-        "import uvicorn; from infercast.interfaces.api import create_app; "
-        "from infercast.interfaces.api.server import GuardedH11Protocol; "
-        f"uvicorn.run(create_app(), host={HOST!r}, port={port}, log_level='warning', "
-        "access_log=False, http=GuardedH11Protocol)"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code])
+    proc = _start_server(port)
     payload = hostile_gguf()
     try:
         _wait_ready(base, proc)
@@ -108,11 +101,7 @@ def main() -> None:
             f"target max ≤ 100 ms: {verdict}"
         )
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop_server(proc)
 
 
 if __name__ == "__main__":
