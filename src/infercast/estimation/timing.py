@@ -105,12 +105,24 @@ class StepTimer:
         self.traits = [lt.layer_specs for lt, _ in self.models]
         self.kernels = [kernels_per_instance(lt.layer_specs) for lt, _ in self.models]
         eff = params.efficiency
-        # What the solver's path needs per layer type, the kernels' fixed costs included.
+        self._peaks: dict[str, float] = {}
+        self.flops_rate_act = self._peak(ctx.activation_dtype) * eff.compute
+        self.bandwidth = hardware.memory_bandwidth_bytes_per_s * eff.memory_bandwidth
+        self._collective = CollectiveTimer(hardware, eff.collective, eff.collective_latency_s)
+        self._rates: dict[tuple[str, bool], float] = {}
+        self._memo: dict[StepShape, float] = {}
+        self._step_overhead_s = eff.step_overhead_s
+        self._eager_prefill = not params.framework.prefill_graphs
+        # What the solver's path needs per layer type, fixed for the plan: the model's step
+        # terms, its matmul rate and its kernels' fixed costs (same values _seconds derives).
         self._fast = [
             (
-                model,
+                model.step_terms,
                 count,
-                traits.efficiency_class == "moe",
+                self._matmul_rate(
+                    model.matmul_dtype or ctx.activation_dtype,
+                    traits.efficiency_class == "moe",
+                ),
                 kernels * eff.kernel_gap_s,
                 kernels * eff.eager_launch_s,
             )
@@ -118,12 +130,6 @@ class StepTimer:
                 self.models, self.stage_counts, self.traits, self.kernels, strict=True
             )
         ]
-        self._peaks: dict[str, float] = {}
-        self.flops_rate_act = self._peak(ctx.activation_dtype) * eff.compute
-        self.bandwidth = hardware.memory_bandwidth_bytes_per_s * eff.memory_bandwidth
-        self._collective = CollectiveTimer(hardware, eff.collective, eff.collective_latency_s)
-        self._rates: dict[tuple[str, bool], float] = {}
-        self._memo: dict[StepShape, float] = {}
 
     def _peak(self, fmt: DType) -> float:
         key = fmt.name
@@ -210,16 +216,28 @@ class StepTimer:
         return compute, memory, comm, overhead
 
     def _stage_s(self, shape: StepShape) -> float:
-        """``stage_time(shape).time_s`` without the per-layer records (the solver's path)."""
+        """``stage_time(shape).time_s`` without the per-layer records (the solver's path):
+        :meth:`_seconds` inlined on the models' plain step terms, the same arithmetic in the
+        same order (so the same seconds to the last bit)."""
         total = 0.0
-        eager = shape.prefill_tokens > 0 and not self.params.framework.prefill_graphs
-        seconds = self._seconds
-        for model, count, moe, gaps_s, launches_s in self._fast:
-            compute, memory, comm, overhead = seconds(
-                model.step_cost(shape), moe, gaps_s, launches_s, eager
-            )
-            total += max(compute * count, memory * count) + comm * count + overhead * count
-        return total + self.params.efficiency.step_overhead_s
+        eager = shape.prefill_tokens > 0 and self._eager_prefill
+        price = self._collective.time_s
+        act_rate, bandwidth = self.flops_rate_act, self.bandwidth
+        for terms, count, rate, gaps_s, launches_s in self._fast:
+            matmul, attention, weights, kv, activations, comm = terms(shape, price)
+            compute = matmul / rate if matmul else 0.0
+            if attention:
+                compute += attention / act_rate
+            memory = (weights + kv + activations) / bandwidth
+            overhead = gaps_s
+            if eager:
+                busy = (memory if memory > compute else compute) + comm + overhead  # max()
+                if launches_s - busy > 0.0:
+                    overhead += launches_s - busy
+            compute *= count
+            memory *= count
+            total += (memory if memory > compute else compute) + comm * count + overhead * count
+        return total + self._step_overhead_s
 
     def step_s(self, shape: StepShape) -> float:
         """``step_time(shape).time_s``, memoised on the exact shape (a pure function of it:
@@ -240,11 +258,13 @@ class StepTimer:
 
     def _micro(self, shape: StepShape) -> StepShape:
         pp = self.ctx.plan.pp
-        return replace(
-            shape,
+        return StepShape(
             prefill_tokens=shape.prefill_tokens / pp,
             prefill_seqs=shape.prefill_seqs / pp,
+            prefill_context=shape.prefill_context,
+            prefill_chunk=shape.prefill_chunk,
             decode_seqs=shape.decode_seqs / pp,
+            decode_context=shape.decode_context,
         )
 
     def _handoff_s(self, micro: StepShape) -> float:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from infercast.dtypes import DType
 from infercast.errors import InvalidInputError
 from infercast.layers.attention import AttentionCost, LatentAttentionCost
-from infercast.layers.base import CostContext, LayerCost, StepShape
+from infercast.layers.base import CostContext, LayerCost, Price, StepShape, StepTerms
 from infercast.layers.edges import EmbeddingCost, NormCost, OutputCost, PoolerCost
 from infercast.layers.engine import Gemm, PlacedOps, op_kinds
 from infercast.layers.ffn import MLPCost, MoECost, expected_experts_touched
@@ -21,7 +22,9 @@ __all__ = [
     "Gemm",
     "LayerCost",
     "PlacedOps",
+    "Price",
     "StepShape",
+    "StepTerms",
     "cost_model_class",
     "cost_models",
     "expected_experts_touched",
@@ -29,11 +32,14 @@ __all__ = [
 
 
 class CostModel(Protocol):
+    matmul_dtype: DType | None
+
     def stored_weight_bytes(self) -> float: ...
     def kv_bytes_per_token(self) -> float: ...
     def kv_window(self) -> int | None: ...
     def activation_peak_bytes(self, tokens: float) -> float: ...
     def step_cost(self, shape: StepShape) -> LayerCost: ...
+    def step_terms(self, shape: StepShape, price: Price) -> StepTerms: ...
 
 
 _BY_KIND: tuple[tuple[str, Any], ...] = (

@@ -34,9 +34,8 @@ Context parallelism (``cp > 1``, ring attention), per attention layer and GPU:
 from __future__ import annotations
 
 from infercast.dtypes import dtype
-from infercast.layers.base import CostContext, LayerCost, StepShape
+from infercast.layers.base import CostContext, Price, StepShape, StepTerms
 from infercast.layers.engine import OpsCost
-from infercast.parallel import Collective
 from infercast.specs.classes.attention import _AttentionSpecs
 from infercast.specs.classes.latent import MultiHeadLatentAttentionLayerSpecs
 
@@ -115,6 +114,18 @@ class AttentionCost(OpsCost):
         )
         self.q_width = self.heads * d
         self.combine_width = self.heads * (dv + 1)  # partial output + its log-sum-exp
+        # Per-step constants of step_terms, in the order its products are evaluated.
+        self.matmul_dtype = self.wdtype
+        self.cp = plan.cp
+        self.score_factor = 2 * self.qk_v_dim * self.heads
+        self.weight_bytes = self.stored_weight_bytes()
+        self.activation_width = 2 * specs.hidden_size + 2 * (2 * self.heads + 2 * self.kv_heads) * d
+        self.act_bpe = ctx.activation_dtype.bytes_per_element
+        self.cp_bytes = (
+            self.ring_token_bytes,
+            ctx.activation_dtype.nbytes(self.q_width),
+            _FP32.nbytes(self.combine_width),
+        )
 
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
         return {"token": self.ctx.local_tokens(shape)}
@@ -146,18 +157,14 @@ class AttentionCost(OpsCost):
         pre = _windowed_prefill(shape.prefill_context, shape.prefill_chunk, self.window)
         return pre, _capped(shape.decode_context, self.window), _capped(cached, self.window)
 
-    def step_cost(self, shape: StepShape) -> LayerCost:
-        plan, specs, ctx = self.ctx.plan, self.specs, self.ctx
+    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
+        ctx = self.ctx
         spread = ctx.token_ranks  # R_tok: ranks the prefill tokens and the KV cache span
         tokens = ctx.local_tokens(shape)
-        d = specs.head_dim
         pre_ctx, dec_ctx, cached = self._attended(shape)
         # Decode: D/R_tok · ctx attended positions per GPU (cp·D/R_tok KV shards of ctx/cp).
-        score_flops = (
-            2
-            * self.qk_v_dim
-            * self.heads
-            * (shape.prefill_tokens / spread * pre_ctx + shape.decode_seqs / spread * dec_ctx)
+        score_flops = self.score_factor * (
+            shape.prefill_tokens / spread * pre_ctx + shape.decode_seqs / spread * dec_ctx
         )
         kv_token = self.kv_token_bytes
         kv_read = shape.decode_seqs / spread * dec_ctx * kv_token
@@ -165,57 +172,47 @@ class AttentionCost(OpsCost):
         # writes its own keys/values; a sliding window needs at most the last ``window`` of
         # the cached positions, a local chunk only those of its own chunk.
         kv_read += shape.prefill_seqs / spread * cached * kv_token
-        kv_write = shape.tokens / spread * kv_token
-        act = ctx.activation_dtype
-        cost = LayerCost(
-            matmul_flops=2 * tokens * self.matmul_params,
-            matmul_dtype=self.wdtype,
-            attention_flops=score_flops,
-            weight_bytes=self.stored_weight_bytes(),
-            kv_bytes=kv_read + kv_write,
-            activation_bytes=act.nbytes(
-                tokens * (2 * specs.hidden_size + 2 * (2 * self.heads + 2 * self.kv_heads) * d)
-            ),
+        kv_write = (shape.prefill_tokens + shape.decode_seqs) / spread * kv_token
+        comm = self.placed.reduce_partial_sums(price, 0.0, tokens)
+        if self.cp > 1:
+            comm = _context_parallel(price, comm, self.cp, shape, spread, cached, self.cp_bytes)
+        return (
+            2 * tokens * self.matmul_params,
+            score_flops,
+            self.weight_bytes,
+            kv_read + kv_write,
+            tokens * self.activation_width * self.act_bpe,
+            comm,
         )
-        self.placed.reduce_partial_sums(cost.collectives, tokens)
-        if plan.cp > 1:
-            _context_parallel(
-                cost.collectives,
-                plan.cp,
-                shape,
-                spread,
-                cached,
-                self.ring_token_bytes,
-                act.nbytes(self.q_width),
-                _FP32.nbytes(self.combine_width),
-            )
-        return cost
 
 
 def _context_parallel(
-    collectives: list[Collective],
+    price: Price,
+    comm: float,
     cp: int,
     shape: StepShape,
     spread: float,
     cached: float,
-    ring_token_bytes: float,
-    query_bytes: float,
-    combine_bytes: float,
-) -> None:
-    """The collectives context parallelism adds to one attention layer (module docstring).
+    cp_bytes: tuple[float, float, float],
+) -> float:
+    """``comm`` plus the collectives context parallelism adds to one attention layer (module
+    docstring).
 
     Prefill: the step holds ``prefill_tokens / prefill_chunk`` sequence chunks; a CP group
     carries ``cp / R_tok`` of them, and per chunk the ring all-gathers the K/V of its
     ``cached + chunk`` positions. Decode: ``cp·D / R_tok`` queries per GPU are all-gathered
-    (``query_bytes`` each) and their partial results reduce-scattered (``combine_bytes``)."""
+    (``query_bytes`` each) and their partial results reduce-scattered (``combine_bytes``);
+    ``cp_bytes``: (``ring_token_bytes``, ``query_bytes``, ``combine_bytes``)."""
+    ring_token_bytes, query_bytes, combine_bytes = cp_bytes
     if shape.prefill_tokens > 0 and shape.prefill_chunk > 0:
         chunks = shape.prefill_tokens / shape.prefill_chunk * cp / spread
         ring = chunks * (cached + shape.prefill_chunk) * ring_token_bytes
-        collectives.append(Collective("all_gather", cp, ring))
+        comm += price("all_gather", cp, ring)
     if shape.decode_seqs > 0:
         queries = shape.decode_seqs * cp / spread
-        collectives.append(Collective("all_gather", cp, queries * query_bytes))
-        collectives.append(Collective("reduce_scatter", cp, queries * combine_bytes))
+        comm += price("all_gather", cp, queries * query_bytes)
+        comm += price("reduce_scatter", cp, queries * combine_bytes)
+    return comm
 
 
 class LatentAttentionCost(OpsCost):
@@ -236,6 +233,17 @@ class LatentAttentionCost(OpsCost):
             self.heads * (specs.kv_lora_rank + specs.qk_rope_head_dim)
         )
         self.combine_bytes = _FP32.nbytes(self.heads * (specs.kv_lora_rank + 1))
+        # Per-step constants of step_terms, in the order its products are evaluated.
+        self.matmul_dtype = self.wdtype
+        self.cp = plan.cp
+        self.hidden_size = specs.hidden_size
+        self.kv_lora_rank = specs.kv_lora_rank
+        self.prefill_width = specs.qk_head_dim + specs.v_head_dim
+        self.decode_width = 2 * specs.kv_lora_rank + specs.qk_rope_head_dim
+        self.up_width = specs.qk_nope_head_dim + specs.v_head_dim
+        self.weight_bytes = self.stored_weight_bytes()
+        self.act_bpe = ctx.activation_dtype.bytes_per_element
+        self.cp_bytes = (self.kv_token_bytes, self.query_bytes, self.combine_bytes)
 
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
         return {"token": self.ctx.local_tokens(shape)}
@@ -252,45 +260,33 @@ class LatentAttentionCost(OpsCost):
         width = s.hidden_size + self.heads * (s.qk_head_dim + s.v_head_dim) * 2
         return self.ctx.activation_dtype.nbytes(tokens * width)
 
-    def step_cost(self, shape: StepShape) -> LayerCost:
-        plan, s, ctx = self.ctx.plan, self.specs, self.ctx
+    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
+        ctx = self.ctx
         spread = ctx.token_ranks
         tokens = ctx.local_tokens(shape)
         # Prefill: naive form, per head QK over (nope+rope) and PV over v dims.
         prefill = shape.prefill_tokens / spread * shape.prefill_context
-        prefill_flops = 2 * self.heads * prefill * (s.qk_head_dim + s.v_head_dim)
+        prefill_flops = 2 * self.heads * prefill * self.prefill_width
         # Decode: absorbed form, per head QK over (latent+rope) and PV over the latent.
         decode = shape.decode_seqs / spread * shape.decode_context
-        decode_flops = 2 * self.heads * decode * (2 * s.kv_lora_rank + s.qk_rope_head_dim)
+        decode_flops = 2 * self.heads * decode * self.decode_width
         kv_token = self.kv_token_bytes
         cached = max(0.0, shape.prefill_context - (shape.prefill_chunk + 1) / 2)
-        kv = (decode + shape.prefill_seqs / spread * cached + shape.tokens / spread) * kv_token
+        tokens_all = shape.prefill_tokens + shape.decode_seqs
+        kv = (decode + shape.prefill_seqs / spread * cached + tokens_all / spread) * kv_token
         # The non-absorbed prefill needs per-head K (nope) and V of every cached position: a
         # chunk after P cached tokens first up-projects their latents (kv_b_proj on P rows;
         # vLLM's MLA backend and SGLang's forward_normal do this for chunked prefill).
         up_projected = shape.prefill_seqs / spread * cached
-        up_flops = (
-            2 * up_projected * s.kv_lora_rank * self.heads * (s.qk_nope_head_dim + s.v_head_dim)
+        up_flops = 2 * up_projected * self.kv_lora_rank * self.heads * self.up_width
+        comm = self.placed.reduce_partial_sums(price, 0.0, tokens)
+        if self.cp > 1:
+            comm = _context_parallel(price, comm, self.cp, shape, spread, cached, self.cp_bytes)
+        return (
+            2 * tokens * self.matmul_params + up_flops,
+            prefill_flops + decode_flops,
+            self.weight_bytes,
+            kv,
+            tokens * 4 * self.hidden_size * self.act_bpe,
+            comm,
         )
-        act = ctx.activation_dtype
-        cost = LayerCost(
-            matmul_flops=2 * tokens * self.matmul_params + up_flops,
-            matmul_dtype=self.wdtype,
-            attention_flops=prefill_flops + decode_flops,
-            weight_bytes=self.stored_weight_bytes(),
-            kv_bytes=kv,
-            activation_bytes=act.nbytes(tokens * 4 * s.hidden_size),
-        )
-        self.placed.reduce_partial_sums(cost.collectives, tokens)
-        if plan.cp > 1:
-            _context_parallel(
-                cost.collectives,
-                plan.cp,
-                shape,
-                spread,
-                cached,
-                kv_token,
-                self.query_bytes,
-                self.combine_bytes,
-            )
-        return cost

@@ -15,16 +15,26 @@ from scratch of S ≥ W tokens attends to W − (W² − W)/(2S) positions on av
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from infercast.dtypes import DType
 from infercast.parallel import Collective, ParallelPlan
 
-__all__ = ["CostContext", "LayerCost", "StepShape", "tp_reduce"]
+__all__ = ["CostContext", "LayerCost", "Price", "StepShape", "StepTerms", "tp_reduce"]
+
+Price = Callable[[str, int, float], float]
+"""What a cost model is told a collective ``(kind, group size, bytes)`` costs: its seconds on
+the solver's path (:class:`infercast.parallel.CollectiveTimer`), or 0 from a recorder that
+keeps the :class:`~infercast.parallel.Collective` for a :class:`LayerCost`."""
+
+StepTerms = tuple[float, float, float, float, float, float]
+"""One instance's step as plain floats: (matmul FLOPs, attention FLOPs, weight bytes, KV bytes,
+activation bytes, collective seconds summed in the order the layer issues them)."""
 
 
-def tp_reduce(collectives: list[Collective], tp: int, nbytes: float, sp: bool) -> None:
-    """The reduction of a row-parallel layer's partial sums over the TP group.
+def tp_reduce(price: Price, comm: float, tp: int, nbytes: float, sp: bool) -> float:
+    """``comm`` plus the reduction of a row-parallel layer's partial sums over the TP group.
 
     Without sequence parallelism an all-reduce of the ``nbytes`` buffer (ring: ``2(n−1)/n``
     of it sent per GPU); with it a reduce-scatter into the token-split region plus the
@@ -32,12 +42,11 @@ def tp_reduce(collectives: list[Collective], tp: int, nbytes: float, sp: bool) -
     ``(n−1)/n + (n−1)/n`` — the same bytes, two collectives.
     """
     if tp <= 1:
-        return
+        return comm
     if sp:
-        collectives.append(Collective("reduce_scatter", tp, nbytes))
-        collectives.append(Collective("all_gather", tp, nbytes))
-    else:
-        collectives.append(Collective("all_reduce", tp, nbytes))
+        comm += price("reduce_scatter", tp, nbytes)
+        return comm + price("all_gather", tp, nbytes)
+    return comm + price("all_reduce", tp, nbytes)
 
 
 @dataclass(frozen=True)

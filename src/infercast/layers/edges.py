@@ -13,9 +13,8 @@ tokens per GPU follow the placement rule of :mod:`infercast.layers.base`.
 from __future__ import annotations
 
 from infercast.dtypes import dtype
-from infercast.layers.base import CostContext, LayerCost, StepShape, tp_reduce
+from infercast.layers.base import CostContext, Price, StepShape, StepTerms, tp_reduce
 from infercast.layers.engine import OpsCost
-from infercast.parallel import Collective
 from infercast.specs.classes.edges import (
     EmbeddingLayerSpecs,
     NormLayerSpecs,
@@ -34,17 +33,18 @@ class NormCost(OpsCost):
     def __init__(self, specs: NormLayerSpecs, ctx: CostContext):
         super().__init__(specs, ctx)
         self.split = ctx.plan.tp if ctx.plan.sp else 1  # sequence parallel: 1/tp of the tokens
+        self.hidden_size = specs.hidden_size
+        self.weight_bytes = self.stored_weight_bytes()
+        self.act_bpe = ctx.activation_dtype.bytes_per_element
 
     def activation_peak_bytes(self, tokens: float) -> float:
         """Input and output of ``tokens`` (÷ tp under sequence parallelism)."""
         return self.ctx.activation_dtype.nbytes(2 * tokens * self.specs.hidden_size / self.split)
 
-    def step_cost(self, shape: StepShape) -> LayerCost:
+    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
         tokens = self.ctx.local_tokens(shape)
-        return LayerCost(
-            weight_bytes=self.stored_weight_bytes(),
-            activation_bytes=self.activation_peak_bytes(tokens),
-        )
+        activations = 2 * tokens * self.hidden_size / self.split * self.act_bpe
+        return 0.0, 0.0, self.weight_bytes, 0.0, activations, 0.0
 
 
 class EmbeddingCost(OpsCost):
@@ -53,20 +53,20 @@ class EmbeddingCost(OpsCost):
     def __init__(self, specs: EmbeddingLayerSpecs, ctx: CostContext):
         super().__init__(specs, ctx)
         self.wdtype = self.placed.formats["own"]
+        self.hidden_size = specs.hidden_size
+        self.act_bpe = ctx.activation_dtype.bytes_per_element
 
     def activation_peak_bytes(self, tokens: float) -> float:
         return self.ctx.activation_dtype.nbytes(tokens * self.specs.hidden_size)
 
-    def step_cost(self, shape: StepShape) -> LayerCost:
-        plan, act = self.ctx.plan, self.ctx.activation_dtype
+    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
+        plan = self.ctx.plan
         tokens = self.ctx.local_tokens(shape)
-        h = self.specs.hidden_size
-        cost = LayerCost(
-            weight_bytes=self.wdtype.nbytes(tokens * h),  # only the gathered rows
-            activation_bytes=act.nbytes(tokens * h),
-        )
-        tp_reduce(cost.collectives, plan.tp, act.nbytes(tokens * h), plan.sp)
-        return cost
+        elements = tokens * self.hidden_size
+        activations = elements * self.act_bpe
+        comm = tp_reduce(price, 0.0, plan.tp, activations, plan.sp)
+        # Weights: only the gathered rows.
+        return 0.0, 0.0, self.wdtype.nbytes(elements), 0.0, activations, comm
 
 
 class OutputCost(OpsCost):
@@ -78,6 +78,10 @@ class OutputCost(OpsCost):
         (head,) = self.placed.linears
         self.wdtype = self.placed.format_of(head)
         self.vocab_slice = self.placed.local_out(head)
+        self.matmul_dtype = self.wdtype
+        self.hidden_size, self.vocab_size = specs.hidden_size, specs.vocab_size
+        self.weight_bytes = self.wdtype.nbytes(self.vocab_slice * specs.hidden_size)
+        self.act_bpe = ctx.activation_dtype.bytes_per_element
 
     def activation_peak_bytes(self, tokens: float) -> float:
         return _FP32.nbytes(tokens * self.vocab_slice)
@@ -85,22 +89,22 @@ class OutputCost(OpsCost):
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
         return {"logit": shape.logit_rows / self.ctx.sequence_ranks}
 
-    def step_cost(self, shape: StepShape) -> LayerCost:
-        plan = self.ctx.plan
-        rows = shape.logit_rows / self.ctx.sequence_ranks  # on each request's home rank
-        h = self.specs.hidden_size
-        cost = LayerCost(
-            matmul_flops=2 * rows * self.vocab_slice * h,
-            matmul_dtype=self.wdtype,
-            weight_bytes=self.wdtype.nbytes(self.vocab_slice * h),
-            activation_bytes=_FP32.nbytes(rows * self.vocab_slice)
-            + self.ctx.activation_dtype.nbytes(rows * h),
+    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
+        tp = self.ctx.plan.tp
+        # On each request's home rank.
+        rows = (shape.prefill_seqs + shape.decode_seqs) / self.ctx.sequence_ranks
+        h = self.hidden_size
+        comm = 0.0
+        if tp > 1:
+            comm += price("all_gather", tp, rows * self.vocab_size * _FP32.bytes_per_element)
+        return (
+            2 * rows * self.vocab_slice * h,
+            0.0,
+            self.weight_bytes,
+            0.0,
+            rows * self.vocab_slice * _FP32.bytes_per_element + rows * h * self.act_bpe,
+            comm,
         )
-        if plan.tp > 1:
-            cost.collectives.append(
-                Collective("all_gather", plan.tp, _FP32.nbytes(rows * self.specs.vocab_size))
-            )
-        return cost
 
 
 class PoolerCost(OpsCost):
@@ -109,6 +113,10 @@ class PoolerCost(OpsCost):
     def __init__(self, specs: PoolerLayerSpecs, ctx: CostContext):
         super().__init__(specs, ctx)
         self.wdtype = self.placed.formats["own"]
+        self.matmul_dtype = self.wdtype
+        self.hidden_size = specs.hidden_size
+        self.weight_bytes = self.stored_weight_bytes()
+        self.act_bpe = ctx.activation_dtype.bytes_per_element
 
     def activation_peak_bytes(self, tokens: float) -> float:
         return 0.0
@@ -116,12 +124,8 @@ class PoolerCost(OpsCost):
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
         return {"sequence": shape.prefill_seqs / self.ctx.sequence_ranks}
 
-    def step_cost(self, shape: StepShape) -> LayerCost:
+    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
         rows = shape.prefill_seqs / self.ctx.sequence_ranks  # the first token of each sequence
-        h = self.specs.hidden_size
-        return LayerCost(
-            matmul_flops=2 * rows * h * h,
-            matmul_dtype=self.wdtype,
-            weight_bytes=self.stored_weight_bytes(),
-            activation_bytes=self.ctx.activation_dtype.nbytes(2 * rows * h),
-        )
+        h = self.hidden_size
+        activations = 2 * rows * h * self.act_bpe
+        return 2 * rows * h * h, 0.0, self.weight_bytes, 0.0, activations, 0.0

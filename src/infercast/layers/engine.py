@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infercast.dtypes import DType, dtype
-from infercast.layers.base import CostContext, StepShape, tp_reduce
+from infercast.layers.base import CostContext, LayerCost, Price, StepShape, StepTerms, tp_reduce
 from infercast.parallel import Collective
 from infercast.parallel.shards import local_features, local_params
 from infercast.specs.classes.base import LayerSpecs
@@ -146,14 +146,16 @@ class PlacedOps:
                 out.append(Gemm(op.name, m, n, k, self.format_of(op)))
         return out
 
-    def reduce_partial_sums(self, collectives: list[Collective], tokens: float) -> None:
-        """The TP reduction of each row-parallel Linear's output for ``tokens`` rows: an
-        all-reduce, or reduce-scatter + all-gather under sequence parallelism."""
-        plan, act = self.ctx.plan, self.ctx.activation_dtype
+    def reduce_partial_sums(self, price: Price, comm: float, tokens: float) -> float:
+        """``comm`` plus the TP reduction of each row-parallel Linear's output for ``tokens``
+        rows: an all-reduce, or reduce-scatter + all-gather under sequence parallelism."""
+        plan = self.ctx.plan
         if plan.tp <= 1:
-            return
+            return comm
+        per_element = self.ctx.activation_dtype.bytes_per_element
         for width in self._row_outputs:
-            tp_reduce(collectives, plan.tp, act.nbytes(tokens * width), plan.sp)
+            comm = tp_reduce(price, comm, plan.tp, tokens * width * per_element, plan.sp)
+        return comm
 
 
 class OpsCost:
@@ -163,6 +165,8 @@ class OpsCost:
     a KV cache overrides ``kv_bytes_per_token`` and ``kv_window``."""
 
     specs: Any
+    matmul_dtype: DType | None = None
+    """Weight format of the layer's matmuls (decides which peak they run at)."""
 
     def __init__(self, specs: LayerSpecs, ctx: CostContext, tied_format: DType | None = None):
         self.specs, self.ctx = specs, ctx
@@ -170,6 +174,31 @@ class OpsCost:
 
     def stored_weight_bytes(self) -> float:
         return self.placed.stored_weight_bytes()
+
+    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
+        """One instance's step as plain floats, its collectives priced by ``price`` (the
+        solver's path: no records built)."""
+        raise NotImplementedError
+
+    def step_cost(self, shape: StepShape) -> LayerCost:
+        """One instance's step as a record, with the collectives it issues (reports, tests):
+        :meth:`step_terms` with a price that records each collective."""
+        collectives: list[Collective] = []
+
+        def record(kind: Any, group_size: int, nbytes: float) -> float:
+            collectives.append(Collective(kind, group_size, nbytes))
+            return 0.0
+
+        matmul, attention, weights, kv, activations, _ = self.step_terms(shape, record)
+        return LayerCost(
+            matmul_flops=matmul,
+            matmul_dtype=self.matmul_dtype,
+            attention_flops=attention,
+            weight_bytes=weights,
+            kv_bytes=kv,
+            activation_bytes=activations,
+            collectives=collectives,
+        )
 
     def kv_bytes_per_token(self) -> float:
         return 0.0

@@ -15,10 +15,9 @@ the expert all-to-alls already dispatch each token from one GPU only, and are un
 
 from __future__ import annotations
 
-from infercast.layers.base import CostContext, LayerCost, StepShape, tp_reduce
+from infercast.layers.base import CostContext, Price, StepShape, StepTerms, tp_reduce
 from infercast.layers.engine import OpsCost
 from infercast.layers.routing import busiest_rank_experts, busiest_rank_pairs
-from infercast.parallel import Collective
 from infercast.specs.classes.mlp import MLPLayerSpecs
 from infercast.specs.classes.moe import MoELayerSpecs
 
@@ -43,6 +42,10 @@ class MLPCost(OpsCost):
         self.projections = len(self.placed.linears)
         self.inner = self.placed.local_out(self.placed.linears[0])  # intermediate / tp
         self.matmul_params = self.placed.matmul_weights()
+        self.matmul_dtype = self.wdtype
+        self.weight_bytes = self.stored_weight_bytes()
+        self.activation_width = 2 * specs.hidden_size + 2 * self.projections * self.inner
+        self.act_bpe = ctx.activation_dtype.bytes_per_element
 
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
         return {"token": self.ctx.local_tokens(shape)}
@@ -51,18 +54,16 @@ class MLPCost(OpsCost):
         width = self.specs.hidden_size + (self.projections - 1) * self.inner
         return self.ctx.activation_dtype.nbytes(tokens * width)
 
-    def step_cost(self, shape: StepShape) -> LayerCost:
-        act = self.ctx.activation_dtype
+    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
         tokens = self.ctx.local_tokens(shape)
-        h = self.specs.hidden_size
-        cost = LayerCost(
-            matmul_flops=2 * tokens * self.matmul_params,
-            matmul_dtype=self.wdtype,
-            weight_bytes=self.stored_weight_bytes(),
-            activation_bytes=act.nbytes(tokens * (2 * h + 2 * self.projections * self.inner)),
+        return (
+            2 * tokens * self.matmul_params,
+            0.0,
+            self.weight_bytes,
+            0.0,
+            tokens * self.activation_width * self.act_bpe,
+            self.placed.reduce_partial_sums(price, 0.0, tokens),
         )
-        self.placed.reduce_partial_sums(cost.collectives, tokens)
-        return cost
 
 
 class MoECost(OpsCost):
@@ -93,6 +94,10 @@ class MoECost(OpsCost):
         # Activation elements of one token-expert pair: its input and output (``2·hidden``) and
         # the gate, up and down intermediates of this GPU's slice.
         self.pair_width = 2 * specs.hidden_size + 3 * specs.expert_intermediate_size / plan.moe_tp
+        self.matmul_dtype = self.edtype
+        self.hidden_size, self.top_k = specs.hidden_size, specs.num_experts_per_tok
+        self.num_experts = specs.num_experts
+        self.act_bpe = ctx.activation_dtype.bytes_per_element
 
     def _dense_bytes(self) -> float:
         return self.dense_bytes
@@ -133,35 +138,34 @@ class MoECost(OpsCost):
             self.ctx.expert_skew,
         )
 
-    def step_cost(self, shape: StepShape) -> LayerCost:
-        plan, s, act = self.ctx.plan, self.specs, self.ctx.activation_dtype
-        h, k = s.hidden_size, s.num_experts_per_tok
-        group_tokens = shape.tokens  # every token of the replica's stage passes this layer
+    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
+        plan, bpe = self.ctx.plan, self.act_bpe
+        h, k = self.hidden_size, self.top_k
+        group_tokens = shape.prefill_tokens + shape.decode_seqs  # the replica's stage tokens
         local_tokens = self.ctx.local_tokens(shape)  # tokens of this GPU's DP rank
         routed_pairs = group_tokens * k / plan.ep  # token-expert pairs landing on this GPU
         busiest_pairs = busiest_rank_pairs(  # … on the busiest EP rank, which sets the step
-            s.num_experts, k, group_tokens, plan.ep, self.ctx.expert_skew
-        )
-        cost = LayerCost(
-            matmul_flops=2
-            * (busiest_pairs * self.expert_matmul + local_tokens * self.dense_matmul),
-            matmul_dtype=self.edtype,
-            weight_bytes=self.edtype.nbytes(
-                self.experts_touched_per_gpu(group_tokens) * self.expert_params
-            )
-            + self.dense_bytes,
-            activation_bytes=act.nbytes(2 * local_tokens * h + routed_pairs * self.pair_width),
+            self.num_experts, k, group_tokens, plan.ep, self.ctx.expert_skew
         )
         share = group_tokens / plan.group  # tokens each GPU dispatches (no duplicates)
+        comm = 0.0
         if plan.ep > 1:
-            dispatch = act.nbytes(share * k * h)
-            cost.collectives.append(Collective("all_to_all", plan.group, dispatch))
-            cost.collectives.append(Collective("all_to_all", plan.group, dispatch))
+            dispatch = share * k * h * bpe
+            comm += price("all_to_all", plan.group, dispatch)
+            comm += price("all_to_all", plan.group, dispatch)
         elif plan.group > 1:
             if plan.dp == 1:
-                tp_reduce(cost.collectives, plan.tp, act.nbytes(local_tokens * h), plan.sp)
+                comm = tp_reduce(price, comm, plan.tp, local_tokens * h * bpe, plan.sp)
             else:
-                gathered = act.nbytes(group_tokens * h)
-                cost.collectives.append(Collective("all_gather", plan.group, gathered))
-                cost.collectives.append(Collective("reduce_scatter", plan.group, gathered))
-        return cost
+                gathered = group_tokens * h * bpe
+                comm += price("all_gather", plan.group, gathered)
+                comm += price("reduce_scatter", plan.group, gathered)
+        return (
+            2 * (busiest_pairs * self.expert_matmul + local_tokens * self.dense_matmul),
+            0.0,
+            self.edtype.nbytes(self.experts_touched_per_gpu(group_tokens) * self.expert_params)
+            + self.dense_bytes,
+            0.0,
+            (2 * local_tokens * h + routed_pairs * self.pair_width) * bpe,
+            comm,
+        )

@@ -25,7 +25,7 @@ reads and writes its sequence's state once (the scan keeps chunk states on chip)
 from __future__ import annotations
 
 from infercast.dtypes import dtype
-from infercast.layers.base import CostContext, LayerCost, StepShape
+from infercast.layers.base import CostContext, Price, StepShape, StepTerms
 from infercast.layers.engine import OpsCost
 from infercast.specs.classes.hybrid import GatedDeltaNetLayerSpecs, Mamba2LayerSpecs
 from infercast.specs.ops import RecurrentCore
@@ -56,6 +56,10 @@ class RecurrentMixerCost(OpsCost):
         self.state_bytes = state_fmt.nbytes(core.recurrent_elements / tp) + (
             ctx.activation_dtype.nbytes(core.conv_elements / tp)
         )
+        self.matmul_dtype = self.wdtype
+        self.weight_bytes = self.stored_weight_bytes()
+        self.activation_width = 2 * specs.hidden_size + 2 * self.io_width / tp
+        self.act_bpe = ctx.activation_dtype.bytes_per_element
 
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
         return {"token": self.ctx.local_tokens(shape)}
@@ -68,8 +72,8 @@ class RecurrentMixerCost(OpsCost):
         width = self.specs.hidden_size + self.io_width / self.ctx.plan.tp
         return self.ctx.activation_dtype.nbytes(tokens * width)
 
-    def step_cost(self, shape: StepShape) -> LayerCost:
-        ctx, plan, act = self.ctx, self.ctx.plan, self.ctx.activation_dtype
+    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
+        ctx = self.ctx
         tokens = ctx.local_tokens(shape)
         spread = ctx.token_ranks
         prefill = shape.prefill_tokens / spread
@@ -78,14 +82,11 @@ class RecurrentMixerCost(OpsCost):
             prefill * self.prefill_flops_per_head + decode * self.decode_flops_per_head
         )
         sequences = shape.prefill_seqs / spread + decode
-        h = self.specs.hidden_size
-        cost = LayerCost(
-            matmul_flops=2 * tokens * self.matmul_params,
-            matmul_dtype=self.wdtype,
-            attention_flops=scan + tokens * self.conv_flops,
-            weight_bytes=self.stored_weight_bytes(),
-            kv_bytes=2 * sequences * self.state_bytes,
-            activation_bytes=act.nbytes(tokens * (2 * h + 2 * self.io_width / plan.tp)),
+        return (
+            2 * tokens * self.matmul_params,
+            scan + tokens * self.conv_flops,
+            self.weight_bytes,
+            2 * sequences * self.state_bytes,
+            tokens * self.activation_width * self.act_bpe,
+            self.placed.reduce_partial_sums(price, 0.0, tokens),
         )
-        self.placed.reduce_partial_sums(cost.collectives, tokens)
-        return cost

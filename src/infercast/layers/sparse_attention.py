@@ -13,10 +13,8 @@ new token writes both. The indexer's projections are small and replicated on eve
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from infercast.layers.attention import LatentAttentionCost, _windowed_prefill
-from infercast.layers.base import CostContext, LayerCost, StepShape
+from infercast.layers.base import CostContext, Price, StepShape, StepTerms
 from infercast.specs.classes.hybrid import DeepSeekSparseAttentionLayerSpecs
 
 __all__ = ["SparseAttentionCost"]
@@ -30,31 +28,35 @@ class SparseAttentionCost(LatentAttentionCost):
         self.sparse = specs
         self.index_token_bytes = ctx.kv_dtype.nbytes(specs.index_head_dim)
         self.index_flops_per_position = (2 * specs.index_head_dim + 2) * specs.index_n_heads
+        self.index_topk = specs.index_topk
 
     def kv_bytes_per_token(self) -> float:
         """Latent + rope key + indexer key of one token (÷ cp)."""
         return (self.kv_token_bytes + self.index_token_bytes) / self.ctx.plan.cp
 
-    def step_cost(self, shape: StepShape) -> LayerCost:
-        k = self.sparse.index_topk
-        capped = replace(
-            shape,
+    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
+        k = self.index_topk
+        capped = StepShape(
+            prefill_tokens=shape.prefill_tokens,
+            prefill_seqs=shape.prefill_seqs,
             prefill_context=_windowed_prefill(shape.prefill_context, shape.prefill_chunk, k),
+            prefill_chunk=shape.prefill_chunk,
+            decode_seqs=shape.decode_seqs,
             decode_context=min(shape.decode_context, k),
         )
-        cost = super().step_cost(capped)
+        matmul, attention, weights, kv, activations, comm = super().step_terms(capped, price)
         spread = self.ctx.token_ranks
         cached = max(0.0, shape.prefill_context - (shape.prefill_chunk + 1) / 2)
         capped_cached = max(0.0, capped.prefill_context - (capped.prefill_chunk + 1) / 2)
         positions = (
             shape.prefill_tokens * shape.prefill_context + shape.decode_seqs * shape.decode_context
         ) / spread
-        cost.attention_flops += positions * self.index_flops_per_position
+        attention += positions * self.index_flops_per_position
         prefill_reads = shape.prefill_seqs / spread * cached
-        cost.kv_bytes += (
+        kv += (
             shape.decode_seqs / spread * shape.decode_context * self.index_token_bytes
             + prefill_reads * self.index_token_bytes
             + shape.prefill_seqs / spread * (cached - capped_cached) * self.kv_token_bytes
-            + shape.tokens / spread * self.index_token_bytes
+            + (shape.prefill_tokens + shape.decode_seqs) / spread * self.index_token_bytes
         )
-        return cost
+        return matmul, attention, weights, kv, activations, comm
