@@ -89,6 +89,7 @@ class _Engine:
         self.decode_context = isl + osl / 2.0
         self.prefill_context = (isl + 1) / 2.0
         self._cache: dict[tuple[int, int], float] = {}
+        self._room_floor = min(float(budget), 256.0)
 
     def step_s(self, decode_seqs: float, prefill_tokens: float) -> float:
         # Memoised on a rounded key: the solver revisits nearly identical shapes many times.
@@ -96,21 +97,27 @@ class _Engine:
         hit = self._cache.get(key)
         if hit is not None:
             return hit
-        chunk = min(float(self.isl), prefill_tokens) if prefill_tokens else 0.0
+        if prefill_tokens:
+            chunk = min(float(self.isl), prefill_tokens)
+            seqs = prefill_tokens / self.isl
+        else:
+            chunk = seqs = 0.0
         shape = StepShape(
-            prefill_tokens=prefill_tokens,
-            prefill_seqs=prefill_tokens / self.isl if prefill_tokens else 0.0,
-            prefill_context=self.prefill_context,
-            prefill_chunk=chunk,
-            decode_seqs=decode_seqs,
-            decode_context=self.decode_context,
+            prefill_tokens,
+            seqs,
+            self.prefill_context,
+            chunk,
+            decode_seqs,
+            self.decode_context,
         )
         value = self.timer.step_s(shape)
         self._cache[key] = value
         return value
 
     def chunk_room(self, decode_seqs: float) -> float:
-        return max(float(self.budget) - decode_seqs, min(float(self.budget), 256.0))
+        room = float(self.budget) - decode_seqs
+        floor = self._room_floor
+        return floor if floor > room else room  # max(room, floor), ties and NaN alike
 
     def prefill_service_s(self, decode_seqs: float, room: float, t_mixed: float) -> float:
         """Engine time of one request's own prefill: a prompt that fits the step's room rides
@@ -132,16 +139,18 @@ class _Engine:
         isl, osl = self.isl, self.osl
         # Always the same start: with steps in T(·) (whole prompt chunks) the iteration can end
         # in different places from different starts, and the root finder needs one function.
-        tau = self.step_s(0.0, float(isl))
+        step_s, chunk_room = self.step_s, self.chunk_room
+        tau = step_s(0.0, float(isl))
         decode = 0.0
+        decoding = max(osl - 1, 0)
         previous: tuple[float, float] | None = None  # (τ, g(τ) − τ) of the last iterate
         for _ in range(_FIXED_POINT_ITERATIONS):
-            decode = min(concurrency, x * max(osl - 1, 0) * tau)
-            room = self.chunk_room(decode)
+            decode = min(concurrency, x * decoding * tau)
+            room = chunk_room(decode)
             arriving = x * isl * tau
             chunk = min(room, max(float(min(isl, room)), arriving))
-            t_mixed = self.step_s(decode, chunk)
-            t_plain = self.step_s(decode, 0.0) if osl > 1 else t_mixed
+            t_mixed = step_s(decode, chunk)
+            t_plain = step_s(decode, 0.0) if osl > 1 else t_mixed
             frac = min(1.0, arriving / chunk)
             new_tau = frac * t_mixed + (1.0 - frac) * t_plain
             if abs(new_tau - tau) <= 1e-9 + 1e-5 * tau:

@@ -26,7 +26,7 @@ from infercast.estimation.kernels import kernels_per_instance
 from infercast.estimation.params import ModelParams
 from infercast.hardware import Hardware
 from infercast.layers import CostContext, LayerCost, StepShape, cost_models
-from infercast.parallel import Collective, CollectiveTimer
+from infercast.parallel import CollectiveTimer
 from infercast.specs.classes.base import LayerSpecs
 from infercast.specs.schema import ModelSpec
 
@@ -142,10 +142,6 @@ class StepTimer:
     def compute_class_used(self, fmt: DType) -> str:
         return self.hardware.peak_flops_for(fmt.compute_class, fmt.fallback_compute_class)[1]
 
-    def _collectives_s(self, collectives: list[Collective]) -> float:
-        time_s = self._collective.time_s
-        return sum(time_s(c.kind, c.group_size, c.bytes) for c in collectives)
-
     def _matmul_rate(self, fmt: DType, moe: bool) -> float:
         """Achievable matmul FLOP/s of ``fmt`` weights (peak × efficiency), computed once."""
         key = (fmt.name, moe)
@@ -223,8 +219,9 @@ class StepTimer:
         eager = shape.prefill_tokens > 0 and self._eager_prefill
         price = self._collective.time_s
         act_rate, bandwidth = self.flops_rate_act, self.bandwidth
+        tokens = self.ctx.local_tokens(shape)
         for terms, count, rate, gaps_s, launches_s in self._fast:
-            matmul, attention, weights, kv, activations, comm = terms(shape, price)
+            matmul, attention, weights, kv, activations, comm = terms(shape, tokens, price)
             compute = matmul / rate if matmul else 0.0
             if attention:
                 compute += attention / act_rate
@@ -270,10 +267,8 @@ class StepTimer:
     def _handoff_s(self, micro: StepShape) -> float:
         """The ``pp − 1`` point-to-point activation hand-offs of one micro-batch."""
         act = self.ctx.activation_dtype
-        handoff = Collective(
-            "p2p", 2, act.nbytes(micro.tokens / self.ctx.plan.dp * self.spec.hidden_size)
-        )
-        return (self.ctx.plan.pp - 1) * self._collectives_s([handoff])
+        nbytes = act.nbytes(micro.tokens / self.ctx.plan.dp * self.spec.hidden_size)
+        return (self.ctx.plan.pp - 1) * self._collective.time_s("p2p", 2, nbytes)
 
     def stage_time(self, shape: StepShape, detail: bool = False) -> StepTiming:
         layers = []

@@ -157,10 +157,9 @@ class AttentionCost(OpsCost):
         pre = _windowed_prefill(shape.prefill_context, shape.prefill_chunk, self.window)
         return pre, _capped(shape.decode_context, self.window), _capped(cached, self.window)
 
-    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
+    def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         ctx = self.ctx
         spread = ctx.token_ranks  # R_tok: ranks the prefill tokens and the KV cache span
-        tokens = ctx.local_tokens(shape)
         pre_ctx, dec_ctx, cached = self._attended(shape)
         # Decode: D/R_tok · ctx attended positions per GPU (cp·D/R_tok KV shards of ctx/cp).
         score_flops = self.score_factor * (
@@ -260,10 +259,9 @@ class LatentAttentionCost(OpsCost):
         width = s.hidden_size + self.heads * (s.qk_head_dim + s.v_head_dim) * 2
         return self.ctx.activation_dtype.nbytes(tokens * width)
 
-    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
+    def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         ctx = self.ctx
         spread = ctx.token_ranks
-        tokens = ctx.local_tokens(shape)
         # Prefill: naive form, per head QK over (nope+rope) and PV over v dims.
         prefill = shape.prefill_tokens / spread * shape.prefill_context
         prefill_flops = 2 * self.heads * prefill * self.prefill_width

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from infercast.dtypes import DType
 from infercast.parallel import Collective, ParallelPlan
@@ -49,9 +50,12 @@ def tp_reduce(price: Price, comm: float, tp: int, nbytes: float, sp: bool) -> fl
     return comm + price("all_reduce", tp, nbytes)
 
 
-@dataclass(frozen=True)
-class StepShape:
-    """What one engine step processes, for the whole replica (all DP ranks together)."""
+class StepShape(NamedTuple):
+    """What one engine step processes, for the whole replica (all DP ranks together).
+
+    A named tuple rather than a frozen dataclass: the solver builds and hashes one per step
+    time it asks for, and a tuple is built, hashed and read in C (same fields, same
+    equality and hash as the frozen dataclass it replaces)."""
 
     prefill_tokens: float = 0.0
     prefill_seqs: float = 0.0

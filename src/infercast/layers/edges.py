@@ -41,8 +41,7 @@ class NormCost(OpsCost):
         """Input and output of ``tokens`` (÷ tp under sequence parallelism)."""
         return self.ctx.activation_dtype.nbytes(2 * tokens * self.specs.hidden_size / self.split)
 
-    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
-        tokens = self.ctx.local_tokens(shape)
+    def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         activations = 2 * tokens * self.hidden_size / self.split * self.act_bpe
         return 0.0, 0.0, self.weight_bytes, 0.0, activations, 0.0
 
@@ -59,9 +58,8 @@ class EmbeddingCost(OpsCost):
     def activation_peak_bytes(self, tokens: float) -> float:
         return self.ctx.activation_dtype.nbytes(tokens * self.specs.hidden_size)
 
-    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
+    def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         plan = self.ctx.plan
-        tokens = self.ctx.local_tokens(shape)
         elements = tokens * self.hidden_size
         activations = elements * self.act_bpe
         comm = tp_reduce(price, 0.0, plan.tp, activations, plan.sp)
@@ -89,7 +87,7 @@ class OutputCost(OpsCost):
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
         return {"logit": shape.logit_rows / self.ctx.sequence_ranks}
 
-    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
+    def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         tp = self.ctx.plan.tp
         # On each request's home rank.
         rows = (shape.prefill_seqs + shape.decode_seqs) / self.ctx.sequence_ranks
@@ -124,7 +122,7 @@ class PoolerCost(OpsCost):
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
         return {"sequence": shape.prefill_seqs / self.ctx.sequence_ranks}
 
-    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
+    def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         rows = shape.prefill_seqs / self.ctx.sequence_ranks  # the first token of each sequence
         h = self.hidden_size
         activations = 2 * rows * h * self.act_bpe

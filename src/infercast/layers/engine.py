@@ -98,6 +98,8 @@ class PlacedOps:
         self.linears = [op for op in self.ops if isinstance(op, Linear)]
         self._stored_bytes: float | None = None
         self._row_outputs = [op.out_features for op in self.linears if op.shard == "row"]
+        self._tp, self._sp = ctx.plan.tp, ctx.plan.sp
+        self._act_bpe = ctx.activation_dtype.bytes_per_element
 
     def format_of(self, op: Op) -> DType:
         if isinstance(op, Linear) and op.tied:
@@ -149,12 +151,12 @@ class PlacedOps:
     def reduce_partial_sums(self, price: Price, comm: float, tokens: float) -> float:
         """``comm`` plus the TP reduction of each row-parallel Linear's output for ``tokens``
         rows: an all-reduce, or reduce-scatter + all-gather under sequence parallelism."""
-        plan = self.ctx.plan
-        if plan.tp <= 1:
+        tp = self._tp
+        if tp <= 1:
             return comm
-        per_element = self.ctx.activation_dtype.bytes_per_element
+        per_element, sp = self._act_bpe, self._sp
         for width in self._row_outputs:
-            comm = tp_reduce(price, comm, plan.tp, tokens * width * per_element, plan.sp)
+            comm = tp_reduce(price, comm, tp, tokens * width * per_element, sp)
         return comm
 
 
@@ -175,9 +177,10 @@ class OpsCost:
     def stored_weight_bytes(self) -> float:
         return self.placed.stored_weight_bytes()
 
-    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
+    def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         """One instance's step as plain floats, its collectives priced by ``price`` (the
-        solver's path: no records built)."""
+        solver's path: no records built); ``tokens``: ``ctx.local_tokens(shape)``, the same
+        for every layer of the step, so the timer computes it once."""
         raise NotImplementedError
 
     def step_cost(self, shape: StepShape) -> LayerCost:
@@ -189,7 +192,9 @@ class OpsCost:
             collectives.append(Collective(kind, group_size, nbytes))
             return 0.0
 
-        matmul, attention, weights, kv, activations, _ = self.step_terms(shape, record)
+        matmul, attention, weights, kv, activations, _ = self.step_terms(
+            shape, self.ctx.local_tokens(shape), record
+        )
         return LayerCost(
             matmul_flops=matmul,
             matmul_dtype=self.matmul_dtype,

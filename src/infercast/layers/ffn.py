@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from infercast.layers.base import CostContext, Price, StepShape, StepTerms, tp_reduce
 from infercast.layers.engine import OpsCost
-from infercast.layers.routing import busiest_rank_experts, busiest_rank_pairs
+from infercast.layers.routing import BusiestRank
 from infercast.specs.classes.mlp import MLPLayerSpecs
 from infercast.specs.classes.moe import MoELayerSpecs
 
@@ -54,8 +54,7 @@ class MLPCost(OpsCost):
         width = self.specs.hidden_size + (self.projections - 1) * self.inner
         return self.ctx.activation_dtype.nbytes(tokens * width)
 
-    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
-        tokens = self.ctx.local_tokens(shape)
+    def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         return (
             2 * tokens * self.matmul_params,
             0.0,
@@ -96,7 +95,10 @@ class MoECost(OpsCost):
         self.pair_width = 2 * specs.hidden_size + 3 * specs.expert_intermediate_size / plan.moe_tp
         self.matmul_dtype = self.edtype
         self.hidden_size, self.top_k = specs.hidden_size, specs.num_experts_per_tok
-        self.num_experts = specs.num_experts
+        self.busiest = BusiestRank(
+            specs.num_experts, specs.num_experts_per_tok, plan.ep, ctx.expert_skew
+        )
+        """The busiest EP rank's experts and token-expert pairs (:mod:`.routing`)."""
         self.act_bpe = ctx.activation_dtype.bytes_per_element
 
     def _dense_bytes(self) -> float:
@@ -108,14 +110,7 @@ class MoECost(OpsCost):
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
         """Dense parts on this GPU's DP-rank tokens; experts on the pairs landing on the
         busiest EP rank (which sets the step, see :mod:`infercast.layers.routing`)."""
-        s = self.specs
-        pairs = busiest_rank_pairs(
-            s.num_experts,
-            s.num_experts_per_tok,
-            shape.tokens,
-            self.ctx.plan.ep,
-            self.ctx.expert_skew,
-        )
+        pairs = self.busiest.pairs(shape.tokens)
         return {"token": self.ctx.local_tokens(shape), "expert": pairs}
 
     def activation_peak_bytes(self, tokens: float) -> float:
@@ -129,24 +124,14 @@ class MoECost(OpsCost):
 
     def experts_touched_per_gpu(self, group_tokens: float) -> float:
         """Distinct experts the busiest EP rank reads (the ranks run in lockstep)."""
-        s = self.specs
-        return busiest_rank_experts(
-            s.num_experts,
-            s.num_experts_per_tok,
-            group_tokens,
-            self.ctx.plan.ep,
-            self.ctx.expert_skew,
-        )
+        return self.busiest.experts(group_tokens)
 
-    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
+    def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         plan, bpe = self.ctx.plan, self.act_bpe
         h, k = self.hidden_size, self.top_k
         group_tokens = shape.prefill_tokens + shape.decode_seqs  # the replica's stage tokens
-        local_tokens = self.ctx.local_tokens(shape)  # tokens of this GPU's DP rank
         routed_pairs = group_tokens * k / plan.ep  # token-expert pairs landing on this GPU
-        busiest_pairs = busiest_rank_pairs(  # … on the busiest EP rank, which sets the step
-            self.num_experts, k, group_tokens, plan.ep, self.ctx.expert_skew
-        )
+        busiest_pairs = self.busiest.pairs(group_tokens)  # … on the busiest EP rank (the step's)
         share = group_tokens / plan.group  # tokens each GPU dispatches (no duplicates)
         comm = 0.0
         if plan.ep > 1:
@@ -155,17 +140,17 @@ class MoECost(OpsCost):
             comm += price("all_to_all", plan.group, dispatch)
         elif plan.group > 1:
             if plan.dp == 1:
-                comm = tp_reduce(price, comm, plan.tp, local_tokens * h * bpe, plan.sp)
+                comm = tp_reduce(price, comm, plan.tp, tokens * h * bpe, plan.sp)
             else:
                 gathered = group_tokens * h * bpe
                 comm += price("all_gather", plan.group, gathered)
                 comm += price("reduce_scatter", plan.group, gathered)
         return (
-            2 * (busiest_pairs * self.expert_matmul + local_tokens * self.dense_matmul),
+            2 * (busiest_pairs * self.expert_matmul + tokens * self.dense_matmul),
             0.0,
-            self.edtype.nbytes(self.experts_touched_per_gpu(group_tokens) * self.expert_params)
+            self.edtype.nbytes(self.busiest.experts(group_tokens) * self.expert_params)
             + self.dense_bytes,
             0.0,
-            (2 * local_tokens * h + routed_pairs * self.pair_width) * bpe,
+            (2 * tokens * h + routed_pairs * self.pair_width) * bpe,
             comm,
         )

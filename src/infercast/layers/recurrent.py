@@ -72,9 +72,8 @@ class RecurrentMixerCost(OpsCost):
         width = self.specs.hidden_size + self.io_width / self.ctx.plan.tp
         return self.ctx.activation_dtype.nbytes(tokens * width)
 
-    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
+    def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         ctx = self.ctx
-        tokens = ctx.local_tokens(shape)
         spread = ctx.token_ranks
         prefill = shape.prefill_tokens / spread
         decode = shape.decode_seqs / ctx.sequence_ranks

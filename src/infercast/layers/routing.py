@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-__all__ = ["busiest_rank_experts", "busiest_rank_pairs", "expected_max_normal"]
+__all__ = ["BusiestRank", "busiest_rank_experts", "busiest_rank_pairs", "expected_max_normal"]
 
 
 @lru_cache(maxsize=64)
@@ -68,32 +68,58 @@ def _binomial_max(m: int, p: float, ranks: int) -> float:
     return total
 
 
+class BusiestRank:
+    """The busiest of ``ep`` ranks for one MoE layer: the terms that do not depend on the
+    step's tokens computed once (a step time asks for both figures of every MoE layer). The
+    arithmetic of :func:`busiest_rank_experts` and :func:`busiest_rank_pairs`, in the same
+    order, so the same values to the last bit."""
+
+    def __init__(self, num_experts: int, top_k: int, ep: int, skew: float = 1.0):
+        self.top_k, self.ep, self.skew = top_k, ep, skew
+        self.miss = 1.0 - top_k / num_experts  # a token's chance to skip one expert
+        self.rank_experts = num_experts / ep  # m
+        self.rank_slots = max(1, round(self.rank_experts))
+        share = 1.0 / ep  # a rank's fraction of the experts
+        self.per_token_var = (
+            top_k * share * (1 - share) * (num_experts - top_k) / max(num_experts - 1, 1)
+        )
+        self.max_normal = expected_max_normal(ep)
+        self.pairs_cap = min(top_k, num_experts / ep)
+
+    def experts(self, tokens: float) -> float:
+        """Expected distinct experts the busiest rank touches for ``tokens`` tokens."""
+        if tokens <= 0:
+            return 0.0
+        p = 1.0 - self.miss**tokens
+        m = self.rank_experts
+        mean = m * p
+        if self.ep <= 1:
+            return mean
+        # Rounded keys keep the cache small; the curve is smooth in p.
+        slots = self.rank_slots
+        busiest = _binomial_max(slots, round(p, 4), self.ep) * m / slots
+        return min(m, mean + self.skew * (busiest - mean))
+
+    def pairs(self, tokens: float) -> float:
+        """Expected token-expert pairs the busiest rank computes for ``tokens`` tokens."""
+        if tokens <= 0:
+            return 0.0
+        mean = tokens * self.top_k / self.ep
+        if self.ep <= 1:
+            return mean
+        excess = self.max_normal * math.sqrt(tokens * self.per_token_var)
+        return min(tokens * self.pairs_cap, mean + self.skew * excess)
+
+
 def busiest_rank_experts(
     num_experts: int, top_k: int, tokens: float, ep: int, skew: float = 1.0
 ) -> float:
     """Expected distinct experts the busiest of ``ep`` ranks touches for ``tokens`` tokens."""
-    if tokens <= 0:
-        return 0.0
-    p = 1.0 - (1.0 - top_k / num_experts) ** tokens
-    m = num_experts / ep
-    mean = m * p
-    if ep <= 1:
-        return mean
-    # Rounded keys keep the cache small; the curve is smooth in p.
-    busiest = _binomial_max(max(1, round(m)), round(p, 4), ep) * m / max(1, round(m))
-    return min(m, mean + skew * (busiest - mean))
+    return BusiestRank(num_experts, top_k, ep, skew).experts(tokens)
 
 
 def busiest_rank_pairs(
     num_experts: int, top_k: int, tokens: float, ep: int, skew: float = 1.0
 ) -> float:
     """Expected token-expert pairs the busiest of ``ep`` ranks computes for ``tokens`` tokens."""
-    if tokens <= 0:
-        return 0.0
-    mean = tokens * top_k / ep
-    if ep <= 1:
-        return mean
-    share = 1.0 / ep  # a rank's fraction of the experts
-    per_token_var = top_k * share * (1 - share) * (num_experts - top_k) / max(num_experts - 1, 1)
-    excess = expected_max_normal(ep) * math.sqrt(tokens * per_token_var)
-    return min(tokens * min(top_k, num_experts / ep), mean + skew * excess)
+    return BusiestRank(num_experts, top_k, ep, skew).pairs(tokens)

@@ -34,7 +34,7 @@ class SparseAttentionCost(LatentAttentionCost):
         """Latent + rope key + indexer key of one token (÷ cp)."""
         return (self.kv_token_bytes + self.index_token_bytes) / self.ctx.plan.cp
 
-    def step_terms(self, shape: StepShape, price: Price) -> StepTerms:
+    def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         k = self.index_topk
         capped = StepShape(
             prefill_tokens=shape.prefill_tokens,
@@ -44,7 +44,9 @@ class SparseAttentionCost(LatentAttentionCost):
             decode_seqs=shape.decode_seqs,
             decode_context=min(shape.decode_context, k),
         )
-        matmul, attention, weights, kv, activations, comm = super().step_terms(capped, price)
+        matmul, attention, weights, kv, activations, comm = super().step_terms(
+            capped, tokens, price
+        )
         spread = self.ctx.token_ranks
         cached = max(0.0, shape.prefill_context - (shape.prefill_chunk + 1) / 2)
         capped_cached = max(0.0, capped.prefill_context - (capped.prefill_chunk + 1) / 2)
