@@ -37,6 +37,7 @@ below read the spec's own fields, never its class name.
 
 from __future__ import annotations
 
+from infercast.layers.engine import spec_field
 from infercast.specs.classes.base import LayerSpecs
 
 __all__ = ["kernels_per_instance"]
@@ -45,14 +46,14 @@ __all__ = ["kernels_per_instance"]
 def kernels_per_instance(specs: LayerSpecs) -> int:
     """Kernels one instance of this layer launches per step (collectives excluded)."""
     count = type(specs).kernels
-    if getattr(specs, "qk_norm", False):
+    if spec_field(specs, "qk_norm", False):
         count += 2  # per-head q_norm and k_norm
-    if hasattr(specs, "q_lora_rank") and not specs.q_lora_rank:
+    if not spec_field(specs, "q_lora_rank", True):
         count -= 2  # q_proj instead of q_a_proj + q_a_layernorm + q_b_proj
-    if getattr(specs, "router_score_correction_bias", False):
+    if spec_field(specs, "router_score_correction_bias", False):
         count += 2  # grouped top-k with the correction bias
-    if getattr(specs, "num_shared_experts", 0):
+    if spec_field(specs, "num_shared_experts", 0):
         count += 4  # shared experts: gate_up, act, down, add
-    if getattr(specs, "shared_expert_gate", False):
+    if spec_field(specs, "shared_expert_gate", False):
         count += 2  # the sigmoid gate and its multiply
     return count

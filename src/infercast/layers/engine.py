@@ -20,7 +20,7 @@ from infercast.parallel.shards import local_features, local_params
 from infercast.specs.classes.base import LayerSpecs
 from infercast.specs.ops import AttentionCore, Embedding, Linear, Norm, Op, RecurrentCore, Router
 
-__all__ = ["Gemm", "OpsCost", "PlacedOps", "op_kinds"]
+__all__ = ["Gemm", "OpsCost", "PlacedOps", "op_kinds", "spec_field"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,13 @@ class Gemm:
     @property
     def flops(self) -> float:
         return 2.0 * self.m * self.n * self.k
+
+
+def spec_field(specs: LayerSpecs, name: str, default: Any) -> Any:
+    """A spec field of the layer, ``default`` where its class has no such field: asked of the
+    class's fields, because a missing attribute on a pydantic model costs an exception (and
+    cost models are built once per estimate)."""
+    return getattr(specs, name) if name in type(specs).model_fields else default
 
 
 def op_kinds(ops: tuple[Op, ...]) -> frozenset[str]:
@@ -92,7 +99,7 @@ class PlacedOps:
         }
         # Shared experts: dense weights, stored as the layer says unless a sub-part format is
         # given (Kimi-K2.5: int4 routed experts beside bf16 shared experts).
-        shared = getattr(specs, "shared_expert_weight_dtype", None)
+        shared = spec_field(specs, "shared_expert_weight_dtype", None)
         self.formats["shared"] = ctx.weight_dtype or (dtype(shared) if shared else own)
         self.tied_format = tied_format or own
         self.linears = [op for op in self.ops if isinstance(op, Linear)]

@@ -50,9 +50,10 @@ def _probit(q: float) -> float:
     return 0.5 * (lo + hi)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1 << 16)
 def _binomial_max(m: int, p: float, ranks: int) -> float:
-    """E[max of ``ranks`` i.i.d. Binomial(m, p)]."""
+    """E[max of ``ranks`` i.i.d. Binomial(m, p)] (remembered: a plan search asks for tens of
+    thousands of (m, p, ranks), a few bytes each, and each costs an ``m``-term sum)."""
     if p <= 0.0:
         return 0.0
     if p >= 1.0:

@@ -150,7 +150,7 @@ class ParallelPlan:
             where = f"{lt.name} ({lt.layer_class})"
             for field, message in shard_problems(lt.layer_specs.ops(), self):
                 _add(field, f"{where}: {message}")
-        if not spec.is_moe and self.ep > 1:
+        if self.ep > 1 and not spec.is_moe:
             problems.append(f"ep={self.ep} needs a Mixture-of-Experts model; this one is dense")
             fields.append("ep")
         if self.pp > spec.num_layers:

@@ -26,7 +26,9 @@ registry, so a new class is one module in this package (imported automatically).
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal, TypeVar
+import functools
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -128,6 +130,13 @@ class LayerSpecs(BaseModel):
     def _known_dtype(cls, value: str | None) -> str | None:
         return canonical_dtype(value)
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy without the memoised ops (``update`` may change what they derive from)."""
+        copied = super().model_copy(update=update, deep=deep)
+        for key in [k for k in copied.__dict__ if k.startswith(_OPS_MEMO)]:
+            del copied.__dict__[key]
+        return copied
+
     @property
     def is_windowed(self) -> bool:
         """Attention limited to a sliding window or a local chunk (its KV stops growing)."""
@@ -199,5 +208,29 @@ def layer_class(cls: _C) -> _C:
         raise ValueError(f"layer class {cls.__name__}: missing or duplicate class_name")
     if not cls.short_name:
         raise ValueError(f"layer class {cls.__name__}: missing short_name (tables print it)")
+    if "ops" in cls.__dict__:
+        cls.ops = _memoised(cls.ops, f"{_OPS_MEMO}{cls.__qualname__}")  # type: ignore[method-assign,assignment]
     LAYER_CLASSES[cls.class_name] = cls
     return cls
+
+
+_OPS_MEMO = "_ops_of_"
+"""Prefix of the instance-dict key holding a class's ops: not a field, so pydantic's equality,
+hashing, repr and dumps ignore it."""
+
+
+def _memoised(ops: Callable[[Any], tuple[Op, ...]], key: str) -> Callable[[Any], tuple[Op, ...]]:
+    """``ops`` computed once per instance: the specs are frozen, the ops a pure function of
+    them (a tuple of frozen records), and an estimate asks for them dozens of times (cost
+    models, plan validation, the MoE and attention look-ups). The key is per class, so a
+    subclass's ``ops`` calling ``super().ops()`` keeps both."""
+
+    @functools.wraps(ops)
+    def cached(self: Any) -> tuple[Op, ...]:
+        memo = self.__dict__
+        value = memo.get(key)
+        if value is None:
+            value = memo[key] = ops(self)
+        return value
+
+    return cached
