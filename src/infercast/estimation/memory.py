@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from infercast.estimation.timing import StepTimer, is_edge_layer
 
@@ -78,6 +79,50 @@ def _stage_counts(lt: Any, pp: int, num_layers: int) -> list[int]:
     return per_stage
 
 
+@dataclass(frozen=True)
+class _LayerMemory:
+    """What one layer type holds that does not depend on the load (per instance)."""
+
+    model: Any
+    stored: float
+    per_block: bool
+    window: int | None
+    kv_per_token: float
+    state: float
+    stage_counts: list[int]
+    count: int
+    on_logits: bool
+
+
+_LAYERS: WeakKeyDictionary[StepTimer, list[_LayerMemory]] = WeakKeyDictionary()
+"""Per timer (one plan): the admission rule plans memory at every probe of a search."""
+
+
+def _layers(timer: StepTimer) -> list[_LayerMemory]:
+    layers = _LAYERS.get(timer)
+    if layers is None:
+        pp = timer.ctx.plan.pp
+        layers = []
+        for lt, model in timer.models:
+            per_block = not is_edge_layer(lt.layer_specs, lt.count)
+            state_of = getattr(model, "state_bytes_per_sequence", None)
+            layers.append(
+                _LayerMemory(
+                    model=model,
+                    stored=model.stored_weight_bytes(),
+                    per_block=per_block,
+                    window=model.kv_window() if per_block else None,
+                    kv_per_token=model.kv_bytes_per_token() if per_block else 0.0,
+                    state=state_of() if per_block and state_of is not None else 0.0,
+                    stage_counts=_stage_counts(lt, pp, timer.spec.num_layers) if per_block else [],
+                    count=lt.count,
+                    on_logits=lt.layer_specs.role == "head",  # the LM head works on logit rows
+                )
+            )
+        _LAYERS[timer] = layers
+    return layers
+
+
 def plan_memory(
     timer: StepTimer, context_tokens: int, step_tokens: float, logit_rows: float
 ) -> MemoryPlan:
@@ -86,26 +131,20 @@ def plan_memory(
     stages = [[0.0, 0.0, 0.0] for _ in range(pp)]
     edges: list[float] = []
     activations = 0.0
-    tokens_per_gpu = step_tokens / timer.ctx.plan.dp
-    for lt, model in timer.models:
-        stored = model.stored_weight_bytes()
-        if not is_edge_layer(lt.layer_specs, lt.count):
-            window = model.kv_window()
+    dp = timer.ctx.plan.dp
+    tokens_per_gpu = step_tokens / dp
+    for layer in _layers(timer):
+        if layer.per_block:
+            window = layer.window
             cached = min(context_tokens, window) if window else context_tokens
-            state_of = getattr(model, "state_bytes_per_sequence", None)
-            per_instance = (
-                stored,
-                model.kv_bytes_per_token() * cached,
-                state_of() if state_of is not None else 0.0,
-            )
-            for stage, n in zip(stages, _stage_counts(lt, pp, timer.spec.num_layers), strict=True):
+            per_instance = (layer.stored, layer.kv_per_token * cached, layer.state)
+            for stage, n in zip(stages, layer.stage_counts, strict=True):
                 for k in range(3):
                     stage[k] += per_instance[k] * n
         else:
-            edges.append(stored * lt.count)
-        on_logits = lt.layer_specs.role == "head"  # the LM head works on logit rows only
-        rows = logit_rows / timer.ctx.plan.dp if on_logits else tokens_per_gpu
-        activations = max(activations, model.activation_peak_bytes(rows))
+            edges.append(layer.stored * layer.count)
+        rows = logit_rows / dp if layer.on_logits else tokens_per_gpu
+        activations = max(activations, layer.model.activation_peak_bytes(rows))
     per_block, kv, state = (max(stage[k] for stage in stages) for k in range(3))
     weights = per_block + (max(edges) if pp > 1 and edges else sum(edges))
     capacity = float(timer.hardware.memory_bytes)

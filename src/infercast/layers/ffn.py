@@ -95,6 +95,7 @@ class MoECost(OpsCost):
         self.pair_width = 2 * specs.hidden_size + 3 * specs.expert_intermediate_size / plan.moe_tp
         self.matmul_dtype = self.edtype
         self.hidden_size, self.top_k = specs.hidden_size, specs.num_experts_per_tok
+        self.ep, self.group = plan.ep, plan.group
         self.busiest = BusiestRank(
             specs.num_experts, specs.num_experts_per_tok, plan.ep, ctx.expert_skew
         )
@@ -127,24 +128,25 @@ class MoECost(OpsCost):
         return self.busiest.experts(group_tokens)
 
     def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
-        plan, bpe = self.ctx.plan, self.act_bpe
-        h, k = self.hidden_size, self.top_k
+        bpe, h, k = self.act_bpe, self.hidden_size, self.top_k
+        ep, group = self.ep, self.group
         group_tokens = shape.prefill_tokens + shape.decode_seqs  # the replica's stage tokens
-        routed_pairs = group_tokens * k / plan.ep  # token-expert pairs landing on this GPU
+        routed_pairs = group_tokens * k / ep  # token-expert pairs landing on this GPU
         busiest_pairs = self.busiest.pairs(group_tokens)  # … on the busiest EP rank (the step's)
-        share = group_tokens / plan.group  # tokens each GPU dispatches (no duplicates)
+        share = group_tokens / group  # tokens each GPU dispatches (no duplicates)
         comm = 0.0
-        if plan.ep > 1:
+        if ep > 1:
             dispatch = share * k * h * bpe
-            comm += price("all_to_all", plan.group, dispatch)
-            comm += price("all_to_all", plan.group, dispatch)
-        elif plan.group > 1:
+            comm += price("all_to_all", group, dispatch)
+            comm += price("all_to_all", group, dispatch)
+        elif group > 1:
+            plan = self.ctx.plan
             if plan.dp == 1:
                 comm = tp_reduce(price, comm, plan.tp, tokens * h * bpe, plan.sp)
             else:
                 gathered = group_tokens * h * bpe
-                comm += price("all_gather", plan.group, gathered)
-                comm += price("reduce_scatter", plan.group, gathered)
+                comm += price("all_gather", group, gathered)
+                comm += price("reduce_scatter", group, gathered)
         return (
             2 * (busiest_pairs * self.expert_matmul + tokens * self.dense_matmul),
             0.0,

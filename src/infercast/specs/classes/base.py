@@ -208,8 +208,8 @@ def layer_class(cls: _C) -> _C:
         raise ValueError(f"layer class {cls.__name__}: missing or duplicate class_name")
     if not cls.short_name:
         raise ValueError(f"layer class {cls.__name__}: missing short_name (tables print it)")
-    if "ops" in cls.__dict__:
-        cls.ops = _memoised(cls.ops, f"{_OPS_MEMO}{cls.__qualname__}")  # type: ignore[method-assign,assignment]
+    if not getattr(cls.ops, "memoised", False):
+        cls.ops = _memoised(cls.ops)  # type: ignore[method-assign,assignment]
     LAYER_CLASSES[cls.class_name] = cls
     return cls
 
@@ -219,11 +219,12 @@ _OPS_MEMO = "_ops_of_"
 hashing, repr and dumps ignore it."""
 
 
-def _memoised(ops: Callable[[Any], tuple[Op, ...]], key: str) -> Callable[[Any], tuple[Op, ...]]:
+def _memoised(ops: Callable[[Any], tuple[Op, ...]]) -> Callable[[Any], tuple[Op, ...]]:
     """``ops`` computed once per instance: the specs are frozen, the ops a pure function of
     them (a tuple of frozen records), and an estimate asks for them dozens of times (cost
-    models, plan validation, the MoE and attention look-ups). The key is per class, so a
+    models, plan validation, the MoE and attention look-ups). The key is per function, so a
     subclass's ``ops`` calling ``super().ops()`` keeps both."""
+    key = f"{_OPS_MEMO}{ops.__qualname__}"
 
     @functools.wraps(ops)
     def cached(self: Any) -> tuple[Op, ...]:
@@ -233,4 +234,5 @@ def _memoised(ops: Callable[[Any], tuple[Op, ...]], key: str) -> Callable[[Any],
             value = memo[key] = ops(self)
         return value
 
+    cached.memoised = True  # type: ignore[attr-defined]
     return cached
