@@ -51,6 +51,21 @@ def test_gqa_ops_count_its_parameters() -> None:
     ]
 
 
+def test_ops_are_kept_per_instance_and_a_copy_recomputes_them() -> None:
+    """ops() is remembered per (frozen) instance; the memo is no field (equality, dumps) and a
+    model_copy with changed specs derives its own ops."""
+    specs = GroupedQueryAttentionLayerSpecs(
+        hidden_size=64, num_heads=4, num_kv_heads=2, head_dim=16
+    )
+    first = specs.ops()
+    assert specs.ops() is first
+    assert specs == GQA and "ops" not in specs.model_dump_json()
+    wider = specs.model_copy(update={"num_kv_heads": 4})
+    # k and v now 64·64 each: q 4096 + k 4096 + v 4096 + o 4096 = 16384.
+    assert wider.parameter_count_per_instance() == 16384
+    assert specs.parameter_count_per_instance() == 12288
+
+
 def test_k_v_heads_replicate_when_tp_exceeds_them() -> None:
     # tp = 4 > 2 KV heads: each GPU holds 1 whole KV head (16 features), not half of one.
     plan = ParallelPlan(tp=4, moe_tp=4)

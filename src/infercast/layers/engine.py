@@ -161,9 +161,13 @@ class PlacedOps:
         tp = self._tp
         if tp <= 1:
             return comm
-        per_element, sp = self._act_bpe, self._sp
-        for width in self._row_outputs:
-            comm = tp_reduce(price, comm, tp, tokens * width * per_element, sp)
+        per_element = self._act_bpe
+        if self._sp:
+            for width in self._row_outputs:
+                comm = tp_reduce(price, comm, tp, tokens * width * per_element, True)
+            return comm
+        for width in self._row_outputs:  # tp_reduce's all-reduce, without the call
+            comm += price("all_reduce", tp, tokens * width * per_element)
         return comm
 
 
