@@ -139,19 +139,30 @@ class _Engine:
         isl, osl = self.isl, self.osl
         # Always the same start: with steps in T(·) (whole prompt chunks) the iteration can end
         # in different places from different starts, and the root finder needs one function.
-        step_s, chunk_room = self.step_s, self.chunk_room
+        step_s = self.step_s
         tau = step_s(0.0, float(isl))
         decode = 0.0
-        decoding = max(osl - 1, 0)
+        # The products below are evaluated as written in the module docstring, left to right
+        # ((x·(osl−1))·τ, (x·isl)·τ), and min()/max() are spelled as the comparisons they make
+        # (same ties, same NaN handling): this loop is the solver's innermost one.
+        x_decoding = x * max(osl - 1, 0)
+        x_isl = x * isl
+        budget, floor = float(self.budget), self._room_floor
         previous: tuple[float, float] | None = None  # (τ, g(τ) − τ) of the last iterate
         for _ in range(_FIXED_POINT_ITERATIONS):
-            decode = min(concurrency, x * decoding * tau)
-            room = chunk_room(decode)
-            arriving = x * isl * tau
-            chunk = min(room, max(float(min(isl, room)), arriving))
+            decoding = x_decoding * tau
+            decode = decoding if decoding < concurrency else concurrency  # min(C, ·)
+            room = budget - decode
+            room = floor if floor > room else room  # chunk_room(decode)
+            arriving = x_isl * tau
+            least = room if room < isl else float(isl)  # float(min(isl, room))
+            wanted = arriving if arriving > least else least  # max(least, arriving)
+            chunk = wanted if wanted < room else room  # min(room, wanted)
             t_mixed = step_s(decode, chunk)
             t_plain = step_s(decode, 0.0) if osl > 1 else t_mixed
-            frac = min(1.0, arriving / chunk)
+            frac = arriving / chunk
+            if not frac < 1.0:  # min(1.0, ·)
+                frac = 1.0
             new_tau = frac * t_mixed + (1.0 - frac) * t_plain
             if abs(new_tau - tau) <= 1e-9 + 1e-5 * tau:
                 tau = new_tau

@@ -117,6 +117,7 @@ class AttentionCost(OpsCost):
         # Per-step constants of step_terms, in the order its products are evaluated.
         self.matmul_dtype = self.wdtype
         self.cp = plan.cp
+        self.causal = specs.causal
         self.score_factor = 2 * self.qk_v_dim * self.heads
         self.weight_bytes = self.stored_weight_bytes()
         self.activation_width = 2 * specs.hidden_size + 2 * (2 * self.heads + 2 * self.kv_heads) * d
@@ -147,9 +148,13 @@ class AttentionCost(OpsCost):
     def _attended(self, shape: StepShape) -> tuple[float, float, float]:
         """Mean positions a prefill and a decode token attend to, and the cached positions a
         prefill chunk reads (sliding window or local chunk applied)."""
-        cached = max(0.0, shape.prefill_context - (shape.prefill_chunk + 1) / 2)
-        if not self.specs.causal:
+        cached = shape.prefill_context - (shape.prefill_chunk + 1) / 2
+        if not cached > 0.0:  # max(0.0, ·)
+            cached = 0.0
+        if not self.causal:
             return shape.prefill_chunk, 0.0, 0.0
+        if not (self.window or self.chunk):  # full causal attention: nothing capped
+            return shape.prefill_context, shape.decode_context, cached
         if self.chunk:
             pre = _chunked_mean(cached, shape.prefill_chunk, self.chunk)
             dec = _chunked_mean(0.0, shape.decode_context, self.chunk)
