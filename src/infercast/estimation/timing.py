@@ -112,6 +112,8 @@ class StepTimer:
         self._rates: dict[tuple[str, bool], float] = {}
         self._memo: dict[StepShape, float] = {}
         self._step_overhead_s = eff.step_overhead_s
+        self._pp, self._dp, self._hidden = ctx.plan.pp, ctx.plan.dp, spec.hidden_size
+        self._act_bpe = ctx.activation_dtype.bytes_per_element
         self._eager_prefill = not params.framework.prefill_graphs
         # What the solver's path needs per layer type, fixed for the plan: the model's step
         # terms, its matmul rate and its kernels' fixed costs (same values _seconds derives).
@@ -242,7 +244,7 @@ class StepTimer:
         hit = self._memo.get(shape)
         if hit is not None:
             return hit
-        pp = self.ctx.plan.pp
+        pp = self._pp
         if pp == 1:
             value = self._stage_s(shape)
         else:
@@ -254,21 +256,22 @@ class StepTimer:
         return value
 
     def _micro(self, shape: StepShape) -> StepShape:
-        pp = self.ctx.plan.pp
+        """One of the ``pp`` micro-batches of the step (fields in StepShape's order)."""
+        pp = self._pp
         return StepShape(
-            prefill_tokens=shape.prefill_tokens / pp,
-            prefill_seqs=shape.prefill_seqs / pp,
-            prefill_context=shape.prefill_context,
-            prefill_chunk=shape.prefill_chunk,
-            decode_seqs=shape.decode_seqs / pp,
-            decode_context=shape.decode_context,
+            shape.prefill_tokens / pp,
+            shape.prefill_seqs / pp,
+            shape.prefill_context,
+            shape.prefill_chunk,
+            shape.decode_seqs / pp,
+            shape.decode_context,
         )
 
     def _handoff_s(self, micro: StepShape) -> float:
         """The ``pp − 1`` point-to-point activation hand-offs of one micro-batch."""
-        act = self.ctx.activation_dtype
-        nbytes = act.nbytes(micro.tokens / self.ctx.plan.dp * self.spec.hidden_size)
-        return (self.ctx.plan.pp - 1) * self._collective.time_s("p2p", 2, nbytes)
+        tokens = micro.prefill_tokens + micro.decode_seqs
+        nbytes = tokens / self._dp * self._hidden * self._act_bpe
+        return (self._pp - 1) * self._collective.time_s("p2p", 2, nbytes)
 
     def stage_time(self, shape: StepShape, detail: bool = False) -> StepTiming:
         layers = []
