@@ -102,7 +102,9 @@ class _Search:
         limited = "engine capacity" if hi is None else self.sla.binding(hi)
         return Solved(lo, self.first, self.passing, limited, self.pruned)
 
-    def bracket(self, guess: int | None, rough: bool) -> tuple[Probe | None, Probe | None]:
+    def bracket(
+        self, guess: int | Callable[[], int] | None, rough: bool
+    ) -> tuple[Probe | None, Probe | None]:
         """(largest passing, smallest failing) probes found; None where there is none."""
         if guess is None:
             first, ok = self.probe(1)
@@ -110,9 +112,9 @@ class _Search:
                 return (first, None) if ok else (None, first)
             top, ok = self.probe(self.cap)
             return (top, None) if ok else (first, top)
-        c = min(max(guess, 1), self.cap)
         if self.first is not None and self.halt(self.first, self.cap + 1):
             return self.first, None
+        c = min(max(guess() if callable(guess) else guess, 1), self.cap)
         p, ok = self.probe(c)
         step = max(1, c // 2) if rough else 1
         while True:
@@ -160,15 +162,16 @@ def largest_concurrency(
     evaluate: Callable[[int], Probe],
     sla: Sla,
     cap: int,
-    guess: int | None = None,
+    guess: int | Callable[[], int] | None = None,
     rough: bool = False,
     stop: Stop | None = None,
     first: Probe | None = None,
 ) -> Solved:
     """``evaluate(C)`` → probe; ``cap ≥ 1`` the largest concurrency allowed; ``guess`` a
-    likely answer or None; ``rough``: the guess is an estimate (first step half of
-    it), not the answer of a near-identical plan (first step: the neighbour); ``first``:
-    the probe at C = 1 when the caller has made it."""
+    likely answer (or a function computing it, called only if needed) or None; ``rough``:
+    the guess is an estimate (first step half of it), not the answer of a near-identical
+    plan (first step: the neighbour); ``first``: the probe at C = 1 when the caller has
+    made it."""
     search = _Search(evaluate, sla, cap, stop, first)
     lo, hi = search.bracket(guess, rough)
     if lo is not None and hi is not None:

@@ -156,9 +156,15 @@ def _solve(job: _Job, plan: _Plan, pruner: Pruner | None) -> Outcome:
     req, cand, first = job.req, plan.cand, plan.first
     evaluate = _evaluator(job, plan.dep, plan.calls)
     guess = None
-    if job.tpot_limit is not None:
-        seqs = adapter.decode_seqs_at(plan.dep, req.isl, req.osl, job.tpot_limit, plan.upper)
-        guess = max(1, round(seqs))
+    limit = job.tpot_limit
+    if limit is not None:
+
+        def guess() -> int:
+            assert limit is not None
+            return max(
+                1, round(adapter.decode_seqs_at(plan.dep, req.isl, req.osl, limit, plan.upper))
+            )
+
     stop = pruner.stop(cand.hardware, cand.gpus, plan.ceiling) if pruner else None
     solved = largest_concurrency(evaluate, job.sla, plan.upper, guess, True, stop, first)
     assert solved.best is not None  # C = 1 meets the SLA

@@ -141,7 +141,8 @@ def describe(cand: Candidate, moe: bool) -> str:
 def _label(cand: Candidate, dep: Deployment) -> str:
     d = dep.dtypes
     fmt = d.weight_dtype + (f"/{d.moe_dtype}" if d.moe_dtype else "") + f" kv {d.kv_dtype}"
-    return f"{cand.hardware} {describe(cand, dep.spec.is_moe)} {fmt} {dep.params.framework.name}"
+    moe = d.moe_dtype is not None  # resolve sets it for MoE models only (no walk of the spec)
+    return f"{cand.hardware} {describe(cand, moe)} {fmt} {dep.params.framework.name}"
 
 
 def _fields(cand: Candidate, o: Outcome, p: Probe, model: str, req: SearchRequest) -> dict:
