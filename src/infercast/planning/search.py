@@ -1,8 +1,10 @@
 """``infercast.search``: the best plans for a model under an SLA, and the Pareto front.
 
 Every valid plan of the space (:mod:`.space`) is prepared once (its cost models built once),
-checked for memory, and its largest SLA-meeting concurrency solved by bisection
-(:mod:`.concurrency`); with ``users`` the replicas follow. The plans are ranked by the
+checked for memory and probed at concurrency 1 (which classifies it), and its largest
+SLA-meeting concurrency solved by bisection (:mod:`.concurrency`) — unless bounds prove it
+can enter neither the top plans nor the Pareto front (:mod:`.prune`, :mod:`.ceiling`); with
+``users`` the replicas follow. The plans are ranked by the
 objective, and the top ones are re-estimated with ``estimate`` itself so that a returned
 plan's figures are exactly what ``infercast estimate`` says of it.
 """
