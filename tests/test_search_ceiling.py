@@ -106,3 +106,17 @@ def test_no_real_probe_is_above_its_ceiling(plan: dict) -> None:
             return rate < p.output_tokens_per_s_per_gpu or per_user < p.tokens_per_s_per_user
 
         assert not ceil.harmless(beaten, first, cap + 1), c
+
+
+def test_workers_news_goes_to_the_other_shares_only() -> None:
+    import multiprocessing
+
+    from infercast.planning.exchange import Exchange
+
+    exchange = Exchange(3, multiprocessing.get_context("fork"))
+    exchange.bind(1)
+    news = ("h100", 2, None, (FIRST,))
+    exchange.publish(news)
+    assert exchange.drain() == []  # nothing for share 1 itself
+    assert exchange.inboxes[0].get(timeout=10) == news
+    assert exchange.inboxes[2].get(timeout=10) == news

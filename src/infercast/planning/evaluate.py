@@ -4,7 +4,8 @@ A plan's outcome depends only on its own deployment (and, through exact pruning,
 that could change what the search returns), so plans may be solved in any order and in any
 process. Outcomes carry the candidate's position in the plan space, and the search replays
 them in that order, so a parallel search returns exactly what a serial one does; only
-``probes`` may differ, as each process prunes (:mod:`.prune`) on the plans it has seen.
+``probes`` may differ, as each process prunes (:mod:`.prune`) on the plans it has seen —
+its own, and those the other workers have told it of so far (:mod:`.exchange`).
 
 Each process works in two passes over its share:
 
@@ -27,7 +28,7 @@ import multiprocessing
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from infercast.hardware import Hardware
@@ -35,6 +36,7 @@ from infercast.planning import adapter
 from infercast.planning.adapter import Probe
 from infercast.planning.ceiling import Ceiling
 from infercast.planning.concurrency import largest_concurrency
+from infercast.planning.exchange import Exchange
 from infercast.planning.prune import SLACK, Pruner, Rank
 from infercast.planning.result import SearchRequest
 from infercast.planning.sla import Sla
@@ -83,6 +85,8 @@ class _Job:
     label: Callable[[Candidate, Any], str]
     rank: Rank | None = None
     """The search's sort key, when plans may be pruned (not with ``users``)."""
+    exchange: Exchange | None = None
+    """How forked workers share what they have solved (None in one process)."""
 
 
 _JOB: _Job | None = None  # what forked workers inherit
@@ -169,12 +173,10 @@ def _solve(job: _Job, plan: _Plan, pruner: Pruner | None) -> Outcome:
     solved = largest_concurrency(evaluate, job.sla, plan.upper, guess, True, stop, first)
     assert solved.best is not None  # C = 1 meets the SLA
     if pruner is not None:
-        pruner.seen(
-            cand.hardware,
-            cand.gpus,
-            None if solved.pruned else solved.best,
-            tuple(solved.passing),
-        )
+        news = (cand.hardware, cand.gpus, None if solved.pruned else solved.best)
+        pruner.seen(*news, tuple(solved.passing))
+        if job.exchange is not None:
+            job.exchange.publish((*news, tuple(solved.passing)))
     final, replicas = _per_replica(solved.best, req.users, evaluate, job.sla)
     limited = solved.limited_by
     if req.users and solved.best.concurrency == req.users:
@@ -195,9 +197,12 @@ def _out_of_time(job: _Job) -> bool:
     return time.perf_counter() - job.started > job.req.time_limit_s
 
 
-def _solve_share(share: list[tuple[int, Candidate]]) -> tuple[list[Outcome], bool]:
+def _solve_share(share: list[tuple[int, Candidate]], me: int = 0) -> tuple[list[Outcome], bool]:
     job = _JOB
     assert job is not None
+    exchange = job.exchange if job.rank is not None else None
+    if exchange is not None:
+        exchange.bind(me)
     out: list[Outcome] = []
     pruner = Pruner(job.rank, job.req.top) if job.rank is not None else None
     plans: list[_Plan] = []
@@ -215,9 +220,14 @@ def _solve_share(share: list[tuple[int, Candidate]]) -> tuple[list[Outcome], boo
             pruner.probes([plan.first])
             plan.order = rank(plan.cand.hardware, plan.cand.gpus, plan.ceiling.peak())
         plans.sort(key=lambda p: p.order)  # stable: ties keep the plan-space order
+        if exchange is not None:
+            exchange.publish(("", 0, None, tuple(p.first for p in plans)))
     for plan in plans:
         if _out_of_time(job):
             return out, True
+        if exchange is not None and pruner is not None:
+            for news in exchange.drain():
+                pruner.seen(*news)
         out.append(_solve(job, plan, pruner))
     return out, False
 
@@ -244,9 +254,11 @@ def solve_plans(
         if workers <= 1 or threading.active_count() > 1:
             outcomes, cut = _solve_share(indexed)
             return sorted(outcomes, key=lambda o: o.index), cut
-        shares = [indexed[i::workers] for i in range(workers)]
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_solve_share, shares)
+        shares = [(indexed[i::workers], i) for i in range(workers)]
+        context = multiprocessing.get_context("fork")
+        _JOB = replace(_JOB, exchange=Exchange(workers, context))
+        with context.Pool(workers) as pool:
+            parts = pool.starmap(_solve_share, shares)
         outcomes = sorted((o for part, _ in parts for o in part), key=lambda o: o.index)
         return outcomes, any(cut for _, cut in parts)
     finally:
