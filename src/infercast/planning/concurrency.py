@@ -112,8 +112,9 @@ class _Search:
                 return (first, None) if ok else (None, first)
             top, ok = self.probe(self.cap)
             return (top, None) if ok else (first, top)
-        if self.first is not None and self.halt(self.first, self.cap + 1):
-            return self.first, None
+        known = self.first
+        if known is not None and self.sla.ok(known) and self.halt(known, self.cap + 1):
+            return known, None
         c = min(max(guess() if callable(guess) else guess, 1), self.cap)
         p, ok = self.probe(c)
         step = max(1, c // 2) if rough else 1
