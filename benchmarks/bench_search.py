@@ -12,7 +12,10 @@ Printed per search: plans evaluated, closed-loop steady states solved ("probes")
 best wall time. The plans are solved by ``--workers`` forked processes (default: all cores,
 as ``infercast search`` does).
 
-``--no-prune`` bisects every feasible plan to its end (the search before exact pruning; same
+Also printed: the CPU seconds of the timed runs (this process and its forked workers, median),
+a steadier figure than wall time on a shared machine.
+
+``--no-prune`` solves every feasible plan to its ``C*`` (no ceiling or bracket pruning; same
 result, more probes) for a before/after comparison under the same load.
 
 Usage: python benchmarks/bench_search.py [--runs 3] [--only r1|llama] [--workers N] [--no-prune]
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import time
 from typing import Any
@@ -58,20 +62,31 @@ CASES: dict[str, tuple[dict[str, Any], float]] = {
 }
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its waited-for children (the forked workers)."""
+    own, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def bench(
     name: str, options: dict[str, Any], target_s: float, runs: int, workers: int, prune: bool
 ) -> None:
     search(**options)  # warm-up: catalog, calibration, imports
-    times = []
+    times, cpus = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_s()
         result = search(**options, workers=workers, prune=prune)
         times.append(time.perf_counter() - start)
+        cpus.append(_cpu_s() - cpu)
     median = statistics.median(times)
     print(
         f"{name:6s} plans evaluated {result.evaluated:5d}  feasible {result.feasible:5d}  "
         f"probes {result.probes:6d}  median {median:7.3f} s  best {min(times):7.3f} s  "
-        f"workers {workers}  prune {prune}  target ≤ {target_s:g} s"
+        f"cpu {statistics.median(cpus):7.3f} s  workers {workers}  prune {prune}  "
+        f"target ≤ {target_s:g} s"
     )
 
 

@@ -51,3 +51,30 @@ def test_engine_capacity_and_infeasible() -> None:
     solved = largest_concurrency(curve(calls), Sla(tpot_max_ms=5.0), 1000, 300)
     assert solved.best is None and solved.first is not None and solved.first.concurrency == 1
     assert 1 in calls
+
+
+@pytest.mark.parametrize("guess", [37, 40, 41, 500])
+def test_a_given_c_1_probe_is_reused_and_brackets_a_failing_guess(guess: int) -> None:
+    calls: list[int] = []
+    evaluate = curve(calls)
+    first = evaluate(1)
+    calls.clear()
+    solved = largest_concurrency(evaluate, Sla(tpot_max_ms=50.0), 1000, guess, True, first=first)
+    assert solved.best is not None and solved.best.concurrency == 40  # 10 + C ≤ 50
+    assert 1 not in calls and solved.first == first and first in solved.passing
+    if guess > 40:
+        assert all(c < guess for c in calls[1:])  # bracketed by C = 1 and the guess
+
+
+def test_stop_ends_the_solve_at_the_largest_passing_probe() -> None:
+    asked: list[tuple[int, int]] = []
+
+    def stop(lo: Probe, below: int, passing: list[Probe]) -> bool:
+        asked.append((lo.concurrency, below))
+        return lo.concurrency >= 20
+
+    first = curve([])(1)
+    solved = largest_concurrency(curve([]), Sla(tpot_max_ms=50.0), 1000, 20, True, stop, first)
+    # Asked at C = 1 (nothing known above: below = cap + 1), then at the passing guess 20.
+    assert asked == [(1, 1001), (20, 1001)]
+    assert solved.pruned and solved.best is not None and solved.best.concurrency == 20

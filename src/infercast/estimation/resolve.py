@@ -7,7 +7,8 @@ its ``notes`` say what was assumed (fallback formats, replicated KV heads, SP/CP
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 from typing import Any
 
 from infercast.deployment import Deployment
@@ -90,6 +91,34 @@ def min_kv_heads(spec: ModelSpec) -> int:
     return min(known) if known else 10**9
 
 
+@dataclass
+class _SpecFacts:
+    """What resolve derives from a model spec alone, whatever the plan (a search resolves
+    hundreds of plans of one spec: these walks over its layers are made once)."""
+
+    is_moe: bool
+    moe_checkpoint: str | None
+    dense_checkpoint: str
+    min_kv_heads: int
+    valid_plans: set[ParallelPlan] = field(default_factory=set)
+
+
+_FACTS: dict[int, tuple[weakref.ref[ModelSpec], _SpecFacts]] = {}
+
+
+def _facts(spec: ModelSpec) -> _SpecFacts:
+    """The facts of ``spec`` (memoised per spec object, dropped with it)."""
+    hit = _FACTS.get(id(spec))
+    if hit is not None and hit[0]() is spec:
+        return hit[1]
+    key = id(spec)
+    facts = _SpecFacts(
+        spec.is_moe, _moe_checkpoint_dtype(spec), _dense_checkpoint_dtype(spec), min_kv_heads(spec)
+    )
+    _FACTS[key] = (weakref.ref(spec, lambda _: _FACTS.pop(key, None)), facts)
+    return facts
+
+
 def _model(model: str | ModelSpec, registry: Registry | None) -> ModelSpec:
     if isinstance(model, ModelSpec):
         return model
@@ -100,7 +129,7 @@ def _model(model: str | ModelSpec, registry: Registry | None) -> ModelSpec:
 
 def _plan_notes(plan: ParallelPlan, spec: ModelSpec) -> list[str]:
     notes = []
-    if plan.kv_replicated(min_kv_heads(spec)):
+    if plan.kv_replicated(_facts(spec).min_kv_heads):
         notes.append(f"tp={plan.tp} exceeds the KV heads: each GPU holds a replicated KV head")
     if plan.sequence_parallel and plan.tp == 1:
         notes.append(
@@ -134,13 +163,16 @@ def resolve(
     hw = deployment.hardware
     hw = hw if isinstance(hw, Hardware) else get_hardware(hw)
     plan = deployment.plan
-    plan.validate_for(spec)
+    facts = _facts(spec)
+    if plan not in facts.valid_plans:
+        plan.validate_for(spec)
+        facts.valid_plans.add(plan)
     formats = deployment.formats
     weights = _format(formats.weight_dtype, "weight_dtype")
     experts = _format(formats.moe_dtype, "moe_dtype")
-    if experts is not None and not spec.is_moe:
+    if experts is not None and not facts.is_moe:
         raise InvalidInputError(f"moe_dtype: {spec.hf_model_id} has no MoE layers")
-    if experts is None and spec.is_moe:
+    if experts is None and facts.is_moe:
         experts = weights  # weight_dtype sets every weight; moe_dtype overrides the experts
     kv = _format(formats.kv_dtype, "kv_dtype")
     kv_note = None
@@ -169,12 +201,12 @@ def resolve(
         )
     timer = StepTimer(spec, hw, ctx, params)
     moe_used = (
-        (experts.name if experts else _moe_checkpoint_dtype(spec) or CHECKPOINT_DEFAULT)
-        if spec.is_moe
+        (experts.name if experts else facts.moe_checkpoint or CHECKPOINT_DEFAULT)
+        if facts.is_moe
         else None
     )
     choice = DTypeChoice(
-        weight_dtype=weights.name if weights else _dense_checkpoint_dtype(spec),
+        weight_dtype=weights.name if weights else facts.dense_checkpoint,
         moe_dtype=moe_used,
         kv_dtype=kv.name,
         activation_dtype=activation.name,

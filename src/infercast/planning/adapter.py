@@ -14,6 +14,7 @@ the estimation side changes its entry points the switch is made here and nowhere
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "admission",
     "check_framework",
     "decode_seqs_at",
+    "decode_step_s",
     "deploy",
     "deployment",
     "full_estimate",
@@ -89,16 +91,46 @@ def probe(dep: Resolved, isl: int, osl: int, concurrency: int) -> Probe:
     )
 
 
+def decode_step_s(dep: Resolved, isl: int, osl: int) -> Callable[[float], float]:
+    """The plan's pure-decode step time (seconds) as a function of the sequences decoding,
+    for the shape the closed-loop solver times (mean decode context ``isl + osl/2``)."""
+    from infercast.layers import StepShape
+
+    decode_context, prefill_context = isl + osl / 2.0, (isl + 1) / 2.0
+    step_s = dep.timer.step_s
+
+    def at(seqs: float) -> float:
+        return step_s(
+            StepShape(
+                prefill_context=prefill_context, decode_seqs=seqs, decode_context=decode_context
+            )
+        )
+
+    return at
+
+
 def decode_seqs_at(dep: Resolved, isl: int, osl: int, step_ms: float, most: int) -> float:
-    """Decode sequences (≤ ``most``) whose pure-decode step takes ``step_ms``: where a TPOT
-    limit lies on the decode-only step time — a first guess at the SLA's concurrency that
-    costs a dozen step times instead of a closed-loop solve."""
+    """Decode sequences (≤ ``most``) whose step takes ``step_ms`` when it also carries their
+    share of prompt tokens (``isl / (osl − 1)`` per decoding sequence, what the closed loop
+    feeds in on average): where a TPOT limit lies — a first guess at the SLA's concurrency
+    that costs a dozen step times instead of a closed-loop solve."""
     from infercast.layers import StepShape
 
     context = isl + osl / 2.0
+    per_seq = isl / max(osl - 1, 1)
+    budget = float(dep.params.framework.max_num_batched_tokens)
 
     def step_ms_at(seqs: float) -> float:
-        return dep.timer.step_s(StepShape(decode_seqs=seqs, decode_context=context)) * 1e3
+        prompt = min(seqs * per_seq, budget)
+        shape = StepShape(
+            prefill_tokens=prompt,
+            prefill_seqs=prompt / isl,
+            prefill_context=(isl + 1) / 2.0,
+            prefill_chunk=min(float(isl), prompt),
+            decode_seqs=seqs,
+            decode_context=context,
+        )
+        return dep.timer.step_s(shape) * 1e3
 
     if step_ms_at(float(most)) <= step_ms:
         return float(most)

@@ -6,17 +6,19 @@ hold — KV capacity, batch cap, or the users to serve).
 
 - Without a guess: probe C = 1 (if it fails, no concurrency meets the SLA) and C = cap (if it
   passes, the engine is the limit), then bisect between them.
-- With a guess — ``C*`` of a plan that differs only in formats or engine (usually close), or
-  a rough estimate from decode step times — probe it and a neighbour (the next integer, or an
-  half of the guess away for a rough one), then widen the step geometrically until the
-  boundary is bracketed, then bisect. An exact guess costs two probes.
+- With a guess — a likely ``C*`` (the answer of a near-identical plan), or a rough estimate
+  from decode step times — probe it and a neighbour (the next integer, or an half of the
+  guess away for a rough one), then widen the step geometrically until the boundary is
+  bracketed, then bisect. An exact guess costs two probes.
+- With ``first`` — the C = 1 probe, already made by the caller — a failing guess brackets
+  ``C*`` at once between C = 1 and the guess (no walk down), and C = 1 is not probed again.
 
 Bisection interpolates each broken limit's load (value / limit) linearly between the bracket's
 ends and takes the first crossing, and falls back to halving whenever an interpolated step
 failed to halve the bracket, so it never needs more than about 2·log2(cap) probes.
 
-``stop(lo, hi)`` (optional) is asked before each bisection step; when it says the rest of the
-bracket cannot matter to the caller (see :mod:`.evaluate`'s pruning), the solve ends there,
+``stop(lo, below, passing)`` (optional) is asked before each probe once one has passed; when
+it says the rest cannot matter to the caller (see :mod:`.prune`), the solve ends there,
 ``best`` is the largest passing probe found so far and ``pruned`` is set.
 """
 
@@ -31,8 +33,9 @@ from infercast.planning.sla import Sla
 
 __all__ = ["Solved", "Stop", "largest_concurrency"]
 
-Stop = Callable[[Probe, Probe, list[Probe]], bool]
-"""``stop(lo, hi, passing)``: may the bisection of the bracket (lo passes, hi fails) end here?"""
+Stop = Callable[[Probe, int, list[Probe]], bool]
+"""``stop(lo, below, passing)``: may the solve end here, the rest of its probes lying at
+``lo.C < C < below`` (``lo`` passes; ``below``: the smallest failing C, or ``cap + 1``)?"""
 
 
 @dataclass(frozen=True)
@@ -63,14 +66,21 @@ def _guess(sla: Sla, lo: Probe, hi: Probe) -> float:
 
 class _Search:
     def __init__(
-        self, evaluate: Callable[[int], Probe], sla: Sla, cap: int, stop: Stop | None = None
+        self,
+        evaluate: Callable[[int], Probe],
+        sla: Sla,
+        cap: int,
+        stop: Stop | None = None,
+        first: Probe | None = None,
     ):
         self.evaluate, self.sla, self.cap, self.stop = evaluate, sla, cap, stop
-        self.passing: list[Probe] = []
-        self.first: Probe | None = None
+        self.passing: list[Probe] = [first] if first is not None and sla.ok(first) else []
+        self.first = first
         self.pruned = False
 
     def probe(self, c: int) -> tuple[Probe, bool]:
+        if c == 1 and self.first is not None:
+            return self.first, self.sla.ok(self.first)
         p = self.evaluate(c)
         ok = self.sla.ok(p)
         if ok:
@@ -79,6 +89,12 @@ class _Search:
             self.first = p
         return p, ok
 
+    def halt(self, lo: Probe, below: int) -> bool:
+        """Does ``stop`` end the solve here (``lo`` passes, nothing at ``below`` or above)?"""
+        if self.stop is not None and self.stop(lo, below, self.passing):
+            self.pruned = True
+        return self.pruned
+
     def done(self, lo: Probe | None, hi: Probe | None) -> Solved:
         if lo is None:
             assert hi is not None
@@ -86,20 +102,25 @@ class _Search:
         limited = "engine capacity" if hi is None else self.sla.binding(hi)
         return Solved(lo, self.first, self.passing, limited, self.pruned)
 
-    def bracket(self, guess: int | None, rough: bool) -> tuple[Probe | None, Probe | None]:
+    def bracket(
+        self, guess: int | Callable[[], int] | None, rough: bool
+    ) -> tuple[Probe | None, Probe | None]:
         """(largest passing, smallest failing) probes found; None where there is none."""
         if guess is None:
             first, ok = self.probe(1)
-            if not ok or self.cap == 1:
+            if not ok or self.cap == 1 or self.halt(first, self.cap + 1):
                 return (first, None) if ok else (None, first)
             top, ok = self.probe(self.cap)
             return (top, None) if ok else (first, top)
-        c = min(max(guess, 1), self.cap)
+        known = self.first
+        if known is not None and self.sla.ok(known) and self.halt(known, self.cap + 1):
+            return known, None
+        c = min(max(guess() if callable(guess) else guess, 1), self.cap)
         p, ok = self.probe(c)
         step = max(1, c // 2) if rough else 1
         while True:
             if ok:
-                if c == self.cap:
+                if c == self.cap or self.halt(p, self.cap + 1):
                     return p, None
                 c = min(self.cap, c + step)
                 q, q_ok = self.probe(c)
@@ -109,6 +130,9 @@ class _Search:
             else:
                 if c == 1:
                     return None, p
+                if self.first is not None:
+                    first, first_ok = self.probe(1)
+                    return (first, p) if first_ok else (None, first)
                 c = max(1, c - step)
                 q, q_ok = self.probe(c)
                 if q_ok:
@@ -119,8 +143,7 @@ class _Search:
     def narrow(self, lo: Probe, hi: Probe) -> tuple[Probe, Probe]:
         interpolate = True
         while hi.concurrency - lo.concurrency > 1:
-            if self.stop is not None and self.stop(lo, hi, self.passing):
-                self.pruned = True
+            if self.halt(lo, hi.concurrency):
                 break
             width = hi.concurrency - lo.concurrency
             target = (
@@ -140,14 +163,17 @@ def largest_concurrency(
     evaluate: Callable[[int], Probe],
     sla: Sla,
     cap: int,
-    guess: int | None = None,
+    guess: int | Callable[[], int] | None = None,
     rough: bool = False,
     stop: Stop | None = None,
+    first: Probe | None = None,
 ) -> Solved:
     """``evaluate(C)`` → probe; ``cap ≥ 1`` the largest concurrency allowed; ``guess`` a
-    likely answer or None; ``rough``: the guess is an estimate (first step half of
-    it), not the answer of a near-identical plan (first step: the neighbour)."""
-    search = _Search(evaluate, sla, cap, stop)
+    likely answer (or a function computing it, called only if needed) or None; ``rough``:
+    the guess is an estimate (first step half of it), not the answer of a near-identical
+    plan (first step: the neighbour); ``first``: the probe at C = 1 when the caller has
+    made it."""
+    search = _Search(evaluate, sla, cap, stop, first)
     lo, hi = search.bracket(guess, rough)
     if lo is not None and hi is not None:
         lo, hi = search.narrow(lo, hi)

@@ -1,8 +1,10 @@
 """``infercast.search``: the best plans for a model under an SLA, and the Pareto front.
 
 Every valid plan of the space (:mod:`.space`) is prepared once (its cost models built once),
-checked for memory, and its largest SLA-meeting concurrency solved by bisection
-(:mod:`.concurrency`); with ``users`` the replicas follow. The plans are ranked by the
+checked for memory and probed at concurrency 1 (which classifies it), and its largest
+SLA-meeting concurrency solved by bisection (:mod:`.concurrency`) — unless bounds prove it
+can enter neither the top plans nor the Pareto front (:mod:`.prune`, :mod:`.ceiling`); with
+``users`` the replicas follow. The plans are ranked by the
 objective, and the top ones are re-estimated with ``estimate`` itself so that a returned
 plan's figures are exactly what ``infercast estimate`` says of it.
 """
@@ -141,7 +143,8 @@ def describe(cand: Candidate, moe: bool) -> str:
 def _label(cand: Candidate, dep: Deployment) -> str:
     d = dep.dtypes
     fmt = d.weight_dtype + (f"/{d.moe_dtype}" if d.moe_dtype else "") + f" kv {d.kv_dtype}"
-    return f"{cand.hardware} {describe(cand, dep.spec.is_moe)} {fmt} {dep.params.framework.name}"
+    moe = d.moe_dtype is not None  # resolve sets it for MoE models only (no walk of the spec)
+    return f"{cand.hardware} {describe(cand, moe)} {fmt} {dep.params.framework.name}"
 
 
 def _fields(cand: Candidate, o: Outcome, p: Probe, model: str, req: SearchRequest) -> dict:
