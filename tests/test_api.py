@@ -566,6 +566,10 @@ def test_reconcile_matches_the_cli_logic(client: TestClient) -> None:
         (b"model,hardware\nx,y\n", "csv"),
         (b"model,hardware,isl,osl,concurrency,attention_tp\n", "non_empty"),
         (b"\xff\xfe\x00\x01", "utf8"),
+        # item 5: a bare CR in the header row and a header field over csv's 131,072-character
+        # field limit were 500s
+        (b"model,hardware\risl,osl,concurrency,attention_tp\n", "csv"),
+        (b"model,hardware,isl,osl,concurrency,attention_tp," + b"x" * (128 * 1024 + 1), "csv"),
         (
             b"model,hardware,isl,osl,concurrency,attention_tp\n" + b"a,b,1,1,1,1\n" * 5001,
             "max_rows",
