@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import anyio
 import anyio.to_thread
 import httpx
 import pytest
@@ -32,6 +33,7 @@ from infercast.interfaces.api.cache import CachedEstimate, EstimateCache
 from infercast.interfaces.api.routes import importing
 from infercast.interfaces.api.server import GuardedH11Protocol
 from infercast.interfaces.api.state import MAX_CONCURRENT_PARSES
+from infercast.interfaces.api.warmup import warm_up
 from infercast.specs import SpecError, parse_spec
 from infercast.specs.registry import MODELS_PATH_ENV, builtin_catalog_dir
 from infercast.specs.schema import MAX_LAYER_TYPES
@@ -192,6 +194,17 @@ def test_health_answers_when_no_worker_thread_is_free() -> None:
             c.portal.call(give_back)
             pool.shutdown()
     assert status == 200
+
+
+def test_the_warm_up_requests_are_answered_and_store_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(MODELS_PATH_ENV, raising=False)
+    app = create_app()
+    before = [spec.model_id for spec, _ in app.state.infercast.models()]
+    # /health answers; the empty upload is refused at its size checks (422: empty file)
+    assert anyio.run(warm_up, app) == [200, 422]
+    assert [spec.model_id for spec, _ in app.state.infercast.models()] == before
 
 
 _FIRST_UPLOAD = """

@@ -14,12 +14,15 @@ route's real path up to its size checks and is refused (422, nothing is stored).
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import unquote
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message
 
 __all__ = ["WARM_UP_REQUESTS", "asgi_call", "warm_up"]
+
+log = logging.getLogger("infercast.api")
 
 _BOUNDARY = "infercast-warm-up"
 _EMPTY_UPLOAD = (
@@ -80,12 +83,17 @@ async def _status(app: FastAPI, method: str, path: str, content_type: str, body:
     headers = [(b"content-length", str(len(body)).encode())]
     if content_type:
         headers.append((b"content-type", content_type.encode()))
-    messages = await asgi_call(app, method, path, [body], headers)
+    try:
+        messages = await asgi_call(app, method, path, [body], headers)
+    except Exception as exc:  # a broken route must not stop the server from starting
+        log.warning("warm-up %s %s failed: %s", method, path, exc)
+        return 500
     return next((m["status"] for m in messages if m["type"] == "http.response.start"), 0)
 
 
 async def warm_up(app: FastAPI) -> list[int]:
     """Do the first-use work of every route and of an upload now; returns the statuses of
-    :data:`WARM_UP_REQUESTS` (200 and 422 when all is well)."""
+    :data:`WARM_UP_REQUESTS` (200 and 422 when all is well; a request that fails is logged and
+    counted as 500, and the server starts anyway)."""
     app.openapi()
     return [await _status(app, *request) for request in WARM_UP_REQUESTS]
