@@ -26,6 +26,7 @@ from infercast.estimation.result import EstimateResult
 from infercast.hardware import get_hardware
 from infercast.interfaces.api import create_app
 from infercast.interfaces.api.limits import DEFAULT_BODY_LIMIT, JSON_UPLOAD_LIMIT
+from infercast.interfaces.api.warmup import asgi_call
 from infercast.specs import Registry, load_spec_file
 from infercast.specs.registry import MODELS_PATH_ENV, builtin_catalog_dir
 
@@ -82,34 +83,8 @@ def asgi_request(
     chunks: list[bytes] | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
     """One request through the ASGI app; the path is percent-decoded once, as uvicorn does."""
-    path, _, query = raw_path.partition("?")
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": unquote(path),
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": query.encode(),
-        "headers": [(b"host", b"localhost"), *(headers or [])],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
     parts = list(chunks) if chunks is not None else [body]
-    messages: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        if parts:
-            chunk = parts.pop(0)
-            return {"type": "http.request", "body": chunk, "more_body": bool(parts)}
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        messages.append(message)
-
-    anyio.run(app, scope, receive, send)
+    messages = anyio.run(asgi_call, app, method, raw_path, parts, headers)
     start = next(m for m in messages if m["type"] == "http.response.start")
     content = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
     hdrs = {k.decode().lower(): v.decode() for k, v in start["headers"]}
@@ -591,6 +566,10 @@ def test_reconcile_matches_the_cli_logic(client: TestClient) -> None:
         (b"model,hardware\nx,y\n", "csv"),
         (b"model,hardware,isl,osl,concurrency,attention_tp\n", "non_empty"),
         (b"\xff\xfe\x00\x01", "utf8"),
+        # item 5: a bare CR in the header row and a header field over csv's 131,072-character
+        # field limit were 500s
+        (b"model,hardware\risl,osl,concurrency,attention_tp\n", "csv"),
+        (b"model,hardware,isl,osl,concurrency,attention_tp," + b"x" * (128 * 1024 + 1), "csv"),
         (
             b"model,hardware,isl,osl,concurrency,attention_tp\n" + b"a,b,1,1,1,1\n" * 5001,
             "max_rows",

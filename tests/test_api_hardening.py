@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import socket
 import struct
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import httpx
 import pytest
 from fastapi.testclient import TestClient
@@ -28,6 +33,7 @@ from infercast.interfaces.api.cache import CachedEstimate, EstimateCache
 from infercast.interfaces.api.routes import importing
 from infercast.interfaces.api.server import GuardedH11Protocol
 from infercast.interfaces.api.state import MAX_CONCURRENT_PARSES
+from infercast.interfaces.api.warmup import warm_up
 from infercast.specs import SpecError, parse_spec
 from infercast.specs.registry import MODELS_PATH_ENV, builtin_catalog_dir
 from infercast.specs.schema import MAX_LAYER_TYPES
@@ -163,6 +169,75 @@ def test_health_answers_while_uploads_parse_and_extra_parses_get_429(
         assert [f.result() for f in held] == [200] * MAX_CONCURRENT_PARSES
     with httpx.Client(base_url=url) as c:
         assert _upload(c, config, hf_model_id="acme/after").status_code == 200
+
+
+def test_health_answers_when_no_worker_thread_is_free() -> None:
+    """/health runs on the event loop, not in the thread pool that sync endpoints, upload
+    spooling and file writes share (there it waited for a free thread and for that thread to
+    be scheduled)."""
+    with TestClient(create_app(), base_url="http://localhost") as c:
+        holder = object()
+
+        async def take_every_thread() -> None:
+            limiter = anyio.to_thread.current_default_thread_limiter()
+            limiter.total_tokens = 1
+            await limiter.acquire_on_behalf_of(holder)
+
+        async def give_back() -> None:
+            anyio.to_thread.current_default_thread_limiter().release_on_behalf_of(holder)
+
+        c.portal.call(take_every_thread)
+        pool = ThreadPoolExecutor(1)
+        try:
+            status = pool.submit(c.get, "/health").result(timeout=20).status_code
+        finally:
+            c.portal.call(give_back)
+            pool.shutdown()
+    assert status == 200
+
+
+def test_the_warm_up_requests_are_answered_and_store_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(MODELS_PATH_ENV, raising=False)
+    app = create_app()
+    before = [spec.model_id for spec, _ in app.state.infercast.models()]
+    # /health answers; the empty upload is refused at its size checks (422: empty file)
+    assert anyio.run(warm_up, app) == [200, 422]
+    assert [spec.model_id for spec, _ in app.state.infercast.models()] == before
+
+
+_FIRST_UPLOAD = """
+import json, sys
+from fastapi.testclient import TestClient
+from infercast.interfaces.api import create_app
+app = create_app()
+with TestClient(app, base_url="http://localhost") as client:
+    document_built = app.openapi_schema is not None
+    before = set(sys.modules)
+    files = {"file": ("config.json", open(sys.argv[1], "rb").read())}
+    response = client.post("/import", files=files, data={"hf_model_id": "acme/first"})
+    new = sorted(set(sys.modules) - before)
+print(json.dumps({"status": response.status_code, "document": document_built, "new": new}))
+"""
+
+
+def test_the_first_upload_finds_its_work_done_at_start_up(tmp_path: Path) -> None:
+    """In a fresh server process, the lifespan builds the OpenAPI document (and with it every
+    route's models) and the first upload imports nothing: both once stalled the event loop
+    on the first upload while /health waited."""
+    env = {k: v for k, v in os.environ.items() if k != MODELS_PATH_ENV}
+    run = subprocess.run(
+        [sys.executable, "-c", _FIRST_UPLOAD, str(TINYLLAMA_CONFIG)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result == {"status": 200, "document": True, "new": []}
 
 
 # ---- fuzz: hostile configs and GGUF headers never break the service ------------------------------

@@ -50,11 +50,11 @@ def _fp8(**quant: Any) -> dict[str, Any]:
 # ---- item 1: module patterns are literal unless marked re: --------------------------------------
 
 
-def test_catastrophic_regex_pattern_is_a_literal_and_quick() -> None:
-    start = time.perf_counter()
-    got = _dtypes(_fp8(modules_to_not_convert=["(.*.*)*y" + "a" * 40, "(a+)+$"]))
-    assert time.perf_counter() - start < 2.0
-    # as literals they name no module: every linear layer stays fp8
+def test_regex_looking_patterns_are_literals() -> None:
+    # As regexes, ".*" and "(.*.*)*y.*" match every module (the importer once read them so,
+    # and "(.*.*)*y" froze it); as the literal names they are, they name no module: every
+    # linear layer stays fp8.
+    got = _dtypes(_fp8(modules_to_not_convert=[".*", "(.*.*)*y.*", "(a+)+$"]))
     assert got["attention"] == got["feedforward"] == "fp8"
 
 
@@ -75,16 +75,16 @@ def test_literal_pattern_matches_suffix_and_star() -> None:
 
 
 def test_re_prefixed_pattern_runs_in_linear_time() -> None:
+    # No module name has an "x": a backtracking engine tries exponentially many splits of each
+    # name before giving up on (.*.*)*x (the importer hung on it); RE2 answers at once.
     quant = {
         "quant_method": "compressed-tensors",
         "config_groups": {
             "g": {"targets": ["Linear"], "weights": {"num_bits": 8, "type": "float"}}
         },
-        "ignore": ["re:(a*)*(a*)*b", "re:.*self_attn.*"],
+        "ignore": ["re:(.*.*)*x", "re:.*self_attn.*"],
     }
-    start = time.perf_counter()
     got = _dtypes(_config(quantization_config=quant))
-    assert time.perf_counter() - start < 2.0
     assert got["attention"] == "bf16" and got["feedforward"] == "fp8"
 
 

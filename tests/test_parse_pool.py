@@ -19,9 +19,10 @@ from fastapi.testclient import TestClient
 from held_parse import held_parse
 from infercast.interfaces.api import create_app
 from infercast.interfaces.api.routes import importing
-from infercast.interfaces.api.state import PARSE_POOL
+from infercast.interfaces.api.state import MAX_CONCURRENT_PARSES, PARSE_POOL
 from infercast.interfaces.parse_pool import ParsePool, ParseTimeoutError
 from infercast.specs.registry import MODELS_PATH_ENV
+from worker_probe import module_loaded
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
 TINYLLAMA_CONFIG = SHARED / "hf-configs" / "TinyLlama_TinyLlama-1.1B-Chat-v1.0.json"
@@ -136,3 +137,24 @@ def test_a_stuck_upload_gets_a_422_naming_the_file_and_the_limit(
     monkeypatch.undo()
     ok = client.post("/import", files=files, data={"hf_model_id": "acme/ok"})
     assert ok.status_code == 200, ok.text
+
+
+def test_start_up_starts_every_parser_at_a_lower_priority_with_the_parser_loaded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Workers started on the first upload stalled the event loop (spawning, importing
+    multiprocessing) while /health waited: the lifespan starts them before any request."""
+    PARSE_POOL.shutdown()  # whatever an earlier test left running
+    monkeypatch.delenv(MODELS_PATH_ENV, raising=False)
+    with TestClient(create_app(), base_url="http://localhost"):
+        workers = set(PARSE_POOL.worker_pids())
+        assert len(workers) == MAX_CONCURRENT_PARSES, "the lifespan started no parser"
+        assert workers <= _children(os.getpid())
+        # the first task a worker runs, before any upload: the parser is already imported
+        assert asyncio.run(PARSE_POOL.run(module_loaded, "infercast.interfaces.api.importer"))
+        lower = min(os.getpriority(os.PRIO_PROCESS, 0) + 10, 19)  # nice 10 below the server
+        deadline = time.monotonic() + 30  # each worker lowers its priority as it starts
+        while {os.getpriority(os.PRIO_PROCESS, p) for p in workers} != {lower}:
+            assert time.monotonic() < deadline, "a parser runs at the server's priority"
+            time.sleep(0.05)
+    assert _wait_until_gone(workers) == set()

@@ -2,11 +2,14 @@
 
 A thread was not enough: parsing a hostile GGUF header is pure Python and held the GIL, so
 ``/health`` waited up to 259 ms behind it. A ``ProcessPoolExecutor`` (``spawn`` context: no
-copy of the server's threads or sockets) runs at most ``max_workers`` parses at once; it is
-created on the first upload and shut down by the app's lifespan, or at interpreter exit,
-killing the workers first so that none outlives the server. Workers run at a lower CPU
-priority than the server, set before they import anything heavy (this module needs only the
-standard library). A parse over its time limit gets
+copy of the server's threads or sockets) runs at most ``max_workers`` parses at once. The
+app's lifespan starts it (:meth:`ParsePool.start`: every worker, each importing the parser
+modules) before the server accepts a request, because starting it on the first upload stalled
+the event loop (spawning processes and importing ``multiprocessing`` there: 17–101 ms per stall
+on the shared machine); a pool used without ``start`` still starts on first use. The lifespan
+shuts it down, or interpreter exit does, killing the workers first so that none outlives the
+server. Workers run at a lower CPU priority than the server, set before they import anything
+heavy (this module needs only the standard library). A parse over its time limit gets
 its worker killed and the pool replaced; a parse that lost its worker to that is retried once
 on the new pool. Each worker also exits by itself when the server process is gone.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import importlib
 import multiprocessing
 import os
 import threading
@@ -44,13 +48,16 @@ class ParseWorkerDiedError(Exception):
     """The worker process exited during the parse."""
 
 
-def _init_worker(parent_pid: int) -> None:
+def _init_worker(parent_pid: int, preload: tuple[str, ...] = ()) -> None:
     """Worker initializer: yield the CPU to the server's event loop (a lower priority, so
-    ``/health`` is not queued behind parses on a busy machine) and leave when the server
-    process is gone (even if it was killed)."""
+    ``/health`` is not queued behind parses on a busy machine), then import ``preload`` (at that
+    priority, before the first parse needs it), and leave when the server process is gone
+    (even if it was killed)."""
     if hasattr(os, "nice"):
         with contextlib.suppress(OSError):
             os.nice(_WORKER_NICENESS)
+    for name in preload:
+        importlib.import_module(name)
 
     def watch() -> None:
         while os.getppid() == parent_pid:
@@ -72,11 +79,15 @@ def _kill(executor: ProcessPoolExecutor, wait: bool) -> None:
 
 
 class ParsePool:
-    """A lazily started process pool of ``max_workers`` workers with a per-parse time limit."""
+    """A process pool of ``max_workers`` workers with a per-parse time limit; each worker
+    imports the modules named in ``preload`` when it starts."""
 
-    def __init__(self, max_workers: int, timeout_s: float = PARSE_TIMEOUT_S) -> None:
+    def __init__(
+        self, max_workers: int, timeout_s: float = PARSE_TIMEOUT_S, preload: tuple[str, ...] = ()
+    ) -> None:
         self.max_workers = max_workers
         self.timeout_s = timeout_s
+        self.preload = preload
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
         self._generation = 0
@@ -90,10 +101,20 @@ class ParsePool:
                     self.max_workers,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_init_worker,
-                    initargs=(os.getpid(),),
+                    initargs=(os.getpid(), self.preload),
                 )
                 self._generation += 1
             return self._executor, self._generation
+
+    def start(self) -> None:
+        """Start every worker now (not on the first parse); returns without waiting for them
+        to be ready. A no-op while the pool's workers are running."""
+        executor, _ = self._current()
+        with self._lock:
+            running = len(getattr(executor, "_processes", None) or {})
+        # The executor starts a worker for each task submitted while none is idle.
+        for _ in range(self.max_workers - running):
+            executor.submit(os.getpid)
 
     def _discard(self, generation: int) -> None:
         """Kill the workers of pool ``generation`` (if still current); the next parse starts a

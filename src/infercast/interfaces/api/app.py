@@ -29,6 +29,7 @@ from .openapi import install_openapi
 from .routes import ROUTERS
 from .routes.health import package_version
 from .state import ApiState
+from .warmup import warm_up
 
 __all__ = ["ALLOWED_HOSTS_ENV", "CORS_ENV", "cors_origins_from_env", "create_app"]
 
@@ -56,7 +57,12 @@ def cors_origins_from_env() -> list[str]:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """No upload parser outlives the server: its worker processes stop with it."""
+    """Work that would otherwise stall the event loop the first time a request needs it is done
+    before the server accepts one (see :mod:`.warmup`), and the upload parsers' worker
+    processes are started. No upload parser outlives the server: its worker processes stop
+    with it."""
+    app.state.infercast.parse_pool.start()
+    await warm_up(app)
     yield
     app.state.infercast.parse_pool.shutdown()
 

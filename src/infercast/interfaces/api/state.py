@@ -42,8 +42,9 @@ MAX_IMPORTED_SPECS = 64
 MAX_CONCURRENT_PARSES = 2
 """Uploads in the app at once (each parsed in a worker process); ``POST /import`` answers 429
 beyond."""
-PARSE_POOL = ParsePool(MAX_CONCURRENT_PARSES)
-"""The process's upload parsers (shared by its apps; each app's lifespan shuts it down)."""
+PARSE_POOL = ParsePool(MAX_CONCURRENT_PARSES, preload=("infercast.interfaces.api.importer",))
+"""The process's upload parsers (shared by its apps; each app's lifespan starts it and shuts
+it down)."""
 
 MODEL_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?"
 HARDWARE_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}"

@@ -1,7 +1,14 @@
-"""``GET /health``: liveness plus what the process has loaded."""
+"""``GET /health``: liveness plus what the process has loaded.
+
+It is answered on the event loop itself (``async def``, nothing in it blocks: the version is
+read once), not in the worker-thread pool that sync endpoints, upload spooling and file writes
+share: a liveness probe must not wait for a free thread, nor for a second thread to be
+scheduled on a busy machine.
+"""
 
 from __future__ import annotations
 
+import functools
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -15,7 +22,9 @@ from ..state import ApiState, get_state
 router = APIRouter(tags=["health"])
 
 
+@functools.cache
 def package_version() -> str:
+    """The installed package's version (read from its metadata once: it does file I/O)."""
     try:
         return version("infercast")
     except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
@@ -23,7 +32,7 @@ def package_version() -> str:
 
 
 @router.get("/health", response_model=HealthResponse, summary="Liveness and loaded catalogs")
-def health(state: ApiState = Depends(get_state)) -> HealthResponse:
+async def health(state: ApiState = Depends(get_state)) -> HealthResponse:
     """Counts of models and parts; skipped user files are named by file name only."""
     return HealthResponse(
         status="ok",
