@@ -3,6 +3,11 @@
 ``SHARED`` is the read-only shared data next to the repository (``../shared``: hf-configs,
 benchmarks); tests import the constants from here (``from conftest import SHARED``) so the path
 is computed once.
+
+Hypothesis runs derandomized by default (the ``repeatable`` profile): the suite draws the same
+examples on every run, so a run of ``make test`` (and of CI) is reproducible.
+``HYPOTHESIS_PROFILE=explore`` draws fresh examples (and more of them) to look for new
+counter-examples; one it finds belongs in the test as an ``@example`` with its fix.
 """
 
 from __future__ import annotations
@@ -10,8 +15,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import os
+
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings
+
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", max_examples=200)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
