@@ -12,10 +12,9 @@ counter-examples; one it finds belongs in the test as an ``@example`` with its f
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
-
-import os
 
 import pytest
 from fastapi.testclient import TestClient
