@@ -30,9 +30,11 @@ from infercast.deployment import Workload
 from infercast.errors import InfercastError, InvalidInputError
 from infercast.estimation.estimate import Resolved, serving_point
 from infercast.estimation.params import DEFAULT_BURSTINESS, canonical_framework
+from infercast.estimation.pool import POOL_KEY, pool_info, pool_needed
 from infercast.estimation.reconcile import BenchmarkRow, _deployment_key, _prepare_row
 from infercast.estimation.report import metrics
 from infercast.estimation.timing import StepTimer
+from infercast.hardware import Efficiency
 from infercast.specs.registry import Registry, default_registry
 
 __all__ = ["PARAMETERS", "CalibrationCase", "fit_calibration"]
@@ -212,9 +214,10 @@ def _eligible(cases: list[CalibrationCase]) -> str | None:
 
 
 def _catalog_centre(cases: list[CalibrationCase]) -> dict[str, float]:
-    """The physical defaults of the set's hardware (the first case's: a generation's parts
-    share their catalog efficiencies)."""
-    eff = cases[0].deployment.hardware.efficiency
+    """The physical defaults of the set's hardware (a generation's parts share their catalog
+    efficiencies); the schema's where the parts differ (a pool over several vendors)."""
+    own = {c.deployment.hardware.efficiency for c in cases}
+    eff = own.pop() if len(own) == 1 else Efficiency()
     centre = {p[0]: float(getattr(eff, p[0], p[3])) for p in PARAMETERS}
     centre["burstiness"] = DEFAULT_BURSTINESS
     return centre
@@ -282,7 +285,8 @@ def generation_key(generation: str) -> str:
 
 def _hierarchy(cases: list[CalibrationCase]) -> dict[str, tuple[str | None, list[CalibrationCase]]]:
     """Every set key → (its parent's key, its cases), parents before children: generation,
-    then hardware (all frameworks), then (hardware, framework)."""
+    then hardware (all frameworks), then (hardware, framework); last the pool over every case
+    (no parent: the generations do not shrink toward it, it is their fallback)."""
     tree: dict[str, tuple[str | None, list[CalibrationCase]]] = {}
     for level in range(3):
         for case in cases:
@@ -293,6 +297,7 @@ def _hierarchy(cases: list[CalibrationCase]) -> dict[str, tuple[str | None, list
                 (f"{case.hardware}/{case.framework}", f"{case.hardware}/*"),
             )[level]
             tree.setdefault(key, (parent, []))[1].append(case)
+    tree[POOL_KEY] = (None, cases)
     return tree
 
 
@@ -304,10 +309,12 @@ def fit_calibration(
     progress: Callable[[str, int, int], None] | None = None,
     only: set[str] | None = None,
 ) -> dict[str, Any]:
-    """Fit the pooled hierarchy of sets: generation → hardware → (hardware, framework).
+    """Fit the pooled hierarchy of sets: generation → hardware → (hardware, framework), and
+    the pool over every row (:mod:`infercast.estimation.pool`), the generations' fallback.
 
     ``only``: fit just these set keys (a set's parents must be among them; cross-validation
-    asks for the resolution path of the rows it predicts, which is closed under parents).
+    asks for the resolution path of the rows it predicts, which is closed under parents; the
+    pool only where a generation asked for got no set).
 
     A set is fitted only with enough configurations of at least two model architectures;
     otherwise it is not written and estimates use its parent. Each set shrinks toward its
@@ -322,14 +329,20 @@ def fit_calibration(
     for done, (key, (parent, members)) in enumerate(tree.items()):
         if only is not None and key not in only:
             continue
+        if key == POOL_KEY and not pool_needed(only, sets):
+            continue
         frameworks = sorted({c.framework for c in members})
-        info = {"rows": len(members), "frameworks": frameworks}
+        info: dict[str, Any] = {"rows": len(members), "frameworks": frameworks}
+        if key == POOL_KEY:
+            hardware = [c.deployment.hardware for c in members]
+            info.update(pool_info((h.vendor for h in hardware), (h.id for h in hardware)))
         if parent in sets and len(tree[parent][1]) == len(members):
             sets[key] = {**sets[parent], **info, "same_rows_as": parent}
             continue
         reason = _eligible(members)
         if reason:
-            unfitted[key] = reason + (f": estimates use {parent}" if parent else "")
+            fallback = parent or (POOL_KEY if key.startswith("generation:") else None)
+            unfitted[key] = reason + (f": estimates use {fallback}" if fallback else "")
             continue
         if parent in sets:
             centre = {p[0]: sets[parent][p[0]] for p in PARAMETERS if p[0] in sets[parent]}
@@ -369,7 +382,8 @@ def fit_calibration(
         "log(predicted/measured) of TPOT, TTFT and output tokens/s/GPU), pooled "
         "generation → hardware → (hardware, framework). Keys are 'hardware/framework'; "
         "'hardware/*' is the fit over all frameworks of that hardware; 'generation:NAME' the fit "
-        "over all parts of an architecture generation.",
+        "over all parts of an architecture generation; 'pool' the fit over every row, used by a "
+        "part whose generation has no set (of a vendor listed in its 'vendors').",
         "sets": dict(sorted(sets.items())),
         "unfitted": dict(sorted(unfitted.items())),
         "skipped": skipped[:50],

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from infercast.errors import InfercastError, InvalidInputError
 from infercast.estimation.calibration import fit_calibration, generation_key
 from infercast.estimation.params import canonical_framework
+from infercast.estimation.pool import POOL_KEY
 from infercast.estimation.reconcile import BenchmarkRow, Prediction, predict_rows, summarize
 from infercast.hardware import get_hardware
 from infercast.specs.registry import Registry
@@ -37,7 +38,7 @@ def _resolution_path(row: BenchmarkRow) -> tuple[str, ...]:
     except InfercastError:
         generation = None
     fw = canonical_framework(row.text("framework")) or "generic"
-    return (f"{hw}/{fw}", f"{hw}/*", generation_key(generation or hw))
+    return (f"{hw}/{fw}", f"{hw}/*", generation_key(generation or hw), POOL_KEY)
 
 
 def _group_of(row: BenchmarkRow, by: Grouping) -> str:
@@ -82,7 +83,8 @@ def cross_validate(
     for name, held_out in sorted(groups.items()):
         training = [r for r in rows if _group_of(r, by) != name]
         # Only the sets the held-out rows resolve to need fitting: their (hardware, framework),
-        # hardware and generation sets (params.resolve_params' order), parents included.
+        # hardware and generation sets (params.resolve_params' order), parents included, and
+        # the pool, which fit_calibration fits only where a generation got no set.
         needed = {key for row in held_out for key in _resolution_path(row)}
 
         def tick(key: str, done: int, total: int, name: str = name) -> None:

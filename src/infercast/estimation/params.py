@@ -4,7 +4,10 @@ Resolution order for ``(hardware, framework)``:
 1. the calibrated set for that pair in ``calibration.json`` (fitted by ``infercast calibrate``
    on measured serving benchmarks);
 2. the calibrated set for that hardware with any framework (``"*"``);
-3. the hardware catalog's physically reasonable defaults.
+3. the generation's set, fitted over all its measured parts;
+4. the pool fitted over every measured part (:mod:`infercast.estimation.pool`), for a part of a
+   vendor the pool's rows come from;
+5. the hardware catalog's physically reasonable defaults.
 Scheduler and memory settings (step token budget, batch cap, memory-reserve rule) come from
 the engine catalog (:mod:`infercast.engines`), or the generic engine's for a framework infercast
 does not know — said in the notes, never an error.
@@ -22,6 +25,7 @@ from typing import Any
 
 from infercast.engines import ENGINES, GENERIC, Engine, canonical_engine
 from infercast.errors import UnknownIdError
+from infercast.estimation.pool import POOL_KEY, pool_covers, pool_note
 from infercast.hardware import Efficiency, Hardware
 
 __all__ = [
@@ -95,17 +99,22 @@ def resolve_params(
         close = difflib.get_close_matches(fw, names, n=3, cutoff=0.5)
         known = [canonical_engine(c) or c for c in close] + list(FRAMEWORKS)
         raise UnknownIdError("framework", str(framework), list(dict.fromkeys(known)))
-    sets = (calibration if calibration is not None else load_calibration()).get("sets", {})
+    calibration = calibration if calibration is not None else load_calibration()
+    sets = calibration.get("sets", {})
     generation = f"generation:{hardware.generation}" if hardware.generation else None
-    for key in (f"{hardware.id}/{fw}", f"{hardware.id}/*", generation):
+    for key in (f"{hardware.id}/{fw}", f"{hardware.id}/*", generation, POOL_KEY):
         if key is None or key not in sets:
             continue
+        if key == POOL_KEY and not pool_covers(hardware, sets[key]):
+            break
         # A set fitted over several engines keeps each engine's server/harness figures.
         chosen = {**sets[key], **sets[key].get("by_framework", {}).get(fw or "", {})}
         figures = {k: v for k, v in chosen.items() if k in Efficiency.model_fields}
         efficiency = hardware.efficiency.model_copy(update=figures)
         engines = sets[key].get("frameworks") or []
-        if key == generation:
+        if key == POOL_KEY:
+            notes.append(pool_note(hardware, calibration, used=True))
+        elif key == generation:
             notes.append(
                 f"no calibration for {hardware.id}: used the {hardware.generation} generation's "
                 "fit pooled over its measured parts"
@@ -124,5 +133,5 @@ def resolve_params(
             ModelParams(efficiency, settings, f"calibrated ({key})", burstiness),
             notes,
         )
-    notes.append(f"{hardware.id} has no calibration data: catalog default efficiencies used")
+    notes.append(pool_note(hardware, calibration, used=False))
     return ModelParams(hardware.efficiency, settings, "catalog defaults"), notes

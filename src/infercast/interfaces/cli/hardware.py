@@ -162,7 +162,7 @@ def show_command(
     for figure in hw.figures():
         console.print(f"  {figure}: {hw.source_for(figure)}", highlight=False)
 
-    fitted = _calibrated_sets(hw.id, hw.generation)
+    fitted = _calibrated_sets(hw)
     eff = Table(title="Efficiency: catalog defaults and the shipped calibration's fits")
     eff.add_column("parameter", no_wrap=True)
     eff.add_column("default", justify="right")
@@ -190,14 +190,16 @@ def show_command(
         console.print(f"notes: {hw.notes}", highlight=False)
 
 
-def _calibrated_sets(hardware_id: str, generation: str | None) -> dict[str, dict[str, Any]]:
-    """The shipped calibration's parameter sets for this part ('h100/vllm', 'h100/*', ...) and
-    its generation's pooled set, which it falls back to."""
+def _calibrated_sets(hw: Hardware) -> dict[str, dict[str, Any]]:
+    """The shipped calibration's parameter sets for this part ('h100/vllm', 'h100/*', ...), its
+    generation's pooled set and the cross-generation pool, which it falls back to."""
     from infercast.estimation.params import load_calibration
+    from infercast.estimation.pool import POOL_KEY, pool_covers
 
     sets = load_calibration().get("sets", {})
-    own = f"generation:{generation}"
-    return {k: v for k, v in sorted(sets.items()) if k.split("/")[0] == hardware_id or k == own}
+    own = f"generation:{hw.generation}"
+    pool = POOL_KEY if pool_covers(hw, sets.get(POOL_KEY, {})) else None
+    return {k: v for k, v in sorted(sets.items()) if k.split("/")[0] == hw.id or k in (own, pool)}
 
 
 def register(app: typer.Typer) -> None:
