@@ -80,3 +80,23 @@ def test_errors_are_one_line_exit_2() -> None:
         assert result.exit_code == 2, args
         assert needle in result.output, (args, result.output)
         assert len(result.output.strip().splitlines()) == 1
+
+
+def test_pareto_chart_marks_points_that_share_a_cell() -> None:
+    """Three points, two in one character cell: the shared cell shows "+", not the last
+    point's mark, and the chart says what "+" means. Width 11, height 3: x 0..10 columns."""
+    from types import SimpleNamespace
+
+    from infercast.planning.tables import pareto_chart
+
+    pts = [
+        SimpleNamespace(tokens_per_s_per_user=100.0, output_tokens_per_s_per_gpu=10.0),
+        SimpleNamespace(tokens_per_s_per_user=100.0, output_tokens_per_s_per_gpu=9.0),
+        SimpleNamespace(tokens_per_s_per_user=10.0, output_tokens_per_s_per_gpu=1000.0),
+    ]
+    lines = pareto_chart(pts, width=11, height=3).splitlines()  # type: ignore[arg-type]
+    assert lines[1] == "1,000 | 3         "  # point 3: column int(10/100 · 10) = 1, top row
+    assert lines[3] == "      |          +"  # points 1 and 2 both land in column 10, row 2
+    assert lines[-1].strip() == "+ = several points in one cell (see the list)"
+    solo = pareto_chart(pts[:1], width=11, height=3)
+    assert "several points" not in solo and solo.splitlines()[1] == "10 |          1"

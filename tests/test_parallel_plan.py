@@ -96,6 +96,20 @@ def test_inconsistent_gpus_is_an_error_that_shows_the_product() -> None:
         ParallelPlan.build(tp=2, pp=2, gpus=6)
 
 
+def test_inconsistent_gpus_says_ep_adds_none_and_what_dp_would_do() -> None:
+    # "TP4 × EP2 on 8 GPUs": EP splits the experts over the 4 attention GPUs; dp=2 gives 8.
+    with pytest.raises(PlanError) as err:
+        ParallelPlan.build(tp=4, ep=2, gpus=8)
+    assert str(err.value) == (
+        "gpus=8 but tp × dp × pp = 4×1×1 = 4 (ep adds no GPUs: the experts are spread over "
+        "the tp × dp GPUs of a stage; for 8 GPUs at tp=4, pp=1 use dp=2)"
+    )
+    # No hint when no dp makes the count (6 GPUs at tp=2, pp=2).
+    with pytest.raises(PlanError) as err:
+        ParallelPlan.build(tp=2, pp=2, gpus=6)
+    assert str(err.value).endswith("= 4")
+
+
 def test_ep_must_divide_the_attention_group() -> None:
     with pytest.raises(PlanError, match=r"ep=3 must divide tp×dp=4"):
         ParallelPlan.build(tp=4, ep=3)

@@ -143,7 +143,7 @@ def test_latencies_never_fall_as_load_grows(
     concurrency: int, isl: int, osl: int, factor: int
 ) -> None:
     base = _estimate(concurrency, isl, osl)
-    tol = 1 - 2e-3  # the solver's tolerance and the step cache's rounding
+    tol = 1 - 1e-6  # the closed loop is solved to 1e-10 of C
     more_clients = _estimate(concurrency * factor, isl, osl)
     assert more_clients.ttft_ms >= base.ttft_ms * tol
     assert more_clients.tpot_ms >= base.tpot_ms * tol

@@ -119,3 +119,10 @@ def test_parquet_output_or_a_clear_error(tmp_path: Path, local_rows: list[dict[s
         return
     write_table(local_rows, target)
     assert pq.read_table(target).column("tpot_ms").to_pylist() == [r["tpot_ms"] for r in local_rows]
+
+
+def test_sweep_help_names_the_ray_extra() -> None:
+    """Rich markup would read ``[ray]`` as a style tag and print "needs infercast"."""
+    result = CliRunner().invoke(app, ["sweep", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "needs infercast[ray]" in result.output

@@ -20,8 +20,17 @@ the chunks). At throughput ``X`` requests/s and mean step time ``τ``:
   service) for random arrivals, plus
   ``burstiness·(C−1)`` other prompts' prefill work for the clustering of closed-loop arrivals
   (clients that started together and produce equal output lengths come back together);
-- the closed loop closes the system: ``C = X·(TTFT + (osl−1)·τ)``, solved for ``X`` by
-  regula falsi (Illinois) (the left side is fixed, the right side grows with ``X``).
+- the closed loop closes the system: ``C = X·(TTFT + (osl−1)·τ)``.
+
+The unknown solved for is the prompt load ``a = X·isl·τ`` (prompt tokens per step), not ``X``:
+given ``a``, ``D = a·(osl−1)/isl`` (the two Little's laws divided), ``P``, ``f = a/P`` and so
+``τ`` are explicit — no fixed point in ``τ`` (one whose slope nears 1 where every step carries
+a prompt chunk, and which has no solution past it) — and then ``X = a/(isl·τ)`` and TTFT. The
+clients the loop holds, ``N(a) = X·TTFT + D``, grow with ``a`` from 0 to the pole of the M/D/1
+wait at ``ρ = 1``, so ``N(a) = C`` has one root, found by a bracketed regula falsi, that grows
+with C: TTFT and τ never fall as C grows, and Little's law holds at the root. Where a step in
+``T(·)`` makes ``N`` jump across ``C``, the loop is the time-weighted mix of the two states
+beside the step that closes it.
 
 Sequences beyond what the engine admits (the KV cache's capacity, or its batch cap) wait
 outside it; their wait is added to TTFT. ``T(·)`` comes from :mod:`infercast.estimation.timing`.
@@ -30,8 +39,7 @@ outside it; their wait is added to TTFT. ``T(·)`` comes from :mod:`infercast.es
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 from infercast.errors import InvalidInputError
 from infercast.estimation.timing import StepTimer
@@ -71,11 +79,8 @@ class LoopState:
     """T(D, 0)."""
     ttft_s: float
     """Time to first token, queueing inside the engine included."""
-
-
-_FIXED_POINT_ITERATIONS = 24
-"""Enough for the secant iteration to converge wherever the step times are smooth; where
-whole-chunk steps make it oscillate, the last iterate is within a step's rounding."""
+    requests_per_s: float
+    """Request throughput X = a / (isl·τ)."""
 
 
 class _Engine:
@@ -88,15 +93,13 @@ class _Engine:
         self.budget = budget
         self.decode_context = isl + osl / 2.0
         self.prefill_context = (isl + 1) / 2.0
-        self._cache: dict[tuple[int, int], float] = {}
         self._room_floor = min(float(budget), 256.0)
+        self.decodes_per_prompt_token = max(osl - 1, 0) / isl
+        """D / a: decoding sequences per prompt token a step carries (module docstring)."""
 
     def step_s(self, decode_seqs: float, prefill_tokens: float) -> float:
-        # Memoised on a rounded key: the solver revisits nearly identical shapes many times.
-        key = (round(decode_seqs * 2), round(prefill_tokens / 16))
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit
+        """T(D, P) on the exact shape (the timer memoises exact shapes only: a rounded key
+        would hand one shape the time of whichever nearby shape was asked first)."""
         if prefill_tokens:
             chunk = min(float(self.isl), prefill_tokens)
             seqs = prefill_tokens / self.isl
@@ -110,9 +113,7 @@ class _Engine:
             decode_seqs,
             self.decode_context,
         )
-        value = self.timer.step_s(shape)
-        self._cache[key] = value
-        return value
+        return self.timer.step_s(shape)
 
     def chunk_room(self, decode_seqs: float) -> float:
         room = float(self.budget) - decode_seqs
@@ -134,108 +135,102 @@ class _Engine:
             service += self.step_s(decode_seqs, rest)
         return service
 
-    def state_at(self, x: float, concurrency: float) -> LoopState:
-        """The steady state at request throughput ``x``."""
+    def saturation_load(self) -> float:
+        """The prompt tokens per step ``a`` at which they fill the step's room (``ρ = 1``):
+        ``a = max(B − a·(osl−1)/isl, floor)``, i.e. ``max(B·isl/(isl + osl − 1), floor)``."""
+        unfloored = self.budget / (1.0 + self.decodes_per_prompt_token)
+        return max(unfloored, self._room_floor)
+
+    def state_at_load(self, load: float, concurrency: float) -> LoopState:
+        """The steady state in which steps carry ``load`` prompt tokens on average (``a``)."""
         isl, osl = self.isl, self.osl
-        # Always the same start: with steps in T(·) (whole prompt chunks) the iteration can end
-        # in different places from different starts, and the root finder needs one function.
-        step_s = self.step_s
-        tau = step_s(0.0, float(isl))
-        decode = 0.0
-        # The products below are evaluated as written in the module docstring, left to right
-        # ((x·(osl−1))·τ, (x·isl)·τ), and min()/max() are spelled as the comparisons they make
-        # (same ties, same NaN handling): this loop is the solver's innermost one.
-        x_decoding = x * max(osl - 1, 0)
-        x_isl = x * isl
-        budget, floor = float(self.budget), self._room_floor
-        previous: tuple[float, float] | None = None  # (τ, g(τ) − τ) of the last iterate
-        for _ in range(_FIXED_POINT_ITERATIONS):
-            decoding = x_decoding * tau
-            decode = decoding if decoding < concurrency else concurrency  # min(C, ·)
-            room = budget - decode
-            room = floor if floor > room else room  # chunk_room(decode)
-            arriving = x_isl * tau
-            least = room if room < isl else float(isl)  # float(min(isl, room))
-            wanted = arriving if arriving > least else least  # max(least, arriving)
-            chunk = wanted if wanted < room else room  # min(room, wanted)
-            t_mixed = step_s(decode, chunk)
-            t_plain = step_s(decode, 0.0) if osl > 1 else t_mixed
-            frac = arriving / chunk
-            if not frac < 1.0:  # min(1.0, ·)
-                frac = 1.0
-            new_tau = frac * t_mixed + (1.0 - frac) * t_plain
-            if abs(new_tau - tau) <= 1e-9 + 1e-5 * tau:
-                tau = new_tau
-                break
-            # τ = g(τ) by the secant method on g(τ) − τ (a damped step when the secant has no
-            # usable slope): g is smooth and nearly linear, so this takes a few iterations.
-            gap = new_tau - tau
-            step = 0.5 * gap
-            if previous is not None and gap != previous[1]:
-                secant = -gap * (tau - previous[0]) / (gap - previous[1])
-                if tau + secant > 0.0 and abs(secant) <= 4.0 * abs(gap):
-                    step = secant
-            previous = (tau, gap)
-            tau += step
+        decode = load * self.decodes_per_prompt_token
+        room = self.chunk_room(decode)
+        least = room if room < isl else float(isl)  # min(isl, room)
+        chunk = min(room, max(least, load))
+        frac = min(1.0, load / chunk)
+        t_mixed = self.step_s(decode, chunk)
+        t_plain = self.step_s(decode, 0.0) if osl > 1 else t_mixed
+        tau = frac * t_mixed + (1.0 - frac) * t_plain
         service = self.prefill_service_s(decode, room, t_mixed)
         # Prefill queue: the engine batches waiting prompts into a step up to its token room,
         # so the server's utilisation is the arriving prompt tokens over that room.
-        rho = arriving / room
+        rho = load / room
         wait = math.inf if rho >= 1.0 else rho / (2.0 * (1.0 - rho)) * service
         full = self.step_s(decode, room)
         clustered = self.burstiness * max(concurrency - 1.0, 0.0) * isl / room * full
         ttft = self.request_overhead + 0.5 * tau + service + wait + clustered
-        return LoopState(tau, decode, chunk, frac, t_mixed, t_plain, ttft)
+        x = load / (isl * tau)
+        return LoopState(tau, decode, chunk, frac, t_mixed, t_plain, ttft, x)
 
 
-def _root(
-    f: Callable[[float], float],
-    lo: float,
-    hi: float,
-    rtol: float,
-    ftol: float,
-    f_lo: float,
-    f_hi: float,
-) -> float:
-    """Root of an increasing ``f`` with ``f_lo = f(lo) < 0 < f(hi) = f_hi``: regula falsi with the
-    Anderson–Björck correction, bisecting while the upper end is in the overloaded region.
-
-    Superlinear on the smooth closed-loop curve, and it keeps a bracket, so the steps the
-    curve has (whole prefill steps, the cache's rounding) cannot throw it out. Hand-written
-    rather than scipy's ``brentq``: importing ``scipy.optimize`` costs the CLI half a second.
-    """
-    side = 0
-    for _ in range(200):
-        if f_hi >= _OVERLOADED:
-            x = 0.5 * (lo + hi)
-        else:
-            x = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
-            if not lo < x < hi:
-                x = 0.5 * (lo + hi)
-        fx = f(x)
-        if fx < 0:
-            if side == -1:  # the same end moved twice: shrink the other end's weight
-                m = 1.0 - fx / f_lo
-                f_hi *= m if m > 0 else 0.5
-            lo, f_lo, side = x, fx, -1
-        else:
-            if side == 1:
-                m = 1.0 - fx / f_hi
-                f_lo *= m if m > 0 else 0.5
-            hi, f_hi, side = x, fx, 1
-        if hi - lo <= rtol * hi or abs(fx) <= ftol:
-            if abs(fx) <= ftol:
-                return x
-            break
-    return lo if f_hi >= _OVERLOADED else (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+def _mix(low: LoopState, high: LoopState, w: float) -> LoopState:
+    """``(1 − w)·low + w·high``, field by field: the loop spending a share ``w`` of its time in
+    the regime of ``high`` (where a step in T(·) leaves no single state that closes it)."""
+    if w <= 0.0:
+        return low
+    if w >= 1.0:
+        return high
+    mixed = [(1.0 - w) * a + w * b for a, b in zip(astuple(low), astuple(high), strict=True)]
+    return LoopState(*mixed)
 
 
 _OVERLOADED = 1e29
-_LITTLE_RTOL = 1e-2
-"""Relative gap between the clients in flight at the solver's root, ``X·(TTFT + (osl−1)·τ)``,
-and ``C`` beyond which the root is not trusted and TTFT is taken from Little's law (which must
-hold to 1 %). Below it the modelled TTFT is kept: it is smooth in the inputs, while ``C/X −
-(osl−1)·τ`` amplifies the solver's tolerance by ``(osl−1)·τ / TTFT``."""
+_ROOT_FTOL = 1e-10
+"""Relative gap ``|N(a) − C| / C`` at which the root is taken as exact."""
+_ROOT_ATOL = 1e-13
+"""Relative width of the bracket on ``a`` at which it is a point (a step of N across C)."""
+
+
+def _close_loop(engine: _Engine, admitted: float, hi: float) -> tuple[LoopState, LoopState, float]:
+    """The load where ``N(a) = C``, as two states bracketing it and the weight of the upper
+    one: regula falsi with the Anderson–Björck correction on ``N(a) − C``, bisecting while
+    the upper end is in the overloaded region (``N`` has a pole at saturation).
+
+    ``N`` grows with ``a``, so the bracket closes on the one root and the root grows with C.
+    Hand-written rather than scipy's ``brentq``: importing ``scipy.optimize`` costs the CLI
+    half a second, and the two end states are what a step of ``N`` across ``C`` needs.
+    """
+
+    def excess(state: LoopState) -> float:
+        population = state.requests_per_s * state.ttft_s + state.decode_seqs
+        if not population < _OVERLOADED:  # an overloaded queue (or NaN): "very many clients"
+            population = 10 * _OVERLOADED
+        return population - admitted
+
+    s_lo = engine.state_at_load(0.0, admitted)
+    s_hi = engine.state_at_load(hi, admitted)
+    f_lo, f_hi = -admitted, excess(s_hi)
+    if f_hi <= 0.0:  # the decode phase holds every client before the prompts saturate
+        return s_hi, s_hi, 0.0
+    lo, side = 0.0, 0
+    g_lo, g_hi = f_lo, f_hi  # the Anderson–Björck-weighted ends
+    for _ in range(300):
+        if g_hi >= _OVERLOADED:
+            x = 0.5 * (lo + hi)
+        else:
+            x = (lo * g_hi - hi * g_lo) / (g_hi - g_lo)
+            if not lo < x < hi:
+                x = 0.5 * (lo + hi)
+        state = engine.state_at_load(x, admitted)
+        fx = excess(state)
+        if abs(fx) <= _ROOT_FTOL * admitted:
+            return state, state, 0.0
+        if fx < 0:
+            if side == -1:  # the same end moved twice: shrink the other end's weight
+                m = 1.0 - fx / g_lo
+                g_hi *= m if m > 0 else 0.5
+            lo, s_lo, f_lo, g_lo, side = x, state, fx, fx, -1
+        else:
+            if side == 1:
+                m = 1.0 - fx / g_hi
+                g_lo *= m if m > 0 else 0.5
+            hi, s_hi, f_hi, g_hi, side = x, state, fx, fx, 1
+        if hi - lo <= _ROOT_ATOL * hi:
+            break
+    if f_hi >= _OVERLOADED:
+        return s_lo, s_lo, 0.0
+    return s_lo, s_hi, -f_lo / (f_hi - f_lo)
 
 
 def solve_closed_loop(
@@ -244,56 +239,26 @@ def solve_closed_loop(
     """Steady state of ``concurrency`` clients; ``engine_cap`` = sequences the engine admits."""
     engine = _Engine(timer, isl, osl, budget)
     admitted = float(max(1, min(concurrency, engine_cap)))
-
-    def population(x: float) -> float:
-        """Clients the loop holds at throughput ``x``: ``X·(TTFT + (osl−1)·τ)``."""
-        state = engine.state_at(x, admitted)
-        return x * (state.ttft_s + max(osl - 1, 0) * state.tau_s)
-
-    # Upper bracket: prefill saturation (every step full of prompt chunks).
-    # Prompts cannot arrive faster than full steps of prompt tokens are processed; past that
-    # rate the prefill queue grows without bound. Steps of pure prefill are the fastest there
-    # are, so this rate bounds the finite region from above.
-    room = float(budget)
-    t_full = engine.step_s(0.0, room)
-    hi = max(1e-9, 1.02 * room / (isl * max(t_full, 1e-12)))
-
-    def excess(x: float) -> float:
-        # Finite everywhere (an overloaded prefill queue is "very many clients"), so the root
-        # finder can interpolate; it bisects where the curve has steps or no useful slope.
-        return min(population(x), _OVERLOADED * 10) - admitted
-
-    f_hi = excess(hi)
-    while f_hi < 0 and hi < 1e12:
-        hi *= 2.0
-        f_hi = excess(hi)
-    x = hi if f_hi <= 0 else _root(excess, 0.0, hi, 1e-5, 1e-4 * admitted, -admitted, f_hi)
-    state = engine.state_at(x, admitted)
+    # The load is bounded by prefill saturation (ρ = 1, the M/D/1 pole) and by the load at
+    # which every client decodes (D = C, where N ≥ C already).
+    hi = engine.saturation_load()
+    if engine.decodes_per_prompt_token > 0.0:
+        hi = min(hi, admitted / engine.decodes_per_prompt_token)
+    low, high, w = _close_loop(engine, admitted, hi)
+    state = _mix(low, high, w)
     tau, ttft = state.tau_s, state.ttft_s
-    # Near prefill saturation the M/D/1 wait is arbitrarily steep in X, so the root can land
-    # where the modelled TTFT no longer closes the loop (or is infinite). The closed loop itself
-    # fixes TTFT there: the clients not decoding are waiting for their first token (Little's
-    # law), which also keeps TTFT non-decreasing in C once throughput saturates.
-    closed = admitted / x - max(osl - 1, 0) * tau
-    in_flight = x * (ttft + max(osl - 1, 0) * tau)
-    if not math.isfinite(ttft) or abs(in_flight - admitted) > _LITTLE_RTOL * admitted:
-        if closed > 0.0:
-            ttft = closed
-        elif math.isfinite(ttft) and ttft > 0.0:
-            # The population jumps across C at the root (a step in τ, e.g. decode batches
-            # leaving the engine's CUDA-graph sizes), so no throughput closes the loop through
-            # TTFT. The latencies are those of the regime the loop sits in; Little's law then
-            # fixes the throughput those latencies allow: X = C / (TTFT + (osl−1)·τ).
-            x = admitted / (ttft + max(osl - 1, 0) * tau)
     if not (math.isfinite(ttft) and ttft > 0.0 and math.isfinite(tau) and tau > 0.0):
         raise InvalidInputError(
             f"isl {isl}, osl {osl}, concurrency {concurrency}: the serving model has no steady "
             "state for this load (check that the inputs make physical sense)"
         )
+    # Little's law fixes the throughput of the state that closes the loop (equal to the
+    # state's own a/(isl·τ) at a root, and the time-weighted mix at a step of N across C).
+    x = admitted / (ttft + max(osl - 1, 0) * tau)
     queued = max(0.0, concurrency - admitted) / x
     return ServingPoint(
         requests_per_s=x,
-        tpot_s=state.tau_s,
+        tpot_s=tau,
         ttft_s=ttft + queued,
         decode_seqs=state.decode_seqs,
         prefill_chunk_tokens=state.chunk_tokens,

@@ -7,8 +7,10 @@ MLA (DeepSeek) keeps the down-projections replicated and splits the per-head up-
 its cache is the ``kv_lora_rank`` latent plus the rope key, identical on every TP rank, and
 decode runs in the weight-absorbed form (multi-query attention over the latent).
 
-Work per GPU follows the placement rule of :mod:`infercast.layers.base`: prefill queries and
-the KV of the requests spread over ``R_tok`` DP ranks, decode-token projections over ``R_seq``.
+Work per GPU follows the placement rule of :mod:`infercast.layers.base`: the KV of the
+requests spreads over ``R_tok`` DP ranks, decode-token projections over ``R_seq``, and a step's
+prompt work over ``CostContext.prefill_ranks`` (``R_tok``, or fewer while its chunks cannot
+fill them: the busiest rank holds a whole chunk).
 With sequence parallelism the output projection's all-reduce is a reduce-scatter + all-gather.
 
 Context parallelism (``cp > 1``, ring attention), per attention layer and GPU:
@@ -165,21 +167,24 @@ class AttentionCost(OpsCost):
     def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         ctx = self.ctx
         spread = ctx.token_ranks  # R_tok: ranks the prefill tokens and the KV cache span
+        pre = ctx.prefill_ranks(shape)  # R_tok, or fewer: the busiest rank holds a whole chunk
         pre_ctx, dec_ctx, cached = self._attended(shape)
         # Decode: D/R_tok · ctx attended positions per GPU (cp·D/R_tok KV shards of ctx/cp).
         score_flops = self.score_factor * (
-            shape.prefill_tokens / spread * pre_ctx + shape.decode_seqs / spread * dec_ctx
+            shape.prefill_tokens / pre * pre_ctx + shape.decode_seqs / spread * dec_ctx
         )
         kv_token = self.kv_token_bytes
         kv_read = shape.decode_seqs / spread * dec_ctx * kv_token
         # A prefill chunk reads what is cached before it once (flash-attention tiles) and
         # writes its own keys/values; a sliding window needs at most the last ``window`` of
         # the cached positions, a local chunk only those of its own chunk.
-        kv_read += shape.prefill_seqs / spread * cached * kv_token
-        kv_write = (shape.prefill_tokens + shape.decode_seqs) / spread * kv_token
+        kv_read += shape.prefill_seqs / pre * cached * kv_token
+        kv_write = (shape.prefill_tokens / pre + shape.decode_seqs / spread) * kv_token
         comm = self.placed.reduce_partial_sums(price, 0.0, tokens)
         if self.cp > 1:
-            comm = _context_parallel(price, comm, self.cp, shape, spread, cached, self.cp_bytes)
+            comm = _context_parallel(
+                price, comm, self.cp, shape, (pre, spread), cached, self.cp_bytes
+            )
         return (
             2 * tokens * self.matmul_params,
             score_flops,
@@ -195,7 +200,7 @@ def _context_parallel(
     comm: float,
     cp: int,
     shape: StepShape,
-    spread: float,
+    spread: tuple[float, float],
     cached: float,
     cp_bytes: tuple[float, float, float],
 ) -> float:
@@ -206,14 +211,16 @@ def _context_parallel(
     carries ``cp / R_tok`` of them, and per chunk the ring all-gathers the K/V of its
     ``cached + chunk`` positions. Decode: ``cp·D / R_tok`` queries per GPU are all-gathered
     (``query_bytes`` each) and their partial results reduce-scattered (``combine_bytes``);
-    ``cp_bytes``: (``ring_token_bytes``, ``query_bytes``, ``combine_bytes``)."""
+    ``cp_bytes``: (``ring_token_bytes``, ``query_bytes``, ``combine_bytes``); ``spread``: the
+    ranks the prompt work and the decode work divide by (``prefill_ranks``, ``R_tok``)."""
     ring_token_bytes, query_bytes, combine_bytes = cp_bytes
+    prefill_spread, decode_spread = spread
     if shape.prefill_tokens > 0 and shape.prefill_chunk > 0:
-        chunks = shape.prefill_tokens / shape.prefill_chunk * cp / spread
+        chunks = shape.prefill_tokens / shape.prefill_chunk * cp / prefill_spread
         ring = chunks * (cached + shape.prefill_chunk) * ring_token_bytes
         comm += price("all_gather", cp, ring)
     if shape.decode_seqs > 0:
-        queries = shape.decode_seqs * cp / spread
+        queries = shape.decode_seqs * cp / decode_spread
         comm += price("all_gather", cp, queries * query_bytes)
         comm += price("reduce_scatter", cp, queries * combine_bytes)
     return comm
@@ -267,24 +274,27 @@ class LatentAttentionCost(OpsCost):
     def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         ctx = self.ctx
         spread = ctx.token_ranks
+        pre = ctx.prefill_ranks(shape)
         # Prefill: naive form, per head QK over (nope+rope) and PV over v dims.
-        prefill = shape.prefill_tokens / spread * shape.prefill_context
+        prefill = shape.prefill_tokens / pre * shape.prefill_context
         prefill_flops = 2 * self.heads * prefill * self.prefill_width
         # Decode: absorbed form, per head QK over (latent+rope) and PV over the latent.
         decode = shape.decode_seqs / spread * shape.decode_context
         decode_flops = 2 * self.heads * decode * self.decode_width
         kv_token = self.kv_token_bytes
         cached = max(0.0, shape.prefill_context - (shape.prefill_chunk + 1) / 2)
-        tokens_all = shape.prefill_tokens + shape.decode_seqs
-        kv = (decode + shape.prefill_seqs / spread * cached + tokens_all / spread) * kv_token
+        written = shape.prefill_tokens / pre + shape.decode_seqs / spread
+        kv = (decode + shape.prefill_seqs / pre * cached + written) * kv_token
         # The non-absorbed prefill needs per-head K (nope) and V of every cached position: a
         # chunk after P cached tokens first up-projects their latents (kv_b_proj on P rows;
         # vLLM's MLA backend and SGLang's forward_normal do this for chunked prefill).
-        up_projected = shape.prefill_seqs / spread * cached
+        up_projected = shape.prefill_seqs / pre * cached
         up_flops = 2 * up_projected * self.kv_lora_rank * self.heads * self.up_width
         comm = self.placed.reduce_partial_sums(price, 0.0, tokens)
         if self.cp > 1:
-            comm = _context_parallel(price, comm, self.cp, shape, spread, cached, self.cp_bytes)
+            comm = _context_parallel(
+                price, comm, self.cp, shape, (pre, spread), cached, self.cp_bytes
+            )
         return (
             2 * tokens * self.matmul_params + up_flops,
             prefill_flops + decode_flops,

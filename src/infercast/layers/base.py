@@ -119,11 +119,35 @@ class CostContext:
         busiest rank holds the even share or at least one whole chunk, whichever is larger.
         Decode sequences are dealt the same way and balance.
         """
-        prefill = shape.prefill_tokens / self.token_ranks
-        if self.token_ranks > 1 and shape.prefill_tokens > 0:
+        return (
+            shape.prefill_tokens / self.prefill_ranks(shape)
+            + shape.decode_seqs / self.sequence_ranks
+        )
+
+    def prefill_ranks(self, shape: StepShape) -> float:
+        """The ranks a step's prompt work is divided by on the busiest one (:meth:`local_tokens`):
+        ``R_tok`` when the step holds chunks enough for every rank, else ``cp·P/chunk`` (a rank
+        holds a whole chunk, split only over its ``cp`` group). Every per-token and per-prompt
+        prefill term of a layer divides by this, so a lone prompt costs a DP rank the same
+        however many ranks the other requests occupy."""
+        ranks = float(self.token_ranks)
+        if ranks > 1.0 and shape.prefill_tokens > 0:
             chunk = min(shape.prefill_tokens, shape.prefill_chunk or shape.prefill_tokens)
-            prefill = max(prefill, chunk / self.plan.cp)
-        return prefill + shape.decode_seqs / self.sequence_ranks
+            whole = self.plan.cp * shape.prefill_tokens / chunk
+            if whole < ranks:
+                return whole
+        return ranks
+
+    def local_prompts(self, shape: StepShape) -> float:
+        """Prompts of this step whose first token the busiest home rank produces: the even
+        share over ``R_seq`` ranks or one whole prompt, whichever is larger (a prompt is
+        not split over DP ranks, as in :meth:`local_tokens`), so a lone prompt costs the
+        same LM head rows however many ranks the load spans."""
+        share = shape.prefill_seqs / self.sequence_ranks
+        if self.sequence_ranks > 1:
+            whole = shape.prefill_seqs if shape.prefill_seqs < 1.0 else 1.0  # min(seqs, 1)
+            share = max(share, whole)
+        return share
 
 
 @dataclass

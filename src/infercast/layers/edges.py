@@ -85,12 +85,14 @@ class OutputCost(OpsCost):
         return _FP32.nbytes(tokens * self.vocab_slice)
 
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
-        return {"logit": shape.logit_rows / self.ctx.sequence_ranks}
+        return {
+            "logit": self.ctx.local_prompts(shape) + shape.decode_seqs / self.ctx.sequence_ranks
+        }
 
     def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         tp = self.ctx.plan.tp
         # On each request's home rank.
-        rows = (shape.prefill_seqs + shape.decode_seqs) / self.ctx.sequence_ranks
+        rows = self.ctx.local_prompts(shape) + shape.decode_seqs / self.ctx.sequence_ranks
         h = self.hidden_size
         comm = 0.0
         if tp > 1:
@@ -120,10 +122,10 @@ class PoolerCost(OpsCost):
         return 0.0
 
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
-        return {"sequence": shape.prefill_seqs / self.ctx.sequence_ranks}
+        return {"sequence": self.ctx.local_prompts(shape)}
 
     def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
-        rows = shape.prefill_seqs / self.ctx.sequence_ranks  # the first token of each sequence
+        rows = self.ctx.local_prompts(shape)  # the first token of each sequence
         h = self.hidden_size
         activations = 2 * rows * h * self.act_bpe
         return 2 * rows * h * h, 0.0, self.weight_bytes, 0.0, activations, 0.0

@@ -74,13 +74,13 @@ class RecurrentMixerCost(OpsCost):
 
     def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         ctx = self.ctx
-        spread = ctx.token_ranks
-        prefill = shape.prefill_tokens / spread
+        pre = ctx.prefill_ranks(shape)  # the busiest rank holds a whole chunk
+        prefill = shape.prefill_tokens / pre
         decode = shape.decode_seqs / ctx.sequence_ranks
         scan = self.heads * (
             prefill * self.prefill_flops_per_head + decode * self.decode_flops_per_head
         )
-        sequences = shape.prefill_seqs / spread + decode
+        sequences = shape.prefill_seqs / pre + decode
         return (
             2 * tokens * self.matmul_params,
             scan + tokens * self.conv_flops,

@@ -48,17 +48,19 @@ class SparseAttentionCost(LatentAttentionCost):
             capped, tokens, price
         )
         spread = self.ctx.token_ranks
+        pre = self.ctx.prefill_ranks(shape)
         cached = max(0.0, shape.prefill_context - (shape.prefill_chunk + 1) / 2)
         capped_cached = max(0.0, capped.prefill_context - (capped.prefill_chunk + 1) / 2)
         positions = (
-            shape.prefill_tokens * shape.prefill_context + shape.decode_seqs * shape.decode_context
-        ) / spread
+            shape.prefill_tokens * shape.prefill_context / pre
+            + shape.decode_seqs * shape.decode_context / spread
+        )
         attention += positions * self.index_flops_per_position
-        prefill_reads = shape.prefill_seqs / spread * cached
+        prefill_reads = shape.prefill_seqs / pre * cached
         kv += (
             shape.decode_seqs / spread * shape.decode_context * self.index_token_bytes
             + prefill_reads * self.index_token_bytes
-            + shape.prefill_seqs / spread * (cached - capped_cached) * self.kv_token_bytes
-            + (shape.prefill_tokens + shape.decode_seqs) / spread * self.index_token_bytes
+            + shape.prefill_seqs / pre * (cached - capped_cached) * self.kv_token_bytes
+            + (shape.prefill_tokens / pre + shape.decode_seqs / spread) * self.index_token_bytes
         )
         return matmul, attention, weights, kv, activations, comm

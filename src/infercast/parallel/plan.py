@@ -45,6 +45,17 @@ class PlanError(InvalidInputError):
         self.field = field
 
 
+def _gpus_hint(gpus: int, tp: int, dp: int, pp: int, ep: int) -> str:
+    """What to change when the degrees do not multiply to ``gpus``: a user who writes
+    ``--tp 4 --ep 2`` for 8 GPUs expects EP to add GPUs, and it does not."""
+    hints = []
+    if ep > 1:
+        hints.append("ep adds no GPUs: the experts are spread over the tp × dp GPUs of a stage")
+    if gpus % (tp * pp) == 0 and gpus // (tp * pp) != dp:
+        hints.append(f"for {gpus} GPUs at tp={tp}, pp={pp} use dp={gpus // (tp * pp)}")
+    return f" ({'; '.join(hints)})" if hints else ""
+
+
 @dataclass(frozen=True)
 class ParallelPlan:
     tp: int = 1
@@ -89,7 +100,11 @@ class ParallelPlan:
                 "moe_tp",
             )
         if gpus is not None and gpus != group * pp:
-            raise PlanError(f"gpus={gpus} but tp × dp × pp = {tp}×{dp}×{pp} = {group * pp}", "gpus")
+            raise PlanError(
+                f"gpus={gpus} but tp × dp × pp = {tp}×{dp}×{pp} = {group * pp}"
+                + _gpus_hint(gpus, tp, dp, pp, ep),
+                "gpus",
+            )
         if dp % cp:
             raise PlanError(
                 f"cp={cp} must divide dp={dp} (context parallelism spreads a sequence over cp of "

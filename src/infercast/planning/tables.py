@@ -54,7 +54,8 @@ def csv_text(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
 
 def pareto_chart(points: Sequence[PlanFields], width: int = 60, height: int = 14) -> str:
     """Scatter of output tokens/s per GPU (up) against tokens/s per user (right); points are
-    numbered in the order of ``points`` (1-9, then letters)."""
+    numbered in the order of ``points`` (1-9, then letters). Points sharing a character cell
+    show as ``+`` (a later one must not hide an earlier one), said under the chart."""
     if not points:
         return "(no plan meets the SLA: the front is empty)"
     xs = [p.tokens_per_s_per_user for p in points]
@@ -65,11 +66,14 @@ def pareto_chart(points: Sequence[PlanFields], width: int = 60, height: int = 14
     for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
         col = min(width - 1, int(x / x_hi * (width - 1)))
         row = height - 1 - min(height - 1, int(y / y_hi * (height - 1)))
-        grid[row][col] = marks[i] if i < len(marks) else "*"
+        mark = marks[i] if i < len(marks) else "*"
+        grid[row][col] = mark if grid[row][col] == " " else "+"
     label = f"{y_hi:,.0f}"
     pad = len(label)
     lines = [f"{label if r == 0 else '':>{pad}} |" + "".join(g) for r, g in enumerate(grid)]
     lines.append(" " * pad + " +" + "-" * width)
     lines.append(" " * pad + f"  0{'tokens/s per user':^{width - 10}}{x_hi:,.0f}")
     lines.insert(0, f"output tokens/s per GPU (max {y_hi:,.0f})")
+    if any("+" in g for g in grid):
+        lines.append(" " * pad + "  + = several points in one cell (see the list)")
     return "\n".join(lines)

@@ -28,7 +28,7 @@ def sweep_command(
     ] = None,
     ray: Annotated[
         str | None,
-        typer.Option("--ray", help="Run on the Ray cluster at ADDRESS (needs infercast[ray])."),
+        typer.Option("--ray", help="Run on the Ray cluster at ADDRESS (needs infercast\\[ray])."),
     ] = None,
 ) -> None:
     """Search every model × hardware × workload × SLA of a grid; one table of top plans."""
