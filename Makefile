@@ -70,9 +70,9 @@ calibrate: $(VENV)/.installed-run
 ## cross-validate: leave-one-model-out and leave-one-hardware-out fits (tests/data/cross_validation_*.json)
 cross-validate: $(VENV)/.installed-run
 	$(BIN)/infercast calibrate ../shared/benchmarks/serving-calibration.csv --cross-validate model \
-	    --max-evaluations 5 --output tests/data/cross_validation_model.json
+	    --max-evaluations 40 --output tests/data/cross_validation_model.json
 	$(BIN)/infercast calibrate ../shared/benchmarks/serving-calibration.csv --cross-validate hardware \
-	    --max-evaluations 5 --output tests/data/cross_validation_hardware.json
+	    --max-evaluations 40 --output tests/data/cross_validation_hardware.json
 
 ## accuracy: the README's Accuracy tables (markdown) from the shipped calibration and the folds
 accuracy: $(VENV)/.installed-run

@@ -286,7 +286,7 @@ def test_calibrate_small_csv_writes_sets(tmp_path: Path) -> None:
     # Blackwell rows of two architectures: Qwen3-32B on GB200 (TRT-LLM) and 20 gpt-oss-120b
     # runs on B200 (vLLM). Only the generation set has two architectures; each part has one,
     # so b200 and gb200 stay on the generation's fit (and the output says why). The pool over
-    # every row is written too (here the same rows as the generation).
+    # every row is written too, a copy of the generation's (the same rows).
     columns, qwen = benchmark_rows(lambda r: r["hardware"] == "gb200")
     _, gpt_oss = benchmark_rows(lambda r: r["hardware"] == "b200" and "gpt-oss" in r["model"])
     source = write_rows(tmp_path / "blackwell.csv", columns, qwen + gpt_oss[:20])
@@ -295,8 +295,9 @@ def test_calibrate_small_csv_writes_sets(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(target.read_text(encoding="utf-8"))
     assert list(data["sets"]) == ["generation:blackwell", "pool"]
-    assert data["sets"]["pool"]["rows"] == data["sets"]["generation:blackwell"]["rows"]
+    assert data["sets"]["pool"]["same_rows_as"] == "generation:blackwell"
     fitted = data["sets"]["generation:blackwell"]
+    assert data["sets"]["pool"]["compute"] == fitted["compute"]
     assert 0.3 <= fitted["compute"] <= 0.9 and 0.75 <= fitted["memory_bandwidth"] <= 0.92
     assert 0.0 <= fitted["burstiness"] <= 0.5
     assert fitted["rows"] >= 30 and fitted["frameworks"] == ["trtllm", "vllm"]

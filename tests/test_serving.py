@@ -186,9 +186,10 @@ def test_calibration_recovers_the_parameters_it_was_given():
     fitted = fit_calibration(_synthetic_rows(truth), max_evaluations=60)
     sets = fitted["sets"]
     # One hardware of one generation under one framework: the generation set is the only fit,
-    # the hardware and (hardware, framework) sets are copies of it (same rows).
-    assert list(sets) == ["generation:hopper", "h100/*", "h100/vllm"]
+    # the hardware and (hardware, framework) sets and the pool are copies of it (same rows).
+    assert list(sets) == ["generation:hopper", "h100/*", "h100/vllm", "pool"]
     assert sets["h100/*"]["same_rows_as"] == "generation:hopper"
+    assert sets["pool"]["same_rows_as"] == "generation:hopper"
     got = sets["generation:hopper"]
     assert got["rows"] == 36
     assert got["median_abs_error_pct"] < 1.5

@@ -333,11 +333,14 @@ def fit_calibration(
             continue
         frameworks = sorted({c.framework for c in members})
         info: dict[str, Any] = {"rows": len(members), "frameworks": frameworks}
+        twin = parent  # a set with exactly these rows: this one is its copy
         if key == POOL_KEY:
             hardware = [c.deployment.hardware for c in members]
             info.update(pool_info((h.vendor for h in hardware), (h.id for h in hardware)))
-        if parent in sets and len(tree[parent][1]) == len(members):
-            sets[key] = {**sets[parent], **info, "same_rows_as": parent}
+            generations = [k for k in tree if k.startswith("generation:")]
+            twin = generations[0] if len(generations) == 1 else None
+        if twin in sets and len(tree[twin][1]) == len(members):
+            sets[key] = {**sets[twin], **info, "same_rows_as": twin}
             continue
         reason = _eligible(members)
         if reason:
