@@ -16,6 +16,7 @@ ModelsDirOption = Annotated[
     list[Path] | None,
     typer.Option(
         "--models-dir",
+        metavar="DIR",
         help="Extra directory of model spec JSON files (repeatable; adds to the built-in "
         "catalog and to INFERCAST_MODELS_PATH).",
         file_okay=False,

@@ -99,9 +99,15 @@ def _time_cells(cost: LayerPhaseCost) -> list[str]:
 
 
 def _table(title: str, caption: str, headers: tuple[str, ...], with_class: bool) -> Table:
+    """A phase table. Title and caption are left-aligned and the table is at least as wide as
+    its title: a centred caption wrapped to a narrow table read as a ragged column, and a
+    title one word wider than the table lost that word to a line of its own."""
     table = Table(
         title=title,
         caption=caption,
+        title_justify="left",
+        caption_justify="left",
+        min_width=len(title),
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,

@@ -29,7 +29,10 @@ Many = list[str] | None
 def search_command(
     model: Annotated[str, typer.Option("--model", "-m", help="Model id.", show_default=False)],
     hardware: Annotated[
-        list[str], typer.Option("--hardware", help="Hardware id (repeatable).", show_default=False)
+        list[str],
+        typer.Option(
+            "--hardware", metavar="ID", help="Hardware id (repeatable).", show_default=False
+        ),
     ],
     isl: Annotated[int, typer.Option("--isl", help="Prompt tokens.", show_default=False)],
     osl: Annotated[int, typer.Option("--osl", help="Output tokens.", show_default=False)],
@@ -50,17 +53,27 @@ def search_command(
     users: Annotated[
         int | None, typer.Option("--users", help="Concurrent users (fills in replicas).")
     ] = None,
-    framework: Annotated[Many, typer.Option("--framework", help="Engine (repeatable).")] = None,
+    framework: Annotated[
+        Many, typer.Option("--framework", metavar="ENGINE", help="Engine (repeatable).")
+    ] = None,
     weight_dtype: Annotated[
-        Many, typer.Option("--weight-dtype", help="Dense weight format (repeatable).")
+        Many,
+        typer.Option("--weight-dtype", metavar="FORMAT", help="Dense weight format (repeatable)."),
     ] = None,
     moe_dtype: Annotated[
-        Many, typer.Option("--moe-dtype", help="Expert weight format (repeatable).")
+        Many,
+        typer.Option("--moe-dtype", metavar="FORMAT", help="Expert weight format (repeatable)."),
     ] = None,
-    kv_dtype: Annotated[Many, typer.Option("--kv-dtype", help="KV format (repeatable).")] = None,
+    kv_dtype: Annotated[
+        Many, typer.Option("--kv-dtype", metavar="FORMAT", help="KV format (repeatable).")
+    ] = None,
     price_per_gpu_hour: Annotated[
         Many,
-        typer.Option("--price-per-gpu-hour", help="HW=USD per GPU-hour (repeatable)."),
+        typer.Option(
+            "--price-per-gpu-hour",
+            metavar="HW=USD",
+            help="USD per GPU-hour of hardware HW (repeatable).",
+        ),
     ] = None,
     example_prices: Annotated[
         bool,
