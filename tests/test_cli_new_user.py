@@ -147,3 +147,27 @@ def test_readme_examples_run(argv: list[str]) -> None:
     "Missing option '--hardware'"."""
     result = run(*argv, columns=200)
     assert result.exit_code == 0, (argv, result.output)
+
+
+def test_a_tp_the_model_cannot_split_by_names_the_valid_ones() -> None:
+    """ "64 attention heads are not divisible by tp=3" said what was wrong, not what to give.
+    gpt-oss-120b: 64 query heads, 8 KV heads, MLP widths divisible by 64 → 1, 2, 4, ..., 64."""
+    result = run(
+        "estimate", "--model", "openai/gpt-oss-120b", "--hardware", "b200", "--tp", "3",
+        "--isl", "1024", "--osl", "1024", "--concurrency", "64",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "not divisible by tp=3" in result.output
+    assert "(valid --tp for this model: 1, 2, 4, 8, 16, 32, 64)" in " ".join(result.output.split())
+
+
+def test_cost_objective_without_prices_names_the_cli_flags() -> None:
+    """The search's message said "give price_per_gpu_hour or use the example prices": the
+    Python argument, not the flag a CLI user types."""
+    result = run(
+        "search", "--model", "Qwen/Qwen3-8B", "--hardware", "h100", "--isl", "512",
+        "--osl", "128", "--objective", "cost", "--max-gpus", "1",
+    )  # fmt: skip
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2
+    assert "--price-per-gpu-hour HW=USD" in text and "--example-prices" in text

@@ -23,7 +23,14 @@ from rich.text import Text
 from infercast.deployment import FIELD_NAMES, FIELDS, DeploymentField
 from infercast.errors import InfercastError
 from infercast.estimation.result import EstimateResult
-from infercast.interfaces.cli.common import JsonOption, ModelsDirOption, console, fail
+from infercast.interfaces.cli.common import (
+    MAX_ERROR_CHARS,
+    JsonOption,
+    ModelsDirOption,
+    clip,
+    console,
+    fail,
+)
 
 __all__ = ["DEPLOYMENT_PARAMETERS", "deployment_command", "register", "run_estimate"]
 
@@ -78,10 +85,29 @@ def run_estimate(options: dict[str, Any]) -> EstimateResult:
     from infercast.estimation.estimate import estimate  # lazy: keeps `infercast --help` fast
 
     fields = {name: options[name] for name in FIELD_NAMES if name in options}
+    models_dirs = list(options.get("models_dir") or ()) or None
     try:
-        return estimate(**fields, models_dirs=list(options.get("models_dir") or ()) or None)
+        return estimate(**fields, models_dirs=models_dirs)
     except InfercastError as exc:
-        raise fail(str(exc)) from None
+        hint = _tp_hint(exc, fields.get("model"), models_dirs)  # kept when the line is clipped
+        raise fail(clip(str(exc), MAX_ERROR_CHARS - len(hint)) + hint) from None
+
+
+def _tp_hint(exc: InfercastError, model: Any, models_dirs: list[Any] | None) -> str:
+    """The valid degrees after a TP the model cannot split by ("64 attention heads are not
+    divisible by tp=3" said what is wrong, not what to give instead)."""
+    from infercast.parallel.plan import PlanError
+
+    if not isinstance(exc, PlanError) or exc.field != "tp" or not isinstance(model, str):
+        return ""
+    from infercast.interfaces.api.plans import plan_constraints
+    from infercast.specs import Registry
+
+    try:
+        valid = plan_constraints(Registry.load(models_dirs).get(model)).valid_tp
+    except InfercastError:
+        return ""
+    return f" (valid --tp for this model: {', '.join(map(str, valid))})"
 
 
 def num(value: float) -> str:

@@ -106,6 +106,12 @@ def search_command(
 
     try:
         prices = dict(parse_price(p) for p in price_per_gpu_hour or [])
+        if objective == "cost" and not prices and not example_prices:
+            # Said in the CLI's words: the search's own message names the Python arguments.
+            raise fail(
+                "--objective cost needs prices: give --price-per-gpu-hour HW=USD (repeatable, "
+                "e.g. h100=2.49) or --example-prices"
+            )
         result = search(
             model,
             hardware,
