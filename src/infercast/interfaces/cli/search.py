@@ -109,8 +109,8 @@ def search_command(
         if objective == "cost" and not prices and not example_prices:
             # Said in the CLI's words: the search's own message names the Python arguments.
             raise fail(
-                "--objective cost needs prices: give --price-per-gpu-hour HW=USD (repeatable, "
-                "e.g. h100=2.49) or --example-prices"
+                f"--objective cost: no price for {', '.join(hardware)}; give "
+                "--price-per-gpu-hour HW=USD (repeatable, e.g. h100=2.49) or --example-prices"
             )
         result = search(
             model,
