@@ -171,3 +171,27 @@ def test_cost_objective_without_prices_names_the_cli_flags() -> None:
     text = " ".join(result.output.split())
     assert result.exit_code == 2
     assert "--price-per-gpu-hour HW=USD" in text and "--example-prices" in text
+
+
+def test_text_in_square_brackets_is_printed_not_read_as_markup(tmp_path: Path) -> None:
+    """Rich markup dropped `[x]` from user text: a models dir `specs[v2]` printed as `specs`,
+    a model named "Qwen3 8B [beta]" as "Qwen3 8B "."""
+    import json
+
+    folder = tmp_path / "specs[v2]"
+    folder.mkdir()
+    spec_file = folder / "Qwen_Qwen3-8B-beta.json"
+    config = SHARED / "hf-configs" / "Qwen_Qwen3-8B.json"
+    imported = run("import", str(config), "--hf-id", "Qwen/Qwen3-8B-beta", "-o", str(spec_file))
+    assert imported.exit_code == 0, imported.output
+    spec = json.loads(spec_file.read_text())
+    spec["name"] = "Qwen3 8B [beta]"
+    spec_file.write_text(json.dumps(spec))
+    shown = run("models", "show", "Qwen/Qwen3-8B-beta", "--models-dir", str(folder))
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.startswith("Qwen3 8B [beta] (Qwen/Qwen3-8B-beta)")
+    checked = run("validate", str(folder), columns=300)
+    assert f"ok  {spec_file} (Qwen/Qwen3-8B-beta" in checked.output, checked.output
+    (folder / "broken.json").write_text("{}")
+    listed = run("models", "list", "--models-dir", str(folder), columns=300)
+    assert f"warning: {folder / 'broken.json'}" in listed.output, listed.output

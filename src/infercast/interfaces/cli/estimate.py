@@ -29,6 +29,7 @@ from infercast.interfaces.cli.common import (
     ModelsDirOption,
     clip,
     console,
+    esc,
     fail,
 )
 
@@ -149,15 +150,16 @@ def formats_text(result: EstimateResult) -> str:
 def print_header(result: EstimateResult) -> None:
     """What was estimated: model, plan, formats, engine and workload."""
     console.print(
-        f"[bold]{result.model_id}[/] on {plan_text(result)}; {dtypes_text(result)}; "
-        f"framework {result.framework}",
+        f"[bold]{esc(result.model_id)}[/] on {esc(plan_text(result))}; {esc(dtypes_text(result))}; "
+        f"framework {esc(result.framework)}",
         highlight=False,
     )
-    console.print(f"weight formats: {formats_text(result)}", highlight=False)
+    console.print(f"weight formats: {formats_text(result)}", highlight=False, markup=False)
     console.print(
         f"workload: isl {result.isl:,} + osl {result.osl:,} tokens per request, "
         f"concurrency {result.concurrency:,} (closed loop)",
         highlight=False,
+        markup=False,
     )
 
 
@@ -248,7 +250,7 @@ def print_verdict(result: EstimateResult) -> None:
         text = f"queues: {advice}"
     else:
         text = result.fit_reason + (f" — {advice}" if advice else "")
-    console.print(Text(text, style=VERDICT_STYLES[status]), highlight=False)
+    console.print(Text(text, style=VERDICT_STYLES[status]), highlight=False, markup=False)
 
 
 def print_result(result: EstimateResult) -> None:
@@ -258,7 +260,7 @@ def print_result(result: EstimateResult) -> None:
     console.print(_performance_table(result))
     console.print(_memory_table(result))
     style = "bold green" if result.fits else "bold red"
-    console.print(f"[{style}]{result.fit_reason}[/]", highlight=False)
+    console.print(f"[{style}]{esc(result.fit_reason)}[/]", highlight=False)
     if result.memory.kv_cache_bytes == 0 and result.max_concurrency >= 10**8:
         limit = "max concurrency: not limited by memory (no KV cache)"
     else:
@@ -266,9 +268,11 @@ def print_result(result: EstimateResult) -> None:
             " (no room for a KV cache)" if result.max_concurrency == 0 else ""
         )
         limit += f"; admitted at once: {result.admitted_concurrency:,} of {result.concurrency:,}"
-    console.print(limit, highlight=False)
+    console.print(limit, highlight=False, markup=False)
     for reason in result.unsupported:
-        console.print(f"[bold yellow]engines would not run this plan:[/] {reason}", highlight=False)
+        console.print(
+            f"[bold yellow]engines would not run this plan:[/] {esc(reason)}", highlight=False
+        )
     console.print(_phase_table(result))
     print_notes(result.notes)
 

@@ -205,7 +205,9 @@ def _show(result: EstimateResult, json_output: bool) -> None:
     for phase in ("prefill", "decode"):
         tables = phase_tables(result, phase, console)
         if not tables:
-            console.print(f"{phase}: none ({result.model_id} is an encoder)", highlight=False)
+            console.print(
+                f"{phase}: none ({result.model_id} is an encoder)", highlight=False, markup=False
+            )
         for table in tables:
             console.print(table)
     print_notes(result.notes)

@@ -22,7 +22,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from infercast.errors import InfercastError
-from infercast.interfaces.cli.common import JsonOption, ModelsDirOption, console, err_console, fail
+from infercast.interfaces.cli.common import (
+    JsonOption,
+    ModelsDirOption,
+    console,
+    err_console,
+    esc,
+    fail,
+)
 from infercast.interfaces.cli.models import load_registry
 
 __all__ = ["register", "write_csv"]
@@ -145,6 +152,7 @@ def print_summary(summary: dict[str, Any]) -> None:
         f"{summary['rows']:,} rows: {summary['predicted']:,} predicted, "
         f"{summary['failed']:,} could not be predicted",
         highlight=False,
+        markup=False,
     )
     console.print(_overall_table(summary))
     for group, title in _GROUP_TITLES.items():
@@ -157,10 +165,12 @@ def _report_failures(reasons: Counter[str], output: Path | None) -> None:
     total = sum(reasons.values())
     where = f"; each row's reason is in the error column of {output}" if output else ""
     err_console.print(
-        f"[yellow]{total} row(s) could not be predicted[/]{where}", highlight=False, soft_wrap=True
+        f"[yellow]{total} row(s) could not be predicted[/]{esc(where)}",
+        highlight=False,
+        soft_wrap=True,
     )
     for reason, count in reasons.most_common(_SHOWN_REASONS):
-        err_console.print(f"  {count} × {reason}", highlight=False, soft_wrap=True)
+        err_console.print(f"  {count} × {reason}", highlight=False, markup=False, soft_wrap=True)
     if len(reasons) > _SHOWN_REASONS:
         err_console.print(f"  … and {len(reasons) - _SHOWN_REASONS} other reason(s)")
 
@@ -201,7 +211,9 @@ def reconcile_command(
     if output is not None:
         columns, out_rows = output_rows(predictions)
         write_csv(output, columns, out_rows)
-        err_console.print(f"wrote {len(out_rows):,} rows to {output}", highlight=False)
+        err_console.print(
+            f"wrote {len(out_rows):,} rows to {output}", highlight=False, markup=False
+        )
     reasons = Counter(p.error for p in predictions if p.error)
     if reasons:
         _report_failures(reasons, output)

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from infercast.errors import InfercastError
-from infercast.interfaces.cli.common import JsonOption, ModelsDirOption, console, fail
+from infercast.interfaces.cli.common import JsonOption, ModelsDirOption, console, esc, fail
 
 if TYPE_CHECKING:
     from infercast.planning.result import SearchResult
@@ -190,9 +190,9 @@ def _print(result: SearchResult) -> None:
                 markup=False,
             )
     for r in result.rejected:
-        console.print(f"[yellow]rejected[/] {r.constraint}: {r.nearest_miss}", highlight=False)
+        console.print(f"[yellow]rejected[/] {r.constraint}: {esc(r.nearest_miss)}", highlight=False)
     for note in result.notes:
-        console.print(f"[dim]note: {note}[/]", highlight=False)
+        console.print(f"[dim]note: {esc(note)}[/]", highlight=False)
     console.print()
     console.print("Pareto front (points numbered slowest-per-user first):")
     console.print(pareto_chart(result.pareto), highlight=False, markup=False)

@@ -48,7 +48,7 @@ def sweep_command(
         raise fail(str(exc)) from None
     except OSError as exc:
         raise fail(f"--out: cannot write {out}: {exc.strerror}") from None
-    err_console.print(f"{len(rows)} rows written to {out}", highlight=False)
+    err_console.print(f"{len(rows)} rows written to {out}", highlight=False, markup=False)
 
 
 def _check_out(out: Path | None) -> None:
