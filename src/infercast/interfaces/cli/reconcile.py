@@ -20,6 +20,7 @@ from rich import box
 from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from infercast.errors import InfercastError
 from infercast.interfaces.cli.common import (
@@ -27,7 +28,6 @@ from infercast.interfaces.cli.common import (
     ModelsDirOption,
     console,
     err_console,
-    esc,
     fail,
 )
 from infercast.interfaces.cli.models import load_registry
@@ -165,7 +165,7 @@ def _report_failures(reasons: Counter[str], output: Path | None) -> None:
     total = sum(reasons.values())
     where = f"; each row's reason is in the error column of {output}" if output else ""
     err_console.print(
-        f"[yellow]{total} row(s) could not be predicted[/]{esc(where)}",
+        Text.assemble((f"{total} row(s) could not be predicted", "yellow"), where),
         highlight=False,
         soft_wrap=True,
     )
