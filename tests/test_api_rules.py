@@ -126,3 +126,21 @@ def test_plan_line_and_advice(api_client: TestClient) -> None:
     first, second = big["fit"]["advice"]
     assert first.startswith("Over by ") and first.endswith(" GB per GPU.")
     assert second.startswith("Spread the weights over more GPUs")
+
+
+def test_an_invalid_tp_suggests_the_valid_ones(api_client: TestClient) -> None:
+    """`tp: 3` for gpt-oss-120b was a 422 with empty suggestions; `infercast estimate` lists the
+    valid degrees. 64 query heads, 8 KV heads and MLP widths divisible by 64: 1, 2, ..., 64."""
+    body = {
+        "model": "openai/gpt-oss-120b",
+        "hardware": "b200",
+        "tp": 3,
+        "isl": 1024,
+        "osl": 1024,
+        "concurrency": 64,
+    }
+    response = api_client.post("/estimate", json=body)
+    assert response.status_code == 422
+    assert response.json()["suggestions"] == ["1", "2", "4", "8", "16", "32", "64"]
+    other = api_client.post("/estimate", json={**body, "tp": 4, "pp": 100})
+    assert other.status_code == 422 and other.json()["suggestions"] == []  # a pp problem

@@ -81,3 +81,24 @@ def test_launch_route(client: TestClient) -> None:
     assert "--enable-dp-attention" in data["argv"] and data["version"] == "SGLang 0.5.0"
     response = client.post("/launch", json={"engine": "vllm", "model": LLAMA8, "dp": 2, "cp": 2})
     assert response.status_code == 422 and "context parallelism" in response.text
+
+
+def test_launch_takes_a_plans_estimate_args(client: TestClient) -> None:
+    """A search plan's `estimate_args` (the flags `infercast launch` takes) plus `engine` was a
+    422 "hardware: unknown field": the API's launch body and the CLI's options differed."""
+    plan = client.post("/search", json=BODY).json()["plans"][0]
+    body = {**plan["estimate_args"], "engine": "vllm"}
+    assert {"hardware", "gpus", "framework", "moe_dtype"} <= set(body)
+    response = client.post("/launch", json=body)
+    assert response.status_code == 200, response.text
+    argv = response.json()["argv"]
+    assert argv[:2] == ["vllm", "serve"]
+    assert f"--max-num-seqs {plan['concurrency']}" in response.json()["command"]
+    # the extra fields are checked as POST /estimate checks them, not ignored
+    bad = {"engine": "vllm", "model": LLAMA8, "hardware": "b200", "gpus": 8, "tp": 4}
+    response = client.post("/launch", json=bad)
+    assert response.status_code == 422 and "use dp=2" in response.text
+    response = client.post("/launch", json={**bad, "gpus": None, "hardware": "h800"})
+    assert response.status_code == 404 and "h200" in response.json()["suggestions"]
+    response = client.post("/launch", json={"engine": "vllm", "model": LLAMA8, "gpus": 3})
+    assert response.status_code == 422 and "gpus=3" in response.text

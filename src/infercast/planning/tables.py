@@ -72,7 +72,9 @@ def pareto_chart(points: Sequence[PlanFields], width: int = 60, height: int = 14
     pad = len(label)
     lines = [f"{label if r == 0 else '':>{pad}} |" + "".join(g) for r, g in enumerate(grid)]
     lines.append(" " * pad + " +" + "-" * width)
-    lines.append(" " * pad + f"  0{'tokens/s per user':^{width - 10}}{x_hi:,.0f}")
+    # The maximum's label ends under the last column, where the fastest point is drawn.
+    x_label = f"{x_hi:,.0f}"
+    lines.append(" " * pad + f"  0{'tokens/s per user':^{width - 1 - len(x_label)}}{x_label}")
     lines.insert(0, f"output tokens/s per GPU (max {y_hi:,.0f})")
     if any("+" in g for g in grid):
         lines.append(" " * pad + "  + = several points in one cell (see the list)")

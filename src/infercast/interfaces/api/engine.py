@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from infercast.estimation.result import EstimateRequest
+from infercast.parallel.plan import PlanError
 
 from .cache import CachedEstimate
+from .plans import plan_constraints
 from .state import ApiState, validate_hardware_id, validate_model_id
 
 __all__ = ["run_estimate"]
@@ -27,6 +29,11 @@ def run_estimate(state: ApiState, request: EstimateRequest) -> CachedEstimate:
     if cached is not None:
         return cached
     kwargs: dict[str, Any] = request.model_dump(exclude={"model"})
-    entry = CachedEstimate.of(state.estimator(spec, **kwargs))
+    try:
+        entry = CachedEstimate.of(state.estimator(spec, **kwargs))
+    except PlanError as exc:
+        if exc.field == "tp":  # what to give instead, as `infercast estimate` says it
+            exc.valid_values = plan_constraints(spec).valid_tp  # type: ignore[attr-defined]
+        raise
     state.cache.put(key, entry)
     return entry

@@ -65,7 +65,9 @@ class ErrorBody(BaseModel):
         default_factory=list, description="Every problem found (422); empty otherwise."
     )
     suggestions: list[str] = Field(
-        default_factory=list, description="Close matches for an unknown id (404)."
+        default_factory=list,
+        description="Close matches for an unknown id (404); the valid values of a plan degree "
+        "the model cannot take (422, e.g. the valid tp).",
     )
 
 
@@ -166,7 +168,8 @@ def _infercast_response(exc: Exception) -> JSONResponse:
         rule=str(getattr(exc, "rule", "") or type(exc).__name__),
         message=_clip(str(exc)),
     )
-    return error_response(422, "invalid_input", str(exc), [problem])
+    suggestions = [str(v) for v in getattr(exc, "valid_values", None) or []]
+    return error_response(422, "invalid_input", str(exc), [problem], suggestions=suggestions)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> None:
         err_console.print(
             Text.assemble(("error:", "bold red"), " ", clip(str(exc))),
             highlight=False,
+            markup=False,
             soft_wrap=True,
         )
         sys.exit(2)

@@ -158,6 +158,7 @@ def calibrate_command(
             else ""
         ),
         highlight=False,
+        markup=False,
         soft_wrap=True,
     )
     if not sets:
@@ -176,9 +177,11 @@ def calibrate_command(
     wide = console if console.width >= wanted else Console(width=wanted, file=console.file)
     wide.print(table)
     for key, reason in data.get("unfitted", {}).items():
-        console.print(f"  not fitted {key}: {reason}", highlight=False, soft_wrap=True)
+        console.print(
+            f"  not fitted {key}: {reason}", highlight=False, markup=False, soft_wrap=True
+        )
     for line in skipped[:5]:
-        console.print(f"  skipped {line}", highlight=False, soft_wrap=True)
+        console.print(f"  skipped {line}", highlight=False, markup=False, soft_wrap=True)
 
 
 def _cross_validate(

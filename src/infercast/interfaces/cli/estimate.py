@@ -23,7 +23,15 @@ from rich.text import Text
 from infercast.deployment import FIELD_NAMES, FIELDS, DeploymentField
 from infercast.errors import InfercastError
 from infercast.estimation.result import EstimateResult
-from infercast.interfaces.cli.common import JsonOption, ModelsDirOption, console, fail
+from infercast.interfaces.cli.common import (
+    MAX_ERROR_CHARS,
+    JsonOption,
+    ModelsDirOption,
+    clip,
+    console,
+    esc,
+    fail,
+)
 
 __all__ = ["DEPLOYMENT_PARAMETERS", "deployment_command", "register", "run_estimate"]
 
@@ -78,10 +86,29 @@ def run_estimate(options: dict[str, Any]) -> EstimateResult:
     from infercast.estimation.estimate import estimate  # lazy: keeps `infercast --help` fast
 
     fields = {name: options[name] for name in FIELD_NAMES if name in options}
+    models_dirs = list(options.get("models_dir") or ()) or None
     try:
-        return estimate(**fields, models_dirs=list(options.get("models_dir") or ()) or None)
+        return estimate(**fields, models_dirs=models_dirs)
     except InfercastError as exc:
-        raise fail(str(exc)) from None
+        hint = _tp_hint(exc, fields.get("model"), models_dirs)  # kept when the line is clipped
+        raise fail(clip(str(exc), MAX_ERROR_CHARS - len(hint)) + hint) from None
+
+
+def _tp_hint(exc: InfercastError, model: Any, models_dirs: list[Any] | None) -> str:
+    """The valid degrees after a TP the model cannot split by ("64 attention heads are not
+    divisible by tp=3" said what is wrong, not what to give instead)."""
+    from infercast.parallel.plan import PlanError
+
+    if not isinstance(exc, PlanError) or exc.field != "tp" or not isinstance(model, str):
+        return ""
+    from infercast.interfaces.api.plans import plan_constraints
+    from infercast.specs import Registry
+
+    try:
+        valid = plan_constraints(Registry.load(models_dirs).get(model)).valid_tp
+    except InfercastError:
+        return ""
+    return f" (valid --tp for this model: {', '.join(map(str, valid))})"
 
 
 def num(value: float) -> str:
@@ -123,15 +150,16 @@ def formats_text(result: EstimateResult) -> str:
 def print_header(result: EstimateResult) -> None:
     """What was estimated: model, plan, formats, engine and workload."""
     console.print(
-        f"[bold]{result.model_id}[/] on {plan_text(result)}; {dtypes_text(result)}; "
-        f"framework {result.framework}",
+        f"[bold]{esc(result.model_id)}[/] on {esc(plan_text(result))}; {esc(dtypes_text(result))}; "
+        f"framework {esc(result.framework)}",
         highlight=False,
     )
-    console.print(f"weight formats: {formats_text(result)}", highlight=False)
+    console.print(f"weight formats: {formats_text(result)}", highlight=False, markup=False)
     console.print(
         f"workload: isl {result.isl:,} + osl {result.osl:,} tokens per request, "
         f"concurrency {result.concurrency:,} (closed loop)",
         highlight=False,
+        markup=False,
     )
 
 
@@ -222,7 +250,7 @@ def print_verdict(result: EstimateResult) -> None:
         text = f"queues: {advice}"
     else:
         text = result.fit_reason + (f" — {advice}" if advice else "")
-    console.print(Text(text, style=VERDICT_STYLES[status]), highlight=False)
+    console.print(Text(text, style=VERDICT_STYLES[status]), highlight=False, markup=False)
 
 
 def print_result(result: EstimateResult) -> None:
@@ -232,7 +260,7 @@ def print_result(result: EstimateResult) -> None:
     console.print(_performance_table(result))
     console.print(_memory_table(result))
     style = "bold green" if result.fits else "bold red"
-    console.print(f"[{style}]{result.fit_reason}[/]", highlight=False)
+    console.print(f"[{style}]{esc(result.fit_reason)}[/]", highlight=False)
     if result.memory.kv_cache_bytes == 0 and result.max_concurrency >= 10**8:
         limit = "max concurrency: not limited by memory (no KV cache)"
     else:
@@ -240,9 +268,11 @@ def print_result(result: EstimateResult) -> None:
             " (no room for a KV cache)" if result.max_concurrency == 0 else ""
         )
         limit += f"; admitted at once: {result.admitted_concurrency:,} of {result.concurrency:,}"
-    console.print(limit, highlight=False)
+    console.print(limit, highlight=False, markup=False)
     for reason in result.unsupported:
-        console.print(f"[bold yellow]engines would not run this plan:[/] {reason}", highlight=False)
+        console.print(
+            f"[bold yellow]engines would not run this plan:[/] {esc(reason)}", highlight=False
+        )
     console.print(_phase_table(result))
     print_notes(result.notes)
 

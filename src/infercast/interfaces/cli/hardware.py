@@ -15,7 +15,7 @@ from rich.table import Table
 from infercast.errors import InfercastError
 from infercast.hardware import EFFICIENCY_BOUNDS, Hardware, get_hardware, list_hardware
 from infercast.hardware.registry import hardware_origin
-from infercast.interfaces.cli.common import JsonOption, console, fail
+from infercast.interfaces.cli.common import JsonOption, console, esc, fail
 
 __all__ = ["register"]
 
@@ -129,7 +129,11 @@ def list_command(json_output: JsonOption = False) -> None:
         )
     console.print(table)
     if user:
-        console.print("* user-defined (--hardware-dir / INFERCAST_HARDWARE_PATH)", highlight=False)
+        console.print(
+            "* user-defined (--hardware-dir / INFERCAST_HARDWARE_PATH)",
+            highlight=False,
+            markup=False,
+        )
 
 
 @hardware_app.command("show")
@@ -142,13 +146,14 @@ def show_command(
     if json_output:
         console.print_json(data=_show_json(hw))
         return
-    console.print(f"[bold]{hw.name}[/] ({hw.id}, {hw.vendor})", highlight=False)
+    console.print(f"[bold]{esc(hw.name)}[/] ({esc(hw.id)}, {esc(hw.vendor)})", highlight=False)
     if hw.aliases:
-        console.print(f"aliases: {', '.join(hw.aliases)}", highlight=False)
+        console.print(f"aliases: {', '.join(hw.aliases)}", highlight=False, markup=False)
     console.print(
         f"scale-up: {hw.scale_up.name}; scale-out: {hw.scale_out.name}; "
         f"memory: {hw.memory_type or 'n/a'}",
         highlight=False,
+        markup=False,
     )
     figures = Table(title="Figures (decimal units; FLOP/s dense; links per GPU per direction)")
     figures.add_column("figure", no_wrap=True)
@@ -160,7 +165,7 @@ def show_command(
     console.print(figures)
     console.print("[bold]Sources[/]")
     for figure in hw.figures():
-        console.print(f"  {figure}: {hw.source_for(figure)}", highlight=False)
+        console.print(f"  {figure}: {hw.source_for(figure)}", highlight=False, markup=False)
 
     fitted = _calibrated_sets(hw)
     eff = Table(title="Efficiency: catalog defaults and the shipped calibration's fits")
@@ -183,11 +188,13 @@ def show_command(
     console.print(eff)
     if not fitted:
         console.print(
-            f"no calibration data for {hw.id}: estimates use the defaults", highlight=False
+            f"no calibration data for {hw.id}: estimates use the defaults",
+            highlight=False,
+            markup=False,
         )
-    console.print(f"efficiency notes: {hw.efficiency.notes}", highlight=False)
+    console.print(f"efficiency notes: {hw.efficiency.notes}", highlight=False, markup=False)
     if hw.notes:
-        console.print(f"notes: {hw.notes}", highlight=False)
+        console.print(f"notes: {hw.notes}", highlight=False, markup=False)
 
 
 def _calibrated_sets(hw: Hardware) -> dict[str, dict[str, Any]]:

@@ -17,7 +17,7 @@ import typer
 
 from infercast.errors import InfercastError
 from infercast.importers import ImportResult, import_source
-from infercast.interfaces.cli.common import ModelsDirOption, err_console, fail
+from infercast.interfaces.cli.common import ModelsDirOption, err_console, esc, fail
 from infercast.specs import format_params
 from infercast.specs.figures import spec_figures
 from infercast.specs.registry import MODELS_PATH_ENV, user_models_dirs
@@ -32,6 +32,7 @@ def _report(result: ImportResult) -> None:
         f"{spec.total_params_formatted} params, {format_params(spec.active_params)} active "
         f"per token, {spec.num_layers} layers",
         highlight=False,
+        markup=False,
         soft_wrap=True,
     )
     for layer in spec.moe_entries:
@@ -41,13 +42,16 @@ def _report(result: ImportResult) -> None:
             f"{moe.num_experts} experts per token, {moe.num_shared_experts} shared; "
             f"is_truly_sparse={moe.is_truly_sparse}",
             highlight=False,
+            markup=False,
         )
     for note in result.notes:
-        err_console.print(note, highlight=False, soft_wrap=True)
+        err_console.print(note, highlight=False, markup=False, soft_wrap=True)
     if result.gguf_types is not None:
-        err_console.print(f"GGUF weight types: {result.quantization}", highlight=False)
+        err_console.print(
+            f"GGUF weight types: {result.quantization}", highlight=False, markup=False
+        )
     elif result.quantization:
-        err_console.print(result.quantization, highlight=False, soft_wrap=True)
+        err_console.print(result.quantization, highlight=False, markup=False, soft_wrap=True)
 
 
 def _write(path: Path, text: str) -> None:
@@ -56,7 +60,7 @@ def _write(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise fail(f"cannot write {path}: {exc.strerror or exc}") from None
-    err_console.print(f"wrote {path}", highlight=False)
+    err_console.print(f"wrote {path}", highlight=False, markup=False)
 
 
 def _save(directory: Path, model_id: str, text: str, overwrite: bool) -> None:
@@ -75,14 +79,14 @@ def _save(directory: Path, model_id: str, text: str, overwrite: bool) -> None:
         os.replace(tmp, target)  # replaces a path, never follows a link at the target
     except OSError as exc:
         raise fail(f"cannot write {target}: {exc.strerror or exc}") from None
-    err_console.print(f"wrote {target}", highlight=False)
+    err_console.print(f"wrote {target}", highlight=False, markup=False)
 
 
 def _warn_unloadable_name(output: Path, model_id: str) -> None:
     if output.suffix == ".json" and output.stem != model_id:
         err_console.print(
-            f"[yellow]warning:[/] {output.name} is not {model_id}.json: a --models-dir holding "
-            "it will skip it (a spec file must be named after its model_id)",
+            f"[yellow]warning:[/] {esc(output.name)} is not {esc(model_id)}.json: a --models-dir "
+            "holding it will skip it (a spec file must be named after its model_id)",
             highlight=False,
             soft_wrap=True,
         )

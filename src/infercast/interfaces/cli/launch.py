@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from infercast.errors import InfercastError
-from infercast.interfaces.cli.common import console, fail
+from infercast.interfaces.cli.common import console, esc, fail
 from infercast.interfaces.cli.estimate import DEPLOYMENT_PARAMETERS
 
 __all__ = ["register"]
@@ -72,7 +72,7 @@ def launch_command(**options: Any) -> None:
         print("# extra-llm-api-options.yaml:")
         print(cmd.extra_options_yaml, end="")
     for note in [f"flags of {cmd.version}", *cmd.notes]:
-        console.print(f"[dim]# {note}[/]", highlight=False)
+        console.print(f"[dim]# {esc(note)}[/]", highlight=False)
 
 
 launch_command.__signature__ = inspect.Signature([_ENGINE, *DEPLOYMENT_PARAMETERS])  # type: ignore[attr-defined]

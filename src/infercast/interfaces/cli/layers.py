@@ -99,9 +99,15 @@ def _time_cells(cost: LayerPhaseCost) -> list[str]:
 
 
 def _table(title: str, caption: str, headers: tuple[str, ...], with_class: bool) -> Table:
+    """A phase table. Title and caption are left-aligned and the table is at least as wide as
+    its title: a centred caption wrapped to a narrow table read as a ragged column, and a
+    title one word wider than the table lost that word to a line of its own."""
     table = Table(
         title=title,
         caption=caption,
+        title_justify="left",
+        caption_justify="left",
+        min_width=len(title),
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
@@ -199,7 +205,9 @@ def _show(result: EstimateResult, json_output: bool) -> None:
     for phase in ("prefill", "decode"):
         tables = phase_tables(result, phase, console)
         if not tables:
-            console.print(f"{phase}: none ({result.model_id} is an encoder)", highlight=False)
+            console.print(
+                f"{phase}: none ({result.model_id} is an encoder)", highlight=False, markup=False
+            )
         for table in tables:
             console.print(table)
     print_notes(result.notes)

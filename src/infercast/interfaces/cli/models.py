@@ -16,7 +16,14 @@ from rich import box
 from rich.table import Table
 
 from infercast.errors import InfercastError
-from infercast.interfaces.cli.common import JsonOption, ModelsDirOption, console, err_console, fail
+from infercast.interfaces.cli.common import (
+    JsonOption,
+    ModelsDirOption,
+    console,
+    err_console,
+    esc,
+    fail,
+)
 from infercast.specs import ModelSpec, Registry, format_params
 
 __all__ = ["register"]
@@ -35,7 +42,7 @@ def load_registry(models_dirs: list[Path] | None) -> Registry:
     except InfercastError as exc:
         raise fail(str(exc)) from None
     for problem in registry.problems:
-        err_console.print(f"[yellow]warning:[/] {problem} (skipped)", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {esc(problem)} (skipped)", highlight=False)
     return registry
 
 
@@ -97,7 +104,7 @@ def list_command(json_output: JsonOption = False, models_dir: ModelsDirOption = 
         )
     console.print(table)
     if any(o != "built-in" for o in registry.origins.values()):
-        console.print("* from a user models directory", highlight=False)
+        console.print("* from a user models directory", highlight=False, markup=False)
 
 
 def _key_specs(layer: Any) -> str:
@@ -151,11 +158,12 @@ def show_command(
     if json_output:
         typer.echo(json.dumps(spec.to_json_dict(), indent=2))
         return
-    console.print(f"[bold]{spec.name}[/] ({spec.hf_model_id})", highlight=False)
+    console.print(f"[bold]{esc(spec.name)}[/] ({esc(spec.hf_model_id)})", highlight=False)
     console.print(
         f"model_id {spec.model_id}; hidden {spec.hidden_size}; {spec.num_layers} layers; "
         f"vocab {spec.vocab_size}; from {registry.origins[spec.model_id]}",
         highlight=False,
+        markup=False,
     )
     table = Table(title="Layer types", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("name", overflow="fold")
@@ -184,6 +192,7 @@ def show_command(
         f"active per token: {spec.active_params:,} ({format_params(spec.active_params)}); "
         f"matmul params per token: {spec.matmul_params_per_token:,}",
         highlight=False,
+        markup=False,
     )
     if spec.is_moe:
         for layer in spec.moe_entries:
@@ -193,16 +202,20 @@ def show_command(
                 f"{moe.num_experts_per_tok}, {moe.num_shared_experts} shared; "
                 f"is_truly_sparse={moe.is_truly_sparse}",
                 highlight=False,
+                markup=False,
             )
     else:
-        console.print("MoE: none (dense)", highlight=False)
+        console.print("MoE: none (dense)", highlight=False, markup=False)
     if spec.is_encoder_only:
-        console.print("KV cache: none (bidirectional encoder, no decode phase)", highlight=False)
+        console.print(
+            "KV cache: none (bidirectional encoder, no decode phase)", highlight=False, markup=False
+        )
     else:
         console.print(
             f"KV cache per token (bf16, all layers, full context): "
             f"{int(spec.kv_cache_bytes_per_token('bf16')):,} bytes",
             highlight=False,
+            markup=False,
         )
     state = int(spec.state_bytes_per_sequence("bf16"))
     if state:
@@ -210,6 +223,7 @@ def show_command(
             f"recurrent state per sequence (bf16, linear-attention / SSM layers, fixed): "
             f"{state:,} bytes",
             highlight=False,
+            markup=False,
         )
     kinds = []
     for layer in spec.layers_with("attention") + spec.layers_with("mixer"):
@@ -217,16 +231,17 @@ def show_command(
         window = getattr(layer.layer_specs, "sliding_window", None)
         window = window or getattr(layer.layer_specs, "attention_chunk_size", None)
         kinds.append(f"{kind}{f' (window {window})' if window else ''} ×{layer.count}")
-    console.print(f"token mixers: {', '.join(kinds)}", highlight=False)
+    console.print(f"token mixers: {', '.join(kinds)}", highlight=False, markup=False)
     census = spec.layer_census()
     console.print(
         f"layer census: {census.blocks} blocks; {census.softmax_attention} softmax attention "
         f"({census.windowed_or_chunked} windowed or chunked), {census.linear_or_ssm} "
         f"linear-attention/SSM, {census.ffn} MLP/MoE",
         highlight=False,
+        markup=False,
     )
     validated = "validated" if spec.validated else "NOT validated"
-    console.print(f"{validated}: {spec.validation_notes or '-'}", highlight=False)
+    console.print(f"{validated}: {spec.validation_notes or '-'}", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -17,11 +17,19 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
+from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from infercast.errors import InfercastError
-from infercast.interfaces.cli.common import JsonOption, ModelsDirOption, console, err_console, fail
+from infercast.interfaces.cli.common import (
+    JsonOption,
+    ModelsDirOption,
+    console,
+    err_console,
+    fail,
+)
 from infercast.interfaces.cli.models import load_registry
 
 __all__ = ["register", "write_csv"]
@@ -76,7 +84,7 @@ def write_csv(path: Path, columns: list[str], rows: list[dict[str, str]]) -> Non
 def _cell(stats: dict[str, Any]) -> str:
     if not stats or not stats.get("n"):
         return "-"
-    return f"{stats['median_ape_pct']:.1f} / {stats['mean_ape_pct']:.1f}"
+    return f"{stats['median_ape_pct']:.1f}/{stats['mean_ape_pct']:.1f}"
 
 
 def _overall_table(summary: dict[str, Any]) -> Table:
@@ -103,22 +111,39 @@ def _overall_table(summary: dict[str, Any]) -> Table:
     return table
 
 
-def _group_table(title: str, groups: dict[str, dict[str, Any]]) -> Table:
+def _group_table(title: str, groups: dict[str, dict[str, Any]], split: bool = False) -> Table:
+    """One row per group, "median/mean" per metric. Headers break at their space ("output"
+    over "tok/s/GPU") so the figures set the metric columns' width; with ``split`` a long
+    group name breaks before " @ " and after its "org/" instead of being folded into pieces
+    of whatever width was left (4 characters on an 80-column terminal)."""
+    heading = f"{title}: median / mean absolute % error (rows with a measurement)"
     table = Table(
-        title=f"{title}: median / mean absolute % error (rows with a measurement)",
+        title=heading,
+        title_justify="left",
+        min_width=len(heading),
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
     table.add_column("group", overflow="fold")
     table.add_column("rows", justify="right", no_wrap=True)
     for label in _METRIC_LABELS.values():
-        table.add_column(label, justify="right", no_wrap=True)
+        table.add_column(label.replace(" ", "\n"), justify="right", no_wrap=True)
     for name, metrics in groups.items():
         rows = max((m.get("n", 0) for m in metrics.values()), default=0)
+        shown = name.replace(" @ ", "\n@ ").replace("/", "/\n", 1) if split else name
         table.add_row(
-            name, str(rows), *(_cell(metrics.get(metric, {})) for metric in _METRIC_LABELS)
+            shown, str(rows), *(_cell(metrics.get(metric, {})) for metric in _METRIC_LABELS)
         )
     return table
+
+
+def _fitted_group_table(title: str, groups: dict[str, dict[str, Any]]) -> Table:
+    """The group table with names on one line when the terminal is wide enough for them."""
+    table = _group_table(title, groups)
+    unbounded = console.options.update_width(10_000)
+    if Measurement.get(console, unbounded, table).maximum <= console.width:
+        return table
+    return _group_table(title, groups, split=True)
 
 
 def print_summary(summary: dict[str, Any]) -> None:
@@ -127,22 +152,25 @@ def print_summary(summary: dict[str, Any]) -> None:
         f"{summary['rows']:,} rows: {summary['predicted']:,} predicted, "
         f"{summary['failed']:,} could not be predicted",
         highlight=False,
+        markup=False,
     )
     console.print(_overall_table(summary))
     for group, title in _GROUP_TITLES.items():
         groups = summary["by"].get(group, {})
         if groups:
-            console.print(_group_table(title, groups))
+            console.print(_fitted_group_table(title, groups))
 
 
 def _report_failures(reasons: Counter[str], output: Path | None) -> None:
     total = sum(reasons.values())
     where = f"; each row's reason is in the error column of {output}" if output else ""
     err_console.print(
-        f"[yellow]{total} row(s) could not be predicted[/]{where}", highlight=False, soft_wrap=True
+        Text.assemble((f"{total} row(s) could not be predicted", "yellow"), where),
+        highlight=False,
+        soft_wrap=True,
     )
     for reason, count in reasons.most_common(_SHOWN_REASONS):
-        err_console.print(f"  {count} × {reason}", highlight=False, soft_wrap=True)
+        err_console.print(f"  {count} × {reason}", highlight=False, markup=False, soft_wrap=True)
     if len(reasons) > _SHOWN_REASONS:
         err_console.print(f"  … and {len(reasons) - _SHOWN_REASONS} other reason(s)")
 
@@ -183,7 +211,9 @@ def reconcile_command(
     if output is not None:
         columns, out_rows = output_rows(predictions)
         write_csv(output, columns, out_rows)
-        err_console.print(f"wrote {len(out_rows):,} rows to {output}", highlight=False)
+        err_console.print(
+            f"wrote {len(out_rows):,} rows to {output}", highlight=False, markup=False
+        )
     reasons = Counter(p.error for p in predictions if p.error)
     if reasons:
         _report_failures(reasons, output)

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from infercast.errors import InfercastError
-from infercast.interfaces.cli.common import JsonOption, ModelsDirOption, console, fail
+from infercast.interfaces.cli.common import JsonOption, ModelsDirOption, console, esc, fail
 
 if TYPE_CHECKING:
     from infercast.planning.result import SearchResult
@@ -29,7 +29,10 @@ Many = list[str] | None
 def search_command(
     model: Annotated[str, typer.Option("--model", "-m", help="Model id.", show_default=False)],
     hardware: Annotated[
-        list[str], typer.Option("--hardware", help="Hardware id (repeatable).", show_default=False)
+        list[str],
+        typer.Option(
+            "--hardware", metavar="ID", help="Hardware id (repeatable).", show_default=False
+        ),
     ],
     isl: Annotated[int, typer.Option("--isl", help="Prompt tokens.", show_default=False)],
     osl: Annotated[int, typer.Option("--osl", help="Output tokens.", show_default=False)],
@@ -50,17 +53,27 @@ def search_command(
     users: Annotated[
         int | None, typer.Option("--users", help="Concurrent users (fills in replicas).")
     ] = None,
-    framework: Annotated[Many, typer.Option("--framework", help="Engine (repeatable).")] = None,
+    framework: Annotated[
+        Many, typer.Option("--framework", metavar="ENGINE", help="Engine (repeatable).")
+    ] = None,
     weight_dtype: Annotated[
-        Many, typer.Option("--weight-dtype", help="Dense weight format (repeatable).")
+        Many,
+        typer.Option("--weight-dtype", metavar="FORMAT", help="Dense weight format (repeatable)."),
     ] = None,
     moe_dtype: Annotated[
-        Many, typer.Option("--moe-dtype", help="Expert weight format (repeatable).")
+        Many,
+        typer.Option("--moe-dtype", metavar="FORMAT", help="Expert weight format (repeatable)."),
     ] = None,
-    kv_dtype: Annotated[Many, typer.Option("--kv-dtype", help="KV format (repeatable).")] = None,
+    kv_dtype: Annotated[
+        Many, typer.Option("--kv-dtype", metavar="FORMAT", help="KV format (repeatable).")
+    ] = None,
     price_per_gpu_hour: Annotated[
         Many,
-        typer.Option("--price-per-gpu-hour", help="HW=USD per GPU-hour (repeatable)."),
+        typer.Option(
+            "--price-per-gpu-hour",
+            metavar="HW=USD",
+            help="USD per GPU-hour of hardware HW (repeatable).",
+        ),
     ] = None,
     example_prices: Annotated[
         bool,
@@ -93,6 +106,12 @@ def search_command(
 
     try:
         prices = dict(parse_price(p) for p in price_per_gpu_hour or [])
+        if objective == "cost" and not prices and not example_prices:
+            # Said in the CLI's words: the search's own message names the Python arguments.
+            raise fail(
+                f"--objective cost: no price for {', '.join(hardware)}; give "
+                "--price-per-gpu-hour HW=USD (repeatable, e.g. h100=2.49) or --example-prices"
+            )
         result = search(
             model,
             hardware,
@@ -171,9 +190,9 @@ def _print(result: SearchResult) -> None:
                 markup=False,
             )
     for r in result.rejected:
-        console.print(f"[yellow]rejected[/] {r.constraint}: {r.nearest_miss}", highlight=False)
+        console.print(f"[yellow]rejected[/] {r.constraint}: {esc(r.nearest_miss)}", highlight=False)
     for note in result.notes:
-        console.print(f"[dim]note: {note}[/]", highlight=False)
+        console.print(f"[dim]note: {esc(note)}[/]", highlight=False)
     console.print()
     console.print("Pareto front (points numbered slowest-per-user first):")
     console.print(pareto_chart(result.pareto), highlight=False, markup=False)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from infercast.interfaces.cli.common import ModelsDirOption, console, err_console
+from infercast.interfaces.cli.common import ModelsDirOption, console, err_console, esc
 
 __all__ = ["register"]
 
@@ -56,10 +56,12 @@ def serve(
         bind_host=host,
     )  # user hardware comes from the global --hardware-dir / INFERCAST_HARDWARE_PATH
     shown = f"[{host}]" if ":" in host else host
-    console.print(f"infercast web app and API: http://{shown}:{port}/", highlight=False)
+    console.print(
+        f"infercast web app and API: http://{shown}:{port}/", highlight=False, markup=False
+    )
     if not _is_loopback(host):
         err_console.print(
-            f"[yellow]warning:[/] listening on {host}: anyone who can reach this address can "
+            f"[yellow]warning:[/] listening on {esc(host)}: anyone who can reach this address can "
             "use the API (no authentication).",
             highlight=False,
         )

@@ -37,6 +37,7 @@ def sweep_command(
 
     if workers is not None and workers < 1:
         raise fail(f"--workers must be ≥ 1, got {workers}")
+    _check_out(out)
     try:
         rows = run_sweep(load_grid(grid), workers=workers, ray_address=ray)
         if out is None:
@@ -47,7 +48,21 @@ def sweep_command(
         raise fail(str(exc)) from None
     except OSError as exc:
         raise fail(f"--out: cannot write {out}: {exc.strerror}") from None
-    err_console.print(f"{len(rows)} rows written to {out}", highlight=False)
+    err_console.print(f"{len(rows)} rows written to {out}", highlight=False, markup=False)
+
+
+def _check_out(out: Path | None) -> None:
+    """Refuse an output the sweep cannot write before any search runs: ``plans.xlsx`` got CSV
+    under that name, and a missing pyarrow was said only after the whole grid was solved."""
+    if out is None:
+        return
+    if out.suffix not in (".csv", ".parquet"):
+        raise fail(f"--out {out}: the file name must end in .csv or .parquet (got '{out.suffix}')")
+    if out.suffix == ".parquet":
+        import importlib.util
+
+        if importlib.util.find_spec("pyarrow") is None:
+            raise fail(f"--out {out}: Parquet needs pyarrow (pip install pyarrow); or write .csv")
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from infercast.interfaces.cli.common import console, err_console, fail
+from infercast.interfaces.cli.common import console, err_console, esc, fail
 from infercast.specs import Problem, SpecError, load_spec_file
 
 __all__ = ["register"]
@@ -53,20 +53,21 @@ def validate_command(
             bad_files.add(str(path))
             continue
         console.print(
-            f"[green]ok[/]  {path} ({spec.hf_model_id}, {spec.total_params_formatted})",
+            f"[green]ok[/]  {esc(str(path))} ({esc(spec.hf_model_id)}, "
+            f"{spec.total_params_formatted})",
             highlight=False,
         )
     for problem in problems:
-        err_console.print(f"[red]problem[/] {problem}", highlight=False, soft_wrap=True)
+        err_console.print(f"[red]problem[/] {esc(problem)}", highlight=False, soft_wrap=True)
     checked = len(files)
     summary = (
         f"{checked} file(s) checked: {checked - len(bad_files & {str(f) for f in files})} "
         f"valid, {len(problems)} problem(s) in {len(bad_files)} file(s)/path(s)"
     )
     if problems:
-        err_console.print(f"[bold red]{summary}[/]", highlight=False)
+        err_console.print(f"[bold red]{esc(summary)}[/]", highlight=False)
         raise typer.Exit(code=2)
-    console.print(f"[bold green]{summary}[/]", highlight=False)
+    console.print(f"[bold green]{esc(summary)}[/]", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,9 @@ from typing import Literal
 from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
+from infercast.deployment import Deployment
+from infercast.estimation.resolve import resolve
+from infercast.parallel.plan import ParallelPlan
 from infercast.planning.launch import LaunchPlan, launch_command
 from infercast.planning.result import SearchRequest, SearchResult
 from infercast.planning.search import run_search
@@ -62,12 +65,26 @@ def search(
 
 
 class LaunchRequest(BaseModel):
-    """An engine and the plan options of `POST /estimate`."""
+    """An engine and the plan options of `POST /estimate`: a search plan's `estimate_args`
+    plus `engine` is a valid body. With `hardware`, the plan is checked as `POST /estimate`
+    checks it (`gpus`, `moe_dtype`, `framework` too); the command does not depend on them.
+    They were refused as unknown fields, so `infercast launch`'s flags and this body
+    differed."""
 
     model_config = ConfigDict(extra="forbid")
 
     engine: Literal["vllm", "sglang", "trtllm"] = Field(description="Serving engine.")
     model: str = Field(description="Model id (model_id or Hugging Face id).")
+    hardware: str | None = Field(
+        default=None, description="Hardware id (checked when given; the command omits it)."
+    )
+    gpus: int | None = Field(
+        default=None, ge=1, le=1_000_000, description="GPUs of one replica: tp × dp × pp."
+    )
+    moe_dtype: str | None = Field(default=None, description="Expert weight format (checked).")
+    framework: str | None = Field(
+        default=None, description="The estimate's engine (checked; `engine` picks the command)."
+    )
     tp: int = Field(default=1, ge=1, le=1024, description="Attention tensor-parallel degree.")
     dp: int = Field(default=1, ge=1, le=1024, description="Attention data-parallel degree.")
     pp: int = Field(default=1, ge=1, le=256, description="Pipeline-parallel stages.")
@@ -101,7 +118,17 @@ def launch(body: LaunchRequest, state: ApiState = Depends(get_state)) -> LaunchR
     the engine cannot express it (e.g. context parallelism in vLLM)."""
     validate_model_id(body.model, field_name="model", location="body")
     spec = state.get_model(body.model)
-    plan = LaunchPlan(**body.model_dump(exclude={"engine", "model"}))
+    estimate_only = {"hardware", "gpus", "moe_dtype", "framework"}
+    if body.hardware is not None:  # the checks of POST /estimate: ids, gpus = tp·dp·pp, formats
+        validate_hardware_id(body.hardware, field_name="hardware", location="body")
+        fields = body.model_dump(exclude={"engine", "model"}, exclude_none=True)
+        resolve(Deployment.of(model=spec, **fields), registry=state.registry)
+    elif body.gpus is not None:  # the plan's arithmetic alone
+        ParallelPlan.build(
+            **body.model_dump(include={"tp", "dp", "pp", "ep", "moe_tp", "gpus", "cp"}),
+            sequence_parallel=body.sp,
+        )
+    plan = LaunchPlan(**body.model_dump(exclude={"engine", "model", *estimate_only}))
     cmd = launch_command(body.engine, spec, plan)
     return LaunchResponse(
         engine=cmd.engine,

@@ -42,3 +42,15 @@ export function clear(el) {
 export function $(id) {
   return document.getElementById(id);
 }
+
+// A shell command as text whose lines break only between arguments: each argument is a span
+// that never wraps (CSS .arg). A browser breaks plain text after a hyphen, which cut
+// "--concurrency" and "deepseek-ai_DeepSeek-R1" in two. textContent stays the command.
+export function setCommand(el, text) {
+  clear(el);
+  for (const part of String(text).split(/(\s+)/)) {
+    if (!part) continue;
+    el.append(/^\s+$/.test(part) ? document.createTextNode(part) : h("span", { class: "arg", text: part }));
+  }
+  return el;
+}

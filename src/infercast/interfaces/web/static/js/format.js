@@ -17,6 +17,13 @@ export function compact(value) {
   return num(value);
 }
 
+// Money with fixed decimals, as `infercast search` prints it ($/M tokens 3, $/hour 2): three
+// significant figures dropped zeros ("$1.1" next to "$0.896") in one column.
+export function usd(value, decimals) {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "–";
+  return `$${value.toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals })}`;
+}
+
 export function ms(value) {
   if (value === null || value === undefined || !Number.isFinite(value)) return "–";
   if (value >= 10000) return `${num(value / 1000)} s`;

@@ -2,7 +2,7 @@
 // plan in the form (POST /launch), or the reason the engine cannot express it.
 
 import { api } from "./api.js";
-import { h } from "./dom.js";
+import { h, setCommand } from "./dom.js";
 
 const ENGINES = [["vllm", "vLLM"], ["sglang", "SGLang"], ["trtllm", "TensorRT-LLM"]];
 let chosen = "";
@@ -33,7 +33,7 @@ export function renderLaunchBox(container, body) {
     } catch (error) {
       text = error.message;
     }
-    if (mine === seq) pre.textContent = text;
+    if (mine === seq) setCommand(pre, text);
   };
   engine.addEventListener("change", show);
   const box = h("details", { class: "panel launch-box", id: "launch-box", open: opened },

@@ -2,7 +2,7 @@
 // side-by-side comparison. Charts are sized to their container when drawn.
 
 import { layerBars, layerMaxMs, memoryBar, memoryParts, throughputCurve } from "./charts.js";
-import { clear, h } from "./dom.js";
+import { clear, h, setCommand } from "./dom.js";
 import { cliCommand, download, resultCsv } from "./export.js";
 import { compact, gb, ms, num, ratio } from "./format.js";
 
@@ -345,6 +345,6 @@ function exportBlock(result, request) {
       command ? h("button", { type: "button", id: "copy-cli", onclick: copy }, "Copy as CLI command") : null,
       status,
     ),
-    command ? h("pre", { class: "cli-command" }, h("code", { id: "cli-command", text: command })) : null,
+    command ? h("pre", { class: "cli-command" }, setCommand(h("code", { id: "cli-command" }), command)) : null,
   );
 }

@@ -3,8 +3,8 @@
 // JSON downloads and the launch command of the selected plan. Its inputs live in the URL.
 
 import { api } from "./api.js";
-import { $, clear, h, s } from "./dom.js";
-import { ms, num, ticks } from "./format.js";
+import { $, clear, h, s, setCommand } from "./dom.js";
+import { ms, num, ticks, usd } from "./format.js";
 import { defaultSearch, plansCsv, searchBody, searchFromQuery, searchToQuery } from "./search_state.js";
 
 const ENGINES = [["vllm", "vLLM"], ["sglang", "SGLang"], ["trtllm", "TensorRT-LLM"]];
@@ -192,7 +192,8 @@ function paretoChart(r) {
 
 function topTable(r) {
   const priced = r.plans.some((p) => p.usd_per_million_output_tokens !== null);
-  const heads = ["#", "plan", "C", "replicas", "GPUs", "TTFT", "TPOT", "tok/s/GPU", "tok/s/user", ...(priced ? ["$/M tok", "$/hour"] : []), ""];
+  // Headers with spaces can wrap, so the table fits a 1280 px window with prices.
+  const heads = ["#", "plan", "C", "replicas", "GPUs", "TTFT", "TPOT", "tok/s per GPU", "tok/s per user", ...(priced ? ["$ per M tokens", "$ per hour"] : []), ""];
   const rows = r.plans.map((p, i) => {
     const open = h("button", { type: "button", class: "link-button", text: "Open", "aria-label": `Open plan ${i + 1} in the estimate view` });
     open.addEventListener("click", () => ctx.deps.loadPlan(p.estimate_args));
@@ -200,8 +201,7 @@ function topTable(r) {
       h("td", { text: i + 1 }), h("td", { text: p.label.replace(/ C=\d+$/, "") }), h("td", { text: p.concurrency }),
       h("td", { text: p.replicas }), h("td", { text: p.total_gpus }), h("td", { text: ms(p.ttft_ms) }), h("td", { text: ms(p.tpot_ms) }),
       h("td", { text: num(p.output_tokens_per_s_per_gpu) }), h("td", { text: num(p.tokens_per_s_per_user) }),
-      ...(priced ? [h("td", { text: p.usd_per_million_output_tokens === null ? "–" : `$${num(p.usd_per_million_output_tokens)}` }),
-        h("td", { text: p.usd_per_hour === null ? "–" : `$${num(p.usd_per_hour)}` })] : []),
+      ...(priced ? [h("td", { text: usd(p.usd_per_million_output_tokens, 3) }), h("td", { text: usd(p.usd_per_hour, 2) })] : []),
       h("td", {}, open));
     tr.addEventListener("click", (e) => { if (e.target !== open) selectPlan(i); });
     return tr;
@@ -242,7 +242,7 @@ async function selectPlan(i) {
     try {
       const cmd = await api.launch({ engine: engine.value, model: a.model, tp: a.tp, dp: a.dp, pp: a.pp, ep: a.ep, moe_tp: a.moe_tp, cp: a.cp, sp: a.sp,
         weight_dtype: a.weight_dtype, kv_dtype: a.kv_dtype, concurrency: a.concurrency, isl: a.isl, osl: a.osl });
-      pre.textContent = cmd.command + (cmd.extra_options_yaml ? `\n# extra-llm-api-options.yaml:\n${cmd.extra_options_yaml}` : "") + cmd.notes.map((n) => `\n# ${n}`).join("") + `\n# flags of ${cmd.version}`;
+      setCommand(pre, cmd.command + (cmd.extra_options_yaml ? `\n# extra-llm-api-options.yaml:\n${cmd.extra_options_yaml}` : "") + cmd.notes.map((n) => `\n# ${n}`).join("") + `\n# flags of ${cmd.version}`);
     } catch (error) {
       pre.textContent = `${error.message}`;
     }

@@ -1,0 +1,197 @@
+"""Defects a new ML-platform user met on an 80-column terminal: cut option names, unreadable
+tables, ragged captions, an output file format silently ignored."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+from infercast.interfaces.cli.app import app
+from test_cli_hardening import SHARED
+from test_cli_hardening import run as run_at
+
+
+def run(*args: str, columns: int = 80) -> Any:
+    """The CLI on an 80-column terminal unless told otherwise."""
+    return run_at(*args, columns=columns)
+
+
+def _commands() -> list[tuple[list[str], Any]]:
+    """Every leaf command with its argv prefix (``models list`` included)."""
+    root: Any = typer.main.get_command(app)
+    out: list[tuple[list[str], Any]] = []
+    for name, command in root.commands.items():
+        subs = getattr(command, "commands", None)
+        if subs:
+            out += [([name, sub], c) for sub, c in subs.items()]
+        else:
+            out.append(([name], command))
+    assert len(out) >= 14
+    return out
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"), _commands(), ids=[" ".join(a) for a, _ in _commands()]
+)
+def test_help_shows_every_option_name_whole_at_80_columns(argv: list[str], command: Any) -> None:
+    """Rich cut `--min-tokens-per-s-per-user` to `--min-tokens-per-s-per-…` in `search --help`:
+    the one option a user could not copy from the help."""
+    result = run(*argv, "--help")
+    assert result.exit_code == 0, result.output
+    for param in command.params:
+        for name in param.opts + param.secondary_opts:
+            if name.startswith("--"):
+                assert re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", result.output), (
+                    f"{' '.join(argv)} --help: {name} not shown whole"
+                )
+    assert "…" not in result.output
+
+
+def test_pareto_axis_maximum_sits_under_the_fastest_point() -> None:
+    """The x maximum's label ended 6 columns left of the last column, where the fastest point
+    is drawn ("b" at column 60, "89" under column 53). Width 30: the point with the largest
+    tokens/s per user is drawn in column 29, and "250" must end in column 29."""
+    from types import SimpleNamespace
+
+    from infercast.planning.tables import pareto_chart
+
+    pts = [
+        SimpleNamespace(tokens_per_s_per_user=250.0, output_tokens_per_s_per_gpu=10.0),
+        SimpleNamespace(tokens_per_s_per_user=25.0, output_tokens_per_s_per_gpu=400.0),
+    ]
+    lines = pareto_chart(pts, width=30, height=4).splitlines()  # type: ignore[arg-type]
+    offset = len("400 |")  # the grid starts after the y label and the axis
+    bottom = lines[4]
+    assert bottom[offset + 29] == "1"  # the fastest point: the last column
+    axis = lines[6]
+    assert axis.endswith("250") and len(axis) == offset + 30  # "250" ends in column 29
+    assert axis[offset] == "0"  # and 0 sits in column 0
+
+
+def test_layers_caption_and_title_are_left_aligned_and_whole() -> None:
+    """At 80 columns the time table's caption was centred (a ragged column of text) and its
+    title wrapped one word ("time") onto a line of its own."""
+    result = run(
+        "layers", "--model", "meta-llama/Llama-3.3-70B-Instruct", "--hardware", "h200",
+        "--tp", "8", "--isl", "4096", "--osl", "512", "--concurrency", "32",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = [line.rstrip() for line in result.output.splitlines()]
+    assert "Prefill step (4,096 prompt tokens), per GPU: time" in lines
+    assert "Decode step (29 sequences, one token each), per GPU: time" in lines
+    assert not [line for line in lines if line.strip() in ("time", "per GPU: time")]
+    caption = [line for line in lines if line.startswith(("prefill step:", "decode step:"))]
+    assert len(caption) == 2, result.output  # both captions start at column 0
+    assert all(len(line) <= 80 for line in lines)
+
+
+def test_reconcile_group_names_are_not_cut_into_pieces(tmp_path: Path) -> None:
+    """The group column got 4 characters at 80 columns ("open"/"ai/g"/"pt-o"...): no model id
+    was readable. Now each id's parts ("org/", the name, "@ hardware") stay whole."""
+    source = SHARED / "benchmarks" / "serving-calibration.csv"
+    head = source.read_text().splitlines()
+    rows = [head[0], *[r for r in head[1:] if "Llama-3.1-8B-Instruct" in r][:3]]
+    rows += [r for r in head[1:] if "gpt-oss-120b" in r][:3]
+    csv_file = tmp_path / "few.csv"
+    csv_file.write_text("\n".join(rows) + "\n")
+    result = run("reconcile", str(csv_file))
+    assert result.exit_code == 0, result.output
+    words = {w for line in result.output.splitlines() for w in line.split()}
+    assert {"meta-llama/", "Llama-3.1-8B-Instruct", "openai/", "gpt-oss-120b"} <= words
+    assert all(len(line) <= 80 for line in result.output.splitlines())
+    wide = run("reconcile", str(csv_file), columns=200)  # room: ids on one line
+    assert "meta-llama/Llama-3.1-8B-Instruct @ " in wide.output
+
+
+@pytest.mark.parametrize(("name", "needle"), [("plans.xlsx", "must end in .csv or .parquet")])
+def test_sweep_refuses_an_output_name_it_cannot_honour(
+    tmp_path: Path, name: str, needle: str
+) -> None:
+    """`--out plans.xlsx` wrote CSV under that name, after solving the whole grid."""
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(
+        "models: [Qwen/Qwen3-8B]\nhardware: [h100]\nworkloads: [{isl: 512, osl: 128}]\n"
+        "search: {max_gpus: 1}\n"
+    )
+    target = tmp_path / name
+    result = run("sweep", str(grid), "--out", str(target), "--workers", "1")
+    assert result.exit_code == 2 and needle in result.output, result.output
+    assert not target.exists()
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _readme_commands() -> list[list[str]]:
+    """The README's "Command line" examples that need no file (continued lines joined)."""
+    text = README.read_text(encoding="utf-8")
+    block = text.split("## Command line", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    joined = re.sub(r"\\\n\s*", "", block)
+    out = []
+    for line in joined.splitlines():
+        argv = line.split("#", 1)[0].split()
+        if argv[:1] == [".venv/bin/infercast"] and argv[1] in (
+            "estimate", "layers", "search", "launch", "models", "hardware"
+        ):  # fmt: skip
+            out.append(argv[1:])
+    return out
+
+
+@pytest.mark.parametrize("argv", _readme_commands(), ids=lambda a: a[0])
+def test_readme_examples_run(argv: list[str]) -> None:
+    """The README's launch example lacked --hardware, --isl and --osl: copied, it failed with
+    "Missing option '--hardware'"."""
+    result = run(*argv, columns=200)
+    assert result.exit_code == 0, (argv, result.output)
+
+
+def test_a_tp_the_model_cannot_split_by_names_the_valid_ones() -> None:
+    """ "64 attention heads are not divisible by tp=3" said what was wrong, not what to give.
+    gpt-oss-120b: 64 query heads, 8 KV heads, MLP widths divisible by 64 → 1, 2, 4, ..., 64."""
+    result = run(
+        "estimate", "--model", "openai/gpt-oss-120b", "--hardware", "b200", "--tp", "3",
+        "--isl", "1024", "--osl", "1024", "--concurrency", "64",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "not divisible by tp=3" in result.output
+    assert "(valid --tp for this model: 1, 2, 4, 8, 16, 32, 64)" in " ".join(result.output.split())
+
+
+def test_cost_objective_without_prices_names_the_cli_flags() -> None:
+    """The search's message said "give price_per_gpu_hour or use the example prices": the
+    Python argument, not the flag a CLI user types."""
+    result = run(
+        "search", "--model", "Qwen/Qwen3-8B", "--hardware", "h100", "--isl", "512",
+        "--osl", "128", "--objective", "cost", "--max-gpus", "1",
+    )  # fmt: skip
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2
+    assert "--price-per-gpu-hour HW=USD" in text and "--example-prices" in text
+
+
+def test_text_in_square_brackets_is_printed_not_read_as_markup(tmp_path: Path) -> None:
+    """Rich markup dropped `[x]` from user text: a models dir `specs[v2]` printed as `specs`,
+    a model named "Qwen3 8B [beta]" as "Qwen3 8B "."""
+    import json
+
+    folder = tmp_path / "specs[v2]"
+    folder.mkdir()
+    spec_file = folder / "Qwen_Qwen3-8B-beta.json"
+    config = SHARED / "hf-configs" / "Qwen_Qwen3-8B.json"
+    imported = run("import", str(config), "--hf-id", "Qwen/Qwen3-8B-beta", "-o", str(spec_file))
+    assert imported.exit_code == 0, imported.output
+    spec = json.loads(spec_file.read_text())
+    spec["name"] = "Qwen3 8B [beta]"
+    spec_file.write_text(json.dumps(spec))
+    shown = run("models", "show", "Qwen/Qwen3-8B-beta", "--models-dir", str(folder))
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.startswith("Qwen3 8B [beta] (Qwen/Qwen3-8B-beta)")
+    checked = run("validate", str(folder), columns=300)
+    assert f"ok  {spec_file} (Qwen/Qwen3-8B-beta" in checked.output, checked.output
+    (folder / "broken.json").write_text("{}")
+    listed = run("models", "list", "--models-dir", str(folder), columns=300)
+    assert f"warning: {folder / 'broken.json'}" in listed.output, listed.output
