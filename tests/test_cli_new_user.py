@@ -82,7 +82,12 @@ def test_layers_caption_and_title_are_left_aligned_and_whole() -> None:
     assert result.exit_code == 0, result.output
     lines = [line.rstrip() for line in result.output.splitlines()]
     assert "Prefill step (4,096 prompt tokens), per GPU: time" in lines
-    assert "Decode step (29 sequences, one token each), per GPU: time" in lines
+    # The decode batch follows from the cost model (sequences decoding at C = 32); the
+    # title's layout is what is tested here.
+    assert any(
+        re.fullmatch(r"Decode step \(\d+ sequences, one token each\), per GPU: time", line)
+        for line in lines
+    ), result.output
     assert not [line for line in lines if line.strip() in ("time", "per GPU: time")]
     caption = [line for line in lines if line.startswith(("prefill step:", "decode step:"))]
     assert len(caption) == 2, result.output  # both captions start at column 0
