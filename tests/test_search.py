@@ -208,6 +208,24 @@ def test_infeasible_tpot_names_the_constraint_and_the_nearest_miss() -> None:
     assert f"{fastest:.2f} ms" in rejection.nearest_miss and "at C = 1" in rejection.nearest_miss
 
 
+def test_infeasible_per_user_speed_names_the_fastest_plan() -> None:
+    # A per-user speed no plan reaches: the first rejected plan used to compare its speed
+    # with "no best yet" (None) and raise TypeError (a 500 from POST /search).
+    result = search(LLAMA8, "h100", gpus=2, min_tokens_per_s_per_user=5000.0, **WORK)
+    assert result.plans == [] and result.feasible == 0
+    (rejection,) = result.rejected
+    assert rejection.constraint == "min_tokens_per_s_per_user" and rejection.plans == 3
+    fastest = max(
+        1000.0
+        / est(
+            {"model": LLAMA8, "hardware": "h100", "tp": tp, "dp": dp, "pp": pp, **WORK}, 1
+        ).tpot_ms
+        for tp, dp, pp in ((2, 1, 1), (1, 2, 1), (1, 1, 2))
+    )
+    assert rejection.nearest_miss.startswith("no plan meets ≥ 5000 tokens/s per user")
+    assert f"{fastest:.1f} tokens/s" in rejection.nearest_miss
+
+
 def test_memory_rejection() -> None:
     # 70B parameters in bf16 are 141 GB: one 48 GB L40S cannot hold them.
     result = search("meta-llama/Llama-3.3-70B-Instruct", "l40s", gpus=1, **WORK)

@@ -102,12 +102,12 @@ class Rejections:
             miss = self._miss(constraint)
             miss.plans += 1
             value = getattr(first, _UNITS[constraint][2])
-            better = (
-                value > miss.best
-                if constraint == "min_tokens_per_s_per_user"
-                else value < (miss.best if miss.best is not None else math.inf)
-            )
-            if miss.best is None or better:
+            # Nearest miss: the highest per-user speed, or the lowest latency.
+            if (
+                miss.best is None
+                or (constraint == "min_tokens_per_s_per_user" and value > miss.best)
+                or (constraint != "min_tokens_per_s_per_user" and value < miss.best)
+            ):
                 miss.best, miss.label = value, label
 
     def summary(self, feasible: int) -> list[Rejection]:
