@@ -63,6 +63,27 @@ def test_all_admitted_fits_and_weights_too_big_does_not_fit() -> None:
     assert big.fit_reason.startswith("does not fit")
 
 
+@pytest.mark.parametrize(
+    ("model", "formats", "said", "not_said"),
+    [
+        # bf16 Llama-70B (141 GB) on one H100: fp8 halves it.
+        (LLAMA70, {}, "use fp8 weights or pick", "4-bit"),
+        # DeepSeek-R1 ships fp8 (169 GB at TP4 > 141 GB): fp8 is no advice, 4 bits is.
+        ("deepseek-ai/DeepSeek-R1", {"tp": 4}, "use 4-bit weights (e.g. nvfp4 or mxfp4)", "fp8 w"),
+        # Already 4-bit everywhere: no smaller format to suggest.
+        (LLAMA70, {"weight_dtype": "nvfp4", "hardware": "l40s"}, "(raise TP or PP) or pick", "bit"),
+    ],
+)
+def test_does_not_fit_advice_suggests_only_smaller_formats(
+    model: str, formats: dict[str, Any], said: str, not_said: str
+) -> None:
+    args = {"hardware": "h200" if "DeepSeek" in model else "h100", **formats}
+    result = infercast.estimate(model, isl=1024, osl=1024, concurrency=2, **args)
+    assert result.fit is not None and result.fit.status == "does_not_fit"
+    advice = " ".join(result.fit.advice)
+    assert said in advice and not_said not in advice, advice
+
+
 def test_engine_batch_cap_queues_and_says_what_to_change() -> None:
     # TinyLlama on an H200 holds thousands of KV caches; the engine batches 1,024 sequences.
     r = infercast.estimate(

@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infercast.deployment import Workload
+from infercast.dtypes import dtype
 from infercast.estimation.admit import Admission
 from infercast.estimation.memory import MemoryPlan
 from infercast.estimation.plan_checks import unsupported_reasons
 from infercast.estimation.resolve import Resolved, min_kv_heads
 from infercast.estimation.result import (
+    DTypeChoice,
     EstimateResult,
     FitVerdict,
     LayerBreakdown,
@@ -104,27 +106,59 @@ def _num(value: float) -> str:
     return f"{float(f'{value:.3g}'):g}"
 
 
-def _advice(admission: Admission, concurrency: int, over_bytes: float) -> list[str]:
-    """What to change when a plan does not fit, from the largest overflowing part."""
+def _smaller_formats(dtypes: DTypeChoice | None) -> tuple[str, str]:
+    """The weight and KV formats worth suggesting, given those in use: a smaller format than
+    the widest weights (fp8 below 16 bits, a 4-bit format below 8) and an fp8 KV cache only
+    when the cache is wider; ``""`` where nothing smaller is worth saying."""
+    if dtypes is None:
+        return "lower-precision weights (e.g. fp8)", "an fp8 KV cache"
+    widest = max(dtype(d).bits for d in (dtypes.weight_dtype, dtypes.moe_dtype) if d)
+    weights = (
+        "fp8 weights" if widest > 8 else "4-bit weights (e.g. nvfp4 or mxfp4)" if widest > 4 else ""
+    )
+    kv = "an fp8 KV cache" if dtype(dtypes.kv_dtype).bits > 8 else ""
+    return weights, kv
+
+
+def _options(*choices: str) -> str:
+    """'a, b or c' of the non-empty choices."""
+    kept = [c for c in choices if c]
+    return kept[0] if len(kept) == 1 else f"{', '.join(kept[:-1])} or {kept[-1]}"
+
+
+def _advice(
+    admission: Admission, concurrency: int, over_bytes: float, dtypes: DTypeChoice | None = None
+) -> list[str]:
+    """What to change when a plan does not fit, from the largest overflowing part; formats
+    are suggested only when smaller than those in use."""
     mem = admission.memory
+    weights, kv = _smaller_formats(dtypes)
     lines = [f"Over by {_num(over_bytes / _GB)} GB per GPU."] if over_bytes > 0 else []
     if mem.weights_bytes > mem.capacity_bytes - mem.reserve_bytes:
-        lines.append(
-            "Spread the weights over more GPUs (raise TP or PP), use lower-precision weights "
-            "(e.g. fp8), or pick an accelerator with more memory."
+        change = _options(
+            "spread the weights over more GPUs (raise TP or PP)",
+            f"use {weights}" if weights else "",
+            "pick an accelerator with more memory",
         )
+        lines.append(f"{change[0].upper()}{change[1:]}.")
     elif admission.max_concurrency <= 0:
-        lines.append(
-            "Not even one request of this length fits next to the weights: add GPUs (raise TP "
-            "or PP), use fp8 weights or an fp8 KV cache, or shorten the sequences."
+        change = _options(
+            "add GPUs (raise TP or PP)",
+            f"use {weights}" if weights else "",
+            f"use {kv}" if kv else "",
+            "shorten the sequences",
         )
+        lines.append(f"Not even one request of this length fits next to the weights: {change}.")
     elif admission.max_concurrency < concurrency:
-        lines.append(
-            f"At most {admission.max_concurrency} concurrent requests fit: lower the "
-            "concurrency or the sequence lengths, use an fp8 KV cache, or add GPUs."
+        change = _options(
+            "lower the concurrency or the sequence lengths", f"use {kv}" if kv else "", "add GPUs"
         )
+        lines.append(f"At most {admission.max_concurrency} concurrent requests fit: {change}.")
     else:
-        lines.append("Lower the concurrency or sequence lengths, use an fp8 KV cache, or add GPUs.")
+        change = _options(
+            "lower the concurrency or sequence lengths", f"use {kv}" if kv else "", "add GPUs"
+        )
+        lines.append(f"{change[0].upper()}{change[1:]}.")
     return lines
 
 
@@ -165,7 +199,11 @@ def _queue_advice(admission: Admission, concurrency: int, limit: str, wait_ms: f
 
 
 def fit_verdict(
-    admission: Admission, concurrency: int, reason: str = "", requests_per_s: float = 0.0
+    admission: Admission,
+    concurrency: int,
+    reason: str = "",
+    requests_per_s: float = 0.0,
+    dtypes: DTypeChoice | None = None,
 ) -> FitVerdict:
     """Fits / queues / does not fit, the limiting part, by how much and what to change.
 
@@ -188,7 +226,7 @@ def fit_verdict(
             excess_bytes=total - mem.capacity_bytes,
             queued_requests=0,
             detail=detail,
-            advice=_advice(admission, concurrency, total - mem.capacity_bytes),
+            advice=_advice(admission, concurrency, total - mem.capacity_bytes, dtypes),
         )
     if admission.max_concurrency and concurrency > admission.cap:
         limit = "kv_cache" if admission.cap == admission.max_concurrency else "batch_cap"
@@ -337,7 +375,9 @@ def build_result(
         ),
         fits=fits,
         fit_reason=reason,
-        fit=fit_verdict(admission, workload.concurrency, reason, figures.requests_per_s),
+        fit=fit_verdict(
+            admission, workload.concurrency, reason, figures.requests_per_s, resolved.dtypes
+        ),
         max_concurrency=admission.max_concurrency,
         admitted_concurrency=max(0, min(workload.concurrency, admission.cap))
         if admission.max_concurrency
