@@ -54,7 +54,7 @@ def test_a_part_without_any_set_uses_the_pool() -> None:
     # What the pool does not hold stays the catalog's: the schema default step overhead, 2 ms.
     assert params.efficiency.step_overhead_s == 2e-3
     assert (
-        "no calibration for a100 nor for the ampere generation: used the pool fitted over "
+        "no calibration for a100; the ampere generation has none either: used the pool fitted over "
         "every measured part (b200, h100)"
     ) in notes
 
@@ -68,7 +68,7 @@ def test_a_generation_with_one_architecture_falls_back_to_the_pool() -> None:
     assert params.burstiness == 0.12
     assert params.efficiency.compute == 0.5
     assert (
-        f"no calibration for b200 nor for the blackwell generation ({BLACKWELL_REASON}): "
+        f"no calibration for b200; the blackwell generation has none either ({BLACKWELL_REASON}): "
         "used the pool fitted over every measured part (b200, h100)"
     ) in notes
 
@@ -84,6 +84,24 @@ def test_a_fitted_generation_comes_before_the_pool() -> None:
         "no calibration for gb300: used the blackwell generation's fit pooled over its measured "
         "parts"
     ]
+
+
+def test_a_measured_part_without_a_set_is_not_called_uncalibrated() -> None:
+    # b200 has rows, but of one architecture: "no calibration for b200" would be untrue.
+    narrow = "measurements of 1 model architecture(s) with ≥ 5 configurations (needs 2)"
+    calibration = _calibration(**{"generation:blackwell": {"compute": 0.6}})
+    calibration["unfitted"]["b200/*"] = f"{narrow}: estimates use generation:blackwell"
+    _, notes = resolve_params(get_hardware("b200"), "vllm", calibration)
+    assert notes == [
+        f"b200 is measured, but too narrowly for a set of its own ({narrow}): used the "
+        "blackwell generation's fit pooled over its measured parts"
+    ]
+    del calibration["sets"]["generation:blackwell"]
+    _, notes = resolve_params(get_hardware("b200"), "vllm", calibration)
+    assert notes[0].startswith(
+        f"b200 is measured, but too narrowly for a set of its own ({narrow}); the blackwell "
+        f"generation has none either ({BLACKWELL_REASON}): used the pool"
+    )
 
 
 def test_the_pool_does_not_price_a_vendor_it_never_measured() -> None:

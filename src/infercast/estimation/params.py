@@ -25,7 +25,7 @@ from typing import Any
 
 from infercast.engines import ENGINES, GENERIC, Engine, canonical_engine
 from infercast.errors import UnknownIdError
-from infercast.estimation.pool import POOL_KEY, pool_covers, pool_note
+from infercast.estimation.pool import POOL_KEY, no_set_lead, pool_covers, pool_note
 from infercast.hardware import Efficiency, Hardware
 
 __all__ = [
@@ -115,9 +115,10 @@ def resolve_params(
         if key == POOL_KEY:
             notes.append(pool_note(hardware, calibration, used=True))
         elif key == generation:
+            lead = no_set_lead(hardware, calibration)
             notes.append(
-                f"no calibration for {hardware.id}: used the {hardware.generation} generation's "
-                "fit pooled over its measured parts"
+                f"{lead}: used the {hardware.generation} generation's fit pooled over its "
+                "measured parts"
             )
         elif key.endswith("/*") and fw in (None, "generic"):
             notes.append(f"efficiencies fitted over every framework measured on {hardware.id}")

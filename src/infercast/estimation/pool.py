@@ -54,6 +54,17 @@ def pool_needed(only: set[str] | None, sets: dict[str, Any]) -> bool:
     )
 
 
+def no_set_lead(hardware: Hardware, calibration: dict[str, Any]) -> str:
+    """How a note begins for a part without a set of its own: measured but too narrowly (a
+    set needs two model architectures), or never measured — "no calibration" would be
+    untrue of a part with hundreds of rows."""
+    why = calibration.get("unfitted", {}).get(f"{hardware.id}/*", "")
+    if why:
+        reason = why.split(":")[0]
+        return f"{hardware.id} is measured, but too narrowly for a set of its own ({reason})"
+    return f"no calibration for {hardware.id}"
+
+
 def pool_note(hardware: Hardware, calibration: dict[str, Any], used: bool) -> str:
     """The estimate's note for a part that reached the pool level (``used``: the pool priced
     it; otherwise the catalog's defaults did)."""
@@ -63,7 +74,8 @@ def pool_note(hardware: Hardware, calibration: dict[str, Any], used: bool) -> st
     pool = calibration.get("sets", {}).get(POOL_KEY, {})
     if used:
         return (
-            f"no calibration for {hardware.id} nor for the {generation} generation{why}: "
+            f"{no_set_lead(hardware, calibration)}; the {generation} generation has none "
+            f"either{why}: "
             f"used the pool fitted over every measured part ({', '.join(pool.get('parts', []))})"
         )
     if pool:
