@@ -84,6 +84,15 @@ def test_does_not_fit_advice_suggests_only_smaller_formats(
     assert said in advice and not_said not in advice, advice
 
 
+def test_one_sequence_is_singular_in_the_memory_sum() -> None:
+    one = infercast.estimate(LLAMA70, "h100", tp=2, isl=1024, osl=1024, concurrency=1)
+    assert "(1 sequence)" in one.fit_reason
+    cp = infercast.estimate(LLAMA70, "h100", tp=2, dp=2, cp=2, isl=8192, osl=64, concurrency=1)
+    assert "(1/2 of 1 sequence)" in cp.fit_reason
+    two = infercast.estimate(LLAMA70, "h100", tp=2, isl=1024, osl=1024, concurrency=2)
+    assert "(2 sequences)" in two.fit_reason
+
+
 def test_engine_batch_cap_queues_and_says_what_to_change() -> None:
     # TinyLlama on an H200 holds thousands of KV caches; the engine batches 1,024 sequences.
     r = infercast.estimate(

@@ -248,7 +248,8 @@ def fit_reason(
     mem: MemoryPlan, kv_bytes: float, fits: bool, seqs: float, cp: int = 1, state: float = 0.0
 ) -> str:
     """The memory sum in words (``fit_reason``); ``state``: the sequences' recurrent state."""
-    held = f"{seqs:g} sequences" if cp == 1 else f"1/{cp} of {seqs:g} sequences"
+    noun = "sequence" if seqs == 1 else "sequences"
+    held = f"{seqs:g} {noun}" if cp == 1 else f"1/{cp} of {seqs:g} {noun}"
     total = mem.weights_bytes + kv_bytes + state + mem.activations_bytes + mem.reserve_bytes
     state_part = f" + state {state / _GB:.1f} GB" if state else ""
     parts = (
