@@ -120,3 +120,27 @@ def test_workers_news_goes_to_the_other_shares_only() -> None:
     assert exchange.drain() == []  # nothing for share 1 itself
     assert exchange.inboxes[0].get(timeout=10) == news
     assert exchange.inboxes[2].get(timeout=10) == news
+
+
+@pytest.mark.parametrize("concurrency", [1, 3, 8, 64])
+def test_a_probe_within_the_admitted_load_is_the_estimate(concurrency: int) -> None:
+    """The search's probes skip the per-load memory plan up to the admission cap: below dp
+    (a timer that knows the load) and above it, TTFT, TPOT and throughput are still those of
+    ``infercast.estimate`` to the last bit."""
+    import infercast
+
+    spec = default_registry().get("Qwen/Qwen3-30B-A3B")
+    args = {"tp": 1, "dp": 4, "ep": 4, "moe_tp": 1, "gpus": 4}
+    dep = adapter.deploy(spec, get_hardware("h100"), args)
+    isl, osl = 1024, 128
+    cap, _ = adapter.admission(dep, isl, osl)
+    assert cap >= 64
+    p = adapter.probe(dep, isl, osl, concurrency, cap)
+    est = infercast.estimate(
+        "Qwen/Qwen3-30B-A3B", "h100", **args, isl=isl, osl=osl, concurrency=concurrency
+    )
+    assert (p.ttft_ms, p.tpot_ms, p.output_tokens_per_s_per_gpu) == (
+        est.ttft_ms,
+        est.tpot_ms,
+        est.output_tokens_per_s_per_gpu,
+    )

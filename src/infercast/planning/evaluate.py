@@ -115,16 +115,18 @@ class _Plan:
     dep: Any
     base: dict[str, Any]
     upper: int
+    cap: int
+    """What the engine holds (:func:`~infercast.planning.adapter.admission`)."""
     first: Probe
     calls: list[int]
     ceiling: Ceiling
     order: tuple[float, ...] = ()
 
 
-def _evaluator(job: _Job, dep: Any, calls: list[int]) -> Callable[[int], Probe]:
+def _evaluator(job: _Job, dep: Any, calls: list[int], cap: int) -> Callable[[int], Probe]:
     def evaluate(c: int) -> Probe:
         calls[0] += 1
-        return adapter.probe(dep, job.req.isl, job.req.osl, c)
+        return adapter.probe(dep, job.req.isl, job.req.osl, c, cap)
 
     return evaluate
 
@@ -147,18 +149,18 @@ def _classify(job: _Job, index: int, cand: Candidate) -> Outcome | _Plan:
         return Outcome(**base, shortfall_bytes=shortfall)
     upper = min(cap, req.users) if req.users else cap
     calls = [0]
-    first = _evaluator(job, dep, calls)(1)
+    first = _evaluator(job, dep, calls, cap)(1)
     if not job.sla.ok(first):
         return Outcome(**base, first=first, probes=calls[0])
     step_s = adapter.decode_step_s(dep, req.isl, req.osl)
     ceiling = Ceiling(step_s, first, req.osl, cand.gpus, cand.dp, upper, job.tpot_limit, SLACK)
-    return _Plan(index, cand, dep, base, upper, first, calls, ceiling)
+    return _Plan(index, cand, dep, base, upper, cap, first, calls, ceiling)
 
 
 def _solve(job: _Job, plan: _Plan, pruner: Pruner | None) -> Outcome:
     """Pass 2: the plan's largest concurrency meeting the SLA, or its proof of harmlessness."""
     req, cand, first = job.req, plan.cand, plan.first
-    evaluate = _evaluator(job, plan.dep, plan.calls)
+    evaluate = _evaluator(job, plan.dep, plan.calls, plan.cap)
     guess = None
     limit = job.tpot_limit
     if limit is not None:
