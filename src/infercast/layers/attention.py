@@ -274,7 +274,9 @@ class LatentAttentionCost(OpsCost):
         decode = shape.decode_seqs / spread * shape.decode_context
         decode_flops = 2 * self.heads * decode * self.decode_width
         kv_token = self.kv_token_bytes
-        cached = max(0.0, shape.prefill_context - (shape.prefill_chunk + 1) / 2)
+        cached = shape.prefill_context - (shape.prefill_chunk + 1) / 2
+        if not cached > 0.0:  # max(0.0, ·)
+            cached = 0.0
         tokens_all = shape.prefill_tokens + shape.decode_seqs
         kv = (decode + shape.prefill_seqs / spread * cached + tokens_all / spread) * kv_token
         # The non-absorbed prefill needs per-head K (nope) and V of every cached position: a

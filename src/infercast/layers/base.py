@@ -119,10 +119,15 @@ class CostContext:
         busiest rank holds the even share or at least one whole chunk, whichever is larger.
         Decode sequences are dealt the same way and balance.
         """
-        prefill = shape.prefill_tokens / self.token_ranks
-        if self.token_ranks > 1 and shape.prefill_tokens > 0:
-            chunk = min(shape.prefill_tokens, shape.prefill_chunk or shape.prefill_tokens)
-            prefill = max(prefill, chunk / self.plan.cp)
+        tokens = shape.prefill_tokens
+        prefill = tokens / self.token_ranks
+        if self.token_ranks > 1 and tokens > 0:
+            # min() and max() spelled as the comparisons they make (ties and NaN alike): every
+            # step time asks this once.
+            chunk = shape.prefill_chunk or tokens
+            whole = (chunk if chunk < tokens else tokens) / self.plan.cp
+            if whole > prefill:
+                prefill = whole
         return prefill + shape.decode_seqs / self.sequence_ranks
 
 

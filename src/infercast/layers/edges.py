@@ -54,6 +54,7 @@ class EmbeddingCost(OpsCost):
         self.wdtype = self.placed.formats["own"]
         self.hidden_size = specs.hidden_size
         self.act_bpe = ctx.activation_dtype.bytes_per_element
+        self.weight_bpe = self.wdtype.bytes_per_element  # wdtype.nbytes(n) = n · this
 
     def activation_peak_bytes(self, tokens: float) -> float:
         return self.ctx.activation_dtype.nbytes(tokens * self.specs.hidden_size)
@@ -64,7 +65,7 @@ class EmbeddingCost(OpsCost):
         activations = elements * self.act_bpe
         comm = tp_reduce(price, 0.0, plan.tp, activations, plan.sp)
         # Weights: only the gathered rows.
-        return 0.0, 0.0, self.wdtype.nbytes(elements), 0.0, activations, comm
+        return 0.0, 0.0, elements * self.weight_bpe, 0.0, activations, comm
 
 
 class OutputCost(OpsCost):
