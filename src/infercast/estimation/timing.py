@@ -33,6 +33,7 @@ from infercast.specs.schema import ModelSpec
 __all__ = ["LayerTiming", "StepTimer", "StepTiming", "is_edge_layer"]
 
 _BOUNDS = ("compute", "memory", "communication", "overhead")
+_new_tuple = tuple.__new__
 _MEMO_SIZE = 1 << 14
 """Step times a timer remembers (then it starts afresh): bounds a long-lived timer's memory."""
 
@@ -256,15 +257,21 @@ class StepTimer:
         return value
 
     def _micro(self, shape: StepShape) -> StepShape:
-        """One of the ``pp`` micro-batches of the step (fields in StepShape's order)."""
+        """One of the ``pp`` micro-batches of the step (fields in StepShape's order; built
+        with ``tuple.__new__``, which skips the named tuple's Python-level ``__new__``: every
+        pipelined step time builds one)."""
         pp = self._pp
-        return StepShape(
-            shape.prefill_tokens / pp,
-            shape.prefill_seqs / pp,
-            shape.prefill_context,
-            shape.prefill_chunk,
-            shape.decode_seqs / pp,
-            shape.decode_context,
+        prefill_tokens, prefill_seqs, prefill_context, chunk, decode_seqs, decode_context = shape
+        return _new_tuple(
+            StepShape,
+            (
+                prefill_tokens / pp,
+                prefill_seqs / pp,
+                prefill_context,
+                chunk,
+                decode_seqs / pp,
+                decode_context,
+            ),
         )
 
     def _handoff_s(self, micro: StepShape) -> float:
