@@ -37,6 +37,7 @@ __all__ = [
     "decode_seqs_at",
     "decode_step_s",
     "deploy",
+    "deploy_for_search",
     "deployment",
     "full_estimate",
     "probe",
@@ -69,6 +70,14 @@ def deploy(spec: ModelSpec, hardware: Hardware, args: dict[str, Any]) -> Resolve
     return resolve(deployment(spec, hardware, args))
 
 
+def deploy_for_search(spec: ModelSpec, hardware: Hardware, args: dict[str, Any]) -> Resolved:
+    """:func:`deploy` for the search's probes and bounds: the step timer does not memoise
+    (:meth:`~infercast.estimation.timing.StepTimer.unmemoised`; same values, less work)."""
+    dep = deploy(spec, hardware, args)
+    dep.timer.unmemoised()
+    return dep
+
+
 def admission(dep: Resolved, isl: int, osl: int) -> tuple[int, float]:
     """Most requests the engine holds at once for this workload (KV capacity and batch cap),
     and — when that is 0 — how many bytes per GPU are missing for one sequence's KV cache."""
@@ -89,6 +98,8 @@ def probe(dep: Resolved, isl: int, osl: int, concurrency: int, cap: int | None =
     probes are many loads of one plan)."""
     if cap is not None and concurrency <= cap:
         timer = loaded_timer(dep, concurrency)
+        if timer is not dep.timer:
+            timer.unmemoised()  # built for this probe alone
         budget = dep.params.framework.max_num_batched_tokens
         point = solve(timer, budget, isl, osl, concurrency, cap)
     else:

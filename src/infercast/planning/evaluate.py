@@ -134,7 +134,7 @@ def _evaluator(job: _Job, dep: Any, calls: list[int], cap: int) -> Callable[[int
 def _classify(job: _Job, index: int, cand: Candidate) -> Outcome | _Plan:
     """Pass 1: the outcome of a plan that does not fit or fails at C = 1, else the plan."""
     req = job.req
-    dep = adapter.deploy(job.spec, job.hardware[cand.hardware], cand.plan_args())
+    dep = adapter.deploy_for_search(job.spec, job.hardware[cand.hardware], cand.plan_args())
     d = dep.dtypes
     base: dict[str, Any] = {
         "index": index,
