@@ -30,9 +30,28 @@ from dataclasses import dataclass
 
 from infercast.errors import InvalidInputError
 from infercast.parallel.shards import shard_problems
+from infercast.specs.ops import Op
 from infercast.specs.schema import ModelSpec
 
 __all__ = ["ParallelPlan", "PlanError"]
+
+_SHARDS: dict[tuple[int, int, int, int], tuple[tuple[Op, ...], tuple[tuple[str, str], ...]]] = {}
+_SHARDS_SIZE = 1 << 12
+
+
+def _shard_problems(ops: tuple[Op, ...], plan: ParallelPlan) -> tuple[tuple[str, str], ...]:
+    """:func:`shard_problems`, remembered per (ops, tp, moe_tp, ep) — the only degrees it
+    reads — as a plan search validates layouts sharing them at several PP degrees (ops are
+    memoised per layer spec, so their identity is stable; the entry keeps them alive)."""
+    key = (id(ops), plan.tp, plan.moe_tp, plan.ep)
+    hit = _SHARDS.get(key)
+    if hit is not None and hit[0] is ops:
+        return hit[1]
+    if len(_SHARDS) >= _SHARDS_SIZE:
+        _SHARDS.clear()
+    found = tuple(shard_problems(ops, plan))
+    _SHARDS[key] = (ops, found)
+    return found
 
 
 class PlanError(InvalidInputError):
@@ -139,6 +158,17 @@ class ParallelPlan:
 
     def validate_for(self, spec: ModelSpec) -> None:
         """Raise :class:`PlanError` naming every rule this model breaks under the plan."""
+        fields, problems = self.problems(spec)
+        if problems:
+            raise PlanError(
+                f"plan {self.describe()} is invalid for {spec.hf_model_id}: " + "; ".join(problems),
+                fields[0],
+            )
+
+    def problems(self, spec: ModelSpec) -> tuple[list[str], list[str]]:
+        """(plan field, message) of every rule this model breaks under the plan, as two
+        lists; both empty for a valid plan (what a plan search asks of thousands of layouts,
+        without raising)."""
         problems: list[str] = []
         fields: list[str] = []
 
@@ -147,9 +177,8 @@ class ParallelPlan:
             problems.append(message)
 
         for lt in spec.layer_types:
-            where = f"{lt.name} ({lt.layer_class})"
-            for field, message in shard_problems(lt.layer_specs.ops(), self):
-                _add(field, f"{where}: {message}")
+            for field, message in _shard_problems(lt.layer_specs.ops(), self):
+                _add(field, f"{lt.name} ({lt.layer_class}): {message}")
         if self.ep > 1 and not spec.is_moe:
             problems.append(f"ep={self.ep} needs a Mixture-of-Experts model; this one is dense")
             fields.append("ep")
@@ -162,11 +191,7 @@ class ParallelPlan:
                 "none (use cp=1)"
             )
             fields.append("cp")
-        if problems:
-            raise PlanError(
-                f"plan {self.describe()} is invalid for {spec.hf_model_id}: " + "; ".join(problems),
-                fields[0],
-            )
+        return fields, problems
 
     def describe(self) -> str:
         text = f"TP{self.tp}"

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from infercast.errors import InvalidInputError
 from infercast.parallel import ParallelPlan
 from infercast.specs.layer_classes import ATTENTION_CLASSES
 from infercast.specs.schema import ModelSpec
@@ -74,11 +73,8 @@ def _layouts(spec: ModelSpec, gpus: int, long_prompt: bool) -> Iterator[Parallel
                 for cp in divisors(dp) if long_prompt and has_attention else [1]:
                     for sp in (False, True) if long_prompt and tp > 1 else (False,):
                         plan = ParallelPlan(tp, dp, pp, group // ep, ep, cp, sp)
-                        try:
-                            plan.validate_for(spec)
-                        except InvalidInputError:
-                            continue
-                        yield plan
+                        if not plan.problems(spec)[0]:  # what validate_for raises on
+                            yield plan
 
 
 def candidates(
