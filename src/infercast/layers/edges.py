@@ -25,6 +25,7 @@ from infercast.specs.classes.edges import (
 __all__ = ["EmbeddingCost", "NormCost", "OutputCost", "PoolerCost"]
 
 _FP32 = dtype("fp32")
+_FP32_BPE = _FP32.bytes_per_element
 
 
 class NormCost(OpsCost):
@@ -95,13 +96,13 @@ class OutputCost(OpsCost):
         h = self.hidden_size
         comm = 0.0
         if tp > 1:
-            comm += price("all_gather", tp, rows * self.vocab_size * _FP32.bytes_per_element)
+            comm += price("all_gather", tp, rows * self.vocab_size * _FP32_BPE)
         return (
             2 * rows * self.vocab_slice * h,
             0.0,
             self.weight_bytes,
             0.0,
-            rows * self.vocab_slice * _FP32.bytes_per_element + rows * h * self.act_bpe,
+            rows * self.vocab_slice * _FP32_BPE + rows * h * self.act_bpe,
             comm,
         )
 

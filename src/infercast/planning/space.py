@@ -11,7 +11,7 @@ as evaluated.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from infercast.parallel import ParallelPlan
@@ -52,7 +52,9 @@ class Candidate:
 
     def estimate_args(self) -> dict[str, Any]:
         """``infercast.estimate`` keywords for this plan (without model and workload)."""
-        args = asdict(self)
+        # The fields by name (what asdict gives, without its deep copy of each scalar: a
+        # search asks this of every plan).
+        args = {name: getattr(self, name) for name in _FIELDS}
         args["gpus"] = self.gpus
         return args
 
@@ -61,6 +63,9 @@ class Candidate:
         args = self.estimate_args()
         del args["hardware"]
         return args
+
+
+_FIELDS = tuple(f.name for f in fields(Candidate))
 
 
 def _layouts(spec: ModelSpec, gpus: int, long_prompt: bool) -> Iterator[ParallelPlan]:
