@@ -144,3 +144,26 @@ def test_a_probe_within_the_admitted_load_is_the_estimate(concurrency: int) -> N
         est.tpot_ms,
         est.output_tokens_per_s_per_gpu,
     )
+
+
+def test_the_front_answers_dominance_from_its_staircase() -> None:
+    """Points (10, 5), (20, 3), (30, 1) (tokens/s per GPU, per user): a corner is dominated
+    when one point is at least as good on both axes, whatever the order they came in."""
+    from infercast.planning.pareto import Front
+
+    for order in ([0, 1, 2], [2, 0, 1], [1, 2, 0]):
+        front = Front()
+        points = [(10.0, 5.0), (20.0, 3.0), (30.0, 1.0)]
+        for i in order:
+            front.add(Probe(1, 0.0, 0.0, *points[i]), i)
+        front.add(Probe(1, 0.0, 0.0, 15.0, 2.0), "dominated by (20, 3)")
+        assert [p.output_tokens_per_s_per_gpu for p, _ in front.ordered()] == [30.0, 20.0, 10.0]
+        assert front.dominated(15.0, 3.0)  # by (20, 3), tie on speed
+        assert not front.dominated(15.0, 4.0)  # (10, 5) is too slow, (20, 3) too low
+        assert front.dominated(30.0, 1.0)  # the point itself
+        assert not front.dominated(30.5, 0.0)
+        assert front.dominated(0.0, 5.0) and not front.dominated(0.0, 5.5)
+        assert not front.dominated(float("nan"), 0.0)
+    front.add(Probe(1, 0.0, 0.0, float("nan"), 9.0), "nan")  # never dominated, never dominates
+    assert not front.dominated(1.0, 6.0) and front.dominated(15.0, 3.0)
+    assert len(front.points) == 4
