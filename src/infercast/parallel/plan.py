@@ -30,28 +30,9 @@ from dataclasses import dataclass
 
 from infercast.errors import InvalidInputError
 from infercast.parallel.shards import shard_problems
-from infercast.specs.ops import Op
 from infercast.specs.schema import ModelSpec
 
 __all__ = ["ParallelPlan", "PlanError"]
-
-_SHARDS: dict[tuple[int, int, int, int], tuple[tuple[Op, ...], tuple[tuple[str, str], ...]]] = {}
-_SHARDS_SIZE = 1 << 12
-
-
-def _shard_problems(ops: tuple[Op, ...], plan: ParallelPlan) -> tuple[tuple[str, str], ...]:
-    """:func:`shard_problems`, remembered per (ops, tp, moe_tp, ep) — the only degrees it
-    reads — as a plan search validates layouts sharing them at several PP degrees (ops are
-    memoised per layer spec, so their identity is stable; the entry keeps them alive)."""
-    key = (id(ops), plan.tp, plan.moe_tp, plan.ep)
-    hit = _SHARDS.get(key)
-    if hit is not None and hit[0] is ops:
-        return hit[1]
-    if len(_SHARDS) >= _SHARDS_SIZE:
-        _SHARDS.clear()
-    found = tuple(shard_problems(ops, plan))
-    _SHARDS[key] = (ops, found)
-    return found
 
 
 class PlanError(InvalidInputError):
@@ -177,7 +158,7 @@ class ParallelPlan:
             problems.append(message)
 
         for lt in spec.layer_types:
-            for field, message in _shard_problems(lt.layer_specs.ops(), self):
+            for field, message in shard_problems(lt.layer_specs.ops(), self):
                 _add(field, f"{lt.name} ({lt.layer_class}): {message}")
         if self.ep > 1 and not spec.is_moe:
             problems.append(f"ep={self.ep} needs a Mixture-of-Experts model; this one is dense")
