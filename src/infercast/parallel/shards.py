@@ -97,29 +97,29 @@ def shard_problems(ops: tuple[Op, ...], plan: ParallelPlan) -> list[tuple[str, s
     is reported once, by its first cause."""
     found: list[tuple[str, str]] = []
     tp, moe_tp, ep = plan.tp, plan.moe_tp, plan.ep
-    degrees = {"tp": tp, "ep": ep, "moe_tp": moe_tp}
-
-    def add(field: str, message: str) -> None:
-        if (field, message) not in found:
-            found.append((field, message))
-
     splits, kv_heads = _rules(ops)
     for field, n, label in splits:
-        degree = degrees[field]
+        degree = tp if field == "tp" else ep if field == "ep" else moe_tp
         if n % degree:
             if field == "ep":
-                add("ep", f"{n} experts are not divisible by ep={ep}")
+                problem = ("ep", f"{n} experts are not divisible by ep={ep}")
             else:
-                add(field, f"{label.format(n=n)} not divisible by {field}={degree}")
-    if any(field == "tp" for field, _ in found):
+                problem = (field, f"{label.format(n=n)} not divisible by {field}={degree}")
+            if problem not in found:
+                found.append(problem)
+    if found and any(field == "tp" for field, _ in found):
         return found
     for kv in kv_heads:
         if tp <= kv and kv % tp:
-            add("tp", f"{kv} KV heads are not divisible by tp={tp}")
+            problem = ("tp", f"{kv} KV heads are not divisible by tp={tp}")
+            if problem not in found:
+                found.append(problem)
         if tp > kv and tp % kv:
-            add(
+            problem = (
                 "tp",
                 f"tp={tp} is not a multiple of the {kv} KV heads, so they cannot be replicated "
                 "evenly",
             )
+            if problem not in found:
+                found.append(problem)
     return found

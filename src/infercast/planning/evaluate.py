@@ -87,6 +87,9 @@ class _Job:
     """The search's sort key, when plans may be pruned (not with ``users``)."""
     exchange: Exchange | None = None
     """How forked workers share what they have solved (None in one process)."""
+    plans: tuple[tuple[int, Candidate], ...] = ()
+    """The plans with their positions, for forked workers to take their share from (so only
+    a share's number is sent to each, not its plans)."""
 
 
 _JOB: _Job | None = None  # what forked workers inherit
@@ -234,6 +237,14 @@ def _solve_share(share: list[tuple[int, Candidate]], me: int = 0) -> tuple[list[
     return out, False
 
 
+def _solve_nth(me: int, workers: int) -> tuple[list[Outcome], bool]:
+    """Share ``me`` of ``workers`` (every ``workers``-th plan from the ``me``-th), in a forked
+    worker: the plans are the inherited job's."""
+    job = _JOB
+    assert job is not None
+    return _solve_share(list(job.plans[me::workers]), me)
+
+
 def solve_plans(
     spec: ModelSpec,
     hardware: dict[str, Hardware],
@@ -256,11 +267,10 @@ def solve_plans(
         if workers <= 1 or threading.active_count() > 1:
             outcomes, cut = _solve_share(indexed)
             return sorted(outcomes, key=lambda o: o.index), cut
-        shares = [(indexed[i::workers], i) for i in range(workers)]
         context = multiprocessing.get_context("fork")
-        _JOB = replace(_JOB, exchange=Exchange(workers, context))
+        _JOB = replace(_JOB, exchange=Exchange(workers, context), plans=tuple(indexed))
         with context.Pool(workers) as pool:
-            parts = pool.starmap(_solve_share, shares)
+            parts = pool.starmap(_solve_nth, [(i, workers) for i in range(workers)])
         outcomes = sorted((o for part, _ in parts for o in part), key=lambda o: o.index)
         return outcomes, any(cut for _, cut in parts)
     finally:
