@@ -109,17 +109,41 @@ def test_no_real_probe_is_above_its_ceiling(plan: dict) -> None:
 
 
 def test_workers_news_goes_to_the_other_shares_only() -> None:
-    import multiprocessing
-
     from infercast.planning.exchange import Exchange
 
-    exchange = Exchange(3, multiprocessing.get_context("fork"))
-    exchange.bind(1)
-    news = ("h100", 2, None, (FIRST,))
-    exchange.publish(news)
-    assert exchange.drain() == []  # nothing for share 1 itself
-    assert exchange.inboxes[0].get(timeout=10) == news
-    assert exchange.inboxes[2].get(timeout=10) == news
+    exchange = Exchange(3)
+    try:
+        exchange.bind(1)
+        passing = tuple(Probe(c, 100.0 + c, 10.0, 100.0 * c, 90.0 - c) for c in range(1, 21))
+        exchange.publish(("h100", 2, passing[-1], passing))
+        assert exchange.drain() == []  # nothing for share 1 itself
+        for share in (0, 2):
+            exchange.bind(share)
+            news = exchange.drain()
+            # 20 probes travel as 8 + 8 + 4; only the first part carries the plan's rank.
+            assert [len(n[3]) for n in news] == [8, 8, 4]
+            assert news[0][:3] == ("h100", 2, passing[-1])
+            assert [n[:3] for n in news[1:]] == [("", 0, None)] * 2
+            assert tuple(p for n in news for p in n[3]) == passing  # every float exact
+            assert exchange.drain() == []
+    finally:
+        exchange.close()
+
+
+def test_a_full_inbox_drops_news_instead_of_waiting() -> None:
+    from infercast.planning.exchange import Exchange
+
+    exchange = Exchange(2)
+    try:
+        exchange.bind(0)
+        for _ in range(20_000):  # ~100 bytes each: more than a 1 MiB (or 64 KiB) pipe holds
+            exchange.publish(("h100", 2, None, (FIRST,)))
+        exchange.bind(1)
+        arrived = exchange.drain()
+        assert 0 < len(arrived) < 20_000
+        assert all(n == ("h100", 2, None, (FIRST,)) for n in arrived)
+    finally:
+        exchange.close()
 
 
 @pytest.mark.parametrize("concurrency", [1, 3, 8, 64])

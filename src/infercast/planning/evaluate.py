@@ -268,9 +268,13 @@ def solve_plans(
             outcomes, cut = _solve_share(indexed)
             return sorted(outcomes, key=lambda o: o.index), cut
         context = multiprocessing.get_context("fork")
-        _JOB = replace(_JOB, exchange=Exchange(workers, context), plans=tuple(indexed))
-        with context.Pool(workers) as pool:
-            parts = pool.starmap(_solve_nth, [(i, workers) for i in range(workers)])
+        exchange = Exchange(workers)
+        _JOB = replace(_JOB, exchange=exchange, plans=tuple(indexed))
+        try:
+            with context.Pool(workers) as pool:
+                parts = pool.starmap(_solve_nth, [(i, workers) for i in range(workers)])
+        finally:
+            exchange.close()
         outcomes = sorted((o for part, _ in parts for o in part), key=lambda o: o.index)
         return outcomes, any(cut for _, cut in parts)
     finally:
