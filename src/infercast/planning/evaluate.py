@@ -24,6 +24,7 @@ caller with threads, is solved serially.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import threading
 import time
@@ -270,10 +271,12 @@ def solve_plans(
         context = multiprocessing.get_context("fork")
         exchange = Exchange(workers)
         _JOB = replace(_JOB, exchange=exchange, plans=tuple(indexed))
+        gc.freeze()  # the workers' collections then skip (and do not copy) the inherited heap
         try:
             with context.Pool(workers) as pool:
                 parts = pool.starmap(_solve_nth, [(i, workers) for i in range(workers)])
         finally:
+            gc.unfreeze()
             exchange.close()
         outcomes = sorted((o for part, _ in parts for o in part), key=lambda o: o.index)
         return outcomes, any(cut for _, cut in parts)
