@@ -109,14 +109,85 @@ def test_no_real_probe_is_above_its_ceiling(plan: dict) -> None:
 
 
 def test_workers_news_goes_to_the_other_shares_only() -> None:
-    import multiprocessing
-
     from infercast.planning.exchange import Exchange
 
-    exchange = Exchange(3, multiprocessing.get_context("fork"))
-    exchange.bind(1)
-    news = ("h100", 2, None, (FIRST,))
-    exchange.publish(news)
-    assert exchange.drain() == []  # nothing for share 1 itself
-    assert exchange.inboxes[0].get(timeout=10) == news
-    assert exchange.inboxes[2].get(timeout=10) == news
+    exchange = Exchange(3)
+    try:
+        exchange.bind(1)
+        passing = tuple(Probe(c, 100.0 + c, 10.0, 100.0 * c, 90.0 - c) for c in range(1, 21))
+        exchange.publish(("h100", 2, passing[-1], passing))
+        assert exchange.drain() == []  # nothing for share 1 itself
+        for share in (0, 2):
+            exchange.bind(share)
+            news = exchange.drain()
+            # 20 probes travel as 8 + 8 + 4; only the first part carries the plan's rank.
+            assert [len(n[3]) for n in news] == [8, 8, 4]
+            assert news[0][:3] == ("h100", 2, passing[-1])
+            assert [n[:3] for n in news[1:]] == [("", 0, None)] * 2
+            assert tuple(p for n in news for p in n[3]) == passing  # every float exact
+            assert exchange.drain() == []
+    finally:
+        exchange.close()
+
+
+def test_a_full_inbox_drops_news_instead_of_waiting() -> None:
+    from infercast.planning.exchange import Exchange
+
+    exchange = Exchange(2)
+    try:
+        exchange.bind(0)
+        for _ in range(20_000):  # ~100 bytes each: more than a 1 MiB (or 64 KiB) pipe holds
+            exchange.publish(("h100", 2, None, (FIRST,)))
+        exchange.bind(1)
+        arrived = exchange.drain()
+        assert 0 < len(arrived) < 20_000
+        assert all(n == ("h100", 2, None, (FIRST,)) for n in arrived)
+    finally:
+        exchange.close()
+
+
+@pytest.mark.parametrize("concurrency", [1, 3, 8, 64])
+def test_a_probe_within_the_admitted_load_is_the_estimate(concurrency: int) -> None:
+    """The search's probes skip the per-load memory plan up to the admission cap: below dp
+    (a timer that knows the load) and above it, TTFT, TPOT and throughput are still those of
+    ``infercast.estimate`` to the last bit."""
+    import infercast
+
+    spec = default_registry().get("Qwen/Qwen3-30B-A3B")
+    args = {"tp": 1, "dp": 4, "ep": 4, "moe_tp": 1, "gpus": 4}
+    dep = adapter.deploy(spec, get_hardware("h100"), args)
+    isl, osl = 1024, 128
+    cap, _ = adapter.admission(dep, isl, osl)
+    assert cap >= 64
+    p = adapter.probe(dep, isl, osl, concurrency, cap)
+    est = infercast.estimate(
+        "Qwen/Qwen3-30B-A3B", "h100", **args, isl=isl, osl=osl, concurrency=concurrency
+    )
+    assert (p.ttft_ms, p.tpot_ms, p.output_tokens_per_s_per_gpu) == (
+        est.ttft_ms,
+        est.tpot_ms,
+        est.output_tokens_per_s_per_gpu,
+    )
+
+
+def test_the_front_answers_dominance_from_its_staircase() -> None:
+    """Points (10, 5), (20, 3), (30, 1) (tokens/s per GPU, per user): a corner is dominated
+    when one point is at least as good on both axes, whatever the order they came in."""
+    from infercast.planning.pareto import Front
+
+    for order in ([0, 1, 2], [2, 0, 1], [1, 2, 0]):
+        front = Front()
+        points = [(10.0, 5.0), (20.0, 3.0), (30.0, 1.0)]
+        for i in order:
+            front.add(Probe(1, 0.0, 0.0, *points[i]), i)
+        front.add(Probe(1, 0.0, 0.0, 15.0, 2.0), "dominated by (20, 3)")
+        assert [p.output_tokens_per_s_per_gpu for p, _ in front.ordered()] == [30.0, 20.0, 10.0]
+        assert front.dominated(15.0, 3.0)  # by (20, 3), tie on speed
+        assert not front.dominated(15.0, 4.0)  # (10, 5) is too slow, (20, 3) too low
+        assert front.dominated(30.0, 1.0)  # the point itself
+        assert not front.dominated(30.5, 0.0)
+        assert front.dominated(0.0, 5.0) and not front.dominated(0.0, 5.5)
+        assert not front.dominated(float("nan"), 0.0)
+    front.add(Probe(1, 0.0, 0.0, float("nan"), 9.0), "nan")  # never dominated, never dominates
+    assert not front.dominated(1.0, 6.0) and front.dominated(15.0, 3.0)
+    assert len(front.points) == 4

@@ -24,7 +24,7 @@ from infercast.estimation.resolve import Resolved
 from infercast.estimation.timing import StepTimer
 from infercast.parallel import ParallelPlan
 
-__all__ = ["Admission", "admit"]
+__all__ = ["Admission", "admit", "loaded_timer"]
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def _busiest_step_tokens(plan: ParallelPlan, step_tokens: float, concurrency: in
     return step_tokens * plan.dp / plan.token_ranks(concurrency)
 
 
-def _loaded_timer(resolved: Resolved, admitted: int) -> StepTimer:
+def loaded_timer(resolved: Resolved, admitted: int) -> StepTimer:
     """The prepared timer when the admitted requests fill every DP rank, else one whose cost
     models know the load (built once per estimate)."""
     if admitted >= resolved.plan.dp:
@@ -95,6 +95,6 @@ def admit(resolved: Resolved, workload: Workload) -> Admission:
     # per_gpu_seqs·dp/cp sequences over the replica.
     max_concurrency = min(mem.max_sequences_per_gpu() * plan.dp // plan.cp, 10**9)
     cap = min(max_concurrency, engine.batch_cap(plan.dp)) if max_concurrency else concurrency
-    timer = _loaded_timer(resolved, max(1, min(concurrency, cap)))
+    timer = loaded_timer(resolved, max(1, min(concurrency, cap)))
     seqs = _kv_sequences_per_gpu(plan, min(concurrency, cap))
     return Admission(mem, max_concurrency, cap, timer, seqs)

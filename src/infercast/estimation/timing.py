@@ -33,6 +33,7 @@ from infercast.specs.schema import ModelSpec
 __all__ = ["LayerTiming", "StepTimer", "StepTiming", "is_edge_layer"]
 
 _BOUNDS = ("compute", "memory", "communication", "overhead")
+_new_tuple = tuple.__new__
 _MEMO_SIZE = 1 << 14
 """Step times a timer remembers (then it starts afresh): bounds a long-lived timer's memory."""
 
@@ -110,7 +111,7 @@ class StepTimer:
         self.bandwidth = hardware.memory_bandwidth_bytes_per_s * eff.memory_bandwidth
         self._collective = CollectiveTimer(hardware, eff.collective, eff.collective_latency_s)
         self._rates: dict[tuple[str, bool], float] = {}
-        self._memo: dict[StepShape, float] = {}
+        self._memo: dict[StepShape, float] | None = {}
         self._step_overhead_s = eff.step_overhead_s
         self._pp, self._dp, self._hidden = ctx.plan.pp, ctx.plan.dp, spec.hidden_size
         self._act_bpe = ctx.activation_dtype.bytes_per_element
@@ -240,31 +241,49 @@ class StepTimer:
 
     def step_s(self, shape: StepShape) -> float:
         """``step_time(shape).time_s``, memoised on the exact shape (a pure function of it:
-        the solver of every concurrency probe of a plan asks for many of the same shapes)."""
-        hit = self._memo.get(shape)
-        if hit is not None:
-            return hit
+        reconcile's solves of one deployment at several loads ask for many of the same
+        shapes) unless :meth:`unmemoised`."""
+        memo = self._memo
+        if memo is not None:
+            hit = memo.get(shape)
+            if hit is not None:
+                return hit
         pp = self._pp
         if pp == 1:
             value = self._stage_s(shape)
         else:
             micro = self._micro(shape)
             value = self._stage_s(micro) * pp + self._handoff_s(micro)
-        if len(self._memo) >= _MEMO_SIZE:
-            self._memo.clear()
-        self._memo[shape] = value
+        if memo is not None:
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[shape] = value
         return value
 
+    def unmemoised(self) -> StepTimer:
+        """This timer, no longer memoising :meth:`step_s` (same values): for a caller whose
+        shapes almost never repeat exactly — a plan search, whose solver caches its own
+        rounded steps and whose bounds memoise theirs (1 % of its step times were hits, and
+        remembering the rest cost more than they saved)."""
+        self._memo = None
+        return self
+
     def _micro(self, shape: StepShape) -> StepShape:
-        """One of the ``pp`` micro-batches of the step (fields in StepShape's order)."""
+        """One of the ``pp`` micro-batches of the step (fields in StepShape's order; built
+        with ``tuple.__new__``, which skips the named tuple's Python-level ``__new__``: every
+        pipelined step time builds one)."""
         pp = self._pp
-        return StepShape(
-            shape.prefill_tokens / pp,
-            shape.prefill_seqs / pp,
-            shape.prefill_context,
-            shape.prefill_chunk,
-            shape.decode_seqs / pp,
-            shape.decode_context,
+        prefill_tokens, prefill_seqs, prefill_context, chunk, decode_seqs, decode_context = shape
+        return _new_tuple(
+            StepShape,
+            (
+                prefill_tokens / pp,
+                prefill_seqs / pp,
+                prefill_context,
+                chunk,
+                decode_seqs / pp,
+                decode_context,
+            ),
         )
 
     def _handoff_s(self, micro: StepShape) -> float:

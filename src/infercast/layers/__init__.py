@@ -57,11 +57,24 @@ _BY_KIND: tuple[tuple[str, Any], ...] = (
 """Which cost model a layer gets, by what its ops contain (first match wins)."""
 
 
+_CHOSEN: dict[int, tuple[tuple[Any, ...], Any]] = {}
+"""The cost model chosen per ops tuple (memoised per layer spec, so its identity is stable;
+the entry keeps it alive): a plan search builds the cost models of thousands of plans of one
+spec."""
+
+
 def cost_model_class(specs: LayerSpecs) -> Any:
     """The cost model of a layer class, chosen from its ops (never its name)."""
-    kinds = op_kinds(specs.ops())
+    ops = specs.ops()
+    hit = _CHOSEN.get(id(ops))
+    if hit is not None and hit[0] is ops:
+        return hit[1]
+    kinds = op_kinds(ops)
     for kind, model in _BY_KIND:
         if kind in kinds:
+            if len(_CHOSEN) >= 1 << 12:
+                _CHOSEN.clear()
+            _CHOSEN[id(ops)] = (ops, model)
             return model
     raise InvalidInputError(
         f"layer class {specs.class_name}: no cost model for ops {sorted(kinds) or 'none'}"

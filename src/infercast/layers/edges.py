@@ -25,6 +25,7 @@ from infercast.specs.classes.edges import (
 __all__ = ["EmbeddingCost", "NormCost", "OutputCost", "PoolerCost"]
 
 _FP32 = dtype("fp32")
+_FP32_BPE = _FP32.bytes_per_element
 
 
 class NormCost(OpsCost):
@@ -54,6 +55,7 @@ class EmbeddingCost(OpsCost):
         self.wdtype = self.placed.formats["own"]
         self.hidden_size = specs.hidden_size
         self.act_bpe = ctx.activation_dtype.bytes_per_element
+        self.weight_bpe = self.wdtype.bytes_per_element  # wdtype.nbytes(n) = n · this
 
     def activation_peak_bytes(self, tokens: float) -> float:
         return self.ctx.activation_dtype.nbytes(tokens * self.specs.hidden_size)
@@ -64,7 +66,7 @@ class EmbeddingCost(OpsCost):
         activations = elements * self.act_bpe
         comm = tp_reduce(price, 0.0, plan.tp, activations, plan.sp)
         # Weights: only the gathered rows.
-        return 0.0, 0.0, self.wdtype.nbytes(elements), 0.0, activations, comm
+        return 0.0, 0.0, elements * self.weight_bpe, 0.0, activations, comm
 
 
 class OutputCost(OpsCost):
@@ -96,13 +98,13 @@ class OutputCost(OpsCost):
         h = self.hidden_size
         comm = 0.0
         if tp > 1:
-            comm += price("all_gather", tp, rows * self.vocab_size * _FP32.bytes_per_element)
+            comm += price("all_gather", tp, rows * self.vocab_size * _FP32_BPE)
         return (
             2 * rows * self.vocab_slice * h,
             0.0,
             self.weight_bytes,
             0.0,
-            rows * self.vocab_slice * _FP32.bytes_per_element + rows * h * self.act_bpe,
+            rows * self.vocab_slice * _FP32_BPE + rows * h * self.act_bpe,
             comm,
         )
 

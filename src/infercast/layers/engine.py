@@ -44,8 +44,9 @@ class Gemm:
 def spec_field(specs: LayerSpecs, name: str, default: Any) -> Any:
     """A spec field of the layer, ``default`` where its class has no such field: asked of the
     class's fields, because a missing attribute on a pydantic model costs an exception (and
-    cost models are built once per estimate)."""
-    return getattr(specs, name) if name in type(specs).model_fields else default
+    cost models are built once per estimate; ``__pydantic_fields__`` is the dict
+    ``model_fields`` returns, without the property's indirection)."""
+    return getattr(specs, name) if name in type(specs).__pydantic_fields__ else default
 
 
 def op_kinds(ops: tuple[Op, ...]) -> frozenset[str]:

@@ -101,6 +101,7 @@ class MoECost(OpsCost):
         )
         """The busiest EP rank's experts and token-expert pairs (:mod:`.routing`)."""
         self.act_bpe = ctx.activation_dtype.bytes_per_element
+        self.expert_bpe = self.edtype.bytes_per_element  # edtype.nbytes(n) = n · this
 
     def _dense_bytes(self) -> float:
         return self.dense_bytes
@@ -150,7 +151,7 @@ class MoECost(OpsCost):
         return (
             2 * (busiest_pairs * self.expert_matmul + tokens * self.dense_matmul),
             0.0,
-            self.edtype.nbytes(self.busiest.experts(group_tokens) * self.expert_params)
+            self.busiest.experts(group_tokens) * self.expert_params * self.expert_bpe
             + self.dense_bytes,
             0.0,
             (2 * tokens * h + routed_pairs * self.pair_width) * bpe,

@@ -99,7 +99,8 @@ class BusiestRank:
         # Rounded keys keep the cache small; the curve is smooth in p.
         slots = self.rank_slots
         busiest = _binomial_max(slots, round(p, 4), self.ep) * m / slots
-        return min(m, mean + self.skew * (busiest - mean))
+        value = mean + self.skew * (busiest - mean)
+        return value if value < m else m  # min(m, ·), ties and NaN alike (a hot path)
 
     def pairs(self, tokens: float) -> float:
         """Expected token-expert pairs the busiest rank computes for ``tokens`` tokens."""
@@ -109,7 +110,8 @@ class BusiestRank:
         if self.ep <= 1:
             return mean
         excess = self.max_normal * math.sqrt(tokens * self.per_token_var)
-        return min(tokens * self.pairs_cap, mean + self.skew * excess)
+        cap, value = tokens * self.pairs_cap, mean + self.skew * excess
+        return value if value < cap else cap  # min(cap, ·), ties and NaN alike
 
 
 def busiest_rank_experts(

@@ -117,7 +117,7 @@ class CollectiveTimer:
             rate, ring_latency, ring_factor, tree_latency = terms
             ring = ring_latency + ring_factor * nbytes / rate
             tree = tree_latency + 2 * nbytes / rate
-            return self.floor_s + min(ring, tree)
+            return self.floor_s + (tree if tree < ring else ring)  # min(ring, tree), ties too
         if kind == "p2p":
             return terms[1] + nbytes / terms[0]
         return terms[1] + terms[2] * nbytes / terms[0]

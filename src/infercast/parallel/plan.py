@@ -154,6 +154,17 @@ class ParallelPlan:
 
     def validate_for(self, spec: ModelSpec) -> None:
         """Raise :class:`PlanError` naming every rule this model breaks under the plan."""
+        fields, problems = self.problems(spec)
+        if problems:
+            raise PlanError(
+                f"plan {self.describe()} is invalid for {spec.hf_model_id}: " + "; ".join(problems),
+                fields[0],
+            )
+
+    def problems(self, spec: ModelSpec) -> tuple[list[str], list[str]]:
+        """(plan field, message) of every rule this model breaks under the plan, as two
+        lists; both empty for a valid plan (what a plan search asks of thousands of layouts,
+        without raising)."""
         problems: list[str] = []
         fields: list[str] = []
 
@@ -162,9 +173,8 @@ class ParallelPlan:
             problems.append(message)
 
         for lt in spec.layer_types:
-            where = f"{lt.name} ({lt.layer_class})"
             for field, message in shard_problems(lt.layer_specs.ops(), self):
-                _add(field, f"{where}: {message}")
+                _add(field, f"{lt.name} ({lt.layer_class}): {message}")
         if self.ep > 1 and not spec.is_moe:
             problems.append(f"ep={self.ep} needs a Mixture-of-Experts model; this one is dense")
             fields.append("ep")
@@ -177,11 +187,7 @@ class ParallelPlan:
                 "none (use cp=1)"
             )
             fields.append("cp")
-        if problems:
-            raise PlanError(
-                f"plan {self.describe()} is invalid for {spec.hf_model_id}: " + "; ".join(problems),
-                fields[0],
-            )
+        return fields, problems
 
     def describe(self) -> str:
         text = f"TP{self.tp}"

@@ -59,6 +59,37 @@ def local_params(op: Op, plan: ParallelPlan) -> float:
     return op.params / plan.tp if shard == "col" else float(op.params)
 
 
+_Rules = tuple[tuple[tuple[str, int, str], ...], tuple[int, ...]]
+_RULES: dict[int, tuple[tuple[Op, ...], _Rules]] = {}
+
+
+def _rules(ops: tuple[Op, ...]) -> _Rules:
+    """What :func:`shard_problems` checks of ``ops``, in its order: (plan field, size that
+    field's degree must divide, the size's label) per split, and the K/V head counts that
+    may be replicated. Remembered per ops tuple (memoised per layer spec, so its identity is
+    stable; the entry keeps it alive): a plan search checks thousands of layouts."""
+    hit = _RULES.get(id(ops))
+    if hit is not None and hit[0] is ops:
+        return hit[1]
+    splits: list[tuple[str, int, str]] = []
+    linears = [op for op in ops if isinstance(op, Linear)]
+    for op in linears:
+        sharded = op.out_features if op.shard == "col" else op.in_features
+        n = op.heads or sharded
+        if op.shard in ("col", "row") and op.split_label:
+            splits.append(("tp", n, op.split_label))
+        if op.shard == "expert":
+            splits.append(("ep", op.experts, ""))
+            inner = op.out_features if op.expert_split == "out" else op.in_features
+            splits.append(("moe_tp", inner, op.split_label))
+    kv_heads = tuple(op.heads for op in linears if op.replicable and op.heads)
+    rules = (tuple(splits), kv_heads)
+    if len(_RULES) >= 1 << 12:
+        _RULES.clear()
+    _RULES[id(ops)] = (ops, rules)
+    return rules
+
+
 def shard_problems(ops: tuple[Op, ...], plan: ParallelPlan) -> list[tuple[str, str]]:
     """``(plan field, message)`` for every op this plan cannot split evenly (deduplicated).
 
@@ -66,35 +97,29 @@ def shard_problems(ops: tuple[Op, ...], plan: ParallelPlan) -> list[tuple[str, s
     is reported once, by its first cause."""
     found: list[tuple[str, str]] = []
     tp, moe_tp, ep = plan.tp, plan.moe_tp, plan.ep
-
-    def add(field: str, message: str) -> None:
-        if (field, message) not in found:
-            found.append((field, message))
-
-    linears = [op for op in ops if isinstance(op, Linear)]
-    for op in linears:
-        sharded = op.out_features if op.shard == "col" else op.in_features
-        n = op.heads or sharded
-        if op.shard in ("col", "row") and op.split_label and n % tp:
-            add("tp", f"{op.split_label.format(n=n)} not divisible by tp={tp}")
-        if op.shard == "expert":
-            if op.experts % ep:
-                add("ep", f"{op.experts} experts are not divisible by ep={ep}")
-            inner = op.out_features if op.expert_split == "out" else op.in_features
-            if inner % moe_tp:
-                add("moe_tp", f"{op.split_label.format(n=inner)} not divisible by moe_tp={moe_tp}")
-    if any(field == "tp" for field, _ in found):
+    splits, kv_heads = _rules(ops)
+    for field, n, label in splits:
+        degree = tp if field == "tp" else ep if field == "ep" else moe_tp
+        if n % degree:
+            if field == "ep":
+                problem = ("ep", f"{n} experts are not divisible by ep={ep}")
+            else:
+                problem = (field, f"{label.format(n=n)} not divisible by {field}={degree}")
+            if problem not in found:
+                found.append(problem)
+    if found and any(field == "tp" for field, _ in found):
         return found
-    for op in linears:
-        kv = op.heads
-        if not (op.replicable and kv):
-            continue
+    for kv in kv_heads:
         if tp <= kv and kv % tp:
-            add("tp", f"{kv} KV heads are not divisible by tp={tp}")
+            problem = ("tp", f"{kv} KV heads are not divisible by tp={tp}")
+            if problem not in found:
+                found.append(problem)
         if tp > kv and tp % kv:
-            add(
+            problem = (
                 "tp",
                 f"tp={tp} is not a multiple of the {kv} KV heads, so they cannot be replicated "
                 "evenly",
             )
+            if problem not in found:
+                found.append(problem)
     return found

@@ -21,10 +21,11 @@ from typing import Any
 from infercast.deployment import Deployment, Workload
 from infercast.engines import ENGINES, canonical_engine
 from infercast.errors import InvalidInputError
-from infercast.estimation.admit import admit
+from infercast.estimation.admit import admit, loaded_timer
 from infercast.estimation.estimate import _estimate, serving_point
 from infercast.estimation.resolve import Resolved, resolve
 from infercast.estimation.result import EstimateResult
+from infercast.estimation.serving import solve
 from infercast.hardware import Hardware
 from infercast.specs.schema import ModelSpec
 
@@ -36,6 +37,7 @@ __all__ = [
     "decode_seqs_at",
     "decode_step_s",
     "deploy",
+    "deploy_for_search",
     "deployment",
     "full_estimate",
     "probe",
@@ -68,6 +70,14 @@ def deploy(spec: ModelSpec, hardware: Hardware, args: dict[str, Any]) -> Resolve
     return resolve(deployment(spec, hardware, args))
 
 
+def deploy_for_search(spec: ModelSpec, hardware: Hardware, args: dict[str, Any]) -> Resolved:
+    """:func:`deploy` for the search's probes and bounds: the step timer does not memoise
+    (:meth:`~infercast.estimation.timing.StepTimer.unmemoised`; same values, less work)."""
+    dep = deploy(spec, hardware, args)
+    dep.timer.unmemoised()
+    return dep
+
+
 def admission(dep: Resolved, isl: int, osl: int) -> tuple[int, float]:
     """Most requests the engine holds at once for this workload (KV capacity and batch cap),
     and — when that is 0 — how many bytes per GPU are missing for one sequence's KV cache."""
@@ -78,9 +88,22 @@ def admission(dep: Resolved, isl: int, osl: int) -> tuple[int, float]:
     return 0, max(mem.kv_bytes_per_sequence - mem.free_for_kv(), 0.0)
 
 
-def probe(dep: Resolved, isl: int, osl: int, concurrency: int) -> Probe:
-    """TTFT, TPOT and throughputs at ``concurrency``, exactly as ``estimate`` derives them."""
-    point = serving_point(dep, isl, osl, concurrency)
+def probe(dep: Resolved, isl: int, osl: int, concurrency: int, cap: int | None = None) -> Probe:
+    """TTFT, TPOT and throughputs at ``concurrency``, exactly as ``estimate`` derives them.
+
+    ``cap``: what :func:`admission` said the engine holds. Up to it the load is admitted
+    whole (the capacity at ``concurrency`` is no smaller than at the admission probe's
+    load), and the steady state depends on the engine's capacity only through the admitted
+    load — so the memory plan an estimate makes at each load is skipped (the search's
+    probes are many loads of one plan)."""
+    if cap is not None and concurrency <= cap:
+        timer = loaded_timer(dep, concurrency)
+        if timer is not dep.timer:
+            timer.unmemoised()  # built for this probe alone
+        budget = dep.params.framework.max_num_batched_tokens
+        point = solve(timer, budget, isl, osl, concurrency, cap)
+    else:
+        point = serving_point(dep, isl, osl, concurrency)
     tpot_ms = point.tpot_s * 1e3
     return Probe(
         concurrency=concurrency,

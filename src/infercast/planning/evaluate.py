@@ -24,6 +24,7 @@ caller with threads, is solved serially.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import threading
 import time
@@ -87,6 +88,9 @@ class _Job:
     """The search's sort key, when plans may be pruned (not with ``users``)."""
     exchange: Exchange | None = None
     """How forked workers share what they have solved (None in one process)."""
+    plans: tuple[tuple[int, Candidate], ...] = ()
+    """The plans with their positions, for forked workers to take their share from (so only
+    a share's number is sent to each, not its plans)."""
 
 
 _JOB: _Job | None = None  # what forked workers inherit
@@ -115,16 +119,18 @@ class _Plan:
     dep: Any
     base: dict[str, Any]
     upper: int
+    cap: int
+    """What the engine holds (:func:`~infercast.planning.adapter.admission`)."""
     first: Probe
     calls: list[int]
     ceiling: Ceiling
     order: tuple[float, ...] = ()
 
 
-def _evaluator(job: _Job, dep: Any, calls: list[int]) -> Callable[[int], Probe]:
+def _evaluator(job: _Job, dep: Any, calls: list[int], cap: int) -> Callable[[int], Probe]:
     def evaluate(c: int) -> Probe:
         calls[0] += 1
-        return adapter.probe(dep, job.req.isl, job.req.osl, c)
+        return adapter.probe(dep, job.req.isl, job.req.osl, c, cap)
 
     return evaluate
 
@@ -132,7 +138,7 @@ def _evaluator(job: _Job, dep: Any, calls: list[int]) -> Callable[[int], Probe]:
 def _classify(job: _Job, index: int, cand: Candidate) -> Outcome | _Plan:
     """Pass 1: the outcome of a plan that does not fit or fails at C = 1, else the plan."""
     req = job.req
-    dep = adapter.deploy(job.spec, job.hardware[cand.hardware], cand.plan_args())
+    dep = adapter.deploy_for_search(job.spec, job.hardware[cand.hardware], cand.plan_args())
     d = dep.dtypes
     base: dict[str, Any] = {
         "index": index,
@@ -147,18 +153,18 @@ def _classify(job: _Job, index: int, cand: Candidate) -> Outcome | _Plan:
         return Outcome(**base, shortfall_bytes=shortfall)
     upper = min(cap, req.users) if req.users else cap
     calls = [0]
-    first = _evaluator(job, dep, calls)(1)
+    first = _evaluator(job, dep, calls, cap)(1)
     if not job.sla.ok(first):
         return Outcome(**base, first=first, probes=calls[0])
     step_s = adapter.decode_step_s(dep, req.isl, req.osl)
     ceiling = Ceiling(step_s, first, req.osl, cand.gpus, cand.dp, upper, job.tpot_limit, SLACK)
-    return _Plan(index, cand, dep, base, upper, first, calls, ceiling)
+    return _Plan(index, cand, dep, base, upper, cap, first, calls, ceiling)
 
 
 def _solve(job: _Job, plan: _Plan, pruner: Pruner | None) -> Outcome:
     """Pass 2: the plan's largest concurrency meeting the SLA, or its proof of harmlessness."""
     req, cand, first = job.req, plan.cand, plan.first
-    evaluate = _evaluator(job, plan.dep, plan.calls)
+    evaluate = _evaluator(job, plan.dep, plan.calls, plan.cap)
     guess = None
     limit = job.tpot_limit
     if limit is not None:
@@ -232,6 +238,14 @@ def _solve_share(share: list[tuple[int, Candidate]], me: int = 0) -> tuple[list[
     return out, False
 
 
+def _solve_nth(me: int, workers: int) -> tuple[list[Outcome], bool]:
+    """Share ``me`` of ``workers`` (every ``workers``-th plan from the ``me``-th), in a forked
+    worker: the plans are the inherited job's."""
+    job = _JOB
+    assert job is not None
+    return _solve_share(list(job.plans[me::workers]), me)
+
+
 def solve_plans(
     spec: ModelSpec,
     hardware: dict[str, Hardware],
@@ -254,11 +268,16 @@ def solve_plans(
         if workers <= 1 or threading.active_count() > 1:
             outcomes, cut = _solve_share(indexed)
             return sorted(outcomes, key=lambda o: o.index), cut
-        shares = [(indexed[i::workers], i) for i in range(workers)]
         context = multiprocessing.get_context("fork")
-        _JOB = replace(_JOB, exchange=Exchange(workers, context))
-        with context.Pool(workers) as pool:
-            parts = pool.starmap(_solve_share, shares)
+        exchange = Exchange(workers)
+        _JOB = replace(_JOB, exchange=exchange, plans=tuple(indexed))
+        gc.freeze()  # the workers' collections then skip (and do not copy) the inherited heap
+        try:
+            with context.Pool(workers) as pool:
+                parts = pool.starmap(_solve_nth, [(i, workers) for i in range(workers)])
+        finally:
+            gc.unfreeze()
+            exchange.close()
         outcomes = sorted((o for part, _ in parts for o in part), key=lambda o: o.index)
         return outcomes, any(cut for _, cut in parts)
     finally:

@@ -11,10 +11,9 @@ as evaluated.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
-from infercast.errors import InvalidInputError
 from infercast.parallel import ParallelPlan
 from infercast.specs.layer_classes import ATTENTION_CLASSES
 from infercast.specs.schema import ModelSpec
@@ -53,7 +52,9 @@ class Candidate:
 
     def estimate_args(self) -> dict[str, Any]:
         """``infercast.estimate`` keywords for this plan (without model and workload)."""
-        args = asdict(self)
+        # The fields by name (what asdict gives, without its deep copy of each scalar: a
+        # search asks this of every plan).
+        args = {name: getattr(self, name) for name in _FIELDS}
         args["gpus"] = self.gpus
         return args
 
@@ -62,6 +63,9 @@ class Candidate:
         args = self.estimate_args()
         del args["hardware"]
         return args
+
+
+_FIELDS = tuple(f.name for f in fields(Candidate))
 
 
 def _layouts(spec: ModelSpec, gpus: int, long_prompt: bool) -> Iterator[ParallelPlan]:
@@ -74,11 +78,8 @@ def _layouts(spec: ModelSpec, gpus: int, long_prompt: bool) -> Iterator[Parallel
                 for cp in divisors(dp) if long_prompt and has_attention else [1]:
                     for sp in (False, True) if long_prompt and tp > 1 else (False,):
                         plan = ParallelPlan(tp, dp, pp, group // ep, ep, cp, sp)
-                        try:
-                            plan.validate_for(spec)
-                        except InvalidInputError:
-                            continue
-                        yield plan
+                        if not plan.problems(spec)[0]:  # what validate_for raises on
+                            yield plan
 
 
 def candidates(

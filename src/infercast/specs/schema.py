@@ -223,8 +223,9 @@ class ModelSpec(BaseModel):
             if any(isinstance(op, Router) for op in lt.layer_specs.ops())
         ]
 
-    @property
+    @cached_property
     def is_moe(self) -> bool:
+        """Once per spec (frozen): plan validation and the plan space ask it per plan."""
         return bool(self.moe_layers)
 
     @property
