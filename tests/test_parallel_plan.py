@@ -146,6 +146,9 @@ def test_describe() -> None:
     assert ParallelPlan.build(tp=8).describe() == "TP8"
     assert ParallelPlan.build(tp=2, dp=4, pp=2, ep=8).describe() == "TP2×DP4×PP2 (MoE TP1×EP8)"
     assert ParallelPlan.build(dp=4, cp=2).describe() == "TP1×DP4 (MoE TP4×EP1) CP2"
+    # A dense model's label names no experts; EP asked of one is still shown.
+    assert ParallelPlan.build(tp=16, dp=2, pp=100).describe(moe=False) == "TP16×DP2×PP100"
+    assert ParallelPlan.build(tp=2, ep=2).describe(moe=False) == "TP2 (MoE TP1×EP2)"
 
 
 # ------------------------------------------------------------------- validation for a model

@@ -350,7 +350,7 @@ def build_result(
             sp=plan.sp,
             cp=plan.cp,
             kv_heads_replicated=plan.kv_replicated(min_kv_heads(spec)),
-            label=plan.describe(),
+            label=plan.describe(spec.is_moe),
             line=plan_line(resolved.hardware.id, plan, spec.is_moe),
         ),
         dtypes=resolved.dtypes,

@@ -157,7 +157,8 @@ class ParallelPlan:
         fields, problems = self.problems(spec)
         if problems:
             raise PlanError(
-                f"plan {self.describe()} is invalid for {spec.hf_model_id}: " + "; ".join(problems),
+                f"plan {self.describe(spec.is_moe)} is invalid for {spec.hf_model_id}: "
+                + "; ".join(problems),
                 fields[0],
             )
 
@@ -189,13 +190,15 @@ class ParallelPlan:
             fields.append("cp")
         return fields, problems
 
-    def describe(self) -> str:
+    def describe(self, moe: bool = True) -> str:
+        """'TP4×DP2 (MoE TP1×EP8) CP2 SP'; the MoE split only for an MoE model (``moe``) or
+        a plan that asks for EP, so a dense model's label names no experts."""
         text = f"TP{self.tp}"
         if self.dp > 1:
             text += f"×DP{self.dp}"
         if self.pp > 1:
             text += f"×PP{self.pp}"
-        if self.ep > 1 or self.moe_tp != self.tp:
+        if self.ep > 1 or (moe and self.moe_tp != self.tp):
             text += f" (MoE TP{self.moe_tp}×EP{self.ep})"
         if self.cp > 1:
             text += f" CP{self.cp}"
