@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format catalog calibrate cross-validate accuracy reconcile bench chromium clean
+.PHONY: run test lint format catalog calibrate cross-validate accuracy ranking reconcile bench chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,10 @@ cross-validate: $(VENV)/.installed-run
 ## accuracy: the README's Accuracy tables (markdown) from the shipped calibration and the folds
 accuracy: $(VENV)/.installed-run
 	$(BIN)/python scripts/accuracy_report.py
+
+## ranking: how often the plan ranked best under a TPOT limit is near the best measured (README)
+ranking: $(VENV)/.installed-run
+	$(BIN)/python scripts/ranking_report.py
 
 ## reconcile: prediction error against the shared serving benchmarks
 reconcile: $(VENV)/.installed-run

@@ -23,7 +23,7 @@ from infercast.estimation.reconcile import BenchmarkRow, Prediction, predict_row
 from infercast.hardware import get_hardware
 from infercast.specs.registry import Registry
 
-__all__ = ["GROUPINGS", "cross_validate", "fold_medians"]
+__all__ = ["GROUPINGS", "cross_validate", "fold_medians", "held_out_predictions"]
 
 Grouping = Literal["model", "hardware", "framework"]
 GROUPINGS: tuple[Grouping, ...] = ("model", "hardware", "framework")
@@ -51,6 +51,19 @@ def fold_medians(
 ) -> dict[str, Any]:
     """Median absolute % error of each headline metric over ``rows`` under ``calibration``."""
     return _medians(predict_rows(rows, registry=registry, calibration=calibration))
+
+
+def held_out_predictions(
+    rows: list[BenchmarkRow], result: dict[str, Any], registry: Registry | None = None
+) -> list[Prediction]:
+    """Each row predicted by the stored fit of the fold that held it out (``result`` as
+    :func:`cross_validate` returns it): out-of-sample predictions of every row, re-checkable
+    without refitting (the ranking measure of ``scripts/ranking_report.py`` uses them)."""
+    out: list[Prediction] = []
+    for name, fold in result["folds"].items():
+        held_out = [r for r in rows if _group_of(r, result["by"]) == name]
+        out += predict_rows(held_out, registry=registry, calibration={"sets": fold["sets"]})
+    return out
 
 
 def _medians(predictions: list[Prediction]) -> dict[str, Any]:
