@@ -3,7 +3,9 @@
 Overlap rules (stated, and the same everywhere):
 - within a layer, compute and HBM traffic overlap: the layer takes the larger of the two
   (roofline), each at its achievable fraction of peak (MoE layers' grouped expert GEMMs at
-  ``moe_compute``, every other matmul at ``compute``);
+  ``moe_compute``, the large-M, large-K asymptote, on their rows padded to the kernel's M
+  tile and at their K-loop efficiency, :mod:`infercast.layers.grouped_gemm`; every other
+  matmul at ``compute``);
 - collectives do not overlap the layer's compute (tensor-parallel all-reduces and MoE
   all-to-alls sit on the critical path of a forward step);
 - every layer instance pays its kernels' fixed costs (:mod:`infercast.estimation.kernels` counts
@@ -195,9 +197,10 @@ class StepTimer:
     ) -> tuple[float, float, float, float]:
         """:meth:`_layer_seconds` with the instance's kernel gaps and launches given."""
         compute = 0.0
-        if cost.matmul_flops:
+        work = cost.matmul_work
+        if work:
             fmt = cost.matmul_dtype or self.ctx.activation_dtype
-            compute += cost.matmul_flops / self._matmul_rate(fmt, moe)
+            compute += work / self._matmul_rate(fmt, moe)
         if cost.attention_flops:
             compute += cost.attention_flops / self.flops_rate_act
         memory = (cost.weight_bytes + cost.kv_bytes + cost.activation_bytes) / self.bandwidth

@@ -66,9 +66,11 @@ _DEFAULT_EFFICIENCY_NOTES = (
     "the engines' model code). eager_launch_s 6 us: host cost of one eager kernel launch "
     "through PyTorch (dispatcher + cudaLaunchKernel, ~5-10 us per op; PyTorch performance "
     "tuning guide, 'CUDA graphs'), the floor of a layer's time in eager prefill. moe_compute 0.45: "
-    "grouped expert GEMMs split a batch into many small per-expert matmuls and, for "
-    "weight-only formats (mxfp4 on parts without fp4 tensor cores), dequantise in the kernel; "
-    "fused-MoE kernels reach 30-60 % of the dense peak. request_overhead_s 10 ms: per request, "
+    "the large-M, large-K efficiency of grouped expert GEMMs (each expert's rows padded to the "
+    "kernel's M tile and shallow expert slices are priced by layers/grouped_gemm.py, not by "
+    "this number); DeepGEMM's published grouped fp8 GEMMs reach ~0.70 of the dense fp8 peak, "
+    "weight-only formats (mxfp4 on parts without fp4 tensor cores) dequantise in the kernel "
+    "and reach less. request_overhead_s 10 ms: per request, "
     "what the server adds to TTFT outside the engine's forward steps (HTTP, tokenisation, "
     "scheduling into the batch, detokenising and streaming the first token). "
     "collective_latency_s 10 us: the small-message floor of one all-reduce inside an 8-GPU "
@@ -129,7 +131,8 @@ class Efficiency(_Strict):
         gt=0.0,
         le=1.0,
         description="Achievable fraction of the dense peak FLOP/s of the format used, on the "
-        "grouped per-expert GEMMs of MoE layers (small per-expert batches, in-kernel dequant).",
+        "grouped per-expert GEMMs of MoE layers at large M and K (padding to the M tile and "
+        "the K-loop law are priced separately); in-kernel dequant of weight-only formats.",
     )
     request_overhead_s: float = Field(
         1.0e-2,

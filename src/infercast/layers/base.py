@@ -6,7 +6,9 @@ collectives it issues. A step is described by :class:`StepShape` (prefill tokens
 sequences of the whole replica); a ``layer_types`` entry's ``count`` multiplies one instance's
 cost, so a 126-layer model is costed as fast as a 2-layer one.
 
-Conventions: matmul FLOPs are 2·M·N·K; attention-score FLOPs (QKᵀ and PV, 2·2·d per head per
+Conventions: matmul FLOPs are the useful 2·M·N·K (a grouped expert GEMM's time is charged
+for its rows padded to the kernel's M tile, reported FLOPs are not: :mod:`.grouped_gemm`);
+attention-score FLOPs (QKᵀ and PV, 2·2·d per head per
 attended position) are counted over the positions a causal mask really lets a token see
 (a prefill chunk of S tokens after P cached ones attends to P + (S+1)/2 positions on average:
 "causal-halved"); sliding windows cap each token's positions at the window (a chunk
@@ -155,6 +157,7 @@ class LayerCost:
     """One instance of a layer type, one GPU, one step."""
 
     matmul_flops: float = 0.0
+    """Useful ``2·M·N·K`` (what reports count)."""
     matmul_dtype: DType | None = None
     """Weight format of the matmuls (decides which peak they run at)."""
     attention_flops: float = 0.0
@@ -163,6 +166,14 @@ class LayerCost:
     kv_bytes: float = 0.0
     activation_bytes: float = 0.0
     collectives: list[Collective] = field(default_factory=list)
+    timed_matmul_flops: float | None = None
+    """The matmul work the time is charged for where it differs from ``matmul_flops``:
+    grouped expert GEMMs' padded rows at their K-loop efficiency (:mod:`.grouped_gemm`)."""
+
+    @property
+    def matmul_work(self) -> float:
+        """FLOPs the timer divides by the matmul rate."""
+        return self.matmul_flops if self.timed_matmul_flops is None else self.timed_matmul_flops
 
     @property
     def flops(self) -> float:

@@ -28,7 +28,8 @@ class Gemm:
     """One matrix multiply on one GPU: ``[M, K] × [K, N]`` with weights in ``fmt``.
 
     Expert GEMMs are grouped: ``M`` is the token-expert pairs landing on this GPU, ``N``/``K``
-    one expert's slice."""
+    one expert's slice. ``flops`` is the useful ``2·M·N·K``; the time of a grouped expert GEMM
+    is charged for its rows padded to the kernel's M tile (:mod:`.grouped_gemm`)."""
 
     name: str
     m: float
@@ -204,11 +205,12 @@ class OpsCost:
             collectives.append(Collective(kind, group_size, nbytes))
             return 0.0
 
-        matmul, attention, weights, kv, activations, _ = self.step_terms(
-            shape, self.ctx.local_tokens(shape), record
-        )
+        tokens = self.ctx.local_tokens(shape)
+        matmul, attention, weights, kv, activations, _ = self.step_terms(shape, tokens, record)
+        useful = self.useful_matmul_flops(shape, tokens)
         return LayerCost(
-            matmul_flops=matmul,
+            matmul_flops=matmul if useful is None else useful,
+            timed_matmul_flops=None if useful is None else matmul,
             matmul_dtype=self.matmul_dtype,
             attention_flops=attention,
             weight_bytes=weights,
@@ -216,6 +218,11 @@ class OpsCost:
             activation_bytes=activations,
             collectives=collectives,
         )
+
+    def useful_matmul_flops(self, shape: StepShape, tokens: float) -> float | None:
+        """The step's useful ``2·M·N·K`` where it differs from the work :meth:`step_terms`
+        times (grouped expert GEMMs pad rows, :mod:`.grouped_gemm`); ``None``: the same."""
+        return None
 
     def kv_bytes_per_token(self) -> float:
         return 0.0

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from infercast.layers.base import CostContext, Price, StepShape, StepTerms, tp_reduce
 from infercast.layers.engine import OpsCost
+from infercast.layers.grouped_gemm import executed_rows, k_loop_efficiency, m_tile
 from infercast.layers.routing import BusiestRank
+from infercast.parallel.shards import local_features
 from infercast.specs.classes.mlp import MLPLayerSpecs
 from infercast.specs.classes.moe import MoELayerSpecs
 
@@ -83,6 +85,13 @@ class MoECost(OpsCost):
         self.local_experts = specs.num_experts / plan.ep
         self.expert_params = placed.stored_params("expert") / self.local_experts
         self.expert_matmul = placed.matmul_weights(experts=True)
+        self.expert_timed = sum(
+            k * n / k_loop_efficiency(k)
+            for k, n in (local_features(op, plan) for op in placed.linears if op.shard == "expert")
+        )
+        """One executed row's expert weights, each matrix divided by its K-loop efficiency
+        (:mod:`.grouped_gemm`): ``2 · rows · this`` is the work timed at ``moe_compute``."""
+        self.num_experts = specs.num_experts
         self.dense_matmul = placed.matmul_weights()
         self.shared_params = placed.stored_params("shared")
         self.router_params = placed.stored_params("router")
@@ -115,6 +124,12 @@ class MoECost(OpsCost):
         pairs = self.busiest.pairs(shape.tokens)
         return {"token": self.ctx.local_tokens(shape), "expert": pairs}
 
+    def useful_matmul_flops(self, shape: StepShape, tokens: float) -> float:
+        """``2·M·N·K`` of the routed pairs the busiest rank computes and of the dense parts
+        (what reports count; :meth:`step_terms` times the padded rows instead)."""
+        pairs = self.busiest.pairs(shape.prefill_tokens + shape.decode_seqs)
+        return 2 * (pairs * self.expert_matmul + tokens * self.dense_matmul)
+
     def activation_peak_bytes(self, tokens: float) -> float:
         """``tokens`` of this GPU's DP rank; the token-expert pairs landing on this GPU hold
         their input (``hidden``) and the gate and up outputs (``expert_intermediate/moe_tp``
@@ -134,6 +149,10 @@ class MoECost(OpsCost):
         group_tokens = shape.prefill_tokens + shape.decode_seqs  # the replica's stage tokens
         routed_pairs = group_tokens * k / ep  # token-expert pairs landing on this GPU
         busiest_pairs = self.busiest.pairs(group_tokens)  # … on the busiest EP rank (the step's)
+        busiest_experts = self.busiest.experts(group_tokens)
+        rows = executed_rows(
+            busiest_pairs, busiest_experts, m_tile(self.edtype, group_tokens, self.num_experts)
+        )
         share = group_tokens / group  # tokens each GPU dispatches (no duplicates)
         comm = 0.0
         if ep > 1:
@@ -149,10 +168,9 @@ class MoECost(OpsCost):
                 comm += price("all_gather", group, gathered)
                 comm += price("reduce_scatter", group, gathered)
         return (
-            2 * (busiest_pairs * self.expert_matmul + tokens * self.dense_matmul),
+            2 * (rows * self.expert_timed + tokens * self.dense_matmul),
             0.0,
-            self.busiest.experts(group_tokens) * self.expert_params * self.expert_bpe
-            + self.dense_bytes,
+            busiest_experts * self.expert_params * self.expert_bpe + self.dense_bytes,
             0.0,
             (2 * tokens * h + routed_pairs * self.pair_width) * bpe,
             comm,
