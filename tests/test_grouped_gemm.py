@@ -35,16 +35,22 @@ def test_one_decode_token_executes_one_tile_per_touched_expert() -> None:
     assert m_tile(dtype("bf16"), 1, 128) == 16
     assert m_tile(dtype("mxfp4"), 1, 128) == 16
     assert executed_rows(4, 4, 16) == 64
-    # Block-scaled fp8 experts: DeepGEMM's 128-row alignment, 4 × 128 = 512 rows.
-    assert m_tile(dtype("fp8"), 1, 128) == 128
+    # Block-scaled fp8 experts decode on the same 16-row rule (DeepGEMM's contiguous layout
+    # is the prefill path): a decode step never pads to 128.
+    assert m_tile(dtype("fp8"), 1, 128) == 16
+    assert m_tile(dtype("fp8"), 128, 128) == 16
+    # 4 experts at 128 rows (a prefill-sized step's tile) would be 4 × 128 = 512 rows.
     assert executed_rows(4, 4, 128) == 512
 
 
 def test_a_prefill_chunk_pads_half_a_tile_per_expert() -> None:
     # T = 8192 tokens, top-4 of 128: P = 32768 pairs, all 128 experts touched (1 − (31/32)^8192
     # = 1 to 1e-113), 256 rows each. T > E: tile 64, pad 32 rows per expert on average:
-    # 32768 + 128·32 = 36864 rows (+12.5 %). DeepGEMM's 128: 32768 + 128·64 = 40960 (+25 %).
+    # 32768 + 128·32 = 36864 rows (+12.5 %). Block-scaled fp8 (DeepGEMM's 128-row
+    # alignment): 32768 + 128·64 = 40960 (+25 %).
     assert m_tile(dtype("bf16"), 8192, 128) == 64
+    assert m_tile(dtype("mxfp4"), 129, 128) == 64
+    assert m_tile(dtype("fp8"), 8192, 128) == 128
     assert executed_rows(32768, 128, 64) == 36864
     assert executed_rows(32768, 128, 128) == 40960
     # Where the rows just fill half a tile (m = t/2 = 32) both limits agree: X·t = 8192.
@@ -90,9 +96,14 @@ def test_moe_layer_times_the_padded_rows_and_reports_the_useful_flops() -> None:
     assert cost.matmul_work == cost.timed_matmul_flops
     # Reported FLOPs stay the useful 2·M·N·K: 4 tokens × (2 experts × 6144 + router 512).
     assert cost.matmul_flops == 2 * 4 * (2 * 6144 + 512) == 102400
-    # fp8 (block-scaled) experts: 128-row tiles, rows = max(5.46875·128, 8 + 350) = 700.
-    fp8 = MoECost(MOE, _context("fp8")).step_cost(DECODE)
-    assert fp8.timed_matmul_flops == pytest.approx(2 * (700 * 76544 + 4 * 512))
+    # fp8 (block-scaled) experts, a 16-token prefill chunk (16 > 8 experts): DeepGEMM's
+    # 128-row tiles. P = 32 pairs on X = 8·(1 − 0.75¹⁶) = 7.91982 experts:
+    # rows = max(7.91982·128, 32 + 7.91982·64) = 1013.737. The router runs on the 16 tokens.
+    chunk = StepShape(prefill_tokens=16, prefill_seqs=1, prefill_context=8.5, prefill_chunk=16)
+    fp8 = MoECost(MOE, _context("fp8")).step_cost(chunk)
+    experts = 8 * (1 - 0.75**16)
+    assert experts == pytest.approx(7.91982, abs=1e-5)
+    assert fp8.timed_matmul_flops == pytest.approx(2 * (experts * 128 * 76544 + 16 * 512))
 
 
 def test_a_moe_estimate_is_timed_by_the_law() -> None:

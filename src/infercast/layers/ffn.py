@@ -92,6 +92,11 @@ class MoECost(OpsCost):
         """One executed row's expert weights, each matrix divided by its K-loop efficiency
         (:mod:`.grouped_gemm`): ``2 · rows · this`` is the work timed at ``moe_compute``."""
         self.num_experts = specs.num_experts
+        self.tiles = (
+            m_tile(self.edtype, 1, specs.num_experts),
+            m_tile(self.edtype, specs.num_experts + 1, specs.num_experts),
+        )
+        """The grouped kernel's M tile in decode-sized (tokens ≤ E) and larger steps."""
         self.dense_matmul = placed.matmul_weights()
         self.shared_params = placed.stored_params("shared")
         self.router_params = placed.stored_params("router")
@@ -150,9 +155,8 @@ class MoECost(OpsCost):
         routed_pairs = group_tokens * k / ep  # token-expert pairs landing on this GPU
         busiest_pairs = self.busiest.pairs(group_tokens)  # … on the busiest EP rank (the step's)
         busiest_experts = self.busiest.experts(group_tokens)
-        rows = executed_rows(
-            busiest_pairs, busiest_experts, m_tile(self.edtype, group_tokens, self.num_experts)
-        )
+        tile = self.tiles[group_tokens > self.num_experts]  # m_tile(edtype, tokens, E)
+        rows = executed_rows(busiest_pairs, busiest_experts, tile)
         share = group_tokens / group  # tokens each GPU dispatches (no duplicates)
         comm = 0.0
         if ep > 1:

@@ -11,14 +11,17 @@ Physical ingredients, closed forms only (a step time asks for this every layer t
 - **Rows and experts** come from :mod:`infercast.layers.routing` (the busiest EP rank's
   token-expert pairs ``P`` and the distinct experts it touches ``X``; without EP
   ``X = E·(1 − (1 − k/E)^T)``).
-- **The M tile.** Block-scaled fp8 experts run DeepGEMM-class kernels whose contiguous grouped
-  layout requires each expert's rows aligned to the GEMM M block, 128
-  (``get_m_alignment_for_contiguous_layout()``; github.com/deepseek-ai/DeepGEMM README, "grouped
-  GEMMs (contiguous layout)"). Every other format runs a fused-MoE kernel of the vLLM
-  family, whose default configuration takes ``BLOCK_SIZE_M = 16`` when the step's tokens are at
-  most the experts (``M <= E``, decode batches) and 64 otherwise
+- **The M tile.** A fused-MoE kernel of the vLLM family pads each expert's rows to its
+  ``BLOCK_SIZE_M`` (``moe_align_block_size``), whose default configuration is 16 when the step's
+  tokens are at most the experts (``M <= E``, decode batches) and 64 otherwise
   (vllm/model_executor/layers/fused_moe/fused_moe.py, ``get_default_config``; the tuned
   per-device configs in ``fused_moe/configs`` pick 16 for small batches and 64–128 for large).
+  Block-scaled fp8 experts in prefill-sized steps run DeepGEMM-class kernels whose contiguous
+  grouped layout, the prefill path, requires each expert's rows aligned to the GEMM M block,
+  128 (``get_m_alignment_for_contiguous_layout()``; github.com/deepseek-ai/DeepGEMM README,
+  "grouped GEMMs (contiguous layout)"); their decode-sized steps keep the fused-MoE rule
+  (DeepGEMM's masked layout for DeepEP low-latency decode, blocks of at least 64 rows, is not
+  modelled).
 - **Padding.** With ``m = P/X`` rows per touched expert and tile ``t``, an expert executes
   ``t·⌈r/t⌉`` rows. Two limits fix the closed form ``rows = max(X·t, P + X·t/2)``: when every
   expert's rows fit one tile (``m ≤ t/2``) each touched expert executes exactly one tile;
@@ -68,11 +71,14 @@ K_LOOP_OVERHEAD = 550.0
 
 
 def m_tile(expert_format: DType, tokens: float, num_experts: int) -> int:
-    """The M tile the grouped kernel pads each expert's rows to: DeepGEMM's 128-row
-    alignment for block-scaled fp8 experts, else vLLM fused_moe's 16 (``tokens ≤ E``) or 64."""
+    """The M tile the grouped kernel pads each expert's rows to: vLLM fused_moe's 16 when
+    ``tokens ≤ E``; else DeepGEMM's 128-row alignment for block-scaled fp8 experts, 64 for
+    every other format."""
+    if tokens <= num_experts:
+        return FUSED_MOE_SMALL_M
     if expert_format.name == "fp8" and expert_format.block_size:
         return DEEPGEMM_M_ALIGNMENT
-    return FUSED_MOE_SMALL_M if tokens <= num_experts else FUSED_MOE_LARGE_M
+    return FUSED_MOE_LARGE_M
 
 
 def executed_rows(pairs: float, experts: float, tile: float) -> float:
