@@ -95,21 +95,26 @@ def test_layers_caption_and_title_are_left_aligned_and_whole() -> None:
 
 
 def test_reconcile_group_names_are_not_cut_into_pieces(tmp_path: Path) -> None:
-    """The group column got 4 characters at 80 columns ("open"/"ai/g"/"pt-o"...): no model id
-    was readable. Now each id's parts ("org/", the name, "@ hardware") stay whole."""
+    """The group column got 4 characters at 80 columns ("open"/"ai/g"/"pt-o"...), then broke
+    each id after its "org/" ("meta-llama/" over "Llama-3.1-8B-Instruct"): neither could be
+    copied (issue 8, item 11). At 80 and 120 columns every group name is on one line."""
     source = SHARED / "benchmarks" / "serving-calibration.csv"
     head = source.read_text().splitlines()
     rows = [head[0], *[r for r in head[1:] if "Llama-3.1-8B-Instruct" in r][:3]]
     rows += [r for r in head[1:] if "gpt-oss-120b" in r][:3]
     csv_file = tmp_path / "few.csv"
     csv_file.write_text("\n".join(rows) + "\n")
-    result = run("reconcile", str(csv_file))
-    assert result.exit_code == 0, result.output
-    words = {w for line in result.output.splitlines() for w in line.split()}
-    assert {"meta-llama/", "Llama-3.1-8B-Instruct", "openai/", "gpt-oss-120b"} <= words
-    assert all(len(line) <= 80 for line in result.output.splitlines())
-    wide = run("reconcile", str(csv_file), columns=200)  # room: ids on one line
-    assert "meta-llama/Llama-3.1-8B-Instruct @ " in wide.output
+    hardware = {line.split(",")[head[0].split(",").index("hardware")] for line in rows[1:]}
+    for columns in (80, 120):
+        result = run("reconcile", str(csv_file), columns=columns)
+        assert result.exit_code == 0, result.output
+        lines = result.output.splitlines()
+        for model in ("meta-llama/Llama-3.1-8B-Instruct", "openai/gpt-oss-120b"):
+            assert any(line.startswith(f" {model} ") for line in lines), result.output
+            for hw in hardware:
+                if any(f"{model}," in r and f",{hw}," in r for r in rows[1:]):
+                    assert any(f" {model} @ {hw} " in line for line in lines), (model, hw)
+        assert "meta-llama/\n" not in result.output
 
 
 @pytest.mark.parametrize(("name", "needle"), [("plans.xlsx", "must end in .csv or .parquet")])
