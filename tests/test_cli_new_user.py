@@ -136,27 +136,52 @@ def test_sweep_refuses_an_output_name_it_cannot_honour(
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
+ROOT = README.parent
+SLOW_OR_SERVING = ("serve", "calibrate", "reconcile")
+"""Run elsewhere: ``serve`` blocks, ``calibrate``/``reconcile`` read 1,083 rows
+(``test_accuracy.py`` runs them)."""
+
+
 def _readme_commands() -> list[list[str]]:
-    """The README's "Command line" examples that need no file (continued lines joined)."""
+    """The README's "Command line" examples (continued lines joined), as copied by a user."""
     text = README.read_text(encoding="utf-8")
     block = text.split("## Command line", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
     joined = re.sub(r"\\\n\s*", "", block)
     out = []
     for line in joined.splitlines():
         argv = line.split("#", 1)[0].split()
-        if argv[:1] == [".venv/bin/infercast"] and argv[1] in (
-            "estimate", "layers", "search", "launch", "models", "hardware"
-        ):  # fmt: skip
+        if argv[:1] == [".venv/bin/infercast"] and argv[1] not in SLOW_OR_SERVING:
             out.append(argv[1:])
     return out
 
 
+def test_every_readme_example_is_run() -> None:
+    """``import path/to/config.json``, ``validate my-models/`` and ``sweep grid.yaml`` named
+    files no checkout has: copied, they failed (the last with "grid.yaml: cannot read")."""
+    assert [a[0] for a in _readme_commands()] == [
+        "models", "models", "hardware", "estimate", "estimate", "layers", "import", "validate",
+        "search", "launch", "sweep",
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize("argv", _readme_commands(), ids=lambda a: a[0])
-def test_readme_examples_run(argv: list[str]) -> None:
+def test_readme_examples_run(
+    argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The README's launch example lacked --hardware, --isl and --osl: copied, it failed with
-    "Missing option '--hardware'"."""
+    "Missing option '--hardware'". Paths in the examples are from the repository root."""
+    monkeypatch.chdir(ROOT)
+    if argv[0] == "sweep":  # write where the test may, on one core (the pool: test_sweep.py)
+        out = str(tmp_path / "plans.csv")
+        argv = [*argv[: argv.index("--out")], "--out", out, "--workers", "1"]
     result = run(*argv, columns=200)
     assert result.exit_code == 0, (argv, result.output)
+    if argv[0] == "sweep":
+        rows = (tmp_path / "plans.csv").read_text().splitlines()
+        # examples/grid.yaml: 1 model × 2 hardware × 1 workload × 2 SLAs, top 3 each
+        assert len(rows) == 1 + 2 * 2 * 3, rows
+    if argv[0] == "import":
+        assert '"hf_model_id": "Qwen/Qwen3-8B"' in result.stdout
 
 
 def test_a_tp_the_model_cannot_split_by_names_the_valid_ones() -> None:
