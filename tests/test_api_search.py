@@ -78,7 +78,7 @@ def test_launch_route(client: TestClient) -> None:
     body = {"engine": "sglang", "model": "deepseek-ai/DeepSeek-R1", "dp": 8, "ep": 8}
     data = client.post("/launch", json=body).json()
     assert data["argv"][:3] == ["python", "-m", "sglang.launch_server"]
-    assert "--enable-dp-attention" in data["argv"] and data["version"] == "SGLang 0.5.0"
+    assert "--enable-dp-attention" in data["argv"] and data["version"] == "SGLang 0.5.1"
     response = client.post("/launch", json={"engine": "vllm", "model": LLAMA8, "dp": 2, "cp": 2})
     assert response.status_code == 422 and "context parallelism" in response.text
 

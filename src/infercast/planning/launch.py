@@ -8,8 +8,10 @@ Flags are those of each engine's documented CLI at a stated version:
   parallel with ``--enable-expert-parallel`` (docs "Data Parallel Deployment" / "Expert
   Parallel Deployment") — so only ``ep = 1`` or ``ep = tp × dp`` can be expressed; there is no
   context or sequence parallelism. ``--max-num-seqs`` is per DP rank.
-- SGLang 0.5.0, ``python -m sglang.launch_server`` server arguments
-  (https://docs.sglang.ai/advanced_features/server_arguments.html). With
+- SGLang 0.5.1, ``python -m sglang.launch_server`` server arguments
+  (https://docs.sglang.ai/advanced_features/server_arguments.html; checked against
+  ``sglang/srt/server_args.py`` of the 0.5.1 release — there is no 0.5.0 release, only
+  0.5.0rc0–rc2). With
   ``--enable-dp-attention`` ``--tp`` is the whole stage (attention TP is ``tp / dp``); the MoE
   layers run ``--ep-size`` expert-parallel and ``tp / ep`` tensor-parallel; no context or
   sequence parallelism. ``--max-running-requests`` is for the whole server.
@@ -47,7 +49,7 @@ __all__ = ["ENGINES", "CannotExpress", "LaunchCommand", "LaunchPlan", "launch_co
 Engine = Literal["vllm", "sglang", "trtllm"]
 ENGINES: dict[str, str] = {
     "vllm": "vLLM 0.10.1",
-    "sglang": "SGLang 0.5.0",
+    "sglang": "SGLang 0.5.1",
     "trtllm": "TensorRT-LLM 1.0.0",
 }
 
