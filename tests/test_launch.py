@@ -167,7 +167,7 @@ FLAGS = json.loads((Path(__file__).parent / "data" / "engine_cli_flags.json").re
 def test_every_flag_is_one_the_stated_engine_version_has(
     engine: str, spec: object, plan: LaunchPlan
 ) -> None:
-    """The commands named "SGLang 0.5.0", a version that was never released (PyPI has
+    """The commands named "SGLang 0.5.0", a version PyPI does not have (it has
     0.5.0rc0–rc2, then 0.5.1): its flags could not be checked against it. Every option the
     commands print is one the stated version's parser defines, with a value it accepts."""
     known = FLAGS[engine]

@@ -10,7 +10,7 @@ Flags are those of each engine's documented CLI at a stated version:
   context or sequence parallelism. ``--max-num-seqs`` is per DP rank.
 - SGLang 0.5.1, ``python -m sglang.launch_server`` server arguments
   (https://docs.sglang.ai/advanced_features/server_arguments.html; checked against
-  ``sglang/srt/server_args.py`` of the 0.5.1 release — there is no 0.5.0 release, only
+  ``sglang/srt/server_args.py`` of the 0.5.1 wheel — PyPI has no 0.5.0, only
   0.5.0rc0–rc2). With
   ``--enable-dp-attention`` ``--tp`` is the whole stage (attention TP is ``tp / dp``); the MoE
   layers run ``--ep-size`` expert-parallel and ``tp / ep`` tensor-parallel; no context or
