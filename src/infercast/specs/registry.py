@@ -93,7 +93,17 @@ class Registry:
         key = model_id.strip().lower()
         if key in self._index:
             return self.specs[self._index[key]]
-        raise UnknownIdError("model", model_id, self.suggest(model_id))
+        error = UnknownIdError("model", model_id, self.suggest(model_id))
+        skipped = [p for p in self.problems if p.source.endswith(".json")]
+        if skipped:  # the model may be in a file that was skipped: say which, by name only
+            first = skipped[0]
+            where = ": ".join(x for x in (Path(first.source).name, first.location) if x)
+            more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
+            error.args = (
+                f"{error} ({len(skipped)} file(s) of the models directories were skipped: "
+                f"{where}: {first.message}{more})",
+            )
+        raise error
 
     def suggest(self, model_id: str, limit: int = 3) -> list[str]:
         key = model_id.strip().lower()
