@@ -117,3 +117,19 @@ def test_an_unknown_model_names_the_skipped_files(tmp_path: Path) -> None:
     assert line.startswith("error: unknown model 'me/Q8' (1 file(s) of the models directories")
     assert "were skipped: q.json: model_id: 'me_Q8' must equal the file name stem 'q')" in line
     assert str(tmp_path) not in line  # the file by name only (the API says the same)
+
+
+def test_save_refuses_a_built_in_id_in_another_case(tmp_path: Path) -> None:
+    """``import --save --hf-id META-LLAMA/llama-3.1-8b-instruct`` wrote a file that then
+    replaced the built-in meta-llama/Llama-3.1-8B-Instruct for every user of that directory,
+    the server's included (ids are looked up case-insensitively); POST /import says 409."""
+    models = tmp_path / "models"
+    models.mkdir()
+    args = ("import", str(CONFIG), "--save", "--models-dir", str(models), "--hf-id")
+    result = run(*args, "META-LLAMA/llama-3.1-8b-instruct")
+    assert result.exit_code == 2 and list(models.iterdir()) == []
+    assert result.output.strip() == (
+        "error: --save: 'META-LLAMA/llama-3.1-8b-instruct' would shadow the built-in model "
+        "'meta-llama/Llama-3.1-8B-Instruct' (ids match case-insensitively); pass another --hf-id"
+    )
+    assert run(*args, "me/Q8").exit_code == 0 and (models / "me_Q8.json").is_file()

@@ -80,6 +80,16 @@ class Registry:
         self._index[spec.model_id.lower()] = spec.model_id
         self._index[spec.hf_model_id.lower()] = spec.model_id
 
+    def builtin_ids(self) -> dict[str, str]:
+        """Every built-in model's model_id and HF id, lower-cased, → its HF id: the ids no
+        import may take, in any case (a user file under one would shadow the built-in, as
+        ``get`` is case-insensitive)."""
+        out: dict[str, str] = {}
+        for spec in self.specs.values():
+            if self.origins.get(spec.model_id) == "built-in":
+                out[spec.model_id.lower()] = out[spec.hf_model_id.lower()] = spec.hf_model_id
+        return out
+
     def __iter__(self) -> Iterator[ModelSpec]:
         return iter(sorted(self.specs.values(), key=lambda s: s.model_id.lower()))
 
