@@ -182,3 +182,14 @@ def test_every_flag_is_one_the_stated_engine_version_has(
     for flag, allowed in known["choices"].items():
         if flag in argv:
             assert argv[argv.index(flag) + 1] in allowed, (flag, argv)
+
+
+def test_sglang_plain_dp_replicas_each_get_their_share_of_the_batch_cap() -> None:
+    """A dense TP2 × DP4 plan at C = 64 printed ``--max-running-requests 64``: without DP
+    attention SGLang 0.5.1 gives every replica the whole value (it divides by dp_size only
+    with --enable-dp-attention), so the four replicas would admit 256. Each gets ⌈64 / 4⌉."""
+    f = flags(launch_command("sglang", LLAMA, LaunchPlan(tp=2, dp=4, concurrency=64)).argv)
+    assert f["--tp-size"] == "2" and f["--dp-size"] == "4" and "--enable-dp-attention" not in f
+    assert f["--max-running-requests"] == "16"
+    odd = flags(launch_command("sglang", LLAMA, LaunchPlan(tp=2, dp=4, concurrency=65)).argv)
+    assert odd["--max-running-requests"] == "17"  # ⌈65 / 4⌉
