@@ -122,7 +122,8 @@ def test_an_unknown_model_names_the_skipped_files(tmp_path: Path) -> None:
 def test_save_refuses_a_built_in_id_in_another_case(tmp_path: Path) -> None:
     """``import --save --hf-id META-LLAMA/llama-3.1-8b-instruct`` wrote a file that then
     replaced the built-in meta-llama/Llama-3.1-8B-Instruct for every user of that directory,
-    the server's included (ids are looked up case-insensitively); POST /import says 409."""
+    the server's included (ids are looked up case-insensitively), while both were listed;
+    POST /import says 409."""
     models = tmp_path / "models"
     models.mkdir()
     args = ("import", str(CONFIG), "--save", "--models-dir", str(models), "--hf-id")
@@ -130,6 +131,10 @@ def test_save_refuses_a_built_in_id_in_another_case(tmp_path: Path) -> None:
     assert result.exit_code == 2 and list(models.iterdir()) == []
     assert result.output.strip() == (
         "error: --save: 'META-LLAMA/llama-3.1-8b-instruct' would shadow the built-in model "
-        "'meta-llama/Llama-3.1-8B-Instruct' (ids match case-insensitively); pass another --hf-id"
+        "'meta-llama/Llama-3.1-8B-Instruct' (ids match case-insensitively); pass another --hf-id, "
+        "or its exact id to override it"
     )
     assert run(*args, "me/Q8").exit_code == 0 and (models / "me_Q8.json").is_file()
+    # the exact id is an override, as documented (the registry lists one model, the user's)
+    assert run(*args, "meta-llama/Llama-3.1-8B-Instruct").exit_code == 0
+    assert (models / "meta-llama_Llama-3.1-8B-Instruct.json").is_file()

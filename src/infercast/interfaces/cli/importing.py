@@ -83,15 +83,17 @@ def _save(directory: Path, model_id: str, text: str, overwrite: bool) -> None:
 
 
 def _refuse_builtin_id(spec: ModelSpec, models_dir: list[Path] | None) -> None:
-    """A saved spec whose id is a built-in's in another case would replace the built-in for
-    every user of that directory (ids are looked up case-insensitively): refused, as
-    ``POST /import`` answers 409."""
+    """A saved spec whose id is a built-in's in another case would silently replace the
+    built-in for every user of that directory (ids are looked up case-insensitively, and
+    both would be listed): refused, as ``POST /import`` answers 409. The built-in's exact id
+    is the documented way to override it, and stays allowed."""
     clash = Registry.load(models_dir).builtin_ids()
     for key in (spec.model_id.lower(), spec.hf_model_id.lower()):
-        if key in clash:
+        if key in clash and clash[key] != spec.hf_model_id:
             raise fail(
                 f"--save: {spec.hf_model_id!r} would shadow the built-in model {clash[key]!r} "
-                "(ids match case-insensitively); pass another --hf-id"
+                "(ids match case-insensitively); pass another --hf-id, or its exact id to "
+                "override it"
             )
 
 
