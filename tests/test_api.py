@@ -749,3 +749,12 @@ def test_serve_help() -> None:
     assert result.exit_code == 0
     for option in ("--host", "--port", "--models-dir", "--cors-origin"):
         assert option in result.output
+
+
+def test_a_malformed_row_names_its_own_line(client: TestClient) -> None:
+    """A field over csv's limit in the third line was reported "near line 1": DictReader's
+    ``line_num`` counts the rows it returned, not the lines its reader consumed."""
+    header = b"model,hardware,isl,osl,concurrency,attention_tp\n"
+    content = header + b"a,b,1,1,1,1\n" + b"x" * (128 * 1024 + 1) + b"\n"
+    body = _error(_csv(client, content), 422, "invalid_input")
+    assert "malformed CSV near line 3: field larger than field limit" in body["detail"]

@@ -413,3 +413,41 @@ def test_openapi_states_id_patterns_and_plan_rules(client: TestClient) -> None:
     assert request["properties"]["hardware"]["pattern"].startswith("^[A-Za-z0-9]")
     assert "moe_tp × ep = tp × dp" in request["description"]
     assert "cp divides dp" in request["description"]
+
+
+def test_every_request_body_states_the_id_patterns_it_is_checked_by(client: TestClient) -> None:
+    """Only EstimateRequest carried the patterns and plan rules: /estimate/sweep, /search and
+    /launch answer 422 for ``"model": "../etc"`` and ``"hardware": "../x"`` too, but their
+    schemas allowed any string (issue 8, item 6)."""
+    document = client.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    model = schemas["EstimateRequest"]["properties"]["model"]["pattern"]
+    hardware = schemas["EstimateRequest"]["properties"]["hardware"]["pattern"]
+    sweep, search, launch = (schemas[n] for n in ("SweepRequest", "SearchRequest", "LaunchRequest"))
+    assert sweep["properties"]["model"]["pattern"] == model
+    assert sweep["properties"]["hardware"]["pattern"] == hardware
+    assert search["properties"]["model"]["pattern"] == model
+    assert search["properties"]["hardware"]["items"]["pattern"] == hardware  # a list of ids
+    assert launch["properties"]["model"]["pattern"] == model
+    branches = launch["properties"]["hardware"]["anyOf"]  # optional: a string or null
+    assert [b.get("pattern") for b in branches] == [hardware, None]
+    for name in ("EstimateRequest", "SweepRequest", "LaunchRequest"):
+        text = schemas[name]["description"]
+        assert "cp divides dp" in text and "within the model's context" in text, name
+    for body, path in (
+        ({"model": "../etc", "hardware": "h100", "isl": 1, "osl": 1, "concurrencies": [1]},
+         "/estimate/sweep"),
+        ({"model": "Qwen/Qwen3-8B", "hardware": ["../x"], "isl": 1, "osl": 1}, "/search"),
+        ({"engine": "vllm", "model": "Qwen/Qwen3-8B", "hardware": "../x", "isl": 1, "osl": 1},
+         "/launch"),
+    ):  # fmt: skip
+        response = client.post(path, json=body)
+        assert response.status_code == 422 and response.json()["problems"][0]["rule"] == "pattern"
+    framework = schemas["EstimateRequest"]["properties"]["framework"]["description"]
+    assert "unknown or absent" not in framework  # an unknown engine is a 404, not generic
+    unknown = client.post(
+        "/estimate",
+        json={"model": "Qwen/Qwen3-8B", "hardware": "h100", "isl": 8, "osl": 8, "concurrency": 1,
+              "framework": "vllmm"},
+    )  # fmt: skip
+    assert unknown.status_code == 404 and "vllm" in unknown.json()["suggestions"]

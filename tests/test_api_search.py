@@ -78,7 +78,7 @@ def test_launch_route(client: TestClient) -> None:
     body = {"engine": "sglang", "model": "deepseek-ai/DeepSeek-R1", "dp": 8, "ep": 8}
     data = client.post("/launch", json=body).json()
     assert data["argv"][:3] == ["python", "-m", "sglang.launch_server"]
-    assert "--enable-dp-attention" in data["argv"] and data["version"] == "SGLang 0.5.0"
+    assert "--enable-dp-attention" in data["argv"] and data["version"] == "SGLang 0.5.1"
     response = client.post("/launch", json={"engine": "vllm", "model": LLAMA8, "dp": 2, "cp": 2})
     assert response.status_code == 422 and "context parallelism" in response.text
 
@@ -102,3 +102,29 @@ def test_launch_takes_a_plans_estimate_args(client: TestClient) -> None:
     assert response.status_code == 404 and "h200" in response.json()["suggestions"]
     response = client.post("/launch", json={"engine": "vllm", "model": LLAMA8, "gpus": 3})
     assert response.status_code == 422 and "gpus=3" in response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "change", "field"),
+    [
+        ("/search", {"price_per_gpu_hour": {"h100": -1}}, "price_per_gpu_hour"),
+        ("/search", {"frameworks": ["vllmm"]}, "frameworks"),
+        ("/search", {"moe_dtypes": ["fp8"]}, "moe_dtypes"),
+        (
+            "/launch",
+            {"engine": "trtllm", "tp": 2, "concurrency": 1, "kv_dtype": "int4"},
+            "kv_dtype",
+        ),
+    ],
+)
+def test_a_search_or_launch_error_names_its_field(
+    client: TestClient, path: str, change: dict[str, Any], field: str
+) -> None:
+    """These said ``"field": "request"`` though the message began with the field at fault
+    (e.g. "price_per_gpu_hour[h100] must be > 0, got -1.0")."""
+    body: dict[str, Any] = {"model": "Qwen/Qwen3-8B", "isl": 1024, "osl": 128}
+    body["hardware"] = ["h100"] if path == "/search" else "h100"
+    response = client.post(path, json={**body, **change})
+    assert response.status_code == 422
+    (problem,) = response.json()["problems"]
+    assert problem["field"] == field and problem["message"].startswith(field)

@@ -99,3 +99,42 @@ def test_hub_probe_is_bounded_and_honours_offline(monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv("HF_HUB_OFFLINE")
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: refused at once
     assert hub.hub_reachable(timeout_s=0.5) is False
+
+
+def test_an_unknown_model_names_the_skipped_files(tmp_path: Path) -> None:
+    """``import --output q.json`` warns, but a later ``estimate --models-dir`` said only
+    "unknown model 'me/Q8'": the file that holds it, skipped at load, was not named."""
+    assert (
+        run("import", str(CONFIG), "--hf-id", "me/Q8", "-o", str(tmp_path / "q.json")).exit_code
+        == 0
+    )
+    result = run(
+        "estimate", "--models-dir", str(tmp_path), "--model", "me/Q8", "--hardware", "h100",
+        "--isl", "8", "--osl", "8", "--concurrency", "1",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    line = " ".join(result.output.split())
+    assert line.startswith("error: unknown model 'me/Q8' (1 file(s) of the models directories")
+    assert "were skipped: q.json: model_id: 'me_Q8' must equal the file name stem 'q')" in line
+    assert str(tmp_path) not in line  # the file by name only (the API says the same)
+
+
+def test_save_refuses_a_built_in_id_in_another_case(tmp_path: Path) -> None:
+    """``import --save --hf-id META-LLAMA/llama-3.1-8b-instruct`` wrote a file that then
+    replaced the built-in meta-llama/Llama-3.1-8B-Instruct for every user of that directory,
+    the server's included (ids are looked up case-insensitively), while both were listed;
+    POST /import says 409."""
+    models = tmp_path / "models"
+    models.mkdir()
+    args = ("import", str(CONFIG), "--save", "--models-dir", str(models), "--hf-id")
+    result = run(*args, "META-LLAMA/llama-3.1-8b-instruct")
+    assert result.exit_code == 2 and list(models.iterdir()) == []
+    assert result.output.strip() == (
+        "error: --save: 'META-LLAMA/llama-3.1-8b-instruct' would shadow the built-in model "
+        "'meta-llama/Llama-3.1-8B-Instruct' (ids match case-insensitively); pass another --hf-id, "
+        "or its exact id to override it"
+    )
+    assert run(*args, "me/Q8").exit_code == 0 and (models / "me_Q8.json").is_file()
+    # the exact id is an override, as documented (the registry lists one model, the user's)
+    assert run(*args, "meta-llama/Llama-3.1-8B-Instruct").exit_code == 0
+    assert (models / "meta-llama_Llama-3.1-8B-Instruct.json").is_file()

@@ -95,21 +95,26 @@ def test_layers_caption_and_title_are_left_aligned_and_whole() -> None:
 
 
 def test_reconcile_group_names_are_not_cut_into_pieces(tmp_path: Path) -> None:
-    """The group column got 4 characters at 80 columns ("open"/"ai/g"/"pt-o"...): no model id
-    was readable. Now each id's parts ("org/", the name, "@ hardware") stay whole."""
+    """The group column got 4 characters at 80 columns ("open"/"ai/g"/"pt-o"...), then broke
+    each id after its "org/" ("meta-llama/" over "Llama-3.1-8B-Instruct"): neither could be
+    copied (issue 8, item 11). At 80 and 120 columns every group name is on one line."""
     source = SHARED / "benchmarks" / "serving-calibration.csv"
     head = source.read_text().splitlines()
     rows = [head[0], *[r for r in head[1:] if "Llama-3.1-8B-Instruct" in r][:3]]
     rows += [r for r in head[1:] if "gpt-oss-120b" in r][:3]
     csv_file = tmp_path / "few.csv"
     csv_file.write_text("\n".join(rows) + "\n")
-    result = run("reconcile", str(csv_file))
-    assert result.exit_code == 0, result.output
-    words = {w for line in result.output.splitlines() for w in line.split()}
-    assert {"meta-llama/", "Llama-3.1-8B-Instruct", "openai/", "gpt-oss-120b"} <= words
-    assert all(len(line) <= 80 for line in result.output.splitlines())
-    wide = run("reconcile", str(csv_file), columns=200)  # room: ids on one line
-    assert "meta-llama/Llama-3.1-8B-Instruct @ " in wide.output
+    hardware = {line.split(",")[head[0].split(",").index("hardware")] for line in rows[1:]}
+    for columns in (80, 120):
+        result = run("reconcile", str(csv_file), columns=columns)
+        assert result.exit_code == 0, result.output
+        lines = result.output.splitlines()
+        for model in ("meta-llama/Llama-3.1-8B-Instruct", "openai/gpt-oss-120b"):
+            assert any(line.startswith(f" {model} ") for line in lines), result.output
+            for hw in hardware:
+                if any(f"{model}," in r and f",{hw}," in r for r in rows[1:]):
+                    assert any(f" {model} @ {hw} " in line for line in lines), (model, hw)
+        assert "meta-llama/\n" not in result.output
 
 
 @pytest.mark.parametrize(("name", "needle"), [("plans.xlsx", "must end in .csv or .parquet")])
@@ -131,27 +136,52 @@ def test_sweep_refuses_an_output_name_it_cannot_honour(
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
+ROOT = README.parent
+SLOW_OR_SERVING = ("serve", "calibrate", "reconcile")
+"""Run elsewhere: ``serve`` blocks, ``calibrate``/``reconcile`` read 1,083 rows
+(``test_accuracy.py`` runs them)."""
+
+
 def _readme_commands() -> list[list[str]]:
-    """The README's "Command line" examples that need no file (continued lines joined)."""
+    """The README's "Command line" examples (continued lines joined), as copied by a user."""
     text = README.read_text(encoding="utf-8")
     block = text.split("## Command line", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
     joined = re.sub(r"\\\n\s*", "", block)
     out = []
     for line in joined.splitlines():
         argv = line.split("#", 1)[0].split()
-        if argv[:1] == [".venv/bin/infercast"] and argv[1] in (
-            "estimate", "layers", "search", "launch", "models", "hardware"
-        ):  # fmt: skip
+        if argv[:1] == [".venv/bin/infercast"] and argv[1] not in SLOW_OR_SERVING:
             out.append(argv[1:])
     return out
 
 
+def test_every_readme_example_is_run() -> None:
+    """``import path/to/config.json``, ``validate my-models/`` and ``sweep grid.yaml`` named
+    files no checkout has: copied, they failed (the last with "grid.yaml: cannot read")."""
+    assert [a[0] for a in _readme_commands()] == [
+        "models", "models", "hardware", "estimate", "estimate", "layers", "import", "validate",
+        "search", "launch", "sweep",
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize("argv", _readme_commands(), ids=lambda a: a[0])
-def test_readme_examples_run(argv: list[str]) -> None:
+def test_readme_examples_run(
+    argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The README's launch example lacked --hardware, --isl and --osl: copied, it failed with
-    "Missing option '--hardware'"."""
+    "Missing option '--hardware'". Paths in the examples are from the repository root."""
+    monkeypatch.chdir(ROOT)
+    if argv[0] == "sweep":  # write where the test may, on one core (the pool: test_sweep.py)
+        out = str(tmp_path / "plans.csv")
+        argv = [*argv[: argv.index("--out")], "--out", out, "--workers", "1"]
     result = run(*argv, columns=200)
     assert result.exit_code == 0, (argv, result.output)
+    if argv[0] == "sweep":
+        rows = (tmp_path / "plans.csv").read_text().splitlines()
+        # examples/grid.yaml: 1 model × 2 hardware × 1 workload × 2 SLAs, top 3 each
+        assert len(rows) == 1 + 2 * 2 * 3, rows
+    if argv[0] == "import":
+        assert '"hf_model_id": "Qwen/Qwen3-8B"' in result.stdout
 
 
 def test_a_tp_the_model_cannot_split_by_names_the_valid_ones() -> None:

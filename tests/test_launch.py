@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import shlex
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from infercast.errors import InvalidInputError
 from infercast.interfaces.cli.app import app
-from infercast.planning.launch import CannotExpress, LaunchPlan, launch_command
+from infercast.planning.launch import ENGINES, CannotExpress, LaunchPlan, launch_command
 from infercast.specs.registry import default_registry
 
 runner = CliRunner()
@@ -146,3 +147,49 @@ def test_flags_agree_with_the_engine_catalog() -> None:
         argv = launch_command(engine, R1, plan).argv
         for setting in ("tp", "dp", "ep", "max_num_seqs", "max_num_batched_tokens"):
             assert ENGINES[engine].launch_flags[setting] in argv, (engine, setting)
+
+
+FLAGS = json.loads((Path(__file__).parent / "data" / "engine_cli_flags.json").read_text())
+"""Each engine's option names at the stated version (see the file's ``about``)."""
+
+
+@pytest.mark.parametrize("engine", ["vllm", "sglang", "trtllm"])
+@pytest.mark.parametrize(
+    ("spec", "plan"),
+    [
+        (LLAMA, LaunchPlan(tp=4, pp=2, concurrency=64)),
+        (LLAMA, LaunchPlan(tp=2, weight_dtype="fp8", kv_dtype="fp8", concurrency=32)),
+        (R1, LaunchPlan(tp=8, ep=8, kv_dtype="fp8", concurrency=256)),
+        (R1, LaunchPlan(dp=8, ep=8, kv_dtype="fp8", concurrency=512)),
+        (R1, LaunchPlan(tp=8, concurrency=16, weight_dtype="fp8")),
+    ],
+)
+def test_every_flag_is_one_the_stated_engine_version_has(
+    engine: str, spec: object, plan: LaunchPlan
+) -> None:
+    """The commands named "SGLang 0.5.0", a version PyPI does not have (it has
+    0.5.0rc0–rc2, then 0.5.1): its flags could not be checked against it. Every option the
+    commands print is one the stated version's parser defines, with a value it accepts."""
+    known = FLAGS[engine]
+    assert ENGINES[engine] == known["version"]
+    try:
+        command = launch_command(engine, spec, plan)  # type: ignore[arg-type]
+    except CannotExpress:
+        return  # said instead of printed (tested above)
+    argv = command.argv
+    options = [a for a in argv if a.startswith("--")]
+    assert options and set(options) <= set(known["flags"]), set(options) - set(known["flags"])
+    for flag, allowed in known["choices"].items():
+        if flag in argv:
+            assert argv[argv.index(flag) + 1] in allowed, (flag, argv)
+
+
+def test_sglang_plain_dp_replicas_each_get_their_share_of_the_batch_cap() -> None:
+    """A dense TP2 × DP4 plan at C = 64 printed ``--max-running-requests 64``: without DP
+    attention SGLang 0.5.1 gives every replica the whole value (it divides by dp_size only
+    with --enable-dp-attention), so the four replicas would admit 256. Each gets ⌈64 / 4⌉."""
+    f = flags(launch_command("sglang", LLAMA, LaunchPlan(tp=2, dp=4, concurrency=64)).argv)
+    assert f["--tp-size"] == "2" and f["--dp-size"] == "4" and "--enable-dp-attention" not in f
+    assert f["--max-running-requests"] == "16"
+    odd = flags(launch_command("sglang", LLAMA, LaunchPlan(tp=2, dp=4, concurrency=65)).argv)
+    assert odd["--max-running-requests"] == "17"  # ⌈65 / 4⌉

@@ -122,3 +122,19 @@ def test_estimate_view_launch_box(page: Any, server_url: str) -> None:
         "() => document.querySelector('#launch-command').textContent.includes('trtllm-serve')"
     )
     assert "--tp_size 2" in page.locator("#launch-command").inner_text()
+
+
+def test_the_search_view_opens_on_the_model_on_screen(page: Any, server_url: str) -> None:
+    """With Qwen3-8B estimated, "Find the best plan" offered meta-llama/Llama-3.1-8B-Instruct
+    (the view's own default): a new user searched another model than the one on screen."""
+    _open(page, server_url + "/?model=Qwen_Qwen3-8B&hw=h200")
+    page.click("#tab-search")
+    assert page.locator("#s-model").input_value() == "Qwen/Qwen3-8B"
+    assert parse_qs(page.evaluate("location.search")[1:])["s_model"] == ["Qwen/Qwen3-8B"]
+    page.select_option("#s-model", "openai/gpt-oss-20b")  # a choice made here is kept
+    page.click("#tab-estimate")
+    page.click("#tab-search")
+    assert page.locator("#s-model").input_value() == "openai/gpt-oss-20b"
+    _open(page, server_url + "/?model=Qwen_Qwen3-8B&s_model=Qwen/Qwen3-32B")  # a link's choice
+    page.click("#tab-search")
+    assert page.locator("#s-model").input_value() == "Qwen/Qwen3-32B"

@@ -196,8 +196,9 @@ FIELDS: tuple[DeploymentField, ...] = (
         "framework",
         "framework",
         str | None,
-        "Serving engine (vllm, sglang, trtllm, atom); unknown or absent → the generic engine's "
-        "settings and efficiency parameters (said in `notes`).",
+        "Serving engine (vllm, sglang, trtllm, atom, or generic); absent → the generic engine's "
+        "settings and efficiency parameters (said in `notes`); an unknown name is an error "
+        "suggesting the known ones.",
         None,
         flags=("--framework",),
         help="Serving engine: vllm, sglang, trtllm, atom (default: generic parameters).",

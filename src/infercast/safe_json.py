@@ -11,6 +11,7 @@ with ``str.count`` before decoding, so a hostile file costs one linear scan.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from infercast.errors import InvalidInputError
@@ -61,6 +62,12 @@ def loads_bounded(text: str, where: str) -> Any:
     except RecursionError:
         raise InvalidInputError(f"{where}: JSON nested too deeply") from None
     except ValueError as exc:  # e.g. an integer literal over the interpreter's digit limit
+        limit = sys.get_int_max_str_digits()
+        if "integer string conversion" in str(exc):  # Python's message names its own API
+            raise InvalidInputError(
+                f"{where}: a JSON integer longer than {limit:,} digits is not a number "
+                "infercast reads"
+            ) from None
         raise InvalidInputError(f"{where}: unreadable JSON value ({str(exc)[:120]})") from None
     if _depth(data) > MAX_JSON_DEPTH:
         raise InvalidInputError(f"{where}: JSON nested deeper than {MAX_JSON_DEPTH} levels")

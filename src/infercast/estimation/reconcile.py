@@ -139,7 +139,7 @@ def read_benchmark_csv(source: str | Path | bytes, name: str | None = None) -> l
             rows.append(BenchmarkRow(line=i + 2, values={k: v for k, v in values.items() if k}))
     except csv.Error as exc:
         raise InvalidInputError(
-            f"{label}: malformed CSV near line {reader.line_num}: {exc}"
+            f"{label}: malformed CSV near line {reader.reader.line_num}: {exc}"
         ) from None
     return rows
 

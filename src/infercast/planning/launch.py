@@ -8,11 +8,14 @@ Flags are those of each engine's documented CLI at a stated version:
   parallel with ``--enable-expert-parallel`` (docs "Data Parallel Deployment" / "Expert
   Parallel Deployment") — so only ``ep = 1`` or ``ep = tp × dp`` can be expressed; there is no
   context or sequence parallelism. ``--max-num-seqs`` is per DP rank.
-- SGLang 0.5.0, ``python -m sglang.launch_server`` server arguments
-  (https://docs.sglang.ai/advanced_features/server_arguments.html). With
+- SGLang 0.5.1, ``python -m sglang.launch_server`` server arguments
+  (https://docs.sglang.ai/advanced_features/server_arguments.html; checked against
+  ``sglang/srt/server_args.py`` of the 0.5.1 wheel — PyPI has no 0.5.0, only
+  0.5.0rc0–rc2). With
   ``--enable-dp-attention`` ``--tp`` is the whole stage (attention TP is ``tp / dp``); the MoE
   layers run ``--ep-size`` expert-parallel and ``tp / ep`` tensor-parallel; no context or
-  sequence parallelism. ``--max-running-requests`` is for the whole server.
+  sequence parallelism. ``--max-running-requests`` is for the whole server with DP attention
+  and per replica without it.
 - TensorRT-LLM 1.0.0, ``trtllm-serve`` with the PyTorch backend
   (https://nvidia.github.io/TensorRT-LLM/commands/trtllm-serve/trtllm-serve.html and the LLM
   API options of ``--extra_llm_api_options``). Attention data parallelism
@@ -47,7 +50,7 @@ __all__ = ["ENGINES", "CannotExpress", "LaunchCommand", "LaunchPlan", "launch_co
 Engine = Literal["vllm", "sglang", "trtllm"]
 ENGINES: dict[str, str] = {
     "vllm": "vLLM 0.10.1",
-    "sglang": "SGLang 0.5.0",
+    "sglang": "SGLang 0.5.1",
     "trtllm": "TensorRT-LLM 1.0.0",
 }
 
@@ -175,7 +178,11 @@ def _sglang(spec: ModelSpec, plan: LaunchPlan, moe_tp: int) -> LaunchCommand:
     quant, notes = _quantization(spec, plan.weight_dtype, "--quantization")
     argv += quant
     argv += [f["max_num_batched_tokens"], str(fw.max_num_batched_tokens)]
-    argv += [f["max_num_seqs"], str(plan.concurrency)]
+    # SGLang 0.5.1 divides --max-running-requests among the DP ranks only with DP attention
+    # (sglang/srt/managers/tp_worker.py: ``max_running_requests // dp_size`` if
+    # enable_dp_attention); plain DP replicas each take the whole value.
+    per_server = plan.concurrency if dp_attention else math.ceil(plan.concurrency / plan.dp)
+    argv += [f["max_num_seqs"], str(per_server)]
     argv += ["--context-length", str(plan.isl + plan.osl)]
     argv += [f["kv_dtype"], "fp8_e4m3" if _fp8_kv(plan.kv_dtype) else "auto"]
     argv += [f["memory_utilization"], f"{fw.memory_utilization:g}"]

@@ -80,6 +80,16 @@ class Registry:
         self._index[spec.model_id.lower()] = spec.model_id
         self._index[spec.hf_model_id.lower()] = spec.model_id
 
+    def builtin_ids(self) -> dict[str, str]:
+        """Every built-in model's model_id and HF id, lower-cased, → its HF id: the ids no
+        import may take, in any case (a user file under one would shadow the built-in, as
+        ``get`` is case-insensitive)."""
+        out: dict[str, str] = {}
+        for spec in self.specs.values():
+            if self.origins.get(spec.model_id) == "built-in":
+                out[spec.model_id.lower()] = out[spec.hf_model_id.lower()] = spec.hf_model_id
+        return out
+
     def __iter__(self) -> Iterator[ModelSpec]:
         return iter(sorted(self.specs.values(), key=lambda s: s.model_id.lower()))
 
@@ -93,7 +103,17 @@ class Registry:
         key = model_id.strip().lower()
         if key in self._index:
             return self.specs[self._index[key]]
-        raise UnknownIdError("model", model_id, self.suggest(model_id))
+        error = UnknownIdError("model", model_id, self.suggest(model_id))
+        skipped = [p for p in self.problems if p.source.endswith(".json")]
+        if skipped:  # the model may be in a file that was skipped: say which, by name only
+            first = skipped[0]
+            where = ": ".join(x for x in (Path(first.source).name, first.location) if x)
+            more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
+            error.args = (
+                f"{error} ({len(skipped)} file(s) of the models directories were skipped: "
+                f"{where}: {first.message}{more})",
+            )
+        raise error
 
     def suggest(self, model_id: str, limit: int = 3) -> list[str]:
         key = model_id.strip().lower()

@@ -8,6 +8,7 @@ Bad input must never surface as a 5xx: every ``InfercastError`` (and the dtype m
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -150,6 +151,11 @@ def _summary(problems: list[ErrorProblem]) -> str:
     )
 
 
+_FIELD_PREFIX = re.compile(r"([a-z][a-z0-9_]*)(?:\[[^\]]*\])?(?::| must )")
+"""A message that starts with the field it is about, as the planning and launch checks word
+theirs; the problem then names that field instead of the whole request."""
+
+
 def _infercast_response(exc: Exception) -> JSONResponse:
     if isinstance(exc, UnknownIdError):
         return error_response(404, "unknown_id", str(exc), suggestions=exc.suggestions)
@@ -162,6 +168,9 @@ def _infercast_response(exc: Exception) -> JSONResponse:
         ]
         return error_response(422, "invalid_spec", _summary(problems), problems)
     field = str(getattr(exc, "field", "") or "")
+    if not field:  # "price_per_gpu_hour[h100] must be > 0", "frameworks: unknown ..."
+        named = _FIELD_PREFIX.match(str(exc))
+        field = named.group(1) if named else ""
     problem = ErrorProblem(
         field=field or "request",
         location="body",

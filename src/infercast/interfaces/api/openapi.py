@@ -74,7 +74,8 @@ PLAN_RULES = (
     "Plan rules the server enforces (422 naming the field otherwise): gpus, when given, equals "
     "tp × dp × pp; moe_tp × ep = tp × dp (moe_tp defaults to tp × dp / ep, so ep divides "
     "tp × dp); cp divides dp; tp divides the attention heads and moe_tp the expert width of the "
-    "model; osl ≥ 1 for a decoder; moe_dtype only on an MoE model."
+    "model; osl ≥ 1 for a decoder; isl + osl within the model's context (max_context_tokens); "
+    "moe_dtype only on an MoE model. An unknown framework is a 404 naming the known engines."
 )
 
 
@@ -98,12 +99,34 @@ def _document_rules(schema: dict[str, Any]) -> None:
             for param in op.get("parameters", []):
                 if param.get("name") in patterns and param.get("in") in ("path", "query"):
                     param.setdefault("schema", {})["pattern"] = patterns[param["name"]]
-    request = schema.get("components", {}).get("schemas", {}).get("EstimateRequest", {})
-    for name in ("model", "hardware"):
-        if name in request.get("properties", {}):
-            request["properties"][name]["pattern"] = patterns[name]
-    if request:
-        request["description"] = f"{request.get('description', '').strip()} {PLAN_RULES}"
+    components = schema.get("components", {}).get("schemas", {})
+    for name in _REQUESTS_WITH_IDS:
+        request = components.get(name)
+        if not request:
+            continue
+        for field in ("model", "hardware"):
+            prop = request.get("properties", {}).get(field)
+            if prop is not None:
+                _set_pattern(prop, patterns[field])
+        if name in _REQUESTS_WITH_PLANS:
+            request["description"] = f"{request.get('description', '').strip()} {PLAN_RULES}"
+
+
+_REQUESTS_WITH_IDS = ("EstimateRequest", "SweepRequest", "SearchRequest", "LaunchRequest")
+"""Request bodies whose ``model`` / ``hardware`` the server checks against the id patterns."""
+_REQUESTS_WITH_PLANS = ("EstimateRequest", "SweepRequest", "LaunchRequest")
+"""Request bodies that carry one plan, checked by the plan rules."""
+
+
+def _set_pattern(prop: dict[str, Any], pattern: str) -> None:
+    """The pattern on every string the property can be: itself, a list's items, or the
+    string branch of an optional (``anyOf`` with null)."""
+    if prop.get("type") == "string":
+        prop["pattern"] = pattern
+    elif prop.get("type") == "array" and isinstance(prop.get("items"), dict):
+        _set_pattern(prop["items"], pattern)
+    for branch in prop.get("anyOf", []):
+        _set_pattern(branch, pattern)
 
 
 def _fill(schema: dict[str, Any]) -> None:

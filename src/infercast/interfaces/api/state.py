@@ -106,13 +106,7 @@ class ApiState:
     @classmethod
     def load(cls, models_dirs: Iterable[str | Path] | None = None) -> ApiState:
         registry = Registry.load(models_dirs)
-        builtin: dict[str, str] = {}
-        for spec in registry:
-            if registry.origins.get(spec.model_id) != "built-in":
-                continue
-            builtin[spec.model_id.lower()] = spec.hf_model_id
-            builtin[spec.hf_model_id.lower()] = spec.hf_model_id
-        return cls(registry=registry, builtin_ids=builtin)
+        return cls(registry=registry, builtin_ids=registry.builtin_ids())
 
     def builtin_conflict(self, spec: ModelSpec) -> str | None:
         """The built-in model whose id ``spec`` would shadow, if any."""

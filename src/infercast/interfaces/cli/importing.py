@@ -18,7 +18,7 @@ import typer
 from infercast.errors import InfercastError
 from infercast.importers import ImportResult, import_source
 from infercast.interfaces.cli.common import ModelsDirOption, err_console, esc, fail
-from infercast.specs import format_params
+from infercast.specs import ModelSpec, Registry, format_params
 from infercast.specs.figures import spec_figures
 from infercast.specs.registry import MODELS_PATH_ENV, user_models_dirs
 
@@ -82,6 +82,21 @@ def _save(directory: Path, model_id: str, text: str, overwrite: bool) -> None:
     err_console.print(f"wrote {target}", highlight=False, markup=False)
 
 
+def _refuse_builtin_id(spec: ModelSpec, models_dir: list[Path] | None) -> None:
+    """A saved spec whose id is a built-in's in another case would silently replace the
+    built-in for every user of that directory (ids are looked up case-insensitively, and
+    both would be listed): refused, as ``POST /import`` answers 409. The built-in's exact id
+    is the documented way to override it, and stays allowed."""
+    clash = Registry.load(models_dir).builtin_ids()
+    for key in (spec.model_id.lower(), spec.hf_model_id.lower()):
+        if key in clash and clash[key] != spec.hf_model_id:
+            raise fail(
+                f"--save: {spec.hf_model_id!r} would shadow the built-in model {clash[key]!r} "
+                "(ids match case-insensitively); pass another --hf-id, or its exact id to "
+                "override it"
+            )
+
+
 def _warn_unloadable_name(output: Path, model_id: str) -> None:
     if output.suffix == ".json" and output.stem != model_id:
         err_console.print(
@@ -139,6 +154,8 @@ def import_command(
         result = import_source(source, hf_id=hf_id)
     except InfercastError as exc:
         raise fail(str(exc)) from None
+    if save_dir is not None:
+        _refuse_builtin_id(result.spec, models_dir)
     text = json.dumps(result.spec.to_json_dict(), indent=2) + "\n"
     _report(result)
     if save_dir is not None:

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
+from rich.console import Console
 from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -111,11 +112,11 @@ def _overall_table(summary: dict[str, Any]) -> Table:
     return table
 
 
-def _group_table(title: str, groups: dict[str, dict[str, Any]], split: bool = False) -> Table:
+def _group_table(title: str, groups: dict[str, dict[str, Any]]) -> Table:
     """One row per group, "median/mean" per metric. Headers break at their space ("output"
-    over "tok/s/GPU") so the figures set the metric columns' width; with ``split`` a long
-    group name breaks before " @ " and after its "org/" instead of being folded into pieces
-    of whatever width was left (4 characters on an 80-column terminal)."""
+    over "tok/s/GPU") so the figures set the metric columns' width. A group name (a model id,
+    "model @ hardware") is never wrapped: split over lines it could not be copied (issue 8,
+    item 11), so the table is printed as wide as it needs (:func:`_print_wide`)."""
     heading = f"{title}: median / mean absolute % error (rows with a measurement)"
     table = Table(
         title=heading,
@@ -124,26 +125,24 @@ def _group_table(title: str, groups: dict[str, dict[str, Any]], split: bool = Fa
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    table.add_column("group", overflow="fold")
+    table.add_column("group", no_wrap=True)
     table.add_column("rows", justify="right", no_wrap=True)
     for label in _METRIC_LABELS.values():
         table.add_column(label.replace(" ", "\n"), justify="right", no_wrap=True)
     for name, metrics in groups.items():
         rows = max((m.get("n", 0) for m in metrics.values()), default=0)
-        shown = name.replace(" @ ", "\n@ ").replace("/", "/\n", 1) if split else name
         table.add_row(
-            shown, str(rows), *(_cell(metrics.get(metric, {})) for metric in _METRIC_LABELS)
+            name, str(rows), *(_cell(metrics.get(metric, {})) for metric in _METRIC_LABELS)
         )
     return table
 
 
-def _fitted_group_table(title: str, groups: dict[str, dict[str, Any]]) -> Table:
-    """The group table with names on one line when the terminal is wide enough for them."""
-    table = _group_table(title, groups)
+def _print_wide(table: Table) -> None:
+    """Print ``table`` at its natural width when the terminal is narrower (as ``search``
+    prints its plan table): a longer line beats a model id cut in two."""
     unbounded = console.options.update_width(10_000)
-    if Measurement.get(console, unbounded, table).maximum <= console.width:
-        return table
-    return _group_table(title, groups, split=True)
+    needed = Measurement.get(console, unbounded, table).maximum
+    Console(width=max(console.width, needed)).print(table)
 
 
 def print_summary(summary: dict[str, Any]) -> None:
@@ -158,7 +157,7 @@ def print_summary(summary: dict[str, Any]) -> None:
     for group, title in _GROUP_TITLES.items():
         groups = summary["by"].get(group, {})
         if groups:
-            console.print(_fitted_group_table(title, groups))
+            _print_wide(_group_table(title, groups))
 
 
 def _report_failures(reasons: Counter[str], output: Path | None) -> None:

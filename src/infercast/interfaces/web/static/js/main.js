@@ -419,7 +419,7 @@ async function init() {
   await renderActiveForm();
   bindForm();
   bindCompare();
-  initSearch({ catalogs: () => app, loadPlan, syncUrl });
+  initSearch({ catalogs: () => app, loadPlan, syncUrl, currentModel: () => findModel(active().model)?.hf_model_id });
   let resizeTimer = null;
   window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);

@@ -8,7 +8,7 @@ import { ms, num, ticks, usd } from "./format.js";
 import { defaultSearch, plansCsv, searchBody, searchFromQuery, searchToQuery } from "./search_state.js";
 
 const ENGINES = [["vllm", "vLLM"], ["sglang", "SGLang"], ["trtllm", "TensorRT-LLM"]];
-const ctx = { shown: false, state: defaultSearch(), result: null, selected: null, seq: 0, deps: null };
+const ctx = { shown: false, state: defaultSearch(), result: null, selected: null, seq: 0, deps: null, modelChosen: false };
 
 export function searchShown() {
   return ctx.shown;
@@ -56,7 +56,10 @@ function renderForm(root) {
   const { models, hardware } = ctx.deps.catalogs();
   const model = h("select", { id: "s-model" }, models.map((m) => h("option", { value: m.hf_model_id, text: m.hf_model_id })));
   model.value = ctx.state.model;
-  model.addEventListener("change", () => update("model", model.value));
+  model.addEventListener("change", () => {
+    ctx.modelChosen = true;
+    update("model", model.value);
+  });
   const objective = h(
     "select",
     { id: "s-objective" },
@@ -262,16 +265,30 @@ export function showSearch(shown) {
   ctx.deps.syncUrl();
 }
 
-// deps: catalogs() → {models, hardware}; loadPlan(estimate_args); syncUrl().
+// Opening the view searches for the model the estimate view shows, until the user picks one
+// here (or a link names one with s_model): it offered Llama-3.1-8B whatever was on screen.
+function adoptModel() {
+  const id = ctx.modelChosen ? null : ctx.deps.currentModel();
+  if (!id || id === ctx.state.model) return;
+  ctx.state.model = id;
+  $("s-model").value = id;
+}
+
+// deps: catalogs() → {models, hardware}; loadPlan(estimate_args); syncUrl(); currentModel() →
+// the estimate view's model (HF id).
 export function initSearch(deps) {
   ctx.deps = deps;
   const parsed = searchFromQuery(location.search);
   ctx.state = parsed.state;
+  ctx.modelChosen = new URLSearchParams(location.search).has("s_model");
   const root = clear($("search-view"));
   renderForm(root);
   root.append(h("section", { class: "search-out" }, h("div", { id: "search-status", class: "status", role: "status", "aria-live": "polite" }), h("div", { id: "search-results" })));
   $("tab-estimate").addEventListener("click", () => showSearch(false));
-  $("tab-search").addEventListener("click", () => showSearch(true));
+  $("tab-search").addEventListener("click", () => {
+    adoptModel();
+    showSearch(true);
+  });
   showSearch(parsed.shown);
   if (parsed.shown) runSearch();
 }
