@@ -103,6 +103,17 @@ def test_engine_batch_cap_queues_and_says_what_to_change() -> None:
     assert "max_num_seqs" in " ".join(r.fit.advice)
 
 
+@pytest.mark.parametrize(
+    ("wait_ms", "said"),
+    [(7162.4, "7,162 ms"), (21574.0, "21.6 s"), (640426.0, "10.7 min")],
+)
+def test_queue_wait_is_said_in_readable_units(wait_ms: float, said: str) -> None:
+    # 21,574 ms = 21.6 s; 640,426 ms / 60,000 = 10.67 min: long waits were printed in ms.
+    from infercast.estimation.report import _duration
+
+    assert _duration(wait_ms) == said
+
+
 def test_queues_state_in_api_and_cli_first(client: TestClient) -> None:
     body = {"model": LLAMA70, "hardware": "h100", "tp": 2, "isl": 1024, "osl": 1024}
     got = client.post("/estimate", json={**body, "concurrency": 64}).json()

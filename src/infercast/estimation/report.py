@@ -179,6 +179,16 @@ def plan_line(hardware_id: str, plan: ParallelPlan, moe: bool) -> str:
     return text + (" SP" if plan.sp else "")
 
 
+def _duration(ms: float) -> str:
+    """A wait as people read it: milliseconds below 10 s, then seconds, then minutes (a
+    queue of 640,426 ms is 10.7 min)."""
+    if ms < 10_000:
+        return f"{ms:,.0f} ms"
+    if ms < 600_000:
+        return f"{ms / 1e3:,.1f} s"
+    return f"{ms / 60e3:,.1f} min"
+
+
 def _queue_advice(admission: Admission, concurrency: int, limit: str, wait_ms: float) -> list[str]:
     """The wait queueing causes and what to change (the 'queues' verdict's advice)."""
     admitted, waiting = admission.cap, concurrency - admission.cap
@@ -193,7 +203,7 @@ def _queue_advice(admission: Admission, concurrency: int, limit: str, wait_ms: f
         change = "raise the engine's max_num_seqs or add DP ranks"
     return [
         f"Only {admitted:,} of {concurrency:,} requests run at once ({held}); the other "
-        f"{waiting:,} wait about {wait_ms:,.0f} ms each for a slot (included in TTFT).",
+        f"{waiting:,} wait about {_duration(wait_ms)} each for a slot (included in TTFT).",
         f"To serve {concurrency:,} at once: {change}.",
     ]
 
