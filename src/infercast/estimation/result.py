@@ -132,7 +132,12 @@ class MemoryBreakdown(_Model):
 
 
 class LayerPhaseCost(_Model):
-    flops_per_gpu: float = Field(description="FLOPs on one GPU for one step (2·M·N·K per matmul).")
+    flops_per_gpu: float = Field(
+        description=(
+            "Useful FLOPs on one GPU for one step (2·M·N·K per matmul, causal-halved attention "
+            "scores); compute_ms of a MoE layer is charged for its grouped GEMMs' padded rows."
+        )
+    )
     weight_bytes_per_gpu: float = Field(description="Weight bytes read from HBM per step.")
     kv_bytes_per_gpu: float = Field(description="KV-cache bytes read+written per step.")
     activation_bytes_per_gpu: float = Field(description="Activation bytes moved per step.")
@@ -161,7 +166,9 @@ class LayerBreakdown(_Model):
 
 class PhaseSummary(_Model):
     time_ms: float = Field(description="Time of one step of this phase (ms).")
-    flops_per_gpu: float
+    flops_per_gpu: float = Field(
+        description="Useful FLOPs on one GPU for one step, summed over the layers (2·M·N·K)."
+    )
     memory_bytes_per_gpu: float = Field(description="HBM bytes read+written per step.")
     communication_bytes_per_gpu: float
     bottleneck: Bottleneck
