@@ -90,9 +90,10 @@ def test_moe_layer_times_the_padded_rows_and_reports_the_useful_flops() -> None:
     # rows = max(5.46875·16, 8 + 5.46875·8) = max(87.5, 51.75) = 87.5.
     # One row's expert work at its K-loop efficiency, k·n / (k/(k + 550)) = n·(k + 550):
     # gate and up (k 64, n 32) 32·614 = 19648 each, down (k 32, n 64) 64·582 = 37248: 76544.
-    # The router (64 × 8 = 512) runs on the 4 tokens unpadded.
+    # The router (64 × 8 = 512 useful) runs on the 4 tokens unpadded, at the dense K-loop
+    # efficiency (infercast.layers.k_loop, K0 800): 8·(64 + 800) = 6912 timed per token.
     cost = MoECost(MOE, _context()).step_cost(DECODE)
-    assert cost.timed_matmul_flops == pytest.approx(2 * (87.5 * 76544 + 4 * 512))  # 13399296
+    assert cost.timed_matmul_flops == pytest.approx(2 * (87.5 * 76544 + 4 * 6912))  # 13450496
     assert cost.matmul_work == cost.timed_matmul_flops
     # Reported FLOPs stay the useful 2·M·N·K: 4 tokens × (2 experts × 6144 + router 512).
     assert cost.matmul_flops == 2 * 4 * (2 * 6144 + 512) == 102400
@@ -103,19 +104,20 @@ def test_moe_layer_times_the_padded_rows_and_reports_the_useful_flops() -> None:
     fp8 = MoECost(MOE, _context("fp8")).step_cost(chunk)
     experts = 8 * (1 - 0.75**16)
     assert experts == pytest.approx(7.91982, abs=1e-5)
-    assert fp8.timed_matmul_flops == pytest.approx(2 * (experts * 128 * 76544 + 16 * 512))
+    assert fp8.timed_matmul_flops == pytest.approx(2 * (experts * 128 * 76544 + 16 * 6912))
 
 
 def test_a_moe_estimate_is_timed_by_the_law() -> None:
     # Qwen3-30B-A3B (hidden 2048, 128 experts, top-8, expert width 768, bf16), H100 TP1,
     # one 8192-token prefill chunk: P = 65536 pairs on all 128 experts (512 rows each), tile
     # 64: rows = 65536 + 128·32 = 69632. Per row: gate and up 768·(2048 + 550) = 1995264
-    # each, down 2048·(768 + 550) = 2699264: 6689792. Router 2048 × 128 on 8192 tokens.
+    # each, down 2048·(768 + 550) = 2699264: 6689792. Router 2048 × 128 on 8192 tokens, at
+    # the dense K-loop efficiency: 128·(2048 + 800) = 364544 timed per token.
     dep = prepare("Qwen/Qwen3-30B-A3B", "h100", framework="vllm")
     shape = StepShape(
         prefill_tokens=8192, prefill_seqs=1, prefill_context=4096.5, prefill_chunk=8192
     )
-    timed = 2 * (69632 * 6689792 + 8192 * 2048 * 128)
+    timed = 2 * (69632 * 6689792 + 8192 * 364544)
     moe = next(t for t in dep.timer.step_time(shape, detail=True).layers if t.name == "moe")
     assert moe.cost.timed_matmul_flops == pytest.approx(timed, rel=1e-9)
     peak = dep.hardware.peak_flops_for("bf16", "bf16")[0]

@@ -135,7 +135,9 @@ class LayerPhaseCost(_Model):
     flops_per_gpu: float = Field(
         description=(
             "Useful FLOPs on one GPU for one step (2·M·N·K per matmul, causal-halved attention "
-            "scores); compute_ms of a MoE layer is charged for its grouped GEMMs' padded rows."
+            "scores). compute_ms is charged for the timed work instead: each matmul at its "
+            "K-loop efficiency, 2·M·N·(K + K0) with K0 = 800 (dense) or 550 (grouped experts), "
+            "and a MoE layer's grouped GEMMs on their rows padded to the kernel's M tile."
         )
     )
     weight_bytes_per_gpu: float = Field(description="Weight bytes read from HBM per step.")

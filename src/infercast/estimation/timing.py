@@ -5,7 +5,8 @@ Overlap rules (stated, and the same everywhere):
   (roofline), each at its achievable fraction of peak (MoE layers' grouped expert GEMMs at
   ``moe_compute``, the large-M, large-K asymptote, on their rows padded to the kernel's M
   tile and at their K-loop efficiency, :mod:`infercast.layers.grouped_gemm`; every other
-  matmul at ``compute``);
+  matmul at ``compute``, the large-K asymptote, at its dense K-loop efficiency,
+  :mod:`infercast.layers.k_loop`);
 - collectives do not overlap the layer's compute (tensor-parallel all-reduces and MoE
   all-to-alls sit on the critical path of a forward step);
 - every layer instance pays its kernels' fixed costs (:mod:`infercast.estimation.kernels` counts

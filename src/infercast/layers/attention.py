@@ -38,6 +38,7 @@ from __future__ import annotations
 from infercast.dtypes import dtype
 from infercast.layers.base import CostContext, Price, StepShape, StepTerms
 from infercast.layers.engine import OpsCost
+from infercast.layers.k_loop import DENSE_K0, k_loop_efficiency
 from infercast.specs.classes.attention import _AttentionSpecs
 from infercast.specs.classes.latent import MultiHeadLatentAttentionLayerSpecs
 
@@ -104,6 +105,7 @@ class AttentionCost(OpsCost):
         d, dv = core.head_dim, core.value_dim
         self.qk_v_dim = d + dv  # score (QKᵀ) and value (PV) widths of one head
         self.matmul_params = self.placed.matmul_weights()
+        self.matmul_timed = self.placed.timed_matmul_weights()  # at the K-loop law (.k_loop)
         self.kv_elements_per_token = self.kv_heads * (d + dv) if core.causal else 0
         self.kv_token_bytes = ctx.kv_dtype.nbytes(self.kv_elements_per_token)
         """Cached K/V of one token on a GPU holding that token (the whole of it at cp = 1)."""
@@ -164,6 +166,9 @@ class AttentionCost(OpsCost):
         pre = _windowed_prefill(shape.prefill_context, shape.prefill_chunk, self.window)
         return pre, _capped(shape.decode_context, self.window), _capped(cached, self.window)
 
+    def useful_matmul_flops(self, shape: StepShape, tokens: float) -> float:
+        return 2 * tokens * self.matmul_params
+
     def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         ctx = self.ctx
         spread = ctx.token_ranks  # R_tok: ranks the prefill tokens and the KV cache span
@@ -186,7 +191,7 @@ class AttentionCost(OpsCost):
                 price, comm, self.cp, shape, (pre, spread), cached, self.cp_bytes
             )
         return (
-            2 * tokens * self.matmul_params,
+            2 * tokens * self.matmul_timed,
             score_flops,
             self.weight_bytes,
             kv_read + kv_write,
@@ -237,6 +242,7 @@ class LatentAttentionCost(OpsCost):
         self.wdtype = self.placed.formats["dense"]
         self.heads = specs.num_heads / plan.tp
         self.matmul_params = self.placed.matmul_weights()
+        self.matmul_timed = self.placed.timed_matmul_weights()  # at the K-loop law (.k_loop)
         self.kv_elements_per_token = specs.kv_lora_rank + specs.qk_rope_head_dim
         self.kv_token_bytes = ctx.kv_dtype.nbytes(self.kv_elements_per_token)
         # Absorbed decode: a query is (latent + rope) per head, a partial output the latent.
@@ -252,6 +258,8 @@ class LatentAttentionCost(OpsCost):
         self.prefill_width = specs.qk_head_dim + specs.v_head_dim
         self.decode_width = 2 * specs.kv_lora_rank + specs.qk_rope_head_dim
         self.up_width = specs.qk_nope_head_dim + specs.v_head_dim
+        self.up_timed = 1.0 / k_loop_efficiency(specs.kv_lora_rank, DENSE_K0)
+        """The latent up-projection's timed work per useful FLOP: its depth is the latent."""
         self.weight_bytes = self.stored_weight_bytes()
         self.act_bpe = ctx.activation_dtype.bytes_per_element
         self.cp_bytes = (self.kv_token_bytes, self.query_bytes, self.combine_bytes)
@@ -271,6 +279,17 @@ class LatentAttentionCost(OpsCost):
         width = s.hidden_size + self.heads * (s.qk_head_dim + s.v_head_dim) * 2
         return self.ctx.activation_dtype.nbytes(tokens * width)
 
+    def _up_projection_flops(self, shape: StepShape) -> float:
+        """Useful FLOPs of the non-absorbed prefill's up-projection of the cached latents: a
+        chunk after P cached tokens first up-projects their latents (kv_b_proj on P rows;
+        vLLM's MLA backend and SGLang's forward_normal do this for chunked prefill)."""
+        cached = max(0.0, shape.prefill_context - (shape.prefill_chunk + 1) / 2)
+        up_projected = shape.prefill_seqs / self.ctx.prefill_ranks(shape) * cached
+        return 2 * up_projected * self.kv_lora_rank * self.heads * self.up_width
+
+    def useful_matmul_flops(self, shape: StepShape, tokens: float) -> float:
+        return 2 * tokens * self.matmul_params + self._up_projection_flops(shape)
+
     def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         ctx = self.ctx
         spread = ctx.token_ranks
@@ -285,18 +304,17 @@ class LatentAttentionCost(OpsCost):
         cached = max(0.0, shape.prefill_context - (shape.prefill_chunk + 1) / 2)
         written = shape.prefill_tokens / pre + shape.decode_seqs / spread
         kv = (decode + shape.prefill_seqs / pre * cached + written) * kv_token
-        # The non-absorbed prefill needs per-head K (nope) and V of every cached position: a
-        # chunk after P cached tokens first up-projects their latents (kv_b_proj on P rows;
-        # vLLM's MLA backend and SGLang's forward_normal do this for chunked prefill).
-        up_projected = shape.prefill_seqs / pre * cached
-        up_flops = 2 * up_projected * self.kv_lora_rank * self.heads * self.up_width
+        # The non-absorbed prefill needs per-head K (nope) and V of every cached position
+        # (:meth:`_up_projection_flops`), timed at the latent's K-loop efficiency.
+        up_flops = 2 * (shape.prefill_seqs / pre * cached) * self.kv_lora_rank * self.heads
+        up_flops *= self.up_width * self.up_timed
         comm = self.placed.reduce_partial_sums(price, 0.0, tokens)
         if self.cp > 1:
             comm = _context_parallel(
                 price, comm, self.cp, shape, (pre, spread), cached, self.cp_bytes
             )
         return (
-            2 * tokens * self.matmul_params + up_flops,
+            2 * tokens * self.matmul_timed + up_flops,
             prefill_flops + decode_flops,
             self.weight_bytes,
             kv,

@@ -6,8 +6,9 @@ collectives it issues. A step is described by :class:`StepShape` (prefill tokens
 sequences of the whole replica); a ``layer_types`` entry's ``count`` multiplies one instance's
 cost, so a 126-layer model is costed as fast as a 2-layer one.
 
-Conventions: matmul FLOPs are the useful 2·M·N·K (a grouped expert GEMM's time is charged
-for its rows padded to the kernel's M tile, reported FLOPs are not: :mod:`.grouped_gemm`);
+Conventions: matmul FLOPs are the useful 2·M·N·K (the time is charged for each matmul at its
+K-loop efficiency, :mod:`.k_loop`, and a grouped expert GEMM's for its rows padded to the
+kernel's M tile, :mod:`.grouped_gemm`; reported FLOPs are not);
 attention-score FLOPs (QKᵀ and PV, 2·2·d per head per
 attended position) are counted over the positions a causal mask really lets a token see
 (a prefill chunk of S tokens after P cached ones attends to P + (S+1)/2 positions on average:
@@ -168,7 +169,8 @@ class LayerCost:
     collectives: list[Collective] = field(default_factory=list)
     timed_matmul_flops: float | None = None
     """The matmul work the time is charged for where it differs from ``matmul_flops``:
-    grouped expert GEMMs' padded rows at their K-loop efficiency (:mod:`.grouped_gemm`)."""
+    every matmul at its K-loop efficiency (:mod:`.k_loop`), grouped expert GEMMs on their padded
+    rows (:mod:`.grouped_gemm`)."""
 
     @property
     def matmul_work(self) -> float:

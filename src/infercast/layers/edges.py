@@ -15,6 +15,7 @@ from __future__ import annotations
 from infercast.dtypes import dtype
 from infercast.layers.base import CostContext, Price, StepShape, StepTerms, tp_reduce
 from infercast.layers.engine import OpsCost
+from infercast.layers.k_loop import DENSE_K0, k_loop_efficiency
 from infercast.specs.classes.edges import (
     EmbeddingLayerSpecs,
     NormLayerSpecs,
@@ -82,9 +83,15 @@ class OutputCost(OpsCost):
         self.hidden_size, self.vocab_size = specs.hidden_size, specs.vocab_size
         self.weight_bytes = self.wdtype.nbytes(self.vocab_slice * specs.hidden_size)
         self.act_bpe = ctx.activation_dtype.bytes_per_element
+        self.timed = 1.0 / k_loop_efficiency(specs.hidden_size, DENSE_K0)
+        """Timed work per useful FLOP of the head (:mod:`.k_loop`: its depth is the hidden)."""
 
     def activation_peak_bytes(self, tokens: float) -> float:
         return _FP32.nbytes(tokens * self.vocab_slice)
+
+    def useful_matmul_flops(self, shape: StepShape, tokens: float) -> float:
+        rows = self.ctx.local_prompts(shape) + shape.decode_seqs / self.ctx.sequence_ranks
+        return 2 * rows * self.vocab_slice * self.hidden_size
 
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
         return {
@@ -100,7 +107,7 @@ class OutputCost(OpsCost):
         if tp > 1:
             comm += price("all_gather", tp, rows * self.vocab_size * _FP32_BPE)
         return (
-            2 * rows * self.vocab_slice * h,
+            2 * rows * self.vocab_slice * h * self.timed,
             0.0,
             self.weight_bytes,
             0.0,
@@ -119,9 +126,14 @@ class PoolerCost(OpsCost):
         self.hidden_size = specs.hidden_size
         self.weight_bytes = self.stored_weight_bytes()
         self.act_bpe = ctx.activation_dtype.bytes_per_element
+        self.timed = 1.0 / k_loop_efficiency(specs.hidden_size, DENSE_K0)  # .k_loop
 
     def activation_peak_bytes(self, tokens: float) -> float:
         return 0.0
+
+    def useful_matmul_flops(self, shape: StepShape, tokens: float) -> float:
+        h = self.hidden_size
+        return 2 * self.ctx.local_prompts(shape) * h * h
 
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
         return {"sequence": self.ctx.local_prompts(shape)}
@@ -130,4 +142,4 @@ class PoolerCost(OpsCost):
         rows = self.ctx.local_prompts(shape)  # the first token of each sequence
         h = self.hidden_size
         activations = 2 * rows * h * self.act_bpe
-        return 2 * rows * h * h, 0.0, self.weight_bytes, 0.0, activations, 0.0
+        return 2 * rows * h * h * self.timed, 0.0, self.weight_bytes, 0.0, activations, 0.0

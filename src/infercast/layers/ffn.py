@@ -44,6 +44,8 @@ class MLPCost(OpsCost):
         self.projections = len(self.placed.linears)
         self.inner = self.placed.local_out(self.placed.linears[0])  # intermediate / tp
         self.matmul_params = self.placed.matmul_weights()
+        self.matmul_timed = self.placed.timed_matmul_weights()
+        """:attr:`matmul_params` at the dense K-loop efficiency (:mod:`.k_loop`): the timed."""
         self.matmul_dtype = self.wdtype
         self.weight_bytes = self.stored_weight_bytes()
         self.activation_width = 2 * specs.hidden_size + 2 * self.projections * self.inner
@@ -56,9 +58,12 @@ class MLPCost(OpsCost):
         width = self.specs.hidden_size + (self.projections - 1) * self.inner
         return self.ctx.activation_dtype.nbytes(tokens * width)
 
+    def useful_matmul_flops(self, shape: StepShape, tokens: float) -> float:
+        return 2 * tokens * self.matmul_params
+
     def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         return (
-            2 * tokens * self.matmul_params,
+            2 * tokens * self.matmul_timed,
             0.0,
             self.weight_bytes,
             0.0,
@@ -98,6 +103,8 @@ class MoECost(OpsCost):
         )
         """The grouped kernel's M tile in decode-sized (tokens ≤ E) and larger steps."""
         self.dense_matmul = placed.matmul_weights()
+        self.dense_timed = placed.timed_matmul_weights()
+        """Shared experts and router at the dense K-loop efficiency (:mod:`.k_loop`)."""
         self.shared_params = placed.stored_params("shared")
         self.router_params = placed.stored_params("router")
         self.dense_bytes = self.shared_dtype.nbytes(self.shared_params) + self.router_dtype.nbytes(
@@ -172,7 +179,7 @@ class MoECost(OpsCost):
                 comm += price("all_gather", group, gathered)
                 comm += price("reduce_scatter", group, gathered)
         return (
-            2 * (rows * self.expert_timed + tokens * self.dense_matmul),
+            2 * (rows * self.expert_timed + tokens * self.dense_timed),
             0.0,
             busiest_experts * self.expert_params * self.expert_bpe + self.dense_bytes,
             0.0,

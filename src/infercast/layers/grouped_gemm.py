@@ -42,13 +42,16 @@ Physical ingredients, closed forms only (a step time asks for this every layer t
 
 FLOP convention (the same in every report): FLOPs reported are the useful ``2·M·N·K`` of the
 routed pairs; the time is charged for the executed (padded) rows at the K-loop efficiency.
-Not modelled: wave quantisation over the SMs (the tile counts of these shapes fill an
-H100's 132 SMs many times over in prefill) and per-format kernel differences beyond the tile.
+Dense GEMMs follow the same K-loop law with their own constant (:mod:`.k_loop`). Not
+modelled: wave quantisation over the SMs (the tile counts of these shapes fill an H100's 132
+SMs many times over in prefill) and per-format kernel differences beyond the tile.
 """
 
 from __future__ import annotations
 
 from infercast.dtypes import DType
+from infercast.layers.k_loop import GROUPED_K0
+from infercast.layers.k_loop import k_loop_efficiency as _k_loop_efficiency
 
 __all__ = [
     "DEEPGEMM_M_ALIGNMENT",
@@ -66,7 +69,7 @@ FUSED_MOE_SMALL_M = 16
 """vLLM fused_moe default ``BLOCK_SIZE_M`` when the step's tokens are at most the experts."""
 FUSED_MOE_LARGE_M = 64
 """vLLM fused_moe default ``BLOCK_SIZE_M`` otherwise."""
-K_LOOP_OVERHEAD = 550.0
+K_LOOP_OVERHEAD = GROUPED_K0
 """``K0`` of the K-loop law, from DeepGEMM's published grouped-contiguous H800 table."""
 
 
@@ -93,4 +96,4 @@ def executed_rows(pairs: float, experts: float, tile: float) -> float:
 
 def k_loop_efficiency(k: float) -> float:
     """Share of the large-K efficiency a GEMM of depth ``k`` reaches: ``k / (k + K0)``."""
-    return k / (k + K_LOOP_OVERHEAD) if k > 0 else 0.0
+    return _k_loop_efficiency(k, K_LOOP_OVERHEAD)

@@ -52,6 +52,7 @@ class RecurrentMixerCost(OpsCost):
         self.heads = core.heads / tp
         self.conv_flops = 2 * core.conv_kernel * core.conv_channels / tp
         self.matmul_params = self.placed.matmul_weights()
+        self.matmul_timed = self.placed.timed_matmul_weights()  # at the K-loop law (.k_loop)
         state_fmt = dtype(specs.state_dtype) if specs.state_dtype else ctx.activation_dtype
         self.state_bytes = state_fmt.nbytes(core.recurrent_elements / tp) + (
             ctx.activation_dtype.nbytes(core.conv_elements / tp)
@@ -72,6 +73,9 @@ class RecurrentMixerCost(OpsCost):
         width = self.specs.hidden_size + self.io_width / self.ctx.plan.tp
         return self.ctx.activation_dtype.nbytes(tokens * width)
 
+    def useful_matmul_flops(self, shape: StepShape, tokens: float) -> float:
+        return 2 * tokens * self.matmul_params
+
     def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         ctx = self.ctx
         pre = ctx.prefill_ranks(shape)  # the busiest rank holds a whole chunk
@@ -82,7 +86,7 @@ class RecurrentMixerCost(OpsCost):
         )
         sequences = shape.prefill_seqs / pre + decode
         return (
-            2 * tokens * self.matmul_params,
+            2 * tokens * self.matmul_timed,
             scan + tokens * self.conv_flops,
             self.weight_bytes,
             2 * sequences * self.state_bytes,

@@ -34,9 +34,10 @@ class SparseAttentionCost(LatentAttentionCost):
         """Latent + rope key + indexer key of one token (÷ cp)."""
         return (self.kv_token_bytes + self.index_token_bytes) / self.ctx.plan.cp
 
-    def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
+    def _capped(self, shape: StepShape) -> StepShape:
+        """The step as MLA sees it: each query attends to at most ``index_topk`` keys."""
         k = self.index_topk
-        capped = StepShape(
+        return StepShape(
             prefill_tokens=shape.prefill_tokens,
             prefill_seqs=shape.prefill_seqs,
             prefill_context=_windowed_prefill(shape.prefill_context, shape.prefill_chunk, k),
@@ -44,6 +45,12 @@ class SparseAttentionCost(LatentAttentionCost):
             decode_seqs=shape.decode_seqs,
             decode_context=min(shape.decode_context, k),
         )
+
+    def useful_matmul_flops(self, shape: StepShape, tokens: float) -> float:
+        return super().useful_matmul_flops(self._capped(shape), tokens)
+
+    def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
+        capped = self._capped(shape)
         matmul, attention, weights, kv, activations, comm = super().step_terms(
             capped, tokens, price
         )
