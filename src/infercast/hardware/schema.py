@@ -53,8 +53,10 @@ Fractions are in (0, 1]; overheads in [0, upper]. The upper bounds on overheads 
 """
 
 _DEFAULT_EFFICIENCY_NOTES = (
-    "Uncalibrated defaults. compute 0.70: large bf16/fp8 GEMMs in cuBLAS/hipBLASLt typically "
-    "reach 65-80 % of the dense datasheet peak (power/clock limits, tile quantisation). "
+    "Uncalibrated defaults. compute 0.70: the large-K efficiency of dense GEMMs (a GEMM of "
+    "depth K runs at K/(K + 800) of it, layers/k_loop.py); large bf16/fp8 GEMMs in "
+    "cuBLAS/hipBLASLt typically reach 65-80 % of the dense datasheet peak (power/clock "
+    "limits, tile quantisation), DeepGEMM's published dense fp8 table 0.72 at large K. "
     "memory_bandwidth 0.80: streaming reads (STREAM-like, decode weight reads) reach 80-90 % "
     "of HBM peak. collective 0.70: NCCL all-reduce bus bandwidth on NVLink reaches ~80 % of "
     "the link peak for large messages and less for the mid-sized messages of inference. "
