@@ -67,6 +67,9 @@ def test_k_loop_efficiency_matches_deepgemm_grouped_table() -> None:
     assert k_loop_efficiency(7168) == pytest.approx(0.92874, abs=1e-5)
     assert k_loop_efficiency(2048) / k_loop_efficiency(7168) == pytest.approx(1093 / 1288, abs=1e-3)
     assert k_loop_efficiency(0) == 0.0
+    # bf16 inputs (2 bytes per element): K0 = 550/2 = 275 elements.
+    assert k_loop_efficiency(275, 2.0) == 0.5
+    assert k_loop_efficiency(1100, 0.5) == 0.5  # fp4: 1100 elements
 
 
 _TILES = st.sampled_from([16, 64, 128])
@@ -88,36 +91,38 @@ def test_moe_layer_times_the_padded_rows_and_reports_the_useful_flops() -> None:
     # shapes.MOE: hidden 64, 8 experts, top-2, expert width 32; DECODE: 4 tokens, so P = 8
     # pairs over X = 8·(1 − 0.75⁴) = 5.46875 experts, tile 16 (4 ≤ 8):
     # rows = max(5.46875·16, 8 + 5.46875·8) = max(87.5, 51.75) = 87.5.
-    # One row's expert work at its K-loop efficiency, k·n / (k/(k + 550)) = n·(k + 550):
-    # gate and up (k 64, n 32) 32·614 = 19648 each, down (k 32, n 64) 64·582 = 37248: 76544.
-    # The router (64 × 8 = 512 useful) runs on the 4 tokens unpadded, at the dense K-loop
-    # efficiency (infercast.layers.k_loop, K0 800): 8·(64 + 800) = 6912 timed per token.
+    # One row's expert work at its K-loop efficiency, k·n / (k/(k + K0)) = n·(k + K0), with
+    # bf16 experts' K0 = 550/2 = 275 (K0 is bytes of K per row, infercast.layers.k_loop):
+    # gate and up (k 64, n 32) 32·339 = 10848 each, down (k 32, n 64) 64·307 = 19648: 41344.
+    # The router (64 × 8 = 512 useful, bf16) runs on the 4 tokens unpadded, at the dense
+    # K-loop efficiency (K0 = 800/2 = 400): 8·(64 + 400) = 3712 timed per token.
     cost = MoECost(MOE, _context()).step_cost(DECODE)
-    assert cost.timed_matmul_flops == pytest.approx(2 * (87.5 * 76544 + 4 * 6912))  # 13450496
+    assert cost.timed_matmul_flops == pytest.approx(2 * (87.5 * 41344 + 4 * 3712))  # 7264896
     assert cost.matmul_work == cost.timed_matmul_flops
     # Reported FLOPs stay the useful 2·M·N·K: 4 tokens × (2 experts × 6144 + router 512).
     assert cost.matmul_flops == 2 * 4 * (2 * 6144 + 512) == 102400
     # fp8 (block-scaled) experts, a 16-token prefill chunk (16 > 8 experts): DeepGEMM's
     # 128-row tiles. P = 32 pairs on X = 8·(1 − 0.75¹⁶) = 7.91982 experts:
-    # rows = max(7.91982·128, 32 + 7.91982·64) = 1013.737. The router runs on the 16 tokens.
+    # rows = max(7.91982·128, 32 + 7.91982·64) = 1013.737, each at fp8's K0 = 550:
+    # 32·614 + 32·614 + 64·582 = 76544 per row. The bf16 router runs on the 16 tokens.
     chunk = StepShape(prefill_tokens=16, prefill_seqs=1, prefill_context=8.5, prefill_chunk=16)
     fp8 = MoECost(MOE, _context("fp8")).step_cost(chunk)
     experts = 8 * (1 - 0.75**16)
     assert experts == pytest.approx(7.91982, abs=1e-5)
-    assert fp8.timed_matmul_flops == pytest.approx(2 * (experts * 128 * 76544 + 16 * 6912))
+    assert fp8.timed_matmul_flops == pytest.approx(2 * (experts * 128 * 76544 + 16 * 3712))
 
 
 def test_a_moe_estimate_is_timed_by_the_law() -> None:
     # Qwen3-30B-A3B (hidden 2048, 128 experts, top-8, expert width 768, bf16), H100 TP1,
     # one 8192-token prefill chunk: P = 65536 pairs on all 128 experts (512 rows each), tile
-    # 64: rows = 65536 + 128·32 = 69632. Per row: gate and up 768·(2048 + 550) = 1995264
-    # each, down 2048·(768 + 550) = 2699264: 6689792. Router 2048 × 128 on 8192 tokens, at
-    # the dense K-loop efficiency: 128·(2048 + 800) = 364544 timed per token.
+    # 64: rows = 65536 + 128·32 = 69632. Per row, at bf16's grouped K0 = 275: gate and up
+    # 768·(2048 + 275) = 1784064 each, down 2048·(768 + 275) = 2136064: 5704192. Router
+    # 2048 × 128 on 8192 tokens, at the dense bf16 K0 = 400: 128·2448 = 313344 per token.
     dep = prepare("Qwen/Qwen3-30B-A3B", "h100", framework="vllm")
     shape = StepShape(
         prefill_tokens=8192, prefill_seqs=1, prefill_context=4096.5, prefill_chunk=8192
     )
-    timed = 2 * (69632 * 6689792 + 8192 * 364544)
+    timed = 2 * (69632 * 5704192 + 8192 * 313344)
     moe = next(t for t in dep.timer.step_time(shape, detail=True).layers if t.name == "moe")
     assert moe.cost.timed_matmul_flops == pytest.approx(timed, rel=1e-9)
     peak = dep.hardware.peak_flops_for("bf16", "bf16")[0]

@@ -189,7 +189,16 @@ def resolve(
         )
     activation = dtype("bf16")
     attention = _format(formats.attention_dtype, "attention_dtype")
-    ctx = CostContext(plan, weights, experts, kv, activation, dtype(CHECKPOINT_DEFAULT), attention)
+    ctx = CostContext(
+        plan,
+        weights,
+        experts,
+        kv,
+        activation,
+        dtype(CHECKPOINT_DEFAULT),
+        attention,
+        tensor_classes=frozenset(hw.peak_flops),
+    )
     params, notes = resolve_params(hw, deployment.framework, calibration)
     if kv_note:
         notes.append(kv_note)

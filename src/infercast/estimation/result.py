@@ -136,8 +136,9 @@ class LayerPhaseCost(_Model):
         description=(
             "Useful FLOPs on one GPU for one step (2·M·N·K per matmul, causal-halved attention "
             "scores). compute_ms is charged for the timed work instead: each matmul at its "
-            "K-loop efficiency, 2·M·N·(K + K0) with K0 = 800 (dense) or 550 (grouped experts), "
-            "and a MoE layer's grouped GEMMs on their rows padded to the kernel's M tile."
+            "K-loop efficiency, 2·M·N·(K + K0) with K0 = 800 (dense) or 550 (grouped experts) "
+            "bytes of K per row (elements: ÷ the bytes of the format the part runs, e.g. 400 "
+            "for bf16), and a MoE layer's grouped GEMMs on their rows padded to the M tile."
         )
     )
     weight_bytes_per_gpu: float = Field(description="Weight bytes read from HBM per step.")

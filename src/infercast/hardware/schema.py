@@ -54,7 +54,8 @@ Fractions are in (0, 1]; overheads in [0, upper]. The upper bounds on overheads 
 
 _DEFAULT_EFFICIENCY_NOTES = (
     "Uncalibrated defaults. compute 0.70: the large-K efficiency of dense GEMMs (a GEMM of "
-    "depth K runs at K/(K + 800) of it, layers/k_loop.py); large bf16/fp8 GEMMs in "
+    "depth K runs at K/(K + K0) of it, K0 = 800 fp8 or 400 bf16 elements, "
+    "layers/k_loop.py); large bf16/fp8 GEMMs in "
     "cuBLAS/hipBLASLt typically reach 65-80 % of the dense datasheet peak (power/clock "
     "limits, tile quantisation), DeepGEMM's published dense fp8 table 0.72 at large K. "
     "memory_bandwidth 0.80: streaming reads (STREAM-like, decode weight reads) reach 80-90 % "

@@ -38,7 +38,7 @@ from __future__ import annotations
 from infercast.dtypes import dtype
 from infercast.layers.base import CostContext, Price, StepShape, StepTerms
 from infercast.layers.engine import OpsCost
-from infercast.layers.k_loop import DENSE_K0, k_loop_efficiency
+from infercast.layers.k_loop import DENSE_K0_BYTES, k_loop_efficiency
 from infercast.specs.classes.attention import _AttentionSpecs
 from infercast.specs.classes.latent import MultiHeadLatentAttentionLayerSpecs
 
@@ -258,7 +258,8 @@ class LatentAttentionCost(OpsCost):
         self.prefill_width = specs.qk_head_dim + specs.v_head_dim
         self.decode_width = 2 * specs.kv_lora_rank + specs.qk_rope_head_dim
         self.up_width = specs.qk_nope_head_dim + specs.v_head_dim
-        self.up_timed = 1.0 / k_loop_efficiency(specs.kv_lora_rank, DENSE_K0)
+        k0 = DENSE_K0_BYTES / ctx.run_format_bytes(self.wdtype)
+        self.up_timed = 1.0 / k_loop_efficiency(specs.kv_lora_rank, k0)
         """The latent up-projection's timed work per useful FLOP: its depth is the latent."""
         self.weight_bytes = self.stored_weight_bytes()
         self.act_bpe = ctx.activation_dtype.bytes_per_element

@@ -25,7 +25,18 @@ from typing import NamedTuple
 from infercast.dtypes import DType
 from infercast.parallel import Collective, ParallelPlan
 
-__all__ = ["CostContext", "LayerCost", "Price", "StepShape", "StepTerms", "tp_reduce"]
+__all__ = [
+    "TENSOR_CLASS_BYTES",
+    "CostContext",
+    "LayerCost",
+    "Price",
+    "StepShape",
+    "StepTerms",
+    "tp_reduce",
+]
+
+TENSOR_CLASS_BYTES = {"tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "fp4": 0.5}
+"""Bytes per element of each tensor-core input format (``DType.compute_class``)."""
 
 Price = Callable[[str, int, float], float]
 """What a cost model is told a collective ``(kind, group size, bytes)`` costs: its seconds on
@@ -103,6 +114,10 @@ class CostContext:
     concurrency: float | None = None
     """Requests the engine holds at once, when known: caps the DP ranks a step's work can
     occupy (see the module docstring). ``None``: enough to keep every DP rank busy."""
+    tensor_classes: frozenset[str] = frozenset()
+    """Tensor-core formats the part runs natively (its ``peak_flops`` keys); empty: every
+    format's own. Decides the format a matmul really runs at, which sets its K-loop constant
+    (:mod:`.k_loop`)."""
     token_ranks: int = field(init=False, repr=False, compare=False)
     """``R_tok = min(dp, cp·C)``: ranks the prefill tokens and the KV of the requests span."""
     sequence_ranks: int = field(init=False, repr=False, compare=False)
@@ -111,6 +126,16 @@ class CostContext:
     def __post_init__(self) -> None:
         object.__setattr__(self, "token_ranks", self.plan.token_ranks(self.concurrency))
         object.__setattr__(self, "sequence_ranks", self.plan.sequence_ranks(self.concurrency))
+
+    def run_format_bytes(self, fmt: DType) -> float:
+        """Bytes per element of the tensor-core format a matmul with ``fmt`` weights runs at
+        on this part: its ``compute_class`` where native, else its fallback (mxfp4 weights on
+        Hopper dequantise to bf16), else bf16."""
+        classes = self.tensor_classes
+        run = fmt.compute_class
+        if classes and run not in classes:
+            run = fmt.fallback_compute_class if fmt.fallback_compute_class in classes else "bf16"
+        return TENSOR_CLASS_BYTES[run]
 
     def local_tokens(self, shape: StepShape) -> float:
         """Tokens whose projections / MLP the busiest GPU computes in this step.

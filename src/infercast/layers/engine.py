@@ -15,7 +15,7 @@ from typing import Any
 
 from infercast.dtypes import DType, dtype
 from infercast.layers.base import CostContext, LayerCost, Price, StepShape, StepTerms, tp_reduce
-from infercast.layers.k_loop import DENSE_K0, timed_weights
+from infercast.layers.k_loop import DENSE_K0_BYTES, timed_weights
 from infercast.parallel import Collective
 from infercast.parallel.shards import local_features, local_params
 from infercast.specs.classes.base import LayerSpecs
@@ -145,16 +145,16 @@ class PlacedOps:
 
     def timed_matmul_weights(self, rows: str = "token") -> float:
         """:meth:`matmul_weights` of the non-expert Linears on ``rows`` with each matrix
-        divided by its dense K-loop efficiency (:mod:`.k_loop`): ``2 · rows · this`` is the
-        work their time is charged for."""
-        plan = self.ctx.plan
+        divided by its dense K-loop efficiency in the format it runs at (:mod:`.k_loop`):
+        ``2 · rows · this`` is the work their time is charged for."""
+        plan, ctx = self.ctx.plan, self.ctx
         return timed_weights(
             (
-                local_features(op, plan)
-                for op in self.linears
-                if op.shard != "expert" and op.rows == rows
-            ),
-            DENSE_K0,
+                *local_features(op, plan),
+                DENSE_K0_BYTES / ctx.run_format_bytes(self.format_of(op)),
+            )
+            for op in self.linears
+            if op.shard != "expert" and op.rows == rows
         )
 
     def local_out(self, op: Linear) -> float:

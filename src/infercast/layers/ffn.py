@@ -90,8 +90,9 @@ class MoECost(OpsCost):
         self.local_experts = specs.num_experts / plan.ep
         self.expert_params = placed.stored_params("expert") / self.local_experts
         self.expert_matmul = placed.matmul_weights(experts=True)
+        run_bytes = ctx.run_format_bytes(self.edtype)
         self.expert_timed = sum(
-            k * n / k_loop_efficiency(k)
+            k * n / k_loop_efficiency(k, run_bytes)
             for k, n in (local_features(op, plan) for op in placed.linears if op.shard == "expert")
         )
         """One executed row's expert weights, each matrix divided by its K-loop efficiency

@@ -50,7 +50,7 @@ SMs many times over in prefill) and per-format kernel differences beyond the til
 from __future__ import annotations
 
 from infercast.dtypes import DType
-from infercast.layers.k_loop import GROUPED_K0
+from infercast.layers.k_loop import GROUPED_K0_BYTES
 from infercast.layers.k_loop import k_loop_efficiency as _k_loop_efficiency
 
 __all__ = [
@@ -69,8 +69,9 @@ FUSED_MOE_SMALL_M = 16
 """vLLM fused_moe default ``BLOCK_SIZE_M`` when the step's tokens are at most the experts."""
 FUSED_MOE_LARGE_M = 64
 """vLLM fused_moe default ``BLOCK_SIZE_M`` otherwise."""
-K_LOOP_OVERHEAD = GROUPED_K0
-"""``K0`` of the K-loop law, from DeepGEMM's published grouped-contiguous H800 table."""
+K_LOOP_OVERHEAD = GROUPED_K0_BYTES
+"""``K0`` of the K-loop law for fp8 (1-byte) tensor-core inputs, from DeepGEMM's published
+grouped-contiguous H800 table; ``K0 / bytes per element`` for other formats (:mod:`.k_loop`)."""
 
 
 def m_tile(expert_format: DType, tokens: float, num_experts: int) -> int:
@@ -94,6 +95,7 @@ def executed_rows(pairs: float, experts: float, tile: float) -> float:
     return spread if spread > one_tile else one_tile
 
 
-def k_loop_efficiency(k: float) -> float:
-    """Share of the large-K efficiency a GEMM of depth ``k`` reaches: ``k / (k + K0)``."""
-    return _k_loop_efficiency(k, K_LOOP_OVERHEAD)
+def k_loop_efficiency(k: float, element_bytes: float = 1.0) -> float:
+    """Share of the large-K efficiency a grouped GEMM of depth ``k`` reaches on tensor-core
+    inputs of ``element_bytes`` bytes: ``k / (k + K0/element_bytes)``."""
+    return _k_loop_efficiency(k, K_LOOP_OVERHEAD / element_bytes)
