@@ -285,7 +285,8 @@ def efficiency_note(resolved: Resolved) -> str:
     moe = f", MoE GEMMs {eff.moe_compute:.2f}" if resolved.spec.is_moe else ""
     return (
         f"efficiencies: {resolved.params.source}; compute {eff.compute:.2f}{moe}, "
-        f"HBM {eff.memory_bandwidth:.2f}, collectives {eff.collective:.2f} (fractions of peak); "
+        f"HBM {eff.memory_bandwidth:.2f}, collectives {eff.collective:.2f} (fractions of peak; "
+        "the GEMM ones at large K: depth K runs at K/(K + K0) of it); "
         f"overheads {eff.step_overhead_s * 1e3:.2f} ms per step, "
         f"{eff.kernel_gap_s * 1e6:.1f} us per kernel in graphs, "
         f"{eff.eager_launch_s * 1e6:.1f} us per eager launch, "
