@@ -157,8 +157,12 @@ class _Engine:
         # so the server's utilisation is the arriving prompt tokens over that room.
         rho = load / room
         wait = math.inf if rho >= 1.0 else rho / (2.0 * (1.0 - rho)) * service
-        full = self.step_s(decode, room)
-        clustered = self.burstiness * max(concurrency - 1.0, 0.0) * isl / room * full
+        others = self.burstiness * max(concurrency - 1.0, 0.0)
+        if others > 0.0:  # a lone client (or no burstiness) waits for no other prompt
+            full = t_mixed if chunk == room else self.step_s(decode, room)
+            clustered = others * isl / room * full
+        else:
+            clustered = 0.0
         ttft = self.request_overhead + 0.5 * tau + service + wait + clustered
         x = load / (isl * tau)
         return LoopState(tau, decode, chunk, frac, t_mixed, t_plain, ttft, x)
@@ -198,7 +202,9 @@ def _close_loop(engine: _Engine, admitted: float, hi: float) -> tuple[LoopState,
             population = 10 * _OVERLOADED
         return population - admitted
 
-    s_lo = engine.state_at_load(0.0, admitted)
+    # The state at no load is needed only if the bracket's lower end never moves: built then
+    # (a pure function of the load, so building it late changes nothing).
+    s_lo: LoopState | None = None
     s_hi = engine.state_at_load(hi, admitted)
     f_lo, f_hi = -admitted, excess(s_hi)
     if f_hi <= 0.0:  # the decode phase holds every client before the prompts saturate
@@ -228,6 +234,8 @@ def _close_loop(engine: _Engine, admitted: float, hi: float) -> tuple[LoopState,
             hi, s_hi, f_hi, g_hi, side = x, state, fx, fx, 1
         if hi - lo <= _ROOT_ATOL * hi:
             break
+    if s_lo is None:
+        s_lo = engine.state_at_load(0.0, admitted)
     if f_hi >= _OVERLOADED:
         return s_lo, s_lo, 0.0
     return s_lo, s_hi, -f_lo / (f_hi - f_lo)
