@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from infercast.dtypes import dtype
 from infercast.estimation.estimate import prepare
 from infercast.hardware import get_hardware
+from infercast.hardware.schema import COMPUTE_CLASSES
 from infercast.layers import CostContext, StepShape
+from infercast.layers.base import TENSOR_CLASS_BYTES
 from infercast.layers.ffn import MLPCost
 from infercast.layers.k_loop import (
     DENSE_K0_BYTES,
@@ -78,6 +80,9 @@ def test_the_format_a_part_runs_sets_the_element_width() -> None:
     assert b200.run_format_bytes(dtype("nvfp4")) == 0.5
     assert b200.run_format_bytes(dtype("int4")) == 2.0
     assert anything.run_format_bytes(dtype("nvfp4")) == 0.5  # no part: the format's own
+    # Every tensor-core class a part may declare has a width (a user's part cannot miss one).
+    assert set(TENSOR_CLASS_BYTES) == set(COMPUTE_CLASSES)
+    assert TENSOR_CLASS_BYTES["tf32"] == 4.0 and TENSOR_CLASS_BYTES["int8"] == 1.0
 
 
 def test_timed_weights_add_k0_per_output_column() -> None:
