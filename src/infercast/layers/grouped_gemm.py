@@ -38,7 +38,9 @@ Physical ingredients, closed forms only (a step time asks for this every layer t
   the large-K asymptote at ``1288/1979 × (7168+550)/7168 ≈ 0.70`` of the 1979 TFLOPS dense
   fp8 peak — what ``moe_compute`` now means: the efficiency of a large, deep grouped GEMM.
   Expert slices under ``moe_tp`` get shallow (gpt-oss's down projection at TP8: K = 360),
-  which is where this matters.
+  which is where this matters. ``K0`` counts fp8 elements, that is bytes of K per row: a
+  format the part runs at ``b`` bytes per element has ``K0 = 550 / b`` (bf16: 275, fp4: 1100;
+  why in :mod:`.k_loop`).
 
 FLOP convention (the same in every report): FLOPs reported are the useful ``2·M·N·K`` of the
 routed pairs; the time is charged for the executed (padded) rows at the K-loop efficiency.
