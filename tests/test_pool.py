@@ -200,4 +200,5 @@ def test_the_pool_is_never_keyed_on_a_model(rows: list[BenchmarkRow], fitted: di
     parameters |= {"step_overhead_s", "kernel_gap_s", "eager_launch_s", "moe_compute"}
     parameters |= {"request_overhead_s", "burstiness"}
     records = {"rows", "frameworks", "vendors", "parts", "fitted", "pooled_toward"}
+    records |= {"moe_formats"}  # the expert weight formats measured: formats, never models
     assert set(fitted["sets"][POOL_KEY]) <= parameters | records | {"median_abs_error_pct"}

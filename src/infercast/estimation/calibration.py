@@ -333,6 +333,13 @@ def fit_calibration(
             continue
         frameworks = sorted({c.framework for c in members})
         info: dict[str, Any] = {"rows": len(members), "frameworks": frameworks}
+        # The expert formats moe_compute was measured on (estimates say when theirs is not
+        # among them): this set's MoE rows, or its parent's, whose moe_compute it keeps.
+        experts = sorted({f for c in members if (f := c.deployment.dtypes.moe_dtype)})
+        if not experts and parent in sets:
+            experts = sets[parent].get("moe_formats", [])
+        if experts:
+            info["moe_formats"] = experts
         twin = parent  # a set with exactly these rows: this one is its copy
         if key == POOL_KEY:
             hardware = [c.deployment.hardware for c in members]

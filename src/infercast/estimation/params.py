@@ -84,9 +84,14 @@ def load_calibration(path: str | None = None) -> dict[str, Any]:
 
 
 def resolve_params(
-    hardware: Hardware, framework: str | None, calibration: dict[str, Any] | None = None
+    hardware: Hardware,
+    framework: str | None,
+    calibration: dict[str, Any] | None = None,
+    expert_format: str | None = None,
 ) -> tuple[ModelParams, list[str]]:
-    """Efficiency + scheduler settings for this pair, and notes saying what was used."""
+    """Efficiency + scheduler settings for this pair, and notes saying what was used;
+    ``expert_format``: a MoE model's expert weight format (a set whose MoE measurements hold
+    other formats says that its ``moe_compute`` was not measured on it)."""
     notes: list[str] = []
     fw = canonical_framework(framework)
     if fw is None:
@@ -129,6 +134,13 @@ def resolve_params(
             )
         if key != f"{hardware.id}/{fw}" and len(engines) == 1 and engines[0] != fw:
             notes.append(f"that fallback set comes from {engines[0]} measurements only")
+        measured = sets[key].get("moe_formats") or []
+        if expert_format and measured and expert_format not in measured:
+            notes.append(
+                f"MoE GEMM efficiency {efficiency.moe_compute:.2f} was fitted on "
+                f"{', '.join(measured)} experts only: this estimate's {expert_format} experts "
+                "are a format no measurement of that set holds"
+            )
         burstiness = float(chosen.get("burstiness", DEFAULT_BURSTINESS))
         return (
             ModelParams(efficiency, settings, f"calibrated ({key})", burstiness),

@@ -199,7 +199,12 @@ def resolve(
         attention,
         tensor_classes=frozenset(hw.peak_flops),
     )
-    params, notes = resolve_params(hw, deployment.framework, calibration)
+    moe_used = (
+        (experts.name if experts else facts.moe_checkpoint or CHECKPOINT_DEFAULT)
+        if facts.is_moe
+        else None
+    )
+    params, notes = resolve_params(hw, deployment.framework, calibration, moe_used)
     if kv_note:
         notes.append(kv_note)
     if weights is not None and weights.bits <= 4 and attention is None:
@@ -209,11 +214,6 @@ def resolve(
             "(set attention_dtype to change it)"
         )
     timer = StepTimer(spec, hw, ctx, params)
-    moe_used = (
-        (experts.name if experts else facts.moe_checkpoint or CHECKPOINT_DEFAULT)
-        if facts.is_moe
-        else None
-    )
     choice = DTypeChoice(
         weight_dtype=weights.name if weights else facts.dense_checkpoint,
         moe_dtype=moe_used,
