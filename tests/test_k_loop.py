@@ -13,8 +13,10 @@ from infercast.estimation.estimate import prepare
 from infercast.hardware import get_hardware
 from infercast.hardware.schema import COMPUTE_CLASSES
 from infercast.layers import CostContext, StepShape
+from infercast.layers.attention import AttentionCost, LatentAttentionCost
 from infercast.layers.base import TENSOR_CLASS_BYTES
-from infercast.layers.ffn import MLPCost
+from infercast.layers.edges import OutputCost
+from infercast.layers.ffn import MLPCost, MoECost
 from infercast.layers.k_loop import (
     DENSE_K0_BYTES,
     GROUPED_K0_BYTES,
@@ -22,18 +24,25 @@ from infercast.layers.k_loop import (
     timed_weights,
 )
 from infercast.parallel import ParallelPlan
-from infercast.specs.layer_classes import GatedMLPLayerSpecs
+from infercast.specs.layer_classes import (
+    GatedMLPLayerSpecs,
+    GroupedQueryAttentionLayerSpecs,
+    OutputLayerSpecs,
+)
+from shapes import DECODE, MLA, MOE, PREFILL_CACHED
 
 _CHUNK = StepShape(prefill_tokens=8192, prefill_seqs=1, prefill_context=4096.5, prefill_chunk=8192)
 
 
-def _context(tp: int = 1, weights: str | None = None, part: str | None = None) -> CostContext:
+def _context(
+    tp: int = 1, weights: str | None = None, part: str | None = None, experts: str | None = None
+) -> CostContext:
     bf16 = dtype("bf16")
     classes = frozenset(get_hardware(part).peak_flops) if part else frozenset()
     return CostContext(
         plan=ParallelPlan.build(tp=tp),
         weight_dtype=dtype(weights) if weights else None,
-        moe_dtype=None,
+        moe_dtype=dtype(experts) if experts else None,
         kv_dtype=bf16,
         activation_dtype=bf16,
         default_dtype=bf16,
@@ -129,3 +138,48 @@ def test_an_estimate_charges_the_timed_work_at_the_fitted_efficiency() -> None:
     assert mlp.cost.timed_matmul_flops == 2 * 8192 * 189267968
     assert mlp.compute_s == pytest.approx(32 * 2 * 8192 * 189267968 / rate, rel=1e-12)
     assert mlp.cost.matmul_flops == 2 * 8192 * 176160768
+
+
+def test_gqa_attention_is_timed_for_its_shallow_output_projection() -> None:
+    # Llama-3.1-8B's attention (hidden 4096, 32 heads, 8 KV heads, head_dim 128, bf16) at TP8:
+    # q, k, v column-parallel (K 4096; N 512 + 128 + 128 = 768), o_proj row-parallel (K 512,
+    # N 4096). Useful 768·4096 + 512·4096 = 5242880 per row; timed at K0 400:
+    # 768·4496 + 4096·912 = 3452928 + 3735552 = 7188480 (o_proj at 0.56 of the asymptote).
+    specs = GroupedQueryAttentionLayerSpecs(
+        hidden_size=4096, num_heads=32, num_kv_heads=8, head_dim=128
+    )
+    cost = AttentionCost(specs, _context(tp=8)).step_cost(_CHUNK)
+    assert cost.matmul_flops == 2 * 8192 * 5242880
+    assert cost.timed_matmul_flops == 2 * 8192 * 7188480
+
+
+def test_mla_times_its_latent_up_projection_at_the_latents_depth() -> None:
+    # shapes.MLA (hidden 64, 4 heads, q rank 32, kv rank 16, nope 8, rope 4, v 8), bf16
+    # (K0 400), one 8-token chunk after 16 cached tokens. Per token: kv_a 20·(64+400) = 9280,
+    # q_a 32·464 = 14848, q_b 48·(32+400) = 20736, kv_b 64·(16+400) = 26624, o 64·432 =
+    # 27648: 99136 timed (7936 useful). The cached 16 latents are up-projected (kv_b on 16
+    # rows): 2·16·16·4·(8+8) = 32768 useful FLOPs, timed at 16/(16+400): ×26 = 851968.
+    cost = LatentAttentionCost(MLA, _context()).step_cost(PREFILL_CACHED)
+    assert cost.matmul_flops == 2 * 8 * 7936 + 32768  # 159744
+    assert cost.timed_matmul_flops == pytest.approx(2 * 8 * 99136 + 851968)  # 2438144
+
+
+def test_the_lm_head_is_timed_at_the_hiddens_depth() -> None:
+    # Four decoding sequences' logits through a 4096 × 128256 bf16 head: useful 2·4·128256·4096,
+    # timed at K0 400: 2·4·128256·4496.
+    specs = OutputLayerSpecs(hidden_size=4096, vocab_size=128256)
+    cost = OutputCost(specs, _context(), None).step_cost(DECODE)
+    assert cost.matmul_flops == 2 * 4 * 128256 * 4096
+    assert cost.timed_matmul_flops == pytest.approx(2 * 4 * 128256 * 4496)
+
+
+def test_mxfp4_experts_take_the_k0_of_the_format_the_part_runs() -> None:
+    # shapes.MOE's decode step (87.5 executed rows, tests/test_grouped_gemm.py) with mxfp4
+    # experts. On H200 they dequantise to bf16 (K0 550/2 = 275): per row 32·339 + 32·339 +
+    # 64·307 = 41344, as bf16 experts. On B200 they run fp4 (K0 550/0.5 = 1100): 32·1164 +
+    # 32·1164 + 64·1132 = 146944. The bf16 router is 8·(64 + 400) = 3712 per token on both.
+    hopper = MoECost(MOE, _context(part="h200", experts="mxfp4")).step_cost(DECODE)
+    assert hopper.timed_matmul_flops == pytest.approx(2 * (87.5 * 41344 + 4 * 3712))
+    blackwell = MoECost(MOE, _context(part="b200", experts="mxfp4")).step_cost(DECODE)
+    assert blackwell.timed_matmul_flops == pytest.approx(2 * (87.5 * 146944 + 4 * 3712))
+    assert hopper.matmul_flops == blackwell.matmul_flops == 2 * 4 * (2 * 6144 + 512)

@@ -202,3 +202,37 @@ def test_the_pool_is_never_keyed_on_a_model(rows: list[BenchmarkRow], fitted: di
     records = {"rows", "frameworks", "vendors", "parts", "fitted", "pooled_toward"}
     records |= {"moe_formats"}  # the expert weight formats measured: formats, never models
     assert set(fitted["sets"][POOL_KEY]) <= parameters | records | {"median_abs_error_pct"}
+
+
+def test_every_set_records_the_expert_formats_it_measured(fitted: dict) -> None:
+    # Every MoE row of the shared file is gpt-oss-120b with mxfp4 experts (its moe_dtype
+    # column); the fixture's sets all hold some, a copy of a set ("same_rows_as") included.
+    for key, fit in fitted["sets"].items():
+        assert fit["moe_formats"] == ["mxfp4"], key
+
+
+def test_a_set_without_moe_rows_names_its_parents_expert_formats() -> None:
+    # h100/trtllm holds Qwen3-32B and Llama-3.1-8B only (two architectures, so it is fitted):
+    # it keeps h100/*'s moe_compute, measured on gpt-oss-120b's mxfp4 experts.
+    every = read_benchmark_csv(BENCHMARKS_CSV)
+
+    def pick(framework: str, model: str) -> list[BenchmarkRow]:
+        chosen = [
+            r
+            for r in every
+            if r.text("hardware") == "h100"
+            and r.text("framework") == framework
+            and r.text("model") == model
+        ]
+        return chosen[:20]
+
+    rows = (
+        pick("vllm", "openai/gpt-oss-120b")
+        + pick("trtllm", "Qwen/Qwen3-32B")
+        + pick("trtllm", "meta-llama/Llama-3.1-8B-Instruct")
+    )
+    only = {"generation:hopper", "h100/*", "h100/trtllm"}
+    sets = fit_calibration(rows, max_evaluations=1, only=only)["sets"]
+    assert "moe_compute" not in sets["h100/trtllm"]["fitted"]
+    assert sets["h100/trtllm"]["moe_formats"] == ["mxfp4"]
+    assert sets["h100/*"]["moe_formats"] == ["mxfp4"]
