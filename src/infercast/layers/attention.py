@@ -37,8 +37,8 @@ from __future__ import annotations
 
 from infercast.dtypes import dtype
 from infercast.layers.base import CostContext, Price, StepShape, StepTerms
-from infercast.layers.engine import OpsCost
-from infercast.layers.k_loop import DENSE_K0_BYTES, k_loop_efficiency
+from infercast.layers.engine import TokenLinearsCost
+from infercast.layers.k_loop import dense_k_loop_efficiency
 from infercast.specs.classes.attention import _AttentionSpecs
 from infercast.specs.classes.latent import MultiHeadLatentAttentionLayerSpecs
 
@@ -87,7 +87,7 @@ def _windowed_prefill(context: float, chunk: float, window: int | None) -> float
     return (m * cached + m * (m + 1) / 2 + (chunk - m) * window) / chunk
 
 
-class AttentionCost(OpsCost):
+class AttentionCost(TokenLinearsCost):
     """MHA, GQA and sliding-window GQA."""
 
     specs: _AttentionSpecs
@@ -104,8 +104,6 @@ class AttentionCost(OpsCost):
         self.chunk = core.chunk
         d, dv = core.head_dim, core.value_dim
         self.qk_v_dim = d + dv  # score (QKᵀ) and value (PV) widths of one head
-        self.matmul_params = self.placed.matmul_weights()
-        self.matmul_timed = self.placed.timed_matmul_weights()  # at the K-loop law (.k_loop)
         self.kv_elements_per_token = self.kv_heads * (d + dv) if core.causal else 0
         self.kv_token_bytes = ctx.kv_dtype.nbytes(self.kv_elements_per_token)
         """Cached K/V of one token on a GPU holding that token (the whole of it at cp = 1)."""
@@ -165,9 +163,6 @@ class AttentionCost(OpsCost):
             return pre, dec, cached % self.chunk
         pre = _windowed_prefill(shape.prefill_context, shape.prefill_chunk, self.window)
         return pre, _capped(shape.decode_context, self.window), _capped(cached, self.window)
-
-    def useful_matmul_flops(self, shape: StepShape, tokens: float) -> float:
-        return 2 * tokens * self.matmul_params
 
     def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         ctx = self.ctx
@@ -231,7 +226,7 @@ def _context_parallel(
     return comm
 
 
-class LatentAttentionCost(OpsCost):
+class LatentAttentionCost(TokenLinearsCost):
     """Multi-head latent attention (DeepSeek-V2/V3, Kimi K2)."""
 
     specs: MultiHeadLatentAttentionLayerSpecs
@@ -241,8 +236,6 @@ class LatentAttentionCost(OpsCost):
         plan = ctx.plan
         self.wdtype = self.placed.formats["dense"]
         self.heads = specs.num_heads / plan.tp
-        self.matmul_params = self.placed.matmul_weights()
-        self.matmul_timed = self.placed.timed_matmul_weights()  # at the K-loop law (.k_loop)
         self.kv_elements_per_token = specs.kv_lora_rank + specs.qk_rope_head_dim
         self.kv_token_bytes = ctx.kv_dtype.nbytes(self.kv_elements_per_token)
         # Absorbed decode: a query is (latent + rope) per head, a partial output the latent.
@@ -258,8 +251,8 @@ class LatentAttentionCost(OpsCost):
         self.prefill_width = specs.qk_head_dim + specs.v_head_dim
         self.decode_width = 2 * specs.kv_lora_rank + specs.qk_rope_head_dim
         self.up_width = specs.qk_nope_head_dim + specs.v_head_dim
-        k0 = DENSE_K0_BYTES / ctx.run_format_bytes(self.wdtype)
-        self.up_timed = 1.0 / k_loop_efficiency(specs.kv_lora_rank, k0)
+        run_bytes = ctx.run_format_bytes(self.wdtype)
+        self.up_timed = 1.0 / dense_k_loop_efficiency(specs.kv_lora_rank, run_bytes)
         """The latent up-projection's timed work per useful FLOP: its depth is the latent."""
         self.weight_bytes = self.stored_weight_bytes()
         self.act_bpe = ctx.activation_dtype.bytes_per_element
@@ -289,7 +282,7 @@ class LatentAttentionCost(OpsCost):
         return 2 * up_projected * self.kv_lora_rank * self.heads * self.up_width
 
     def useful_matmul_flops(self, shape: StepShape, tokens: float) -> float:
-        return 2 * tokens * self.matmul_params + self._up_projection_flops(shape)
+        return super().useful_matmul_flops(shape, tokens) + self._up_projection_flops(shape)
 
     def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         ctx = self.ctx

@@ -15,7 +15,7 @@ from __future__ import annotations
 from infercast.dtypes import dtype
 from infercast.layers.base import CostContext, Price, StepShape, StepTerms, tp_reduce
 from infercast.layers.engine import OpsCost
-from infercast.layers.k_loop import DENSE_K0_BYTES, k_loop_efficiency
+from infercast.layers.k_loop import dense_k_loop_efficiency
 from infercast.specs.classes.edges import (
     EmbeddingLayerSpecs,
     NormLayerSpecs,
@@ -83,8 +83,8 @@ class OutputCost(OpsCost):
         self.hidden_size, self.vocab_size = specs.hidden_size, specs.vocab_size
         self.weight_bytes = self.wdtype.nbytes(self.vocab_slice * specs.hidden_size)
         self.act_bpe = ctx.activation_dtype.bytes_per_element
-        k0 = DENSE_K0_BYTES / ctx.run_format_bytes(self.wdtype)
-        self.timed = 1.0 / k_loop_efficiency(specs.hidden_size, k0)
+        run_bytes = ctx.run_format_bytes(self.wdtype)
+        self.timed = 1.0 / dense_k_loop_efficiency(specs.hidden_size, run_bytes)
         """Timed work per useful FLOP of the head (:mod:`.k_loop`: its depth is the hidden)."""
 
     def activation_peak_bytes(self, tokens: float) -> float:
@@ -127,8 +127,8 @@ class PoolerCost(OpsCost):
         self.hidden_size = specs.hidden_size
         self.weight_bytes = self.stored_weight_bytes()
         self.act_bpe = ctx.activation_dtype.bytes_per_element
-        k0 = DENSE_K0_BYTES / ctx.run_format_bytes(self.wdtype)
-        self.timed = 1.0 / k_loop_efficiency(specs.hidden_size, k0)  # .k_loop
+        run_bytes = ctx.run_format_bytes(self.wdtype)
+        self.timed = 1.0 / dense_k_loop_efficiency(specs.hidden_size, run_bytes)  # .k_loop
 
     def activation_peak_bytes(self, tokens: float) -> float:
         return 0.0

@@ -21,7 +21,7 @@ from infercast.parallel.shards import local_features, local_params
 from infercast.specs.classes.base import LayerSpecs
 from infercast.specs.ops import AttentionCore, Embedding, Linear, Norm, Op, RecurrentCore, Router
 
-__all__ = ["Gemm", "OpsCost", "PlacedOps", "op_kinds", "spec_field"]
+__all__ = ["Gemm", "OpsCost", "PlacedOps", "TokenLinearsCost", "op_kinds", "spec_field"]
 
 
 @dataclass(frozen=True)
@@ -251,3 +251,18 @@ class OpsCost:
     def gemms(self, shape: StepShape) -> list[Gemm]:
         """The GEMMs (M, N, K, format) one instance runs on one GPU in this step."""
         return self.placed.gemms(self._gemm_rows(shape))
+
+
+class TokenLinearsCost(OpsCost):
+    """A cost model whose Linears all multiply the step's tokens (attention projections, MLPs,
+    recurrent mixers): their weights one token multiplies through (``matmul_params``, the
+    useful ``2·tokens·this`` a report counts) and the same at the dense K-loop efficiency
+    (``matmul_timed``, what the step is charged for; :mod:`.k_loop`)."""
+
+    def __init__(self, specs: LayerSpecs, ctx: CostContext, tied_format: DType | None = None):
+        super().__init__(specs, ctx, tied_format)
+        self.matmul_params = self.placed.matmul_weights()
+        self.matmul_timed = self.placed.timed_matmul_weights()
+
+    def useful_matmul_flops(self, shape: StepShape, tokens: float) -> float:
+        return 2 * tokens * self.matmul_params

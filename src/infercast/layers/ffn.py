@@ -16,7 +16,7 @@ the expert all-to-alls already dispatch each token from one GPU only, and are un
 from __future__ import annotations
 
 from infercast.layers.base import CostContext, Price, StepShape, StepTerms, tp_reduce
-from infercast.layers.engine import OpsCost
+from infercast.layers.engine import OpsCost, TokenLinearsCost
 from infercast.layers.grouped_gemm import executed_rows, k_loop_efficiency, m_tile
 from infercast.layers.routing import BusiestRank
 from infercast.parallel.shards import local_features
@@ -33,7 +33,7 @@ def expected_experts_touched(num_experts: int, top_k: int, tokens: float) -> flo
     return num_experts * (1.0 - (1.0 - top_k / num_experts) ** tokens)
 
 
-class MLPCost(OpsCost):
+class MLPCost(TokenLinearsCost):
     """2-projection and gated (3-projection) MLPs."""
 
     specs: MLPLayerSpecs
@@ -43,9 +43,6 @@ class MLPCost(OpsCost):
         self.wdtype = self.placed.formats["dense"]
         self.projections = len(self.placed.linears)
         self.inner = self.placed.local_out(self.placed.linears[0])  # intermediate / tp
-        self.matmul_params = self.placed.matmul_weights()
-        self.matmul_timed = self.placed.timed_matmul_weights()
-        """:attr:`matmul_params` at the dense K-loop efficiency (:mod:`.k_loop`): the timed."""
         self.matmul_dtype = self.wdtype
         self.weight_bytes = self.stored_weight_bytes()
         self.activation_width = 2 * specs.hidden_size + 2 * self.projections * self.inner
@@ -57,9 +54,6 @@ class MLPCost(OpsCost):
     def activation_peak_bytes(self, tokens: float) -> float:
         width = self.specs.hidden_size + (self.projections - 1) * self.inner
         return self.ctx.activation_dtype.nbytes(tokens * width)
-
-    def useful_matmul_flops(self, shape: StepShape, tokens: float) -> float:
-        return 2 * tokens * self.matmul_params
 
     def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         return (

@@ -44,7 +44,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["DENSE_K0_BYTES", "GROUPED_K0_BYTES", "k_loop_efficiency", "timed_weights"]
+__all__ = [
+    "DENSE_K0_BYTES",
+    "GROUPED_K0_BYTES",
+    "dense_k_loop_efficiency",
+    "k_loop_efficiency",
+    "timed_weights",
+]
 
 DENSE_K0_BYTES = 800.0
 """``K0`` of dense GEMMs in bytes of K per row (800 fp8 elements), from DeepGEMM's published
@@ -57,6 +63,12 @@ grouped-contiguous H800 table."""
 def k_loop_efficiency(k: float, k0: float) -> float:
     """Share of the large-K efficiency a GEMM of depth ``k`` reaches: ``k / (k + k0)``."""
     return k / (k + k0) if k > 0 else 0.0
+
+
+def dense_k_loop_efficiency(k: float, element_bytes: float) -> float:
+    """:func:`k_loop_efficiency` of a dense GEMM whose tensor cores run ``element_bytes``
+    bytes per element: ``K0 = DENSE_K0_BYTES / element_bytes``."""
+    return k_loop_efficiency(k, DENSE_K0_BYTES / element_bytes)
 
 
 def timed_weights(shapes: Iterable[tuple[float, float, float]]) -> float:

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 from infercast.dtypes import dtype
 from infercast.layers.base import CostContext, Price, StepShape, StepTerms
-from infercast.layers.engine import OpsCost
+from infercast.layers.engine import TokenLinearsCost
 from infercast.specs.classes.hybrid import GatedDeltaNetLayerSpecs, Mamba2LayerSpecs
 from infercast.specs.ops import RecurrentCore
 
 __all__ = ["RecurrentMixerCost"]
 
 
-class RecurrentMixerCost(OpsCost):
+class RecurrentMixerCost(TokenLinearsCost):
     """Gated DeltaNet or Mamba-2 on one GPU under a plan."""
 
     def __init__(self, specs: GatedDeltaNetLayerSpecs | Mamba2LayerSpecs, ctx: CostContext):
@@ -51,8 +51,6 @@ class RecurrentMixerCost(OpsCost):
         self.io_width = sum(op.out_features for op in self.placed.linears if op.shard == "col")
         self.heads = core.heads / tp
         self.conv_flops = 2 * core.conv_kernel * core.conv_channels / tp
-        self.matmul_params = self.placed.matmul_weights()
-        self.matmul_timed = self.placed.timed_matmul_weights()  # at the K-loop law (.k_loop)
         state_fmt = dtype(specs.state_dtype) if specs.state_dtype else ctx.activation_dtype
         self.state_bytes = state_fmt.nbytes(core.recurrent_elements / tp) + (
             ctx.activation_dtype.nbytes(core.conv_elements / tp)
@@ -72,9 +70,6 @@ class RecurrentMixerCost(OpsCost):
     def activation_peak_bytes(self, tokens: float) -> float:
         width = self.specs.hidden_size + self.io_width / self.ctx.plan.tp
         return self.ctx.activation_dtype.nbytes(tokens * width)
-
-    def useful_matmul_flops(self, shape: StepShape, tokens: float) -> float:
-        return 2 * tokens * self.matmul_params
 
     def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         ctx = self.ctx
