@@ -216,6 +216,19 @@ def test_latencies_never_fall_as_prompts_grow(
 
 
 @PROPERTY
+@given(more=st.integers(1, 2048), **LOADS)
+def test_request_latency_never_falls_as_outputs_grow(
+    name: str, concurrency: int, isl: int, osl: int, more: int
+) -> None:
+    # A longer answer brings fewer prompts per second (TTFT may fall) and longer contexts
+    # (TPOT may rise or fall with the prefill share): the request's own end-to-end latency,
+    # TTFT + (osl − 1)·TPOT, never falls.
+    short, long = _point(name, isl, osl, concurrency), _point(name, isl, osl + more, concurrency)
+    short_e2e = short.ttft_s + (osl - 1) * short.tpot_s
+    assert long.ttft_s + (osl + more - 1) * long.tpot_s >= short_e2e * (1 - REL)
+
+
+@PROPERTY
 @given(**{**LOADS, "concurrency": st.integers(1, 100_000)})
 @example(name="llama-8b h100 tp2 vllm", concurrency=296, isl=748, osl=200)
 def test_littles_law_holds_to_one_percent(name: str, concurrency: int, isl: int, osl: int) -> None:
