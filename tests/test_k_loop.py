@@ -8,13 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from infercast.dtypes import dtype
+from infercast.dtypes import COMPUTE_CLASS_BYTES, dtype
 from infercast.estimation.estimate import prepare
 from infercast.hardware import get_hardware
 from infercast.hardware.schema import COMPUTE_CLASSES
 from infercast.layers import CostContext, StepShape
 from infercast.layers.attention import AttentionCost, LatentAttentionCost
-from infercast.layers.base import TENSOR_CLASS_BYTES
 from infercast.layers.edges import OutputCost
 from infercast.layers.ffn import MLPCost, MoECost
 from infercast.layers.k_loop import (
@@ -90,8 +89,8 @@ def test_the_format_a_part_runs_sets_the_element_width() -> None:
     assert b200.run_format_bytes(dtype("int4")) == 2.0
     assert anything.run_format_bytes(dtype("nvfp4")) == 0.5  # no part: the format's own
     # Every tensor-core class a part may declare has a width (a user's part cannot miss one).
-    assert set(TENSOR_CLASS_BYTES) == set(COMPUTE_CLASSES)
-    assert TENSOR_CLASS_BYTES["tf32"] == 4.0 and TENSOR_CLASS_BYTES["int8"] == 1.0
+    assert set(COMPUTE_CLASS_BYTES) == set(COMPUTE_CLASSES)
+    assert COMPUTE_CLASS_BYTES["tf32"] == 4.0 and COMPUTE_CLASS_BYTES["int8"] == 1.0
 
 
 def test_timed_weights_add_k0_per_output_column() -> None:

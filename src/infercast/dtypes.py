@@ -10,9 +10,31 @@ and multiplied in bf16).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
-__all__ = ["DTYPES", "DType", "UnknownDTypeError", "dtype", "dtype_names"]
+__all__ = [
+    "COMPUTE_CLASS_BYTES",
+    "DTYPES",
+    "DType",
+    "UnknownDTypeError",
+    "dtype",
+    "dtype_names",
+    "run_compute_class",
+]
+
+COMPUTE_CLASS_BYTES = {"tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "fp4": 0.5}
+"""Bytes per element of each tensor-core input format (a ``compute_class``)."""
+
+
+def run_compute_class(compute_class: str, fallback: str, available: Collection[str]) -> str:
+    """The tensor-core format a matmul of ``compute_class`` really runs at on a part whose
+    native formats are ``available``: its own, else ``fallback`` (mxfp4 weights on Hopper are
+    dequantised to bf16), else bf16, which every part has."""
+    for cls_ in (compute_class, fallback):
+        if cls_ in available:
+            return cls_
+    return "bf16"
 
 
 @dataclass(frozen=True)

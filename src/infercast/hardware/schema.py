@@ -11,11 +11,11 @@ so an uncalibrated estimate is already in the right range.
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from infercast.dtypes import DType, dtype
+from infercast.dtypes import DType, dtype, run_compute_class
 
 __all__ = [
     "COMPUTE_CLASSES",
@@ -302,10 +302,8 @@ class Hardware(_Strict):
         Falls back to ``fallback`` (the dtype's ``fallback_compute_class``, e.g. fp4 weights on
         Hopper run as bf16) and finally to bf16, which every part has.
         """
-        for cls_ in (compute_class, fallback, _BASE_CLASS):
-            if cls_ in self.peak_flops:
-                return self.peak_flops[cls_], cls_
-        raise AssertionError("unreachable: bf16 peak is validated")  # pragma: no cover
+        cls_ = cast(ComputeClass, run_compute_class(compute_class, fallback, self.peak_flops))
+        return self.peak_flops[cls_], cls_  # bf16, the last resort, is validated present
 
     def peak_flops_for_dtype(self, fmt: DType | str) -> tuple[float, str]:
         """``peak_flops_for`` with the classes of an ``infercast.dtypes`` format."""

@@ -273,16 +273,17 @@ class LatentAttentionCost(TokenLinearsCost):
         width = s.hidden_size + self.heads * (s.qk_head_dim + s.v_head_dim) * 2
         return self.ctx.activation_dtype.nbytes(tokens * width)
 
-    def _up_projection_flops(self, shape: StepShape) -> float:
-        """Useful FLOPs of the non-absorbed prefill's up-projection of the cached latents: a
-        chunk after P cached tokens first up-projects their latents (kv_b_proj on P rows;
-        vLLM's MLA backend and SGLang's forward_normal do this for chunked prefill)."""
-        cached = max(0.0, shape.prefill_context - (shape.prefill_chunk + 1) / 2)
-        up_projected = shape.prefill_seqs / self.ctx.prefill_ranks(shape) * cached
-        return 2 * up_projected * self.kv_lora_rank * self.heads * self.up_width
+    def _up_projection(self, shape: StepShape, pre: float, cached: float) -> float:
+        """The non-absorbed prefill's up-projection of the cached latents, per unit of its
+        output width: a chunk after ``cached`` tokens first up-projects their latents
+        (kv_b_proj on those rows; vLLM's MLA backend and SGLang's forward_normal do this for
+        chunked prefill); ``pre``: the ranks the step's prompts span."""
+        return 2 * (shape.prefill_seqs / pre * cached) * self.kv_lora_rank * self.heads
 
     def useful_matmul_flops(self, shape: StepShape, tokens: float) -> float:
-        return super().useful_matmul_flops(shape, tokens) + self._up_projection_flops(shape)
+        cached = max(0.0, shape.prefill_context - (shape.prefill_chunk + 1) / 2)
+        up = self._up_projection(shape, self.ctx.prefill_ranks(shape), cached) * self.up_width
+        return super().useful_matmul_flops(shape, tokens) + up
 
     def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         ctx = self.ctx
@@ -299,9 +300,8 @@ class LatentAttentionCost(TokenLinearsCost):
         written = shape.prefill_tokens / pre + shape.decode_seqs / spread
         kv = (decode + shape.prefill_seqs / pre * cached + written) * kv_token
         # The non-absorbed prefill needs per-head K (nope) and V of every cached position
-        # (:meth:`_up_projection_flops`), timed at the latent's K-loop efficiency.
-        up_flops = 2 * (shape.prefill_seqs / pre * cached) * self.kv_lora_rank * self.heads
-        up_flops *= self.up_width * self.up_timed
+        # (:meth:`_up_projection`), timed at the latent's K-loop efficiency.
+        up_flops = self._up_projection(shape, pre, cached) * (self.up_width * self.up_timed)
         comm = self.placed.reduce_partial_sums(price, 0.0, tokens)
         if self.cp > 1:
             comm = _context_parallel(

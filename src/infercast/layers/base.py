@@ -22,21 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from infercast.dtypes import DType
+from infercast.dtypes import COMPUTE_CLASS_BYTES, DType, run_compute_class
 from infercast.parallel import Collective, ParallelPlan
 
-__all__ = [
-    "TENSOR_CLASS_BYTES",
-    "CostContext",
-    "LayerCost",
-    "Price",
-    "StepShape",
-    "StepTerms",
-    "tp_reduce",
-]
-
-TENSOR_CLASS_BYTES = {"tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "fp4": 0.5}
-"""Bytes per element of each tensor-core input format (``DType.compute_class``)."""
+__all__ = ["CostContext", "LayerCost", "Price", "StepShape", "StepTerms", "tp_reduce"]
 
 Price = Callable[[str, int, float], float]
 """What a cost model is told a collective ``(kind, group size, bytes)`` costs: its seconds on
@@ -131,11 +120,10 @@ class CostContext:
         """Bytes per element of the tensor-core format a matmul with ``fmt`` weights runs at
         on this part: its ``compute_class`` where native, else its fallback (mxfp4 weights on
         Hopper dequantise to bf16), else bf16."""
-        classes = self.tensor_classes
         run = fmt.compute_class
-        if classes and run not in classes:
-            run = fmt.fallback_compute_class if fmt.fallback_compute_class in classes else "bf16"
-        return TENSOR_CLASS_BYTES[run]
+        if self.tensor_classes:
+            run = run_compute_class(run, fmt.fallback_compute_class, self.tensor_classes)
+        return COMPUTE_CLASS_BYTES[run]
 
     def local_tokens(self, shape: StepShape) -> float:
         """Tokens whose projections / MLP the busiest GPU computes in this step.

@@ -90,19 +90,19 @@ class OutputCost(OpsCost):
     def activation_peak_bytes(self, tokens: float) -> float:
         return _FP32.nbytes(tokens * self.vocab_slice)
 
+    def _logit_rows(self, shape: StepShape) -> float:
+        """Rows the head multiplies on a request's home rank: one per prompt, one per decode."""
+        return self.ctx.local_prompts(shape) + shape.decode_seqs / self.ctx.sequence_ranks
+
     def useful_matmul_flops(self, shape: StepShape, tokens: float) -> float:
-        rows = self.ctx.local_prompts(shape) + shape.decode_seqs / self.ctx.sequence_ranks
-        return 2 * rows * self.vocab_slice * self.hidden_size
+        return 2 * self._logit_rows(shape) * self.vocab_slice * self.hidden_size
 
     def _gemm_rows(self, shape: StepShape) -> dict[str, float]:
-        return {
-            "logit": self.ctx.local_prompts(shape) + shape.decode_seqs / self.ctx.sequence_ranks
-        }
+        return {"logit": self._logit_rows(shape)}
 
     def step_terms(self, shape: StepShape, tokens: float, price: Price) -> StepTerms:
         tp = self.ctx.plan.tp
-        # On each request's home rank.
-        rows = self.ctx.local_prompts(shape) + shape.decode_seqs / self.ctx.sequence_ranks
+        rows = self._logit_rows(shape)
         h = self.hidden_size
         comm = 0.0
         if tp > 1:
