@@ -62,3 +62,15 @@ def test_unknown_launch_setting_rejected() -> None:
     data["launch_flags"] = {"tpp": "--x"}
     with pytest.raises(ValidationError, match="unknown settings tpp"):
         Engine.model_validate(data)
+
+
+def test_quantized_kv_format_is_a_known_kv_format() -> None:
+    assert ENGINES["trtllm"].quantized_kv_dtype == "fp8"
+    assert [ENGINES[e].quantized_kv_dtype for e in ("vllm", "sglang", "atom", "generic")] == [
+        None
+    ] * 4
+    data = ENGINES["trtllm"].model_dump()
+    with pytest.raises(ValidationError, match="quantized_kv_dtype: nvfp4 is no KV-cache format"):
+        Engine.model_validate(data | {"quantized_kv_dtype": "nvfp4"})
+    with pytest.raises(ValidationError, match="quantized_kv_dtype: "):
+        Engine.model_validate(data | {"quantized_kv_dtype": "fp7"})

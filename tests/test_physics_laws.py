@@ -302,6 +302,38 @@ def test_a_modelopt_checkpoint_brings_its_fp8_kv_cache() -> None:
     assert bf16.memory.kv_cache_bytes == pytest.approx(2 * r.memory.kv_cache_bytes, rel=1e-3)
 
 
+def test_tensorrt_llm_serves_quantized_weights_with_its_toolkits_fp8_kv_cache() -> None:
+    # Qwen3-32B's checkpoint is bf16 and ships no KV scales. Served in fp8 by TensorRT-LLM,
+    # it runs from a ModelOpt checkpoint, whose PTQ stores the KV cache in fp8 by default:
+    # 64 layers × 2 (K, V) × 8 KV heads × 128 × 1 byte × (1024 + 1024) reserved tokens.
+    kwargs = {"isl": 1024, "osl": 1024, "concurrency": 1, "weight_dtype": "fp8"}
+    trt = infercast.estimate("Qwen/Qwen3-32B", "h100", framework="trtllm", **kwargs)
+    assert trt.dtypes.kv_dtype == "fp8"
+    assert trt.memory.kv_cache_bytes == pytest.approx(64 * 2 * 8 * 128 * 1 * 2048, rel=1e-3)
+    assert any("TensorRT-LLM serves fp8 weights from a checkpoint" in n for n in trt.notes)
+    # nvfp4 weights too; bf16 weights (the checkpoint's own) keep a bf16 KV cache.
+    fp4 = infercast.estimate(
+        "Qwen/Qwen3-32B", "b200", framework="trtllm", **kwargs | {"weight_dtype": "nvfp4"}
+    )
+    assert fp4.dtypes.kv_dtype == "fp8"
+    bf16 = infercast.estimate(
+        "Qwen/Qwen3-32B", "h100", framework="trtllm", **kwargs | {"weight_dtype": "bf16"}
+    )
+    assert bf16.dtypes.kv_dtype == "bf16"
+    # vLLM's and SGLang's `--kv-cache-dtype auto` keep the model's dtype for such weights.
+    for engine in ("vllm", "sglang"):
+        other = infercast.estimate("Qwen/Qwen3-32B", "h100", framework=engine, **kwargs)
+        assert other.dtypes.kv_dtype == "bf16"
+        assert not any("quantization toolkit" in n for n in other.notes)
+    # The user's choice wins, silently.
+    given = infercast.estimate(
+        "Qwen/Qwen3-32B", "h100", framework="trtllm", kv_dtype="bf16", **kwargs
+    )
+    assert given.dtypes.kv_dtype == "bf16"
+    assert given.memory.kv_cache_bytes == pytest.approx(2 * trt.memory.kv_cache_bytes, rel=1e-3)
+    assert not any("quantization toolkit" in n for n in given.notes)
+
+
 def test_paged_engines_admit_more_sequences_than_reserving_ones() -> None:
     # Llama-3.3-70B bf16 on 2 × H100, 4096 in / 4096 out: vLLM holds each sequence at its mean
     # 4096 + 2048 tokens, TensorRT-LLM reserves 8192: 8192 / 6144 = 4/3 as many sequences.

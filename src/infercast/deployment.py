@@ -186,10 +186,13 @@ FIELDS: tuple[DeploymentField, ...] = (
         "kv_dtype",
         "formats",
         str | None,
-        "KV-cache format; defaults to bf16 (the activations' 16-bit format).",
+        "KV-cache format; absent: the checkpoint's (a ModelOpt checkpoint's fp8), else for "
+        "dense weights quantized to a format the checkpoint does not carry the engine's "
+        "toolkit's (TensorRT-LLM: fp8), else bf16; said in `notes`.",
         None,
         flags=("--kv-dtype",),
-        help="KV-cache format (default bf16).",
+        help="KV-cache format (default: the checkpoint's; TensorRT-LLM with quantized "
+        "weights: fp8; else bf16).",
         csv="kv_dtype",
     ),
     DeploymentField(

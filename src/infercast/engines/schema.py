@@ -16,6 +16,10 @@ An engine owns the figures that shape a serving estimate besides the hardware:
   :mod:`infercast.estimation.estimate`;
 - ``prefill_graphs``: whether prefill-carrying steps replay graphs (vLLM's piecewise CUDA
   graphs) or run eagerly and pay the launch floor of :mod:`infercast.estimation.timing`;
+- ``quantized_kv_dtype``: the KV format the engine runs when it serves weights quantized to a
+  format the checkpoint does not carry (a quantized checkpoint made by the engine's own
+  toolkit) and no KV format is given: TensorRT-LLM's come from NVIDIA ModelOpt, whose PTQ
+  quantizes the KV cache to fp8 by default; ``None``: the checkpoint's KV format;
 - ``launch_flags``: the command-line flag of each setting (``tp``, ``dp``, ``pp``, ``ep``,
   ``max_num_batched_tokens``, ``max_num_seqs``, ``memory_utilization``, ``kv_dtype``), for
   tools that print launch commands.
@@ -26,6 +30,8 @@ Every figure names its source (``sources``), as the hardware catalog does.
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from infercast.dtypes import UnknownDTypeError, dtype
 
 __all__ = ["LAUNCH_SETTINGS", "Engine", "EngineSource"]
 
@@ -48,6 +54,7 @@ _FIGURES = (
     "cuda_graphs",
     "kv_on_demand",
     "prefill_graphs",
+    "quantized_kv_dtype",
     "launch_flags",
 )
 
@@ -94,6 +101,13 @@ class Engine(BaseModel):
         "piecewise CUDA graphs) or run eagerly (SGLang's extend mode): eager steps pay the "
         "per-kernel launch floor. Decode-only steps are graph-captured when cuda_graphs is set.",
     )
+    quantized_kv_dtype: str | None = Field(
+        default=None,
+        description="KV-cache format the engine runs when its weights are quantized to an 8- "
+        "or 4-bit format the checkpoint does not carry and no kv_dtype is given (the quantized "
+        "checkpoint its own toolkit makes; TensorRT-LLM's ModelOpt checkpoints ship fp8 KV). "
+        "None: the checkpoint's KV format.",
+    )
     launch_flags: dict[str, str] = Field(
         default_factory=dict, description="Command-line flag of each launch setting."
     )
@@ -104,6 +118,13 @@ class Engine(BaseModel):
         unknown = sorted(set(self.launch_flags) - set(LAUNCH_SETTINGS))
         if unknown:
             raise ValueError(f"launch_flags: unknown settings {', '.join(unknown)}")
+        if self.quantized_kv_dtype is not None:
+            try:
+                kv = dtype(self.quantized_kv_dtype)
+            except UnknownDTypeError as exc:
+                raise ValueError(f"quantized_kv_dtype: {exc}") from None
+            if kv.bits < 8:
+                raise ValueError(f"quantized_kv_dtype: {kv.name} is no KV-cache format")
         named = {s.figure for s in self.sources}
         missing = [f for f in _FIGURES if f not in named]
         if missing:

@@ -13,6 +13,7 @@ from typing import Any
 
 from infercast.deployment import Deployment
 from infercast.dtypes import DType, UnknownDTypeError, dtype
+from infercast.engines import Engine
 from infercast.errors import InvalidInputError
 from infercast.estimation.params import ModelParams, resolve_params
 from infercast.estimation.result import DTypeChoice
@@ -152,6 +153,46 @@ def _plan_notes(plan: ParallelPlan, spec: ModelSpec) -> list[str]:
     return notes
 
 
+def _kv_format(
+    given: DType | None,
+    spec: ModelSpec,
+    weights: DType | None,
+    facts: _SpecFacts,
+    engine: Engine,
+) -> tuple[DType, str | None]:
+    """The KV-cache format and the note saying why, when it is not the one given: the
+    checkpoint's own (a ModelOpt checkpoint ships fp8 KV scales), else — for dense weights
+    served in an 8- or 4-bit format the checkpoint does not carry — the format of the quantized
+    checkpoint the engine's toolkit makes (TensorRT-LLM's ModelOpt: fp8), else bf16."""
+    if given is not None:
+        kv, note = given, None
+    elif spec.kv_cache_dtype:
+        kv = dtype(spec.kv_cache_dtype)
+        note = (
+            f"KV cache in {kv.name}: the checkpoint's quantization_config ships {kv.name} KV "
+            "scales and the engines use them when no kv_dtype is given"
+        )
+    elif (
+        engine.quantized_kv_dtype
+        and weights is not None
+        and weights.bits <= 8
+        and weights.name != facts.dense_checkpoint
+    ):
+        kv = dtype(engine.quantized_kv_dtype)
+        note = (
+            f"KV cache in {kv.name}: {engine.display_name} serves {weights.name} weights from "
+            f"a checkpoint its quantization toolkit makes, which stores the KV cache in "
+            f"{kv.name} by default (set kv_dtype to change it)"
+        )
+    else:
+        kv, note = dtype(CHECKPOINT_DEFAULT), None
+    if kv.name in _UNSUPPORTED_KV:
+        raise InvalidInputError(
+            f"kv_dtype: {kv.name} KV caches are not supported (use bf16 or fp8)"
+        )
+    return kv, note
+
+
 def resolve(
     deployment: Deployment,
     *,
@@ -174,19 +215,15 @@ def resolve(
         raise InvalidInputError(f"moe_dtype: {spec.hf_model_id} has no MoE layers")
     if experts is None and facts.is_moe:
         experts = weights  # weight_dtype sets every weight; moe_dtype overrides the experts
-    kv = _format(formats.kv_dtype, "kv_dtype")
-    kv_note = None
-    if kv is None and spec.kv_cache_dtype:
-        kv = dtype(spec.kv_cache_dtype)
-        kv_note = (
-            f"KV cache in {kv.name}: the checkpoint's quantization_config ships {kv.name} KV "
-            "scales and the engines use them when no kv_dtype is given"
-        )
-    kv = kv or dtype(CHECKPOINT_DEFAULT)
-    if kv.name in _UNSUPPORTED_KV:
-        raise InvalidInputError(
-            f"kv_dtype: {kv.name} KV caches are not supported (use bf16 or fp8)"
-        )
+    moe_used = (
+        (experts.name if experts else facts.moe_checkpoint or CHECKPOINT_DEFAULT)
+        if facts.is_moe
+        else None
+    )
+    params, notes = resolve_params(hw, deployment.framework, calibration, moe_used)
+    kv, kv_note = _kv_format(
+        _format(formats.kv_dtype, "kv_dtype"), spec, weights, facts, params.framework
+    )
     activation = dtype("bf16")
     attention = _format(formats.attention_dtype, "attention_dtype")
     ctx = CostContext(
@@ -199,12 +236,6 @@ def resolve(
         attention,
         tensor_classes=frozenset(hw.peak_flops),
     )
-    moe_used = (
-        (experts.name if experts else facts.moe_checkpoint or CHECKPOINT_DEFAULT)
-        if facts.is_moe
-        else None
-    )
-    params, notes = resolve_params(hw, deployment.framework, calibration, moe_used)
     if kv_note:
         notes.append(kv_note)
     if weights is not None and weights.bits <= 4 and attention is None:
