@@ -193,3 +193,20 @@ def test_sglang_plain_dp_replicas_each_get_their_share_of_the_batch_cap() -> Non
     assert f["--max-running-requests"] == "16"
     odd = flags(launch_command("sglang", LLAMA, LaunchPlan(tp=2, dp=4, concurrency=65)).argv)
     assert odd["--max-running-requests"] == "17"  # ⌈65 / 4⌉
+
+
+def test_trtllm_quantized_weights_say_their_checkpoints_kv_format() -> None:
+    # The estimate prices fp8 weights under TensorRT-LLM with an fp8 KV cache (ModelOpt's
+    # default); the command's notes say so, and how to keep a 16-bit cache when asked for one.
+    default = launch_command("trtllm", LLAMA, LaunchPlan(tp=2, weight_dtype="fp8"))
+    assert default.notes == [
+        "weights in fp8: point MODEL at an fp8 (ModelOpt) checkpoint",
+        "ModelOpt's PTQ stores the KV cache in fp8 by default (kv_cache_quant_algo FP8), "
+        "which infercast's estimate assumes",
+    ]
+    bf16 = launch_command("trtllm", LLAMA, LaunchPlan(tp=2, weight_dtype="fp8", kv_dtype="bf16"))
+    assert bf16.notes[1].endswith("for a bf16 KV cache quantize with --kv_cache_qformat none")
+    fp8 = launch_command("trtllm", LLAMA, LaunchPlan(tp=2, weight_dtype="fp8", kv_dtype="fp8"))
+    assert fp8.notes == ["weights in fp8: point MODEL at an fp8 (ModelOpt) checkpoint"]
+    assert fp8.extra_options_yaml == "kv_cache_config:\n  dtype: fp8\n"
+    assert launch_command("trtllm", LLAMA, LaunchPlan(tp=2)).notes == []

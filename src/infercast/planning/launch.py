@@ -212,6 +212,17 @@ def _trtllm(spec: ModelSpec, plan: LaunchPlan, moe_tp: int) -> LaunchCommand:
     _, notes = _quantization(spec, plan.weight_dtype, "")
     if plan.weight_dtype == "fp8":
         notes = ["weights in fp8: point MODEL at an fp8 (ModelOpt) checkpoint"]
+    if plan.weight_dtype in ("fp8", "nvfp4") and plan.kv_dtype in (None, "bf16", "fp16"):
+        # The estimate's KV rule (engines catalog, quantized_kv_dtype): ModelOpt's PTQ stores
+        # the KV cache in fp8 unless told otherwise, and `auto` runs the checkpoint's format.
+        notes.append(
+            "ModelOpt's PTQ stores the KV cache in fp8 by default (kv_cache_quant_algo FP8)"
+            + (
+                ", which infercast's estimate assumes"
+                if plan.kv_dtype is None
+                else f": for a {plan.kv_dtype} KV cache quantize with --kv_cache_qformat none"
+            )
+        )
     yaml_lines = []
     if plan.dp > 1:
         yaml_lines.append("enable_attention_dp: true")
