@@ -74,3 +74,43 @@ def test_quantized_kv_format_is_a_known_kv_format() -> None:
         Engine.model_validate(data | {"quantized_kv_dtype": "nvfp4"})
     with pytest.raises(ValidationError, match="quantized_kv_dtype: "):
         Engine.model_validate(data | {"quantized_kv_dtype": "fp7"})
+
+
+def test_sglang_picks_its_step_budget_from_the_gpus_memory() -> None:
+    # SGLang 0.5.6 (server_args.py, _handle_gpu_memory_settings): 2048 below 35 GiB, 4096 below
+    # 60 GiB, 8192 below 160 GiB, 16384 above; GiB = 2**30 bytes.
+    sglang = ENGINES["sglang"]
+    budgets = [
+        sglang.for_memory(m).max_num_batched_tokens for m in (24e9, 48e9, 80e9, 141e9, 180e9)
+    ]
+    assert budgets == [2048, 4096, 8192, 8192, 16384]
+    # 160 GiB exactly is the first byte of the top tier; one byte less is the tier below.
+    assert sglang.for_memory(160 * 2**30).max_num_batched_tokens == 16384
+    assert sglang.for_memory(160 * 2**30 - 1).max_num_batched_tokens == 8192
+    vllm = ENGINES["vllm"]
+    assert vllm.for_memory(24e9) is vllm and vllm.max_num_batched_tokens == 8192
+
+
+def test_memory_tiers_ascend_and_are_sourced() -> None:
+    data = ENGINES["sglang"].model_dump()
+    tiers = data["budget_by_memory"]
+    with pytest.raises(ValidationError, match="below_gib must ascend"):
+        Engine.model_validate(data | {"budget_by_memory": tiers[::-1]})
+    unsourced = [s for s in data["sources"] if s["figure"] != "budget_by_memory"]
+    with pytest.raises(ValidationError, match="figures without a source: budget_by_memory"):
+        Engine.model_validate(data | {"sources": unsourced})
+
+
+def test_an_estimate_uses_the_budget_of_its_parts_memory_and_says_so() -> None:
+    from infercast.estimation.estimate import prepare
+
+    llama = "meta-llama/Llama-3.1-8B-Instruct"
+    b200 = prepare(llama, "b200", framework="sglang")
+    h200 = prepare(llama, "h200", framework="sglang")
+    assert b200.params.framework.max_num_batched_tokens == 16384
+    assert h200.params.framework.max_num_batched_tokens == 8192
+    # B200's 180 GB is 167.6 GiB; H200's 141 GB is 131.3 GiB.
+    assert "SGLang picks its step budget from the GPU's memory: 16384-token steps on 168 GiB" in (
+        b200.notes
+    )
+    assert not any("step budget" in n for n in prepare(llama, "b200", framework="vllm").notes)

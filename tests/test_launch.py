@@ -61,7 +61,8 @@ def test_vllm_cannot_express_partial_ep_or_cp() -> None:
 
 
 def test_sglang_dp_attention_counts_the_whole_stage_in_tp() -> None:
-    cmd = launch_command("sglang", R1, LaunchPlan(tp=2, dp=4, ep=8, concurrency=300))
+    plan = LaunchPlan(tp=2, dp=4, ep=8, concurrency=300, memory_bytes=141e9)  # H200
+    cmd = launch_command("sglang", R1, plan)
     assert cmd.argv[:5] == [
         "python",
         "-m",
@@ -142,7 +143,7 @@ def test_flags_agree_with_the_engine_catalog() -> None:
     # The settings the catalog names a flag for appear under exactly that flag.
     from infercast.engines import ENGINES
 
-    plan = LaunchPlan(tp=2, dp=4, ep=8, concurrency=64)
+    plan = LaunchPlan(tp=2, dp=4, ep=8, concurrency=64, memory_bytes=80e9)
     for engine in ("vllm", "sglang"):
         argv = launch_command(engine, R1, plan).argv
         for setting in ("tp", "dp", "ep", "max_num_seqs", "max_num_batched_tokens"):
@@ -210,3 +211,27 @@ def test_trtllm_quantized_weights_say_their_checkpoints_kv_format() -> None:
     assert fp8.notes == ["weights in fp8: point MODEL at an fp8 (ModelOpt) checkpoint"]
     assert fp8.extra_options_yaml == "kv_cache_config:\n  dtype: fp8\n"
     assert launch_command("trtllm", LLAMA, LaunchPlan(tp=2)).notes == []
+
+
+def test_sglang_step_budget_follows_the_gpus_memory() -> None:
+    # SGLang 0.5.6 picks --chunked-prefill-size from the GPU's memory: 8192 below 160 GiB
+    # (H200: 141 GB = 131 GiB), 16384 above (B200: 180 GB = 168 GiB), 4096 below 60 GiB.
+    def budget(memory_bytes: float | None) -> str | None:
+        cmd = launch_command("sglang", LLAMA, LaunchPlan(tp=1, memory_bytes=memory_bytes))
+        return flags(cmd.argv).get("--chunked-prefill-size")
+
+    assert (budget(141e9), budget(180e9), budget(48e9), budget(24e9)) == (
+        "8192",
+        "16384",
+        "4096",
+        "2048",
+    )
+    unknown = launch_command("sglang", LLAMA, LaunchPlan(tp=1))
+    assert "--chunked-prefill-size" not in unknown.argv
+    assert unknown.notes == [
+        "--chunked-prefill-size left to SGLang, which picks it from the GPU's memory (give the "
+        "hardware to pin infercast's value)"
+    ]
+    # Engines without a memory rule print their one budget whatever the part.
+    vllm = launch_command("vllm", LLAMA, LaunchPlan(tp=1, memory_bytes=180e9))
+    assert flags(vllm.argv)["--max-num-batched-tokens"] == "8192"

@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from infercast.engines.schema import LAUNCH_SETTINGS, Engine, EngineSource
+from infercast.engines.schema import GIB, LAUNCH_SETTINGS, Engine, EngineSource, MemoryTier
 
 __all__ = [
     "ENGINES",
     "GENERIC",
+    "GIB",
     "LAUNCH_SETTINGS",
     "Engine",
     "EngineSource",
+    "MemoryTier",
     "canonical_engine",
     "get_engine",
 ]

@@ -3,6 +3,8 @@
 An engine owns the figures that shape a serving estimate besides the hardware:
 
 - ``max_num_batched_tokens``: the token budget of one step (prompt chunks + decode tokens);
+  ``budget_by_memory``: the budget an engine picks itself from the GPU's memory (SGLang's
+  ``--chunked-prefill-size``), resolved per part by :meth:`Engine.for_memory`;
 - ``max_num_seqs``: the most sequences one engine instance (one DP rank) runs at once;
 - ``chunked_prefill``: whether long prompts are split into budget-sized chunks that share
   steps with decodes (every engine here does; the step model assumes it);
@@ -33,7 +35,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from infercast.dtypes import UnknownDTypeError, dtype
 
-__all__ = ["LAUNCH_SETTINGS", "Engine", "EngineSource"]
+__all__ = ["GIB", "LAUNCH_SETTINGS", "Engine", "EngineSource", "MemoryTier"]
+
+GIB = float(1 << 30)
+"""Bytes in a GiB: engines read the GPU's memory in binary units (SGLang's tiers are MiB)."""
 
 LAUNCH_SETTINGS = (
     "tp",
@@ -66,6 +71,15 @@ class EngineSource(BaseModel):
     source: str = Field(min_length=1, description="Citation: engine docs, source file, or why.")
 
 
+class MemoryTier(BaseModel):
+    """A step budget an engine picks on GPUs of less than ``below_gib`` of memory."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    below_gib: float = Field(gt=0.0, description="Upper bound (exclusive) of the GPU memory, GiB.")
+    max_num_batched_tokens: int = Field(gt=0, description="Token budget of one step there.")
+
+
 class Engine(BaseModel):
     """One serving engine (framework) and its default settings."""
 
@@ -76,6 +90,11 @@ class Engine(BaseModel):
     aliases: list[str] = Field(default_factory=list, description="Other names accepted.")
     description: str = Field(min_length=1)
     max_num_batched_tokens: int = Field(gt=0, description="Token budget of one step.")
+    budget_by_memory: list[MemoryTier] = Field(
+        default_factory=list,
+        description="Budgets the engine picks from the GPU's memory, ascending: the first tier "
+        "whose below_gib exceeds the part's memory; above every tier, max_num_batched_tokens.",
+    )
     max_num_seqs: int = Field(gt=0, description="Most sequences per engine instance.")
     chunked_prefill: bool = True
     memory_utilization: float = Field(
@@ -125,8 +144,12 @@ class Engine(BaseModel):
                 raise ValueError(f"quantized_kv_dtype: {exc}") from None
             if kv.bits < 8:
                 raise ValueError(f"quantized_kv_dtype: {kv.name} is no KV-cache format")
+        bounds = [t.below_gib for t in self.budget_by_memory]
+        if bounds != sorted(set(bounds)):
+            raise ValueError(f"budget_by_memory: below_gib must ascend, got {bounds}")
         named = {s.figure for s in self.sources}
-        missing = [f for f in _FIGURES if f not in named]
+        figures = (*_FIGURES, "budget_by_memory") if self.budget_by_memory else _FIGURES
+        missing = [f for f in figures if f not in named]
         if missing:
             raise ValueError(f"figures without a source: {', '.join(missing)}")
         return self
@@ -135,6 +158,21 @@ class Engine(BaseModel):
     def name(self) -> str:
         """The id (what results report as ``framework``)."""
         return self.id
+
+    def for_memory(self, memory_bytes: float) -> Engine:
+        """This engine's settings on a GPU of ``memory_bytes``: the step budget of its memory
+        tier (itself when it has no tiers, or the part is above them)."""
+        budget = next(
+            (
+                t.max_num_batched_tokens
+                for t in self.budget_by_memory
+                if memory_bytes < t.below_gib * GIB
+            ),
+            self.max_num_batched_tokens,
+        )
+        if budget == self.max_num_batched_tokens:
+            return self
+        return self.model_copy(update={"max_num_batched_tokens": budget})
 
     def reserve_bytes(self, capacity_bytes: float) -> float:
         """Memory the engine leaves outside its pool on a GPU of ``capacity_bytes``."""

@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from infercast.engines import ENGINES, GENERIC, Engine, canonical_engine
+from infercast.engines import ENGINES, GENERIC, GIB, Engine, canonical_engine
 from infercast.errors import UnknownIdError
 from infercast.estimation.pool import POOL_KEY, no_set_lead, pool_covers, pool_note
 from infercast.hardware import Efficiency, Hardware
@@ -104,6 +104,13 @@ def resolve_params(
         close = difflib.get_close_matches(fw, names, n=3, cutoff=0.5)
         known = [canonical_engine(c) or c for c in close] + list(FRAMEWORKS)
         raise UnknownIdError("framework", str(framework), list(dict.fromkeys(known)))
+    settings = settings.for_memory(hardware.memory_bytes)
+    if settings.budget_by_memory:
+        notes.append(
+            f"{settings.display_name} picks its step budget from the GPU's memory: "
+            f"{settings.max_num_batched_tokens}-token steps on {hardware.memory_bytes / GIB:.0f} "
+            "GiB"
+        )
     calibration = calibration if calibration is not None else load_calibration()
     sets = calibration.get("sets", {})
     generation = f"generation:{hardware.generation}" if hardware.generation else None

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from infercast.engines import ENGINES as CATALOG
+from infercast.engines import Engine as EngineSettings
 from infercast.errors import InvalidInputError
 from infercast.parallel import ParallelPlan
 from infercast.specs.schema import ModelSpec
@@ -75,6 +76,9 @@ class LaunchPlan:
     concurrency: int = 1
     isl: int = 1024
     osl: int = 1024
+    memory_bytes: float | None = None
+    """The GPU's memory, where the part is known: an engine that picks its step budget from
+    it (SGLang) gets the budget infercast's estimate used; unknown, the flag is left to it."""
 
 
 @dataclass
@@ -109,6 +113,23 @@ def _quantization(spec: ModelSpec, weight: str | None, flag: str) -> tuple[list[
     return [], [f"weights in {weight}: point MODEL at a checkpoint quantised to {weight}"]
 
 
+def _engine(name: str, plan: LaunchPlan) -> EngineSettings:
+    """The engine's settings on the plan's part (its memory tier), or its catalog entry."""
+    engine = CATALOG[name]
+    return engine if plan.memory_bytes is None else engine.for_memory(plan.memory_bytes)
+
+
+def _budget_flag(fw: EngineSettings, plan: LaunchPlan, notes: list[str]) -> list[str]:
+    """The step-budget flag, unless the engine picks it from a memory the plan does not know."""
+    if fw.budget_by_memory and plan.memory_bytes is None:
+        notes.append(
+            f"{fw.launch_flags['max_num_batched_tokens']} left to {fw.display_name}, which "
+            "picks it from the GPU's memory (give the hardware to pin infercast's value)"
+        )
+        return []
+    return [fw.launch_flags["max_num_batched_tokens"], str(fw.max_num_batched_tokens)]
+
+
 def _common_checks(engine: str, spec: ModelSpec, plan: LaunchPlan) -> int:
     name = ENGINES[engine]
     ParallelPlan.build(
@@ -137,7 +158,8 @@ def _vllm(spec: ModelSpec, plan: LaunchPlan, moe_tp: int) -> LaunchCommand:
             f"expert-parallel over them (ep={group}); ep={plan.ep} × moe_tp={moe_tp} cannot be "
             "launched"
         )
-    fw, f = CATALOG["vllm"], CATALOG["vllm"].launch_flags
+    fw = _engine("vllm", plan)
+    f = fw.launch_flags
     argv = ["vllm", "serve", spec.hf_model_id]
     argv += [f["tp"], str(plan.tp)]
     if plan.pp > 1:
@@ -149,7 +171,7 @@ def _vllm(spec: ModelSpec, plan: LaunchPlan, moe_tp: int) -> LaunchCommand:
     quant, notes = _quantization(spec, plan.weight_dtype, "--quantization")
     argv += quant
     argv += [f["max_num_seqs"], str(math.ceil(plan.concurrency / plan.dp))]
-    argv += [f["max_num_batched_tokens"], str(fw.max_num_batched_tokens)]
+    argv += _budget_flag(fw, plan, notes)
     argv += ["--max-model-len", str(plan.isl + plan.osl)]
     argv += [f["kv_dtype"], "fp8" if _fp8_kv(plan.kv_dtype) else "auto"]
     argv += [f["memory_utilization"], f"{fw.memory_utilization:g}"]
@@ -157,7 +179,8 @@ def _vllm(spec: ModelSpec, plan: LaunchPlan, moe_tp: int) -> LaunchCommand:
 
 
 def _sglang(spec: ModelSpec, plan: LaunchPlan, moe_tp: int) -> LaunchCommand:
-    fw, f = CATALOG["sglang"], CATALOG["sglang"].launch_flags
+    fw = _engine("sglang", plan)
+    f = fw.launch_flags
     dp_attention = spec.is_moe and plan.dp > 1
     tp_flag = plan.tp * plan.dp if dp_attention else plan.tp
     if spec.is_moe and moe_tp * plan.ep != tp_flag:
@@ -177,7 +200,7 @@ def _sglang(spec: ModelSpec, plan: LaunchPlan, moe_tp: int) -> LaunchCommand:
         argv += [f["ep"], str(plan.ep)]
     quant, notes = _quantization(spec, plan.weight_dtype, "--quantization")
     argv += quant
-    argv += [f["max_num_batched_tokens"], str(fw.max_num_batched_tokens)]
+    argv += _budget_flag(fw, plan, notes)
     # SGLang 0.5.1 divides --max-running-requests among the DP ranks only with DP attention
     # (sglang/srt/managers/tp_worker.py: ``max_running_requests // dp_size`` if
     # enable_dp_attention); plain DP replicas each take the whole value.
@@ -190,7 +213,8 @@ def _sglang(spec: ModelSpec, plan: LaunchPlan, moe_tp: int) -> LaunchCommand:
 
 
 def _trtllm(spec: ModelSpec, plan: LaunchPlan, moe_tp: int) -> LaunchCommand:
-    fw, f = CATALOG["trtllm"], CATALOG["trtllm"].launch_flags
+    fw = _engine("trtllm", plan)
+    f = fw.launch_flags
     if plan.dp > 1 and (plan.tp > 1 or not spec.is_moe):
         raise CannotExpress(
             "TensorRT-LLM's attention data parallelism makes every rank its own DP rank "
@@ -199,19 +223,19 @@ def _trtllm(spec: ModelSpec, plan: LaunchPlan, moe_tp: int) -> LaunchCommand:
             + " cannot be launched as one server"
         )
     tp_size = plan.tp * plan.dp
+    _, notes = _quantization(spec, plan.weight_dtype, "")
+    if plan.weight_dtype == "fp8":
+        notes = ["weights in fp8: point MODEL at an fp8 (ModelOpt) checkpoint"]
     argv = ["trtllm-serve", spec.hf_model_id, "--backend", "pytorch"]
     argv += [f["tp"], str(tp_size), f["pp"], str(plan.pp)]
     if spec.is_moe:
         argv += [f["ep"], str(plan.ep)]
     argv += [f["max_num_seqs"], str(math.ceil(plan.concurrency / plan.dp))]
-    argv += [f["max_num_batched_tokens"], str(fw.max_num_batched_tokens)]
+    argv += _budget_flag(fw, plan, notes)
     argv += ["--max_seq_len", str(plan.isl + plan.osl)]
     # The KV pool's share of the memory left after weights: TensorRT-LLM's default 0.9 (what
     # the engine's modelled memory_utilization stands for).
     argv += [f["memory_utilization"], "0.9"]
-    _, notes = _quantization(spec, plan.weight_dtype, "")
-    if plan.weight_dtype == "fp8":
-        notes = ["weights in fp8: point MODEL at an fp8 (ModelOpt) checkpoint"]
     if plan.weight_dtype in ("fp8", "nvfp4") and plan.kv_dtype in (None, "bf16", "fp16"):
         # The estimate's KV rule (engines catalog, quantized_kv_dtype): ModelOpt's PTQ stores
         # the KV cache in fp8 unless told otherwise, and `auto` runs the checkpoint's format.

@@ -43,7 +43,7 @@ def launch_command(**options: Any) -> None:
         fields.pop("json_output", None)
         dirs = fields.pop("models_dir", None)
         Deployment.of(**fields)  # the same checks as `estimate` (bounds, gpus = tp·dp·pp)
-        get_hardware(fields["hardware"])
+        hardware = get_hardware(fields["hardware"])
         spec = (Registry.load(dirs) if dirs else default_registry()).get(fields["model"])
         plan = LaunchPlan(
             **{k: fields[k] for k in ("tp", "dp", "pp", "ep", "moe_tp", "cp", "sp")},
@@ -52,6 +52,7 @@ def launch_command(**options: Any) -> None:
             concurrency=fields["concurrency"],
             isl=fields["isl"],
             osl=fields["osl"],
+            memory_bytes=hardware.memory_bytes,
         )
         cmd = build(options["engine"], spec, plan)
     except InfercastError as exc:
