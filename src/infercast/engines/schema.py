@@ -174,6 +174,14 @@ class Engine(BaseModel):
             return self
         return self.model_copy(update={"max_num_batched_tokens": budget})
 
+    def kv_for_weights(self, weight_dtype: str | None, checkpoint_dtype: str) -> str | None:
+        """The KV format of the quantized checkpoint this engine serves ``weight_dtype`` dense
+        weights from, when they are an 8- or 4-bit format the checkpoint (``checkpoint_dtype``)
+        does not carry; ``None`` when the engine's toolkit names none or nothing is quantized."""
+        if self.quantized_kv_dtype is None or weight_dtype in (None, checkpoint_dtype):
+            return None
+        return self.quantized_kv_dtype if dtype(weight_dtype).bits <= 8 else None
+
     def reserve_bytes(self, capacity_bytes: float) -> float:
         """Memory the engine leaves outside its pool on a GPU of ``capacity_bytes``."""
         return max(self.reserve_min_bytes, (1.0 - self.memory_utilization) * capacity_bytes)

@@ -24,7 +24,14 @@ from infercast.parallel import ParallelPlan
 from infercast.specs.registry import Registry, default_registry
 from infercast.specs.schema import ModelSpec
 
-__all__ = ["CHECKPOINT_DEFAULT", "Resolved", "min_kv_heads", "resolve", "valid_formats"]
+__all__ = [
+    "CHECKPOINT_DEFAULT",
+    "Resolved",
+    "dense_checkpoint_dtype",
+    "min_kv_heads",
+    "resolve",
+    "valid_formats",
+]
 
 CHECKPOINT_DEFAULT = "bf16"
 """The format of layers whose spec names none (what checkpoints store)."""
@@ -75,7 +82,7 @@ def _moe_checkpoint_dtype(spec: ModelSpec) -> str | None:
     return None
 
 
-def _dense_checkpoint_dtype(spec: ModelSpec) -> str:
+def dense_checkpoint_dtype(spec: ModelSpec) -> str:
     """The stored format of the first attention or dense FFN entry that names one."""
     moe = {id(lt) for lt in spec.moe_entries}
     for lt in spec.layer_types:
@@ -114,7 +121,7 @@ def _facts(spec: ModelSpec) -> _SpecFacts:
         return hit[1]
     key = id(spec)
     facts = _SpecFacts(
-        spec.is_moe, _moe_checkpoint_dtype(spec), _dense_checkpoint_dtype(spec), min_kv_heads(spec)
+        spec.is_moe, _moe_checkpoint_dtype(spec), dense_checkpoint_dtype(spec), min_kv_heads(spec)
     )
     _FACTS[key] = (weakref.ref(spec, lambda _: _FACTS.pop(key, None)), facts)
     return facts
@@ -172,13 +179,10 @@ def _kv_format(
             f"KV cache in {kv.name}: the checkpoint's quantization_config ships {kv.name} KV "
             "scales and the engines use them when no kv_dtype is given"
         )
-    elif (
-        engine.quantized_kv_dtype
-        and weights is not None
-        and weights.bits <= 8
-        and weights.name != facts.dense_checkpoint
+    elif weights is not None and (
+        toolkit_kv := engine.kv_for_weights(weights.name, facts.dense_checkpoint)
     ):
-        kv = dtype(engine.quantized_kv_dtype)
+        kv = dtype(toolkit_kv)
         note = (
             f"KV cache in {kv.name}: {engine.display_name} serves {weights.name} weights from "
             f"a checkpoint its quantization toolkit makes, which stores the KV cache in "

@@ -43,6 +43,7 @@ from typing import Literal
 from infercast.engines import ENGINES as CATALOG
 from infercast.engines import Engine as EngineSettings
 from infercast.errors import InvalidInputError
+from infercast.estimation.resolve import dense_checkpoint_dtype
 from infercast.parallel import ParallelPlan
 from infercast.specs.schema import ModelSpec
 
@@ -236,7 +237,8 @@ def _trtllm(spec: ModelSpec, plan: LaunchPlan, moe_tp: int) -> LaunchCommand:
     # The KV pool's share of the memory left after weights: TensorRT-LLM's default 0.9 (what
     # the engine's modelled memory_utilization stands for).
     argv += [f["memory_utilization"], "0.9"]
-    if plan.weight_dtype in ("fp8", "nvfp4") and plan.kv_dtype in (None, "bf16", "fp16"):
+    toolkit_kv = fw.kv_for_weights(plan.weight_dtype, dense_checkpoint_dtype(spec))
+    if toolkit_kv == "fp8" and plan.kv_dtype in (None, "bf16", "fp16"):
         # The estimate's KV rule (engines catalog, quantized_kv_dtype): ModelOpt's PTQ stores
         # the KV cache in fp8 unless told otherwise, and `auto` runs the checkpoint's format.
         notes.append(
