@@ -119,9 +119,7 @@ def test_an_estimate_uses_the_budget_of_its_parts_memory_and_says_so() -> None:
 def test_kv_of_the_toolkits_quantized_checkpoint() -> None:
     trt, vllm = ENGINES["trtllm"], ENGINES["vllm"]
     # Weights quantized to an 8- or 4-bit format the bf16 checkpoint does not carry.
-    assert [trt.kv_for_weights(w, "bf16") for w in ("fp8", "nvfp4", "int4", "int8")] == [
-        "fp8"
-    ] * 4
+    assert [trt.kv_for_weights(w, "bf16") for w in ("fp8", "nvfp4", "int4", "int8")] == ["fp8"] * 4
     # The checkpoint's own format, 16-bit weights, or nothing given: no toolkit checkpoint.
     assert trt.kv_for_weights("fp8", "fp8") is None
     assert trt.kv_for_weights("fp16", "bf16") is None
