@@ -238,7 +238,7 @@ def _trtllm(spec: ModelSpec, plan: LaunchPlan, moe_tp: int) -> LaunchCommand:
     # the engine's modelled memory_utilization stands for).
     argv += [f["memory_utilization"], "0.9"]
     toolkit_kv = fw.kv_for_weights(plan.weight_dtype, dense_checkpoint_dtype(spec))
-    if toolkit_kv == "fp8" and plan.kv_dtype in (None, "bf16", "fp16"):
+    if toolkit_kv == "fp8" and not _fp8_kv(plan.kv_dtype):
         # The estimate's KV rule (engines catalog, quantized_kv_dtype): ModelOpt's PTQ stores
         # the KV cache in fp8 unless told otherwise, and `auto` runs the checkpoint's format.
         notes.append(
