@@ -80,15 +80,49 @@ def test_sglang_picks_its_step_budget_from_the_gpus_memory() -> None:
     # SGLang 0.5.6 (server_args.py, _handle_gpu_memory_settings): 2048 below 35 GiB, 4096 below
     # 60 GiB, 8192 below 160 GiB, 16384 above; GiB = 2**30 bytes.
     sglang = ENGINES["sglang"]
-    budgets = [
-        sglang.for_memory(m).max_num_batched_tokens for m in (24e9, 48e9, 80e9, 141e9, 180e9)
-    ]
+    budgets = [sglang.for_part(m).max_num_batched_tokens for m in (24e9, 48e9, 80e9, 141e9, 180e9)]
     assert budgets == [2048, 4096, 8192, 8192, 16384]
     # 160 GiB exactly is the first byte of the top tier; one byte less is the tier below.
-    assert sglang.for_memory(160 * 2**30).max_num_batched_tokens == 16384
-    assert sglang.for_memory(160 * 2**30 - 1).max_num_batched_tokens == 8192
+    assert sglang.for_part(160 * 2**30).max_num_batched_tokens == 16384
+    assert sglang.for_part(160 * 2**30 - 1).max_num_batched_tokens == 8192
+    trtllm = ENGINES["trtllm"]
+    assert trtllm.for_part(24e9) is trtllm and trtllm.max_num_batched_tokens == 8192
+
+
+def test_vllm_picks_its_batch_defaults_from_the_gpu() -> None:
+    # vLLM 0.12.0 (arg_utils.py, get_batch_defaults), OpenAI server: 8192 tokens and 1024
+    # sequences on a device of >= 70 GiB whose name has no "a100"; 2048 and 256 otherwise.
     vllm = ENGINES["vllm"]
-    assert vllm.for_memory(24e9) is vllm and vllm.max_num_batched_tokens == 8192
+    big = vllm.for_part(80e9, "NVIDIA H100 SXM5 80GB")  # 74.5 GiB
+    assert big is vllm and (big.max_num_batched_tokens, big.max_num_seqs) == (8192, 1024)
+    l40s = vllm.for_part(48e9, "NVIDIA L40S 48GB (PCIe)")  # 44.7 GiB
+    assert (l40s.max_num_batched_tokens, l40s.max_num_seqs) == (2048, 256)
+    a100 = vllm.for_part(80e9, "NVIDIA A100 SXM4 80GB")  # by name, whatever its memory
+    assert (a100.max_num_batched_tokens, a100.max_num_seqs) == (2048, 256)
+    # 70 GiB exactly is the large tier; one byte less the small one.
+    assert vllm.for_part(70 * 2**30).max_num_seqs == 1024
+    assert vllm.for_part(70 * 2**30 - 1).max_num_seqs == 256
+    assert vllm.for_part(70 * 2**30 - 1).batch_cap(dp=4) == 1024
+
+
+def test_an_estimate_on_an_a100_uses_vllms_small_gpu_defaults_and_says_so() -> None:
+    from infercast.estimation.estimate import prepare
+
+    llama = "meta-llama/Llama-3.1-8B-Instruct"
+    a100 = prepare(llama, "a100", framework="vllm")
+    h100 = prepare(llama, "h100", framework="vllm")
+    assert a100.params.framework.max_num_batched_tokens == 2048
+    assert a100.params.framework.max_num_seqs == 256
+    assert h100.params.framework.max_num_seqs == 1024
+    assert (
+        "vLLM picks its step budget and batch cap from the GPU: 2048-token steps, at most 256 "
+        "sequences per instance, on 75 GiB (NVIDIA A100 SXM4 80GB: by its device name, "
+        "whatever its memory)"
+    ) in a100.notes
+    assert (
+        "vLLM picks its step budget and batch cap from the GPU: 8192-token steps, at most 1024 "
+        "sequences per instance, on 75 GiB"
+    ) in h100.notes
 
 
 def test_memory_tiers_ascend_and_are_sourced() -> None:
@@ -113,7 +147,11 @@ def test_an_estimate_uses_the_budget_of_its_parts_memory_and_says_so() -> None:
     assert "SGLang picks its step budget from the GPU's memory: 16384-token steps on 168 GiB" in (
         b200.notes
     )
-    assert not any("step budget" in n for n in prepare(llama, "b200", framework="vllm").notes)
+    # vLLM keeps its large-GPU defaults on B200 and says so too.
+    assert (
+        "vLLM picks its step budget and batch cap from the GPU: 8192-token steps, at most 1024 "
+        "sequences per instance, on 168 GiB"
+    ) in prepare(llama, "b200", framework="vllm").notes
 
 
 def test_kv_of_the_toolkits_quantized_checkpoint() -> None:

@@ -38,7 +38,13 @@ def test_vllm_dense_tp_pp() -> None:
     assert "--data-parallel-size" not in f and "--enable-expert-parallel" not in f
     assert f["--max-num-seqs"] == "96" and f["--max-model-len"] == "2560"
     assert f["--kv-cache-dtype"] == "auto" and f["--gpu-memory-utilization"] == "0.9"
-    assert f["--max-num-batched-tokens"] == "8192"
+    # No part given: vLLM picks its budget from the GPU (8192 from 70 GiB up, 2048 below and
+    # on A100s), so the flag is left to it and the notes say so.
+    assert "--max-num-batched-tokens" not in f
+    assert cmd.notes == [
+        "--max-num-batched-tokens left to vLLM, which picks it from the GPU (give the hardware "
+        "to pin infercast's value)"
+    ]
     assert shlex.split(cmd.command) == cmd.argv
 
 
@@ -229,9 +235,14 @@ def test_sglang_step_budget_follows_the_gpus_memory() -> None:
     unknown = launch_command("sglang", LLAMA, LaunchPlan(tp=1))
     assert "--chunked-prefill-size" not in unknown.argv
     assert unknown.notes == [
-        "--chunked-prefill-size left to SGLang, which picks it from the GPU's memory (give the "
+        "--chunked-prefill-size left to SGLang, which picks it from the GPU (give the "
         "hardware to pin infercast's value)"
     ]
-    # Engines without a memory rule print their one budget whatever the part.
+    # vLLM's budget follows the part too: 8192 on B200, 2048 on an A100 (by its name).
     vllm = launch_command("vllm", LLAMA, LaunchPlan(tp=1, memory_bytes=180e9))
     assert flags(vllm.argv)["--max-num-batched-tokens"] == "8192"
+    a100 = LaunchPlan(tp=1, memory_bytes=80e9, device_name="NVIDIA A100 SXM4 80GB")
+    assert flags(launch_command("vllm", LLAMA, a100).argv)["--max-num-batched-tokens"] == "2048"
+    # Engines without a rule print their one budget whatever the part.
+    trt = launch_command("trtllm", LLAMA, LaunchPlan(tp=1))
+    assert flags(trt.argv)["--max_num_tokens"] == "8192"

@@ -81,8 +81,10 @@ def test_a_fitted_generation_comes_before_the_pool() -> None:
     assert params.source == "calibrated (generation:blackwell)"
     assert params.efficiency.compute == 0.6
     assert notes == [
+        "vLLM picks its step budget and batch cap from the GPU: 8192-token steps, at most 1024 "
+        "sequences per instance, on 268 GiB",
         "no calibration for gb300: used the blackwell generation's fit pooled over its measured "
-        "parts"
+        "parts",
     ]
 
 
@@ -92,13 +94,13 @@ def test_a_measured_part_without_a_set_is_not_called_uncalibrated() -> None:
     calibration = _calibration(**{"generation:blackwell": {"compute": 0.6}})
     calibration["unfitted"]["b200/*"] = f"{narrow}: estimates use generation:blackwell"
     _, notes = resolve_params(get_hardware("b200"), "vllm", calibration)
-    assert notes == [
+    assert notes[1:] == [
         f"b200 is measured, but too narrowly for a set of its own ({narrow}): used the "
         "blackwell generation's fit pooled over its measured parts"
     ]
     del calibration["sets"]["generation:blackwell"]
     _, notes = resolve_params(get_hardware("b200"), "vllm", calibration)
-    assert notes[0].startswith(
+    assert notes[1].startswith(
         f"b200 is measured, but too narrowly for a set of its own ({narrow}); the blackwell "
         f"generation has none either ({BLACKWELL_REASON}): used the pool"
     )
@@ -119,7 +121,12 @@ def test_the_pool_does_not_price_a_vendor_it_never_measured() -> None:
 def test_without_a_pool_the_catalog_defaults_are_used() -> None:
     params, notes = resolve_params(get_hardware("a100"), "vllm", {"sets": {}})
     assert params.source == "catalog defaults"
-    assert notes == ["a100 has no calibration data: catalog default efficiencies used"]
+    assert notes == [
+        "vLLM picks its step budget and batch cap from the GPU: 2048-token steps, at most 256 "
+        "sequences per instance, on 75 GiB (NVIDIA A100 SXM4 80GB: by its device name, "
+        "whatever its memory)",
+        "a100 has no calibration data: catalog default efficiencies used",
+    ]
 
 
 def test_a_pool_of_one_engine_says_so() -> None:

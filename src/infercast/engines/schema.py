@@ -3,8 +3,9 @@
 An engine owns the figures that shape a serving estimate besides the hardware:
 
 - ``max_num_batched_tokens``: the token budget of one step (prompt chunks + decode tokens);
-  ``budget_by_memory``: the budget an engine picks itself from the GPU's memory (SGLang's
-  ``--chunked-prefill-size``), resolved per part by :meth:`Engine.for_memory`;
+  ``budget_by_memory``: the budget (and batch cap) an engine picks itself from the GPU it runs
+  on (SGLang's ``--chunked-prefill-size`` by memory; vLLM's defaults by memory and device
+  name), resolved per part by :meth:`Engine.for_part`;
 - ``max_num_seqs``: the most sequences one engine instance (one DP rank) runs at once;
 - ``chunked_prefill``: whether long prompts are split into budget-sized chunks that share
   steps with decodes (every engine here does; the step model assumes it);
@@ -72,12 +73,28 @@ class EngineSource(BaseModel):
 
 
 class MemoryTier(BaseModel):
-    """A step budget an engine picks on GPUs of less than ``below_gib`` of memory."""
+    """The step budget (and batch cap) an engine picks on GPUs of less than ``below_gib`` of
+    memory, or on the parts it names."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     below_gib: float = Field(gt=0.0, description="Upper bound (exclusive) of the GPU memory, GiB.")
     max_num_batched_tokens: int = Field(gt=0, description="Token budget of one step there.")
+    max_num_seqs: int | None = Field(
+        default=None, gt=0, description="Most sequences per instance there (None: the engine's)."
+    )
+    device_names: list[str] = Field(
+        default_factory=list,
+        description="Parts whose name contains one of these (any case) take this tier whatever "
+        "their memory, as the engine checks the device name it runs on (vLLM keeps A100s on "
+        "its small-GPU defaults).",
+    )
+
+    def applies(self, memory_bytes: float, device_name: str) -> bool:
+        name = device_name.lower()
+        return memory_bytes < self.below_gib * GIB or any(
+            d.lower() in name for d in self.device_names
+        )
 
 
 class Engine(BaseModel):
@@ -92,8 +109,9 @@ class Engine(BaseModel):
     max_num_batched_tokens: int = Field(gt=0, description="Token budget of one step.")
     budget_by_memory: list[MemoryTier] = Field(
         default_factory=list,
-        description="Budgets the engine picks from the GPU's memory, ascending: the first tier "
-        "whose below_gib exceeds the part's memory; above every tier, max_num_batched_tokens.",
+        description="Budgets the engine picks from the GPU it runs on, ascending: the first tier "
+        "whose below_gib exceeds the part's memory or that names the part; above every tier, "
+        "max_num_batched_tokens and max_num_seqs.",
     )
     max_num_seqs: int = Field(gt=0, description="Most sequences per engine instance.")
     chunked_prefill: bool = True
@@ -159,20 +177,24 @@ class Engine(BaseModel):
         """The id (what results report as ``framework``)."""
         return self.id
 
-    def for_memory(self, memory_bytes: float) -> Engine:
-        """This engine's settings on a GPU of ``memory_bytes``: the step budget of its memory
-        tier (itself when it has no tiers, or the part is above them)."""
-        budget = next(
-            (
-                t.max_num_batched_tokens
-                for t in self.budget_by_memory
-                if memory_bytes < t.below_gib * GIB
-            ),
-            self.max_num_batched_tokens,
+    def tier_for(self, memory_bytes: float, device_name: str = "") -> MemoryTier | None:
+        """The tier this engine picks on a GPU of ``memory_bytes`` named ``device_name``
+        (``None``: above every tier, the engine's own figures)."""
+        return next(
+            (t for t in self.budget_by_memory if t.applies(memory_bytes, device_name)), None
         )
-        if budget == self.max_num_batched_tokens:
+
+    def for_part(self, memory_bytes: float, device_name: str = "") -> Engine:
+        """This engine's settings on a GPU of ``memory_bytes`` named ``device_name``: the step
+        budget and batch cap of its tier (itself when it has no tiers, or the part is above
+        them)."""
+        tier = self.tier_for(memory_bytes, device_name)
+        if tier is None:
             return self
-        return self.model_copy(update={"max_num_batched_tokens": budget})
+        update = {"max_num_batched_tokens": tier.max_num_batched_tokens}
+        if tier.max_num_seqs is not None:
+            update["max_num_seqs"] = tier.max_num_seqs
+        return self.model_copy(update=update)
 
     def kv_for_weights(self, weight_dtype: str | None, checkpoint_dtype: str) -> str | None:
         """The KV format of the quantized checkpoint this engine serves ``weight_dtype`` dense

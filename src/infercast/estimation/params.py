@@ -83,6 +83,25 @@ def load_calibration(path: str | None = None) -> dict[str, Any]:
     return data
 
 
+def part_settings_note(settings: Engine, hardware: Hardware) -> str:
+    """What an engine that picks its step budget (and batch cap) from the GPU picked here."""
+    gib = f"{hardware.memory_bytes / GIB:.0f} GiB"
+    tiers = settings.budget_by_memory
+    if not any(t.max_num_seqs or t.device_names for t in tiers):
+        return (
+            f"{settings.display_name} picks its step budget from the GPU's memory: "
+            f"{settings.max_num_batched_tokens}-token steps on {gib}"
+        )
+    tier = settings.tier_for(hardware.memory_bytes, hardware.name)
+    by_name = tier is not None and hardware.memory_bytes >= tier.below_gib * GIB
+    return (
+        f"{settings.display_name} picks its step budget and batch cap from the GPU: "
+        f"{settings.max_num_batched_tokens}-token steps, at most {settings.max_num_seqs} "
+        f"sequences per instance, on {gib}"
+        + (f" ({hardware.name}: by its device name, whatever its memory)" if by_name else "")
+    )
+
+
 def resolve_params(
     hardware: Hardware,
     framework: str | None,
@@ -104,13 +123,9 @@ def resolve_params(
         close = difflib.get_close_matches(fw, names, n=3, cutoff=0.5)
         known = [canonical_engine(c) or c for c in close] + list(FRAMEWORKS)
         raise UnknownIdError("framework", str(framework), list(dict.fromkeys(known)))
-    settings = settings.for_memory(hardware.memory_bytes)
+    settings = settings.for_part(hardware.memory_bytes, hardware.name)
     if settings.budget_by_memory:
-        notes.append(
-            f"{settings.display_name} picks its step budget from the GPU's memory: "
-            f"{settings.max_num_batched_tokens}-token steps on {hardware.memory_bytes / GIB:.0f} "
-            "GiB"
-        )
+        notes.append(part_settings_note(settings, hardware))
     calibration = calibration if calibration is not None else load_calibration()
     sets = calibration.get("sets", {})
     generation = f"generation:{hardware.generation}" if hardware.generation else None

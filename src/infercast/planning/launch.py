@@ -79,7 +79,10 @@ class LaunchPlan:
     osl: int = 1024
     memory_bytes: float | None = None
     """The GPU's memory, where the part is known: an engine that picks its step budget from
-    it (SGLang) gets the budget infercast's estimate used; unknown, the flag is left to it."""
+    the GPU (SGLang, vLLM) gets the budget infercast's estimate used; unknown, the flag is
+    left to it."""
+    device_name: str = ""
+    """The part's name, where known (vLLM keeps A100s on its small-GPU defaults by name)."""
 
 
 @dataclass
@@ -115,9 +118,11 @@ def _quantization(spec: ModelSpec, weight: str | None, flag: str) -> tuple[list[
 
 
 def _engine(name: str, plan: LaunchPlan) -> EngineSettings:
-    """The engine's settings on the plan's part (its memory tier), or its catalog entry."""
+    """The engine's settings on the plan's part (its tier), or its catalog entry."""
     engine = CATALOG[name]
-    return engine if plan.memory_bytes is None else engine.for_memory(plan.memory_bytes)
+    if plan.memory_bytes is None:
+        return engine
+    return engine.for_part(plan.memory_bytes, plan.device_name)
 
 
 def _budget_flag(fw: EngineSettings, plan: LaunchPlan, notes: list[str]) -> list[str]:
@@ -125,7 +130,7 @@ def _budget_flag(fw: EngineSettings, plan: LaunchPlan, notes: list[str]) -> list
     if fw.budget_by_memory and plan.memory_bytes is None:
         notes.append(
             f"{fw.launch_flags['max_num_batched_tokens']} left to {fw.display_name}, which "
-            "picks it from the GPU's memory (give the hardware to pin infercast's value)"
+            "picks it from the GPU (give the hardware to pin infercast's value)"
         )
         return []
     return [fw.launch_flags["max_num_batched_tokens"], str(fw.max_num_batched_tokens)]

@@ -53,6 +53,7 @@ def launch_command(**options: Any) -> None:
             isl=fields["isl"],
             osl=fields["osl"],
             memory_bytes=hardware.memory_bytes,
+            device_name=hardware.name,
         )
         cmd = build(options["engine"], spec, plan)
     except InfercastError as exc:

@@ -119,19 +119,22 @@ def launch(body: LaunchRequest, state: ApiState = Depends(get_state)) -> LaunchR
     validate_model_id(body.model, field_name="model", location="body")
     spec = state.get_model(body.model)
     estimate_only = {"hardware", "gpus", "moe_dtype", "framework"}
-    memory: float | None = None  # the part's, where given: SGLang's budget follows it
+    memory: float | None = None  # the part's, where given: SGLang's and vLLM's budgets follow it
+    device_name = ""
     if body.hardware is not None:  # the checks of POST /estimate: ids, gpus = tp·dp·pp, formats
         validate_hardware_id(body.hardware, field_name="hardware", location="body")
         fields = body.model_dump(exclude={"engine", "model"}, exclude_none=True)
         resolved = resolve(Deployment.of(model=spec, **fields), registry=state.registry)
-        memory = resolved.hardware.memory_bytes
+        memory, device_name = resolved.hardware.memory_bytes, resolved.hardware.name
     elif body.gpus is not None:  # the plan's arithmetic alone
         ParallelPlan.build(
             **body.model_dump(include={"tp", "dp", "pp", "ep", "moe_tp", "gpus", "cp"}),
             sequence_parallel=body.sp,
         )
     plan = LaunchPlan(
-        **body.model_dump(exclude={"engine", "model", *estimate_only}), memory_bytes=memory
+        **body.model_dump(exclude={"engine", "model", *estimate_only}),
+        memory_bytes=memory,
+        device_name=device_name,
     )
     cmd = launch_command(body.engine, spec, plan)
     return LaunchResponse(
