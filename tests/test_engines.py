@@ -105,26 +105,6 @@ def test_vllm_picks_its_batch_defaults_from_the_gpu() -> None:
     assert vllm.for_part(70 * 2**30 - 1).batch_cap(dp=4) == 1024
 
 
-def test_an_estimate_on_an_a100_uses_vllms_small_gpu_defaults_and_says_so() -> None:
-    from infercast.estimation.estimate import prepare
-
-    llama = "meta-llama/Llama-3.1-8B-Instruct"
-    a100 = prepare(llama, "a100", framework="vllm")
-    h100 = prepare(llama, "h100", framework="vllm")
-    assert a100.params.framework.max_num_batched_tokens == 2048
-    assert a100.params.framework.max_num_seqs == 256
-    assert h100.params.framework.max_num_seqs == 1024
-    assert (
-        "vLLM picks its step budget and batch cap from the GPU: 2048-token steps, at most 256 "
-        "sequences per instance, on 75 GiB (NVIDIA A100 SXM4 80GB: by its device name, "
-        "whatever its memory)"
-    ) in a100.notes
-    assert (
-        "vLLM picks its step budget and batch cap from the GPU: 8192-token steps, at most 1024 "
-        "sequences per instance, on 75 GiB"
-    ) in h100.notes
-
-
 def test_memory_tiers_ascend_and_are_sourced() -> None:
     data = ENGINES["sglang"].model_dump()
     tiers = data["budget_by_memory"]
@@ -147,11 +127,24 @@ def test_an_estimate_uses_the_budget_of_its_parts_memory_and_says_so() -> None:
     assert "SGLang picks its step budget from the GPU's memory: 16384-token steps on 168 GiB" in (
         b200.notes
     )
-    # vLLM keeps its large-GPU defaults on B200 and says so too.
+    # vLLM keeps its large-GPU defaults on B200 (and H100: 80 GB = 74.5 GiB ≥ 70) and says so;
+    # an A100 of the same memory gets its small-GPU ones, by name.
+    vllm = {hw: prepare(llama, hw, framework="vllm") for hw in ("b200", "h100", "a100")}
+    assert [
+        (v.params.framework.max_num_batched_tokens, v.params.framework.max_num_seqs)
+        for v in vllm.values()
+    ] == [(8192, 1024), (8192, 1024), (2048, 256)]
+    picks = "vLLM picks its step budget and batch cap from the GPU: "
+    assert f"{picks}8192-token steps, at most 1024 sequences per instance, on 168 GiB" in (
+        vllm["b200"].notes
+    )
+    assert f"{picks}8192-token steps, at most 1024 sequences per instance, on 75 GiB" in (
+        vllm["h100"].notes
+    )
     assert (
-        "vLLM picks its step budget and batch cap from the GPU: 8192-token steps, at most 1024 "
-        "sequences per instance, on 168 GiB"
-    ) in prepare(llama, "b200", framework="vllm").notes
+        f"{picks}2048-token steps, at most 256 sequences per instance, on 75 GiB (NVIDIA A100 "
+        "SXM4 80GB: by its device name, whatever its memory)"
+    ) in vllm["a100"].notes
 
 
 def test_kv_of_the_toolkits_quantized_checkpoint() -> None:
