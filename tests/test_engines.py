@@ -156,3 +156,37 @@ def test_kv_of_the_toolkits_quantized_checkpoint() -> None:
     assert trt.kv_for_weights("fp16", "bf16") is None
     assert trt.kv_for_weights(None, "bf16") is None
     assert vllm.kv_for_weights("fp8", "bf16") is None
+
+
+def test_sglang_sizes_its_running_requests_from_the_kv_pool() -> None:
+    # SGLang 0.5.6 (tp_worker.py, model_runner.py init_memory_pool): min(pool // 2, slots),
+    # slots = min(max(int(pool / context_len * 512), 2048), 4096).
+    rule = ENGINES["sglang"].running_requests_from_pool
+    assert rule is not None
+    assert rule.cap(600_000, 131_072) == 2343  # 600000 / 131072 * 512 = 2343.75
+    assert rule.cap(200_000, 131_072) == 2048  # 781 slots, clamped up
+    assert rule.cap(3_000_000, 32_768) == 4096  # 46875 slots, clamped down
+    assert rule.cap(3_000, 131_072) == 1500  # the pool // 2 binds
+    assert rule.cap(10**9, None) == 4096  # no context known: the upper clamp
+    assert ENGINES["vllm"].seqs_cap(10**9, 131_072) == 1024  # a fixed cap
+    data = ENGINES["sglang"].model_dump()
+    with pytest.raises(ValidationError, match="max_num_seqs must be"):
+        Engine.model_validate(data | {"max_num_seqs": 1024})
+
+
+def test_an_sglang_estimate_admits_what_its_pool_rule_allows() -> None:
+    from infercast.estimation.estimate import estimate
+
+    llama = "meta-llama/Llama-3.1-8B-Instruct"  # bf16: 8,030,261,248 params, 131,072 context
+    r = estimate(llama, "h200", framework="sglang", isl=128, osl=128, concurrency=6000)
+    m = r.memory
+    assert m.weights_bytes == 8_030_261_248 * 2
+    assert m.reserve_bytes == pytest.approx(0.12 * 141e9)  # mem_fraction_static 0.88
+    # KV per token: 32 layers x 8 KV heads x 128 x 2 (K, V) x 2 B = 131,072 B.
+    pool_tokens = (141e9 - m.weights_bytes - m.activations_bytes - m.reserve_bytes) / 131_072
+    assert 808_000 < pool_tokens < 808_200
+    assert r.admitted_concurrency == int(pool_tokens / 131_072 * 512) == 3156
+    assert r.fit is not None and r.fit.limit == "batch_cap"
+    # 1,500 requests (over the 1,024 infercast used to assume) all run at once.
+    r = estimate(llama, "h200", framework="sglang", isl=128, osl=128, concurrency=1500)
+    assert r.admitted_concurrency == 1500 and r.fit is not None and r.fit.status == "fits"

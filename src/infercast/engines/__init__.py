@@ -9,7 +9,14 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from infercast.engines.schema import GIB, LAUNCH_SETTINGS, Engine, EngineSource, MemoryTier
+from infercast.engines.schema import (
+    GIB,
+    LAUNCH_SETTINGS,
+    Engine,
+    EngineSource,
+    MemoryTier,
+    PoolRequestCap,
+)
 
 __all__ = [
     "ENGINES",
@@ -19,6 +26,7 @@ __all__ = [
     "Engine",
     "EngineSource",
     "MemoryTier",
+    "PoolRequestCap",
     "canonical_engine",
     "get_engine",
 ]

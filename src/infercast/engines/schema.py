@@ -7,6 +7,8 @@ An engine owns the figures that shape a serving estimate besides the hardware:
   on (SGLang's ``--chunked-prefill-size`` by memory; vLLM's defaults by memory and device
   name), resolved per part by :meth:`Engine.for_part`;
 - ``max_num_seqs``: the most sequences one engine instance (one DP rank) runs at once;
+  ``running_requests_from_pool``: the cap an engine derives from its KV pool instead (SGLang),
+  resolved per deployment by :meth:`Engine.seqs_cap`;
 - ``chunked_prefill``: whether long prompts are split into budget-sized chunks that share
   steps with decodes (every engine here does; the step model assumes it);
 - the memory-reserve rule: ``(1 − memory_utilization)`` of the GPU's capacity is left outside
@@ -36,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from infercast.dtypes import UnknownDTypeError, dtype
 
-__all__ = ["GIB", "LAUNCH_SETTINGS", "Engine", "EngineSource", "MemoryTier"]
+__all__ = ["GIB", "LAUNCH_SETTINGS", "Engine", "EngineSource", "MemoryTier", "PoolRequestCap"]
 
 GIB = float(1 << 30)
 """Bytes in a GiB: engines read the GPU's memory in binary units (SGLang's tiers are MiB)."""
@@ -97,6 +99,28 @@ class MemoryTier(BaseModel):
         )
 
 
+class PoolRequestCap(BaseModel):
+    """A running-request cap an engine derives from its KV pool (SGLang): at most one request
+    per ``pool_tokens_per_request`` pool tokens, and at most the request slots it allocates,
+    ``pool_tokens / context_tokens · slots_per_context`` clamped to ``[min_slots, max_slots]``
+    (``context_tokens``: the model's context, which the engine serves by default)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pool_tokens_per_request: int = Field(gt=0)
+    slots_per_context: float = Field(gt=0.0)
+    min_slots: int = Field(gt=0)
+    max_slots: int = Field(gt=0)
+
+    def cap(self, pool_tokens: float, context_tokens: int | None) -> int:
+        """Requests the engine runs at once on a pool of ``pool_tokens`` KV tokens."""
+        slots = self.max_slots
+        if context_tokens:
+            scaled = int(pool_tokens / context_tokens * self.slots_per_context)
+            slots = min(self.max_slots, max(self.min_slots, scaled))
+        return max(1, min(int(pool_tokens // self.pool_tokens_per_request), slots))
+
+
 class Engine(BaseModel):
     """One serving engine (framework) and its default settings."""
 
@@ -113,7 +137,16 @@ class Engine(BaseModel):
         "whose below_gib exceeds the part's memory or that names the part; above every tier, "
         "max_num_batched_tokens and max_num_seqs.",
     )
-    max_num_seqs: int = Field(gt=0, description="Most sequences per engine instance.")
+    max_num_seqs: int = Field(
+        gt=0,
+        description="Most sequences per engine instance (with running_requests_from_pool: the "
+        "largest cap that rule gives).",
+    )
+    running_requests_from_pool: PoolRequestCap | None = Field(
+        default=None,
+        description="The engine sizes its running-request cap from its KV pool (SGLang's "
+        "max_running_requests); None: max_num_seqs.",
+    )
     chunked_prefill: bool = True
     memory_utilization: float = Field(
         gt=0.0,
@@ -165,8 +198,15 @@ class Engine(BaseModel):
         bounds = [t.below_gib for t in self.budget_by_memory]
         if bounds != sorted(set(bounds)):
             raise ValueError(f"budget_by_memory: below_gib must ascend, got {bounds}")
+        rule = self.running_requests_from_pool
+        if rule is not None and rule.max_slots != self.max_num_seqs:
+            raise ValueError(
+                "max_num_seqs must be running_requests_from_pool.max_slots (the largest cap)"
+            )
         named = {s.figure for s in self.sources}
         figures = (*_FIGURES, "budget_by_memory") if self.budget_by_memory else _FIGURES
+        if self.running_requests_from_pool is not None:
+            figures = (*figures, "running_requests_from_pool")
         missing = [f for f in figures if f not in named]
         if missing:
             raise ValueError(f"figures without a source: {', '.join(missing)}")
@@ -215,9 +255,16 @@ class Engine(BaseModel):
         budget = self.max_num_batched_tokens
         return float(budget if concurrency > 1 else min(isl, budget))
 
-    def batch_cap(self, dp: int) -> int:
-        """Most sequences a replica of ``dp`` engine instances runs at once."""
-        return self.max_num_seqs * dp
+    def seqs_cap(self, pool_tokens: float, context_tokens: int | None) -> int:
+        """Most sequences one instance runs at once on a KV pool of ``pool_tokens`` tokens per
+        GPU for a model of ``context_tokens`` context: its pool rule, else ``max_num_seqs``."""
+        rule = self.running_requests_from_pool
+        return self.max_num_seqs if rule is None else rule.cap(pool_tokens, context_tokens)
+
+    def batch_cap(self, dp: int, per_instance: int | None = None) -> int:
+        """Most sequences a replica of ``dp`` engine instances runs at once (``per_instance``:
+        :meth:`seqs_cap` where the pool is known, else ``max_num_seqs``)."""
+        return (self.max_num_seqs if per_instance is None else per_instance) * dp
 
     def source_for(self, figure: str) -> str | None:
         return next((s.source for s in self.sources if s.figure == figure), None)

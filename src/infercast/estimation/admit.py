@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from infercast.deployment import Workload
 from infercast.engines import Engine
-from infercast.estimation.checks import check_context
+from infercast.estimation.checks import check_context, context_limit
 from infercast.estimation.memory import MemoryPlan, plan_memory
 from infercast.estimation.resolve import Resolved
 from infercast.estimation.timing import StepTimer
@@ -80,21 +80,37 @@ def held_context(engine: Engine, isl: int, osl: int) -> int:
     return isl + (osl + 1) // 2 if engine.kv_on_demand else isl + osl
 
 
+def _seqs_cap(engine: Engine, mem: MemoryPlan, held: int, resolved: Resolved) -> int | None:
+    """The running-request cap of an engine that sizes it from its KV pool (SGLang), from the
+    pool's tokens on one GPU (its free memory over the KV bytes of one held token) and the
+    model's context; ``None`` for an engine with a fixed cap."""
+    if engine.running_requests_from_pool is None:
+        return None
+    per_token = mem.kv_bytes_per_sequence / held if held > 0 else 0.0
+    free = max(mem.free_for_kv(), 0.0)
+    pool_tokens = free / per_token if per_token > 0 else float(1 << 40)
+    return engine.seqs_cap(pool_tokens, context_limit(resolved.spec))
+
+
 def admit(resolved: Resolved, workload: Workload) -> Admission:
     """The memory plan and the admitted load of ``workload`` (osl already as estimated)."""
     plan, engine = resolved.plan, resolved.params.framework
     isl, osl, concurrency = workload.isl, workload.osl, workload.concurrency
     check_context(resolved.spec, isl, osl)
+    held = held_context(engine, isl, osl)
     mem = plan_memory(
         resolved.timer,
-        held_context(engine, isl, osl),
+        held,
         _busiest_step_tokens(plan, engine.step_tokens(isl, concurrency), concurrency),
         min(concurrency, engine.max_num_seqs),
     )
     # Each sequence's KV is split over cp GPUs: a GPU's room for per_gpu_seqs shards serves
     # per_gpu_seqs·dp/cp sequences over the replica.
     max_concurrency = min(mem.max_sequences_per_gpu() * plan.dp // plan.cp, 10**9)
-    cap = min(max_concurrency, engine.batch_cap(plan.dp)) if max_concurrency else concurrency
+    per_instance = _seqs_cap(engine, mem, held, resolved)
+    cap = concurrency  # nothing fits: the timings assume the memory existed
+    if max_concurrency:
+        cap = min(max_concurrency, engine.batch_cap(plan.dp, per_instance))
     timer = loaded_timer(resolved, max(1, min(concurrency, cap)))
     seqs = _kv_sequences_per_gpu(plan, min(concurrency, cap))
     return Admission(mem, max_concurrency, cap, timer, seqs)
