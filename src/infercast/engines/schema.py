@@ -93,6 +93,7 @@ class MemoryTier(BaseModel):
     )
 
     def applies(self, memory_bytes: float, device_name: str) -> bool:
+        """Whether an engine on a GPU of ``memory_bytes`` named ``device_name`` takes this tier."""
         name = device_name.lower()
         return memory_bytes < self.below_gib * GIB or any(
             d.lower() in name for d in self.device_names
@@ -205,7 +206,7 @@ class Engine(BaseModel):
             )
         named = {s.figure for s in self.sources}
         figures = (*_FIGURES, "budget_by_memory") if self.budget_by_memory else _FIGURES
-        if self.running_requests_from_pool is not None:
+        if rule is not None:
             figures = (*figures, "running_requests_from_pool")
         missing = [f for f in figures if f not in named]
         if missing:
