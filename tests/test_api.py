@@ -599,6 +599,41 @@ def test_reconcile_bad_rows_are_reported(client: TestClient) -> None:
     assert not [leak for leak in _leaks(reasons) if leak != "/etc/passwd"]
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400"])
+def test_reconcile_non_finite_shape_is_a_row_error(client: TestClient, value: str) -> None:
+    # audit: int(float("nan")) raised a ValueError, which was a 500 for the whole upload
+    header = b"model,hardware,isl,osl,concurrency,attention_tp,ttft_ms\n"
+    good = b"TinyLlama/TinyLlama-1.1B-Chat-v1.0,h100,1024,128,8,1,10\n"
+    bad = f"TinyLlama/TinyLlama-1.1B-Chat-v1.0,h100,{value},128,8,1,10\n".encode()
+    response = _csv(client, header + good + bad)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["rows"][0]["error"] == ""
+    assert "column 'isl'" in body["rows"][1]["error"]
+    assert "finite" in body["rows"][1]["error"]
+    assert body["rows"][1]["isl"] is None
+    assert (body["summary"]["predicted"], body["summary"]["failed"]) == (1, 1)
+
+
+@pytest.mark.parametrize("value", ["-3", "0", "nan", "inf"])
+def test_reconcile_unusable_measurement_is_not_scored(client: TestClient, value: str) -> None:
+    # a measured ttft_ms of 0, -3, nan or inf cannot be scored; before, the row was silently
+    # left out of the ttft figures (and inf was scored as an APE of 100 %)
+    header = b"model,hardware,isl,osl,concurrency,attention_tp,ttft_ms,tpot_ms\n"
+    good = b"TinyLlama/TinyLlama-1.1B-Chat-v1.0,h100,1024,128,8,1,10,5\n"
+    bad = f"TinyLlama/TinyLlama-1.1B-Chat-v1.0,h100,1024,128,8,1,{value},5\n".encode()
+    body = _csv(client, header + good + bad).json()
+    row = body["rows"][1]
+    assert row["error"] == (
+        f"column 'ttft_ms': {value!r} is not a positive finite number (the row is not scored)"
+    )
+    assert row["predicted"]["ttft_ms"] is not None  # the prediction is still shown
+    assert row["ape_pct"] == {metric: None for metric in row["ape_pct"]}
+    assert (body["summary"]["predicted"], body["summary"]["failed"]) == (1, 1)
+    assert body["summary"]["overall"]["ttft_ms"]["n"] == 1
+    assert body["summary"]["overall"]["tpot_ms"]["n"] == 1
+
+
 def test_reconcile_size_limit(client: TestClient) -> None:
     big = b"model,hardware,isl,osl,concurrency,attention_tp\n" + b"x" * (5 * 2**20)
     _error(_csv(client, big), 413, "too_large")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -74,17 +75,30 @@ class BenchmarkRow:
             value = float(raw)
         except ValueError:
             raise InvalidInputError(f"column {key!r}: {raw!r} is not a number") from None
+        if not math.isfinite(value):
+            raise InvalidInputError(f"column {key!r}: {raw!r} is not a finite number")
         if value != int(value) or value < 0:
             raise InvalidInputError(f"column {key!r}: {raw!r} is not a non-negative integer")
         return int(value)
 
     def measured(self, metric: str) -> float | None:
+        """The measured value of ``metric``; None where the cell is empty or unusable (not a
+        positive finite number; :meth:`unusable_measurements` names those)."""
         raw = self.text(metric)
         try:
             value = float(raw)
         except ValueError:
             return None
-        return value if value > 0 else None
+        return value if math.isfinite(value) and value > 0 else None
+
+    def unusable_measurements(self) -> list[str]:
+        """A message for each measured cell that is filled but cannot be scored: a silent skip
+        would make a row look scored when it is not."""
+        return [
+            f"column {metric!r}: {self.text(metric)!r} is not a positive finite number"
+            for metric in METRICS
+            if self.text(metric) and self.measured(metric) is None
+        ]
 
 
 @dataclass
@@ -94,6 +108,8 @@ class Prediction:
     error: str = ""
 
     def ape(self, metric: str) -> float | None:
+        if self.error:
+            return None
         measured = self.row.measured(metric)
         predicted = self.predicted.get(metric)
         if measured is None or predicted is None:
@@ -213,6 +229,8 @@ def predict_rows(
             )
             predicted = {metric: getattr(figures, metric) for metric in METRICS}
             prediction.predicted = {k: v for k, v in predicted.items() if v is not None}
+            if problems := row.unusable_measurements():
+                prediction.error = "; ".join(problems) + " (the row is not scored)"
         except InfercastError as exc:
             prediction.error = str(exc).replace("\n", " ")
         out.append(prediction)
