@@ -92,25 +92,54 @@ def _seqs_cap(engine: Engine, mem: MemoryPlan, held: int, resolved: Resolved) ->
     return engine.seqs_cap(pool_tokens, context_limit(resolved.spec))
 
 
-def admit(resolved: Resolved, workload: Workload) -> Admission:
-    """The memory plan and the admitted load of ``workload`` (osl already as estimated)."""
+def _plan_at(resolved: Resolved, isl: int, held: int, load: int) -> tuple[MemoryPlan, int, int]:
+    """Memory plan, KV-limited concurrency and engine cap when ``load`` requests run: the
+    step's activations and logit rows are those of the running requests only."""
     plan, engine = resolved.plan, resolved.params.framework
-    isl, osl, concurrency = workload.isl, workload.osl, workload.concurrency
-    check_context(resolved.spec, isl, osl)
-    held = held_context(engine, isl, osl)
     mem = plan_memory(
         resolved.timer,
         held,
-        _busiest_step_tokens(plan, engine.step_tokens(isl, concurrency), concurrency),
-        min(concurrency, engine.max_num_seqs),
+        _busiest_step_tokens(plan, engine.step_tokens(isl, load), load),
+        min(load, engine.max_num_seqs),
     )
     # Each sequence's KV is split over cp GPUs: a GPU's room for per_gpu_seqs shards serves
     # per_gpu_seqs·dp/cp sequences over the replica.
     max_concurrency = min(mem.max_sequences_per_gpu() * plan.dp // plan.cp, 10**9)
-    per_instance = _seqs_cap(engine, mem, held, resolved)
-    cap = concurrency  # nothing fits: the timings assume the memory existed
+    cap = load  # nothing fits: the timings assume the memory existed
     if max_concurrency:
+        per_instance = _seqs_cap(engine, mem, held, resolved)
         cap = min(max_concurrency, engine.batch_cap(plan.dp, per_instance))
+    return mem, max_concurrency, cap
+
+
+_SETTLE_STEPS = 4
+"""Rounds of re-planning an overloaded deployment at its admitted load (the activations shrink
+when fewer requests run, so the KV room grows; two rounds settle the observed cases)."""
+
+
+def admit(resolved: Resolved, workload: Workload) -> Admission:
+    """The memory plan and the admitted load of ``workload`` (osl already as estimated).
+
+    Requests beyond what the engine admits wait outside it and hold no GPU memory, so an
+    overloaded deployment is planned at its admitted load: the largest load ``a ≤ C`` found
+    whose own plan admits ``a``, starting from what the plan at ``C`` admits (always such a
+    load, as fewer running requests never need more memory)."""
+    plan = resolved.plan
+    isl, osl, concurrency = workload.isl, workload.osl, workload.concurrency
+    check_context(resolved.spec, isl, osl)
+    held = held_context(resolved.params.framework, isl, osl)
+    mem, max_concurrency, cap = _plan_at(resolved, isl, held, concurrency)
+    load = min(concurrency, cap)
+    if max_concurrency and load < concurrency:
+        mem, max_concurrency, cap = _plan_at(resolved, isl, held, load)
+        for _ in range(_SETTLE_STEPS):
+            more = min(concurrency, cap)
+            if more <= load:
+                break
+            trial = _plan_at(resolved, isl, held, more)
+            if trial[2] < more:  # planned at ``more``, it admits fewer: keep ``load``
+                break
+            load, (mem, max_concurrency, cap) = more, trial
     timer = loaded_timer(resolved, max(1, min(concurrency, cap)))
     seqs = _kv_sequences_per_gpu(plan, min(concurrency, cap))
     return Admission(mem, max_concurrency, cap, timer, seqs)
