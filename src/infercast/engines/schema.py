@@ -256,6 +256,13 @@ class Engine(BaseModel):
         budget = self.max_num_batched_tokens
         return float(budget if concurrency > 1 else min(isl, budget))
 
+    def pipeline_budget(self, pp: int) -> int:
+        """Tokens one step of a ``pp``-stage pipeline carries over all its micro-batches:
+        each of the ``pp`` batches in flight is scheduled with its own
+        ``max_num_batched_tokens`` (vLLM's batch queue and SGLang's micro-batches alike), so
+        a pipeline admits ``pp`` prompt chunks per step where one instance admits one."""
+        return self.max_num_batched_tokens * pp
+
     def seqs_cap(self, pool_tokens: float, context_tokens: int | None) -> int:
         """Most sequences one instance runs at once on a KV pool of ``pool_tokens`` tokens per
         GPU for a model of ``context_tokens`` context: its pool rule, else ``max_num_seqs``."""

@@ -57,9 +57,9 @@ def _busiest_step_tokens(plan: ParallelPlan, step_tokens: float, concurrency: in
 
 
 def loaded_timer(resolved: Resolved, admitted: int) -> StepTimer:
-    """The prepared timer when the admitted requests fill every DP rank, else one whose cost
-    models know the load (built once per estimate)."""
-    if admitted >= resolved.plan.dp:
+    """The prepared timer when the admitted requests fill every DP rank's pipeline, else one
+    whose cost models know the load (built once per estimate)."""
+    if admitted >= resolved.plan.dp * resolved.plan.pp:
         return resolved.timer
     ctx = replace(resolved.ctx, concurrency=float(admitted))
     return StepTimer(resolved.spec, resolved.hardware, ctx, resolved.params)

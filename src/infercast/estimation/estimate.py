@@ -58,7 +58,7 @@ def _estimate(resolved: Resolved, workload: Workload) -> EstimateResult:
             f"only {admission.cap} of the {concurrency} requests fit in the engine at once "
             f"({limit}); the rest queue and their wait is in TTFT"
         )
-    budget = resolved.params.framework.max_num_batched_tokens
+    budget = resolved.params.framework.pipeline_budget(resolved.plan.pp)
     point = solve(admission.timer, budget, workload.isl, workload.osl, concurrency, admission.cap)
     notes.append(efficiency_note(resolved))
     return build_result(resolved, workload, admission, point, notes)
@@ -126,5 +126,5 @@ def prepare(
 def serving_point(resolved: Resolved, isl: int, osl: int, concurrency: int) -> ServingPoint:
     """The raw steady state (for calibration and reconcile, which need no result object)."""
     admission = admit(resolved, Workload(isl, osl, concurrency))
-    budget = resolved.params.framework.max_num_batched_tokens
+    budget = resolved.params.framework.pipeline_budget(resolved.plan.pp)
     return solve(admission.timer, budget, isl, osl, concurrency, admission.cap)

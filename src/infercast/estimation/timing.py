@@ -16,8 +16,13 @@ Overlap rules (stated, and the same everywhere):
   ``eager_launch_s`` per kernel (the host cannot launch faster); every step pays
   ``step_overhead_s`` (scheduling, input preparation, sampling);
 - pipeline parallelism: a token crosses all ``pp`` stages one after the other; the batch is
-  split into ``pp`` micro-batches in flight, so a step of the whole batch takes ``pp`` stage
-  steps of ``1/pp`` of it plus the point-to-point hand-offs.
+  split into ``m = min(pp, requests in the step)`` micro-batches in flight, so a step of the
+  whole batch takes ``pp`` stage steps of ``1/m`` of it plus the point-to-point hand-offs.
+  A request is never split over micro-batches (each of its decode steps, and each chunk of
+  its prompt, needs the one before on the same stage), so a lone request crosses every
+  stage with all its tokens: PP buys its latency nothing and costs the hand-offs; only a
+  batch of at least ``pp`` requests fills the pipeline. The engine's ``step_overhead_s``
+  (scheduling, sampling) is paid once per step, not once per stage.
 """
 
 from __future__ import annotations
@@ -118,6 +123,12 @@ class StepTimer:
         self._step_overhead_s = eff.step_overhead_s
         self._pp, self._dp, self._hidden = ctx.plan.pp, ctx.plan.dp, spec.hidden_size
         self._act_bpe = ctx.activation_dtype.bytes_per_element
+        # Requests a DP rank's pipeline can hold at most: the admitted load over the ranks
+        # holding requests, when the load is known (the serving model's time-averaged steps
+        # mix a lone request's prefill and decode; it is still one request).
+        held = float("inf") if ctx.concurrency is None else ctx.concurrency
+        self._rank_requests_cap = held / ctx.sequence_ranks
+        self._seq_ranks = ctx.sequence_ranks
         self._eager_prefill = not params.framework.prefill_graphs
         # What the solver's path needs per layer type, fixed for the plan: the model's step
         # terms, its matmul rate and its kernels' fixed costs (same values _seconds derives).
@@ -257,7 +268,12 @@ class StepTimer:
             value = self._stage_s(shape)
         else:
             micro = self._micro(shape)
-            value = self._stage_s(micro) * pp + self._handoff_s(micro)
+            # The engine schedules and samples once per step, not once per stage.
+            value = (
+                self._stage_s(micro) * pp
+                - (pp - 1) * self._step_overhead_s
+                + self._handoff_s(micro)
+            )
         if memo is not None:
             if len(memo) >= _MEMO_SIZE:
                 memo.clear()
@@ -273,19 +289,30 @@ class StepTimer:
         return self
 
     def _micro(self, shape: StepShape) -> StepShape:
-        """One of the ``pp`` micro-batches of the step (fields in StepShape's order; built
+        """The micro-batch whose trip through the ``pp`` stages sets the step time: the step
+        runs as ``m = min(pp, requests per DP rank)`` micro-batches (at least one) and its
+        decodes spread over all ``m``, but a prompt chunk is not split (the module docstring
+        says why), so the prompt tokens spread over at most ``prefill_seqs`` of them and the
+        heaviest carries ``1/min(m, prefill_seqs)`` of them. That trip also bounds the stage's
+        work on all ``m`` micro-batches, so it is the step. Fields in StepShape's order; built
         with ``tuple.__new__``, which skips the named tuple's Python-level ``__new__``: every
-        pipelined step time builds one)."""
-        pp = self._pp
+        pipelined step time builds one."""
         prefill_tokens, prefill_seqs, prefill_context, chunk, decode_seqs, decode_context = shape
+        ranks = self._seq_ranks
+        requests = (prefill_seqs + decode_seqs) / ranks
+        if requests > self._rank_requests_cap:
+            requests = self._rank_requests_cap
+        m = self._pp if requests >= self._pp else (requests if requests > 1.0 else 1.0)
+        prompts = prefill_seqs / ranks
+        mp = m if prompts >= m else (prompts if prompts > 1.0 else 1.0)
         return _new_tuple(
             StepShape,
             (
-                prefill_tokens / pp,
-                prefill_seqs / pp,
+                prefill_tokens / mp,
+                prefill_seqs / mp,
                 prefill_context,
                 chunk,
-                decode_seqs / pp,
+                decode_seqs / m,
                 decode_context,
             ),
         )
@@ -329,7 +356,9 @@ class StepTimer:
             )
             for t in stage.layers
         ]
-        return StepTiming(stage.time_s * pp + p2p, layers, stage.step_overhead_s * pp, p2p)
+        overhead = stage.step_overhead_s
+        time_s = (stage.time_s - overhead) * pp + overhead + p2p
+        return StepTiming(time_s, layers, overhead, p2p)
 
 
 def is_edge_layer(specs: LayerSpecs, count: int) -> bool:

@@ -100,7 +100,7 @@ def probe(dep: Resolved, isl: int, osl: int, concurrency: int, cap: int | None =
         timer = loaded_timer(dep, concurrency)
         if timer is not dep.timer:
             timer.unmemoised()  # built for this probe alone
-        budget = dep.params.framework.max_num_batched_tokens
+        budget = dep.params.framework.pipeline_budget(dep.plan.pp)
         point = solve(timer, budget, isl, osl, concurrency, cap)
     else:
         point = serving_point(dep, isl, osl, concurrency)
@@ -141,7 +141,7 @@ def decode_seqs_at(dep: Resolved, isl: int, osl: int, step_ms: float, most: int)
 
     context = isl + osl / 2.0
     per_seq = isl / max(osl - 1, 1)
-    budget = float(dep.params.framework.max_num_batched_tokens)
+    budget = float(dep.params.framework.pipeline_budget(dep.plan.pp))
 
     def step_ms_at(seqs: float) -> float:
         prompt = min(seqs * per_seq, budget)
