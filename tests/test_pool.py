@@ -243,3 +243,77 @@ def test_a_set_without_moe_rows_names_its_parents_expert_formats() -> None:
     assert "moe_compute" not in sets["h100/trtllm"]["fitted"]
     assert sets["h100/trtllm"]["moe_formats"] == ["mxfp4"]
     assert sets["h100/*"]["moe_formats"] == ["mxfp4"]
+
+
+def test_a_fallback_set_takes_an_unmeasured_engines_figures_from_the_nearest_that_has_them() -> (
+    None
+):
+    # h200/* was fitted on SGLang and vLLM only: TensorRT-LLM's server and harness figures
+    # (request overhead, burstiness) come from the pool, which measured it, not from h200/*'s
+    # mean over two other engines; the part's efficiencies stay h200/*'s.
+    h200 = {
+        "compute": 0.7,
+        "memory_bandwidth": 0.88,
+        "request_overhead_s": 0.02,
+        "burstiness": 0.05,
+        "by_framework": {
+            "sglang": {"request_overhead_s": 0.03, "burstiness": 0.08},
+            "vllm": {"request_overhead_s": 0.01, "burstiness": 0.02},
+        },
+        "frameworks": ["sglang", "vllm"],
+    }
+    single = {
+        "compute": 0.6,
+        "request_overhead_s": 0.07,
+        "burstiness": 0.3,
+        "frameworks": ["sglang"],
+    }
+    calibration = {"sets": {"h200/*": h200, "h200/sglang": single, POOL_KEY: POOL}}
+    params, notes = resolve_params(get_hardware("h200"), "trtllm", calibration)
+    assert params.source == "calibrated (h200/*)"
+    assert (params.efficiency.compute, params.efficiency.memory_bandwidth) == (0.7, 0.88)
+    assert (params.efficiency.request_overhead_s, params.burstiness) == (0.09, 0.12)
+    assert (
+        "trtllm's own server figures (request overhead, burstiness) from pool, the nearest set "
+        "that measured trtllm"
+    ) in notes
+    # an engine the fallback set measured keeps its own entry there
+    params, notes = resolve_params(get_hardware("h200"), "vllm", calibration)
+    assert (params.efficiency.request_overhead_s, params.burstiness) == (0.01, 0.02)
+    assert not [n for n in notes if "own server figures" in n]
+    # a set of one engine holds that engine's figures itself
+    params, notes = resolve_params(get_hardware("h200"), "sglang", calibration)
+    assert params.source == "calibrated (h200/sglang)"
+    assert (params.efficiency.request_overhead_s, params.burstiness) == (0.07, 0.3)
+    assert not [n for n in notes if "own server figures" in n]
+
+
+def test_an_unmeasured_engine_takes_its_step_overhead_from_a_sibling_part() -> None:
+    # audit: h200/* (SGLang and vLLM rows, 0.73 ms per step) made TensorRT-LLM's memory-bound
+    # decode slower on H200 than on H100. The host cost per step is the engine's: TRT-LLM's
+    # own set on H100 (same GH100 die and host) gives it; the part's efficiencies stay h200/*'s.
+    h200 = {"compute": 0.7, "step_overhead_s": 7e-4, "frameworks": ["sglang", "vllm"], "rows": 60}
+    h100 = {"compute": 0.5, "step_overhead_s": 1e-4, "frameworks": ["trtllm"], "rows": 300}
+    b200 = {"compute": 0.4, "step_overhead_s": 9e-4, "frameworks": ["trtllm"], "rows": 900}
+    calibration = {"sets": {"h200/*": h200, "h100/trtllm": h100, "b200/trtllm": b200}}
+    params, notes = resolve_params(get_hardware("h200"), "trtllm", calibration)
+    assert params.source == "calibrated (h200/*)"
+    assert params.efficiency.compute == 0.7
+    assert params.efficiency.step_overhead_s == 1e-4  # Hopper's, not Blackwell's b200/trtllm
+    assert (
+        "trtllm's per-step host overhead from h100/trtllm, the same generation's part measured "
+        "with trtllm (h200/* holds none of trtllm's steps)"
+    ) in notes
+    # an engine h200/* measured keeps h200/*'s own
+    params, _ = resolve_params(get_hardware("h200"), "vllm", calibration)
+    assert params.efficiency.step_overhead_s == 7e-4
+
+
+def test_trtllm_decodes_faster_on_h200_than_on_h100() -> None:
+    # same die, 4.8 vs 3.35 TB/s of HBM: a memory-bound decode step can only get faster
+    from infercast.estimation.estimate import estimate
+
+    args = {"framework": "trtllm", "isl": 128, "osl": 128, "concurrency": 1}
+    h100 = estimate("openai/gpt-oss-20b", "h100", **args).tpot_ms
+    h200 = estimate("openai/gpt-oss-20b", "h200", **args).tpot_ms
+    assert h200 < h100

@@ -25,6 +25,7 @@ from typing import Any
 
 from infercast.engines import ENGINES, GENERIC, GIB, Engine, canonical_engine
 from infercast.errors import UnknownIdError
+from infercast.estimation.engine_figures import engine_figures, sibling_step_overhead
 from infercast.estimation.pool import POOL_KEY, no_set_lead, pool_covers, pool_note
 from infercast.hardware import Efficiency, Hardware
 
@@ -129,13 +130,29 @@ def resolve_params(
     calibration = calibration if calibration is not None else load_calibration()
     sets = calibration.get("sets", {})
     generation = f"generation:{hardware.generation}" if hardware.generation else None
-    for key in (f"{hardware.id}/{fw}", f"{hardware.id}/*", generation, POOL_KEY):
-        if key is None or key not in sets:
+    chain = [k for k in (f"{hardware.id}/{fw}", f"{hardware.id}/*", generation, POOL_KEY) if k]
+    for at, key in enumerate(chain):
+        if key not in sets:
             continue
         if key == POOL_KEY and not pool_covers(hardware, sets[key]):
             break
-        # A set fitted over several engines keeps each engine's server/harness figures.
-        chosen = {**sets[key], **sets[key].get("by_framework", {}).get(fw or "", {})}
+        # A set fitted over several engines keeps each engine's server/harness figures; a
+        # fallback set without this engine takes them from the nearest set that measured it.
+        own, source = engine_figures(sets, chain[at:], fw)
+        chosen = {**sets[key], **own}
+        if source not in (None, key):
+            notes.append(
+                f"{fw}'s own server figures (request overhead, burstiness) from "
+                f"{source}, the nearest set that measured {fw}"
+            )
+        if fw and fw not in (sets[key].get("frameworks") or []):
+            sibling = sibling_step_overhead(sets, hardware, fw)
+            if sibling is not None:
+                chosen["step_overhead_s"] = sibling[1]
+                notes.append(
+                    f"{fw}'s per-step host overhead from {sibling[0]}, the same generation's "
+                    f"part measured with {fw} ({key} holds none of {fw}'s steps)"
+                )
         figures = {k: v for k, v in chosen.items() if k in Efficiency.model_fields}
         efficiency = hardware.efficiency.model_copy(update=figures)
         engines = sets[key].get("frameworks") or []
