@@ -288,6 +288,40 @@ def test_unknown_ids() -> None:
         search("google-bert/bert-base-uncased", "h100", **WORK)
 
 
+def test_hardware_aliases_are_one_part_searched_once() -> None:
+    # h100, h100 and H100-SXM are one catalog part; a dense model on one GPU has one layout
+    # (TP1), so the search has one plan — it searched the part three times and listed it thrice.
+    result = search(LLAMA8, ["h100", "h100", "H100-SXM"], gpus=1, top=10, **WORK)
+    assert result.evaluated == 1 and not result.truncated
+    (plan,) = result.plans
+    assert (plan.hardware, plan.tp, plan.dp, plan.pp) == ("h100", 1, 1, 1)
+    assert plan == search(LLAMA8, "h100", gpus=1, **WORK).plans[0]
+    assert [p.hardware for p in result.best_per_hardware] == ["h100"]
+    note = "hardware: h100, h100, H100-SXM name the same part (h100): searched once"
+    assert note in result.notes
+
+
+def test_hardware_aliases_keep_the_order_first_named() -> None:
+    # Two parts, one layout each: two plans, the first named part's first (max_plans 1 keeps
+    # only it). With the alias counted apart there were three plans and max_plans 2 truncated.
+    names = ["h200", "H100-SXM", "h200-141gb", "h100"]
+    both = search(LLAMA8, names, gpus=1, max_plans=2, **WORK)
+    assert both.evaluated == 2 and not both.truncated
+    assert {p.hardware for p in both.plans} == {"h200", "h100"}
+    first = search(LLAMA8, names, gpus=1, max_plans=1, **WORK)
+    assert [p.hardware for p in first.plans] == ["h200"] and first.truncated
+
+
+def test_prices_may_name_a_part_by_alias() -> None:
+    result = search(
+        LLAMA8, "h100", gpus=1, price_per_gpu_hour={"H100-SXM": 2.0}, objective="cost", **WORK
+    )
+    (plan,) = result.plans
+    assert plan.price_source == "given" and plan.usd_per_hour == 2.0
+    with pytest.raises(InvalidInputError, match="'h100' and 'H100-SXM' name the same part"):
+        search(LLAMA8, "h100", gpus=1, price_per_gpu_hour={"h100": 2.0, "H100-SXM": 3.0}, **WORK)
+
+
 def test_replicas_arithmetic_is_ceil() -> None:
     result = search(LLAMA8, "h100", gpus=1, users=5000, **WORK, **SLA)
     plan = result.plans[0]

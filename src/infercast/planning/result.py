@@ -36,7 +36,10 @@ class SearchRequest(_Model):
 
     model: str = Field(description="Model id (model_id or Hugging Face id) in the registry.")
     hardware: list[str] = Field(
-        min_length=1, max_length=16, description="Hardware ids to consider, e.g. ['h100']."
+        min_length=1,
+        max_length=16,
+        description="Hardware ids or aliases to consider, e.g. ['h100'] (each part once: "
+        "'h100' and 'H100-SXM' are one part).",
     )
     gpus: int | None = Field(
         default=None, ge=1, le=MAX_GPUS_LIMIT, description="Exact GPUs of one replica."

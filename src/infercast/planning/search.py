@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from infercast.dtypes import UnknownDTypeError, dtype
-from infercast.errors import InvalidInputError
+from infercast.errors import InvalidInputError, UnknownIdError
 from infercast.hardware import get_hardware
 from infercast.planning import adapter
 from infercast.planning.adapter import Probe
@@ -113,6 +113,40 @@ def _formats(
     moes: list[str | None] = list(dict.fromkeys(req.moe_dtypes)) or [None]
     kvs: list[str | None] = list(dict.fromkeys(req.kv_dtypes)) or [None]
     return [(w, m, k) for w in weights for m in moes for k in kvs]
+
+
+def _hardware_ids(names: list[str]) -> tuple[list[str], list[str]]:
+    """The catalog id of each name, each part once in the order first named (``h100``,
+    ``H100-SXM`` and ``h100`` are one part, searched once), and a note per part named more
+    than once."""
+    named: dict[str, list[str]] = {}
+    for name in names:
+        named.setdefault(get_hardware(name).id, []).append(name)
+    notes = [
+        f"hardware: {', '.join(given)} name the same part ({hw_id}): searched once"
+        for hw_id, given in named.items()
+        if len(given) > 1
+    ]
+    return list(named), notes
+
+
+def _given_prices(given: dict[str, float]) -> dict[str, float]:
+    """``price_per_gpu_hour`` by catalog id (a key may be an alias, in any case); a key that
+    names no part is kept as given, lower-cased, for the check that it is searched."""
+    out: dict[str, float] = {}
+    keys: dict[str, str] = {}
+    for key, price in given.items():
+        try:
+            hw_id = get_hardware(key).id
+        except UnknownIdError:
+            hw_id = key.strip().lower()
+        if hw_id in keys:
+            raise InvalidInputError(
+                f"price_per_gpu_hour: {keys[hw_id]!r} and {key!r} name the same part "
+                f"({hw_id}): give one price"
+            )
+        keys[hw_id], out[hw_id] = key, price
+    return out
 
 
 def _gpu_counts(req: SearchRequest) -> tuple[list[int], list[str]]:
@@ -249,11 +283,9 @@ def run_search(
     spec = spec or (registry or default_registry()).get(req.model)
     if spec.is_encoder_only:
         raise InvalidInputError(f"model: {spec.hf_model_id} is an encoder (no decode to plan)")
-    hw_ids = [get_hardware(h).id for h in dict.fromkeys(req.hardware)]
+    hw_ids, notes = _hardware_ids(req.hardware)
     hardware = {h: get_hardware(h) for h in hw_ids}
-    prices = resolve_prices(
-        hw_ids, {k.lower(): v for k, v in req.price_per_gpu_hour.items()}, req.example_prices
-    )
+    prices = resolve_prices(hw_ids, _given_prices(req.price_per_gpu_hour), req.example_prices)
     if req.objective == "cost":
         missing = [h for h in hw_ids if h not in prices]
         if missing:
@@ -261,7 +293,8 @@ def run_search(
                 f"objective cost: no price for {', '.join(missing)} (give price_per_gpu_hour "
                 "or use the example prices)"
             )
-    counts, notes = _gpu_counts(req)
+    counts, count_notes = _gpu_counts(req)
+    notes += count_notes
     formats = _formats(spec, req)
     frameworks: list[str | None] = list(dict.fromkeys(req.frameworks)) or [None]
     for fw in frameworks:
