@@ -1,6 +1,7 @@
 """``infercast.search``: the best plans for a model under an SLA, and the Pareto front.
 
-Every valid plan of the space (:mod:`.space`) is prepared once (its cost models built once),
+Every valid plan of the space (:mod:`.space`) whose weights may fit its GPUs (a floor on them
+rules the others out unevaluated, :mod:`.fit`) is prepared once (its cost models built once),
 checked for memory and probed at concurrency 1 (which classifies it), and its largest
 SLA-meeting concurrency solved by bisection (:mod:`.concurrency`) — unless bounds prove it
 can enter neither the top plans nor the Pareto front (:mod:`.prune`, :mod:`.ceiling`); with
@@ -26,6 +27,7 @@ from infercast.planning import adapter
 from infercast.planning.adapter import Probe
 from infercast.planning.adapter import Resolved as Deployment
 from infercast.planning.evaluate import Outcome, solve_plans
+from infercast.planning.fit import WeightFloor
 from infercast.planning.pareto import Front
 from infercast.planning.prices import resolve_prices, usd_per_million_tokens
 from infercast.planning.result import (
@@ -79,11 +81,14 @@ def search(model: str | ModelSpec, hardware: str | list[str], **options: Any) ->
     ``registry`` (a :class:`Registry`) may be passed to search models outside the catalog;
     ``model`` may also be a :class:`ModelSpec`; ``workers`` forks that many processes to
     solve the plans (same result); ``prune=False`` bisects every feasible plan to its end
-    (same result, more probes: for checking the pruning of :mod:`.prune`).
+    (same result, more probes: for checking the pruning of :mod:`.prune`);
+    ``skip_unfit=False`` evaluates the plans whose weights alone cannot fit too (the same plans
+    found when no bound stops the search, more evaluated: for checking :mod:`.fit`).
     """
     registry = options.pop("registry", None)
     workers = options.pop("workers", 1)
     prune = options.pop("prune", True)
+    skip_unfit = options.pop("skip_unfit", True)
     hw = [hardware] if isinstance(hardware, str) else list(hardware)
     model_id = model.model_id if isinstance(model, ModelSpec) else model
     try:
@@ -91,7 +96,9 @@ def search(model: str | ModelSpec, hardware: str | list[str], **options: Any) ->
     except ValidationError as exc:
         raise InvalidInputError(validation_message(exc)) from None
     spec = model if isinstance(model, ModelSpec) else None
-    return run_search(request, registry, spec=spec, workers=workers, prune=prune)
+    return run_search(
+        request, registry, spec=spec, workers=workers, prune=prune, skip_unfit=skip_unfit
+    )
 
 
 def _formats(
@@ -275,10 +282,13 @@ def run_search(
     spec: ModelSpec | None = None,
     workers: int = 1,
     prune: bool = True,
+    skip_unfit: bool = True,
 ) -> SearchResult:
     """The search of ``req``; ``workers > 1`` solves the plans in that many forked processes
     (see :mod:`.evaluate`: the same result, sooner on several cores); ``prune`` cuts short
-    the bisections that cannot change the result (see :mod:`.prune`; not with ``users``)."""
+    the bisections that cannot change the result (see :mod:`.prune`; not with ``users``);
+    ``skip_unfit`` skips, unevaluated and uncounted by ``max_plans``, the plans whose weights
+    alone cannot fit (see :mod:`.fit`)."""
     started = time.perf_counter()
     spec = spec or (registry or default_registry()).get(req.model)
     if spec.is_encoder_only:
@@ -300,9 +310,11 @@ def run_search(
     for fw in frameworks:
         adapter.check_framework(fw)
     sla = Sla(req.ttft_max_ms, req.tpot_max_ms, req.min_tokens_per_s_per_user)
-    plan_space = list(
-        islice(candidates(spec, hw_ids, counts, req.isl, formats, frameworks), req.max_plans + 1)
-    )
+    space = candidates(spec, hw_ids, counts, req.isl, formats, frameworks)
+    floor = WeightFloor(spec, hardware, req.isl, req.osl, _label) if skip_unfit else None
+    if floor is not None:
+        space = floor.keep(space)  # the plans that cannot hold their weights do not count
+    plan_space = list(islice(space, req.max_plans + 1))
     truncated = len(plan_space) > req.max_plans
     plan_space = plan_space[: req.max_plans]
     rank = _rate_key(req.objective, prices) if prune and req.users is None else None
@@ -312,6 +324,8 @@ def run_search(
     run = _Run(sla)
     for o in outcomes:
         run.record(plan_space[o.index], o)
+    if floor is not None:
+        run.rejections.unfit(floor.skipped, floor.nearest())
     evaluated, probes = len(outcomes), sum(o.probes for o in outcomes)
     if truncated or cut:
         truncated = True
@@ -347,6 +361,7 @@ def run_search(
         best_per_hardware=best_per_hardware,
         pareto=front,
         evaluated=evaluated,
+        skipped=floor.skipped if floor is not None else 0,
         feasible=feasible_count,
         probes=probes,
         rejected=rejections.summary(feasible_count),
