@@ -119,6 +119,140 @@ def test_same_origin_and_configured_origin_may_import(
     assert response.status_code == 200, response.text
 
 
+def _error(response: Any, status: int, error: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error", "detail", "problems", "suggestions"}, body
+    assert body["error"] == error, body
+    return body
+
+
+LOOPBACK_HOSTS = [
+    "localhost",
+    "LocalHost",
+    "localhost:8311",
+    "127.0.0.1:8311",
+    "[::1]:8311",
+    "[::1]",
+]
+
+
+@pytest.mark.parametrize("host", LOOPBACK_HOSTS)
+def test_well_formed_loopback_hosts_are_accepted(client: TestClient, host: str) -> None:
+    assert client.get("/health", headers={"host": host}).status_code == 200
+    assert client.post("/estimate", json=BASE, headers={"host": host}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "[::1]evil.com",  # an IPv6 literal followed by a name: it read as ::1
+        "localhost:8311@evil.com",  # user info: it read as localhost
+        "[::1]:8311@evil.com",
+        "[::1",
+        "[::1]:",
+        "localhost:",
+        "localhost:99999",
+        "localhost:80:80",
+        "localhost.",
+        "local host",
+        "[fe80::1%25eth0]",
+        "",
+    ],
+)
+def test_malformed_hosts_are_refused_naming_the_header(client: TestClient, host: str) -> None:
+    for response in (
+        client.get("/health", headers={"host": host}),
+        client.post("/estimate", json=BASE, headers={"host": host}),
+    ):
+        body = _error(response, 400, "invalid_host")
+        assert body["detail"].startswith(f"Host header {host!r} is not a host: give a DNS name")
+
+
+@pytest.mark.parametrize("host", ["localhost.evil.com", "127.0.0.1.nip.io", "localhost-evil.com"])
+def test_names_that_merely_start_like_loopback_are_unknown(client: TestClient, host: str) -> None:
+    body = _error(client.post("/estimate", json=BASE, headers={"host": host}), 400, "invalid_host")
+    assert body["detail"].startswith(f"Host header {host!r} names a host this server does not")
+
+
+def test_malformed_hosts_are_refused_whatever_the_configuration() -> None:
+    # "*" lifts the list of names, a wildcard bind admits IP literals: neither admits junk.
+    for app in (create_app(allowed_hosts=["*"]), create_app(bind_host="0.0.0.0")):
+        c = TestClient(app, base_url="http://localhost")
+        for host in ("[::1]evil.com", "localhost:8311@evil.com", ""):
+            _error(c.get("/health", headers={"host": host}), 400, "invalid_host")
+        assert c.get("/health", headers={"host": "[::1]:8311"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("host", "origin"),
+    [
+        ("localhost", "http://localhost"),
+        ("localhost:8311", "http://localhost:8311"),
+        ("localhost:8311", "HTTP://LOCALHOST:8311"),
+        ("127.0.0.1:8311", "http://127.0.0.1:8311"),
+        ("[::1]:8311", "http://[::1]:8311"),
+        ("[::1]:8311", "https://[0:0::1]:8311"),
+        ("localhost:8311", "http://localhost:3000"),  # the configured CORS origin
+    ],
+)
+def test_own_and_configured_origins_may_write(client: TestClient, host: str, origin: str) -> None:
+    response = client.post("/estimate", json=BASE, headers={"host": host, "origin": origin})
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://localhost:8311@evil.com",
+        "http://[::1]evil.com",
+        "http://[::1]:8311@evil.com",
+        "http://localhost:8311/",
+        "http://localhost:8311/path",
+        "localhost:8311",
+        "ftp://localhost:8311",
+        "http://",
+        "",
+    ],
+)
+def test_malformed_origins_are_refused_naming_the_header(client: TestClient, origin: str) -> None:
+    headers = {"host": "localhost:8311", "origin": origin}
+    body = _error(client.post("/estimate", json=BASE, headers=headers), 400, "invalid_origin")
+    assert body["detail"].startswith(f"Origin header {origin!r} is not an origin")
+    # reads carry no state change: an Origin is not checked on them
+    assert client.get("/health", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["http://localhost.evil.com:8311", "http://127.0.0.1.nip.io:8311", "http://localhost", "null"],
+)
+def test_other_origins_are_cross_origin(client: TestClient, origin: str) -> None:
+    headers = {"host": "localhost:8311", "origin": origin}
+    body = _error(client.post("/estimate", json=BASE, headers=headers), 403, "forbidden")
+    assert body["detail"].startswith(f"cross-origin request refused (Origin {origin!r})")
+
+
+def test_host_and_origin_with_user_info_are_not_the_same_origin(client: TestClient) -> None:
+    # Host and Origin were compared as strings after a lenient parse: both naming
+    # "localhost:8311@evil.com" passed as a same-origin write to a loopback host.
+    headers = {"host": "localhost:8311@evil.com", "origin": "http://localhost:8311@evil.com"}
+    _error(client.post("/estimate", json=BASE, headers=headers), 400, "invalid_host")
+
+
+@pytest.mark.parametrize("site", ["cross-site", "Cross-Site", "CROSS-SITE", " cross-site "])
+def test_sec_fetch_site_is_a_case_insensitive_token(client: TestClient, site: str) -> None:
+    response = client.post("/estimate", json=BASE, headers={"sec-fetch-site": site})
+    body = _error(response, 403, "forbidden")
+    assert "Sec-Fetch-Site: cross-site" in body["detail"]
+
+
+@pytest.mark.parametrize("site", ["same-origin", "Same-Origin", "none"])
+def test_same_origin_fetches_may_write(client: TestClient, site: str) -> None:
+    response = client.post("/estimate", json=BASE, headers={"sec-fetch-site": site})
+    assert response.status_code == 200, response.text
+
+
 # ---- item 3: uploads are parsed off the event loop, a few at a time ------------------------------
 
 

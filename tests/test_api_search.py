@@ -52,6 +52,19 @@ def test_search_is_bounded(client: TestClient, monkeypatch: pytest.MonkeyPatch) 
     assert data["evaluated"] == 2 and data["truncated"] is True
 
 
+def test_search_lists_each_part_once_however_named(client: TestClient) -> None:
+    # One part under three names: its 4 plans (1 GPU: TP1; 2 GPUs: TP2, DP2, PP2) once each.
+    body = {**BODY, "hardware": ["h100", "h100", "H100-SXM"]}
+    data = client.post("/search", json=body).json()
+    assert data["evaluated"] == 4
+    labels = [p["label"] for p in data["plans"]]
+    assert len(labels) == 4 and len(set(labels)) == 4
+    assert [p["hardware"] for p in data["best_per_hardware"]] == ["h100"]
+    assert (
+        "hardware: h100, h100, H100-SXM name the same part (h100): searched once" in data["notes"]
+    )
+
+
 @pytest.mark.parametrize(
     ("change", "status", "needle"),
     [

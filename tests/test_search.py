@@ -235,6 +235,34 @@ def test_memory_rejection() -> None:
     assert "do not fit" in rejection.nearest_miss
 
 
+def test_plans_whose_weights_cannot_fit_are_skipped_and_said_so() -> None:
+    # DeepSeek-V3 holds about 673 GB of fp8 weights; an H100 leaves 72 GB of its 80 to them,
+    # so even 8 H100s hold at most 576 GB: every layout of 1..8 GPUs (1 + 5 + 1 + 14 + 1 + 5 + 1
+    # + 30 = 58) is a memory rejection, now found without evaluating any.
+    result = search("deepseek-ai/DeepSeek-V3", "h100", max_gpus=8, isl=1024, osl=1024)
+    assert (result.evaluated, result.skipped) == (0, 58)
+    assert result.plans == [] and not result.truncated
+    (rejection,) = result.rejected
+    assert rejection.constraint == "memory" and rejection.plans == 58
+    text = rejection.nearest_miss
+    assert text.startswith("58 plans do not fit in memory (58 skipped unevaluated: their weights")
+    # The nearest by the floor: 8 GPUs without PP, the first in plan order; at least
+    # 673 / 8 − 72 ≈ 12 GB short.
+    assert "the nearest, h100 TP1×DP8 MoE TP8×EP1 fp8/fp8 kv bf16 generic, is at least 12." in text
+
+
+def test_max_plans_counts_only_plans_that_may_fit() -> None:
+    # B200s leave 162 GB each to DeepSeek-V3's 673 GB: 1..4 of them cannot hold it (21
+    # layouts), 5 can (one layout, PP5). The one plan max_plans allows is that one; it used
+    # to be the single-GPU plan, a memory rejection, and the search stopped there.
+    result = search("deepseek-ai/DeepSeek-V3", "b200", max_gpus=5, max_plans=1, isl=1024, osl=1024)
+    assert (result.evaluated, result.skipped, result.feasible) == (1, 21, 1)
+    assert not result.truncated
+    (plan,) = result.plans
+    assert (plan.gpus, plan.tp, plan.dp, plan.pp) == (5, 1, 1, 5)
+    assert [(r.constraint, r.plans) for r in result.rejected] == [("memory", 21)]
+
+
 def test_moe_space_has_every_expert_split() -> None:
     result = search("Qwen/Qwen3-30B-A3B", "h100", gpus=4, top=200, isl=1024, osl=128)
     splits = {(p.tp, p.dp, p.pp, p.ep, p.moe_tp) for p in result.plans}
@@ -286,6 +314,40 @@ def test_unknown_ids() -> None:
         search("no/such-model", "h100", **WORK)
     with pytest.raises(InvalidInputError, match="encoder"):
         search("google-bert/bert-base-uncased", "h100", **WORK)
+
+
+def test_hardware_aliases_are_one_part_searched_once() -> None:
+    # h100, h100 and H100-SXM are one catalog part; a dense model on one GPU has one layout
+    # (TP1), so the search has one plan — it searched the part three times and listed it thrice.
+    result = search(LLAMA8, ["h100", "h100", "H100-SXM"], gpus=1, top=10, **WORK)
+    assert result.evaluated == 1 and not result.truncated
+    (plan,) = result.plans
+    assert (plan.hardware, plan.tp, plan.dp, plan.pp) == ("h100", 1, 1, 1)
+    assert plan == search(LLAMA8, "h100", gpus=1, **WORK).plans[0]
+    assert [p.hardware for p in result.best_per_hardware] == ["h100"]
+    note = "hardware: h100, h100, H100-SXM name the same part (h100): searched once"
+    assert note in result.notes
+
+
+def test_hardware_aliases_keep_the_order_first_named() -> None:
+    # Two parts, one layout each: two plans, the first named part's first (max_plans 1 keeps
+    # only it). With the alias counted apart there were three plans and max_plans 2 truncated.
+    names = ["h200", "H100-SXM", "h200-141gb", "h100"]
+    both = search(LLAMA8, names, gpus=1, max_plans=2, **WORK)
+    assert both.evaluated == 2 and not both.truncated
+    assert {p.hardware for p in both.plans} == {"h200", "h100"}
+    first = search(LLAMA8, names, gpus=1, max_plans=1, **WORK)
+    assert [p.hardware for p in first.plans] == ["h200"] and first.truncated
+
+
+def test_prices_may_name_a_part_by_alias() -> None:
+    result = search(
+        LLAMA8, "h100", gpus=1, price_per_gpu_hour={"H100-SXM": 2.0}, objective="cost", **WORK
+    )
+    (plan,) = result.plans
+    assert plan.price_source == "given" and plan.usd_per_hour == 2.0
+    with pytest.raises(InvalidInputError, match="'h100' and 'H100-SXM' name the same part"):
+        search(LLAMA8, "h100", gpus=1, price_per_gpu_hour={"h100": 2.0, "H100-SXM": 3.0}, **WORK)
 
 
 def test_replicas_arithmetic_is_ceil() -> None:

@@ -9,7 +9,9 @@ the estimation side changes its entry points the switch is made here and nowhere
 - :func:`probe` runs the closed-loop steady state of that deployment at one concurrency and
   returns the SLA-relevant figures, computed with the same formulas as ``estimate`` (so a
   probe and the estimate of the same plan agree to the last bit);
-- :func:`full_estimate` is ``infercast estimate`` of the plan: what a returned plan reports.
+- :func:`full_estimate` is ``infercast estimate`` of the plan: what a returned plan reports;
+- :func:`replica_weight_bytes` and :func:`weight_room_bytes` are what the search's weight
+  floor (:mod:`.fit`) reads of a single-GPU deployment.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from infercast.deployment import Deployment, Workload
 from infercast.engines import ENGINES, canonical_engine
 from infercast.errors import InvalidInputError
 from infercast.estimation.admit import admit, loaded_timer
+from infercast.estimation.checks import check_context
 from infercast.estimation.estimate import _estimate, serving_point
 from infercast.estimation.resolve import Resolved, resolve
 from infercast.estimation.result import EstimateResult
 from infercast.estimation.serving import solve
+from infercast.estimation.timing import is_edge_layer
 from infercast.hardware import Hardware
 from infercast.specs.schema import ModelSpec
 
@@ -34,6 +38,7 @@ __all__ = [
     "Resolved",
     "admission",
     "check_framework",
+    "check_workload",
     "decode_seqs_at",
     "decode_step_s",
     "deploy",
@@ -41,6 +46,8 @@ __all__ = [
     "deployment",
     "full_estimate",
     "probe",
+    "replica_weight_bytes",
+    "weight_room_bytes",
 ]
 
 ADMISSION_PROBE = 10**6
@@ -175,3 +182,35 @@ def check_framework(name: str | None) -> None:
     if name is not None and canonical_engine(name) not in ENGINES:
         known = ", ".join(ENGINES)
         raise InvalidInputError(f"frameworks: unknown framework {name!r} (known: {known})")
+
+
+def check_workload(spec: ModelSpec, isl: int, osl: int) -> None:
+    """What :func:`admission` checks of the workload before planning memory (``isl + osl``
+    within the model's context), for plans the search never admits."""
+    check_context(spec, isl, osl)
+
+
+def replica_weight_bytes(dep: Resolved) -> tuple[float, float, int]:
+    """The stored weight bytes of ``dep``'s layers as the memory plan
+    (:func:`~infercast.estimation.memory.plan_memory`) sums them: the per-block layers (every
+    instance), the edge layers (embedding, LM head: once per model) and how many edge entries
+    there are. Of a single-GPU deployment, the whole replica's weights."""
+    blocks = edges = 0.0
+    n_edges = 0
+    for lt, model in dep.timer.models:
+        stored = model.stored_weight_bytes()
+        if is_edge_layer(lt.layer_specs, lt.count):
+            edges += stored * lt.count
+            n_edges += 1
+        else:
+            # The stages of a hybrid model hold its listed blocks (at most ``count`` of them).
+            indices = getattr(lt.layer_specs, "layer_indices", None)
+            blocks += stored * (lt.count if indices is None else min(lt.count, len(indices)))
+    return blocks, edges, n_edges
+
+
+def weight_room_bytes(dep: Resolved) -> float:
+    """Bytes of one GPU the engine's pool holds weights, activations and KV cache in: the
+    part's memory less the engine's reserve (what ``free_for_kv`` starts from)."""
+    capacity = float(dep.hardware.memory_bytes)
+    return capacity - dep.params.framework.reserve_bytes(capacity)

@@ -36,7 +36,10 @@ class SearchRequest(_Model):
 
     model: str = Field(description="Model id (model_id or Hugging Face id) in the registry.")
     hardware: list[str] = Field(
-        min_length=1, max_length=16, description="Hardware ids to consider, e.g. ['h100']."
+        min_length=1,
+        max_length=16,
+        description="Hardware ids or aliases to consider, e.g. ['h100'] (each part once: "
+        "'h100' and 'H100-SXM' are one part).",
     )
     gpus: int | None = Field(
         default=None, ge=1, le=MAX_GPUS_LIMIT, description="Exact GPUs of one replica."
@@ -176,7 +179,15 @@ class SearchResult(_Model):
         "with users and prices, the fewest GPUs or lowest cost per part)."
     )
     pareto: list[ParetoPoint] = Field(description="Ordered by tokens/s per user.")
-    evaluated: int = Field(description="Valid plans evaluated.")
+    evaluated: int = Field(
+        description="Valid plans evaluated (those whose weights alone cannot fit their GPUs are "
+        "skipped unevaluated, not counted by max_plans, and counted in `rejected` memory)."
+    )
+    skipped: int = Field(
+        default=0,
+        description="Plans skipped unevaluated: a floor on their weights per GPU exceeds what "
+        "the part's memory leaves them (counted in `rejected` memory, not by max_plans).",
+    )
     feasible: int = Field(description="Plans meeting every SLA limit at some concurrency.")
     probes: int = Field(description="Closed-loop steady states solved.")
     rejected: list[Rejection] = Field(description="Per constraint: plans eliminated.")

@@ -1,6 +1,7 @@
 """``infercast.search``: the best plans for a model under an SLA, and the Pareto front.
 
-Every valid plan of the space (:mod:`.space`) is prepared once (its cost models built once),
+Every valid plan of the space (:mod:`.space`) whose weights may fit its GPUs (a floor on them
+rules the others out unevaluated, :mod:`.fit`) is prepared once (its cost models built once),
 checked for memory and probed at concurrency 1 (which classifies it), and its largest
 SLA-meeting concurrency solved by bisection (:mod:`.concurrency`) — unless bounds prove it
 can enter neither the top plans nor the Pareto front (:mod:`.prune`, :mod:`.ceiling`); with
@@ -20,12 +21,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from infercast.dtypes import UnknownDTypeError, dtype
-from infercast.errors import InvalidInputError
+from infercast.errors import InvalidInputError, UnknownIdError
 from infercast.hardware import get_hardware
 from infercast.planning import adapter
 from infercast.planning.adapter import Probe
 from infercast.planning.adapter import Resolved as Deployment
 from infercast.planning.evaluate import Outcome, solve_plans
+from infercast.planning.fit import WeightFloor
 from infercast.planning.pareto import Front
 from infercast.planning.prices import resolve_prices, usd_per_million_tokens
 from infercast.planning.result import (
@@ -79,11 +81,14 @@ def search(model: str | ModelSpec, hardware: str | list[str], **options: Any) ->
     ``registry`` (a :class:`Registry`) may be passed to search models outside the catalog;
     ``model`` may also be a :class:`ModelSpec`; ``workers`` forks that many processes to
     solve the plans (same result); ``prune=False`` bisects every feasible plan to its end
-    (same result, more probes: for checking the pruning of :mod:`.prune`).
+    (same result, more probes: for checking the pruning of :mod:`.prune`);
+    ``skip_unfit=False`` evaluates the plans whose weights alone cannot fit too (the same plans
+    found when no bound stops the search, more evaluated: for checking :mod:`.fit`).
     """
     registry = options.pop("registry", None)
     workers = options.pop("workers", 1)
     prune = options.pop("prune", True)
+    skip_unfit = options.pop("skip_unfit", True)
     hw = [hardware] if isinstance(hardware, str) else list(hardware)
     model_id = model.model_id if isinstance(model, ModelSpec) else model
     try:
@@ -91,7 +96,9 @@ def search(model: str | ModelSpec, hardware: str | list[str], **options: Any) ->
     except ValidationError as exc:
         raise InvalidInputError(validation_message(exc)) from None
     spec = model if isinstance(model, ModelSpec) else None
-    return run_search(request, registry, spec=spec, workers=workers, prune=prune)
+    return run_search(
+        request, registry, spec=spec, workers=workers, prune=prune, skip_unfit=skip_unfit
+    )
 
 
 def _formats(
@@ -113,6 +120,40 @@ def _formats(
     moes: list[str | None] = list(dict.fromkeys(req.moe_dtypes)) or [None]
     kvs: list[str | None] = list(dict.fromkeys(req.kv_dtypes)) or [None]
     return [(w, m, k) for w in weights for m in moes for k in kvs]
+
+
+def _hardware_ids(names: list[str]) -> tuple[list[str], list[str]]:
+    """The catalog id of each name, each part once in the order first named (``h100``,
+    ``H100-SXM`` and ``h100`` are one part, searched once), and a note per part named more
+    than once."""
+    named: dict[str, list[str]] = {}
+    for name in names:
+        named.setdefault(get_hardware(name).id, []).append(name)
+    notes = [
+        f"hardware: {', '.join(given)} name the same part ({hw_id}): searched once"
+        for hw_id, given in named.items()
+        if len(given) > 1
+    ]
+    return list(named), notes
+
+
+def _given_prices(given: dict[str, float]) -> dict[str, float]:
+    """``price_per_gpu_hour`` by catalog id (a key may be an alias, in any case); a key that
+    names no part is kept as given, lower-cased, for the check that it is searched."""
+    out: dict[str, float] = {}
+    keys: dict[str, str] = {}
+    for key, price in given.items():
+        try:
+            hw_id = get_hardware(key).id
+        except UnknownIdError:
+            hw_id = key.strip().lower()
+        if hw_id in keys:
+            raise InvalidInputError(
+                f"price_per_gpu_hour: {keys[hw_id]!r} and {key!r} name the same part "
+                f"({hw_id}): give one price"
+            )
+        keys[hw_id], out[hw_id] = key, price
+    return out
 
 
 def _gpu_counts(req: SearchRequest) -> tuple[list[int], list[str]]:
@@ -241,19 +282,20 @@ def run_search(
     spec: ModelSpec | None = None,
     workers: int = 1,
     prune: bool = True,
+    skip_unfit: bool = True,
 ) -> SearchResult:
     """The search of ``req``; ``workers > 1`` solves the plans in that many forked processes
     (see :mod:`.evaluate`: the same result, sooner on several cores); ``prune`` cuts short
-    the bisections that cannot change the result (see :mod:`.prune`; not with ``users``)."""
+    the bisections that cannot change the result (see :mod:`.prune`; not with ``users``);
+    ``skip_unfit`` skips, unevaluated and uncounted by ``max_plans``, the plans whose weights
+    alone cannot fit (see :mod:`.fit`)."""
     started = time.perf_counter()
     spec = spec or (registry or default_registry()).get(req.model)
     if spec.is_encoder_only:
         raise InvalidInputError(f"model: {spec.hf_model_id} is an encoder (no decode to plan)")
-    hw_ids = [get_hardware(h).id for h in dict.fromkeys(req.hardware)]
+    hw_ids, notes = _hardware_ids(req.hardware)
     hardware = {h: get_hardware(h) for h in hw_ids}
-    prices = resolve_prices(
-        hw_ids, {k.lower(): v for k, v in req.price_per_gpu_hour.items()}, req.example_prices
-    )
+    prices = resolve_prices(hw_ids, _given_prices(req.price_per_gpu_hour), req.example_prices)
     if req.objective == "cost":
         missing = [h for h in hw_ids if h not in prices]
         if missing:
@@ -261,15 +303,18 @@ def run_search(
                 f"objective cost: no price for {', '.join(missing)} (give price_per_gpu_hour "
                 "or use the example prices)"
             )
-    counts, notes = _gpu_counts(req)
+    counts, count_notes = _gpu_counts(req)
+    notes += count_notes
     formats = _formats(spec, req)
     frameworks: list[str | None] = list(dict.fromkeys(req.frameworks)) or [None]
     for fw in frameworks:
         adapter.check_framework(fw)
     sla = Sla(req.ttft_max_ms, req.tpot_max_ms, req.min_tokens_per_s_per_user)
-    plan_space = list(
-        islice(candidates(spec, hw_ids, counts, req.isl, formats, frameworks), req.max_plans + 1)
-    )
+    space = candidates(spec, hw_ids, counts, req.isl, formats, frameworks)
+    floor = WeightFloor(spec, hardware, req.isl, req.osl, _label) if skip_unfit else None
+    if floor is not None:
+        space = floor.keep(space)  # the plans that cannot hold their weights do not count
+    plan_space = list(islice(space, req.max_plans + 1))
     truncated = len(plan_space) > req.max_plans
     plan_space = plan_space[: req.max_plans]
     rank = _rate_key(req.objective, prices) if prune and req.users is None else None
@@ -279,6 +324,8 @@ def run_search(
     run = _Run(sla)
     for o in outcomes:
         run.record(plan_space[o.index], o)
+    if floor is not None:
+        run.rejections.unfit(floor.skipped, floor.nearest())
     evaluated, probes = len(outcomes), sum(o.probes for o in outcomes)
     if truncated or cut:
         truncated = True
@@ -314,6 +361,7 @@ def run_search(
         best_per_hardware=best_per_hardware,
         pareto=front,
         evaluated=evaluated,
+        skipped=floor.skipped if floor is not None else 0,
         feasible=feasible_count,
         probes=probes,
         rejected=rejections.summary(feasible_count),

@@ -78,6 +78,11 @@ class _Miss:
     plans: int = 0
     best: float | None = None
     label: str = ""
+    skipped: int = 0
+    """Plans (among ``plans``) skipped unevaluated: their weights alone cannot fit."""
+    floor: float | None = None
+    """The nearest skipped plan's lower bound of its shortfall, and its label."""
+    floor_label: str = ""
 
 
 @dataclass
@@ -95,6 +100,17 @@ class Rejections:
         miss.plans += 1
         if miss.best is None or shortfall_bytes < miss.best:
             miss.best, miss.label = shortfall_bytes, label
+
+    def unfit(self, plans: int, nearest: tuple[str, float] | None) -> None:
+        """``plans`` skipped unevaluated, their weights alone over the memory their GPUs
+        leave them; ``nearest``: the label of the one nearest to fitting and the bytes per GPU
+        its weights' floor is over (a lower bound of its shortfall)."""
+        if not plans or nearest is None:
+            return
+        miss = self._miss("memory")
+        miss.plans += plans
+        miss.skipped += plans
+        miss.floor_label, miss.floor = nearest
 
     def latency(self, label: str, first: Probe) -> None:
         """A plan failing the SLA at concurrency 1."""
@@ -114,13 +130,10 @@ class Rejections:
         out = []
         for constraint in ("memory", "ttft_max_ms", "tpot_max_ms", "min_tokens_per_s_per_user"):
             miss = self._misses.get(constraint)
-            if miss is None or miss.best is None:
+            if miss is None or (miss.best is None and miss.floor is None):
                 continue
             if constraint == "memory":
-                text = (
-                    f"{miss.plans} plans do not fit in memory: the closest, {miss.label}, is "
-                    f"{miss.best / _GB:.1f} GB per GPU short of room for one sequence's KV cache"
-                )
+                text = _memory_text(miss)
             else:
                 limit_text, reach, _ = _UNITS[constraint]
                 limit = getattr(self.sla, constraint)
@@ -131,3 +144,26 @@ class Rejections:
                 )
             out.append(Rejection(constraint=constraint, plans=miss.plans, nearest_miss=text))
         return out
+
+
+def _memory_text(miss: _Miss) -> str:
+    """The memory rejection: the closest plan evaluated, and the plans skipped unevaluated."""
+    lead = f"{miss.plans} plans do not fit in memory"
+    if miss.skipped:
+        skipped = (
+            f"{miss.skipped} skipped unevaluated: their weights alone exceed the memory their "
+            "GPUs leave them"
+        )
+        if miss.best is None:
+            assert miss.floor is not None
+            return (
+                f"{lead} ({skipped}): the nearest, {miss.floor_label}, is at least "
+                f"{miss.floor / _GB:.1f} GB per GPU short"
+            )
+        lead += f" ({skipped})"
+    assert miss.best is not None
+    closest = "the closest evaluated" if miss.skipped else "the closest"
+    return (
+        f"{lead}: {closest}, {miss.label}, is {miss.best / _GB:.1f} GB per GPU short of room "
+        "for one sequence's KV cache"
+    )
